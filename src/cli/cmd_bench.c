@@ -1,0 +1,30 @@
+/* qcn bench <what>: performance measurements. Each area registers one entry. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+struct bench_entry {
+    const char *name;
+    int (*run)(int argc, char **argv);
+};
+
+static const struct bench_entry benches[] = {
+    {NULL, NULL},
+};
+
+int qcn_cmd_bench(int argc, char **argv)
+{
+    const struct bench_entry *b;
+    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+        printf("usage: qcn bench <area> [--json]\nareas:");
+        for (b = benches; b->name != NULL; b++)
+            printf(" %s", b->name);
+        printf("\n");
+        return argc < 2 ? QCN_EXIT_USAGE : QCN_EXIT_OK;
+    }
+    for (b = benches; b->name != NULL; b++)
+        if (strcmp(argv[1], b->name) == 0)
+            return b->run(argc - 1, argv + 1);
+    return qcn_cli_usage_error("bench", "unknown area '%s'", argv[1]);
+}

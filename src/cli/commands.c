@@ -1,0 +1,10 @@
+/* The subcommand table. One line per subcommand; keep it sorted by name. */
+#include "cli/cli.h"
+
+#include <stddef.h>
+
+const struct qcn_cli_cmd qcn_cli_commands[] = {
+    {"bench", "measure crypto, chain, evm and network performance", qcn_cmd_bench},
+    {"crypto", "ML-DSA / ML-KEM operations, hex in and hex out", qcn_cmd_crypto},
+    {NULL, NULL, NULL},
+};
