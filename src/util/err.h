@@ -48,6 +48,8 @@
     X(QCN_ERR_STATE, 400, "state error")                                                           \
     X(QCN_ERR_STATE_ROOT, 401, "state root mismatch")                                              \
     X(QCN_ERR_VM, 500, "evm error")                                                                \
+    X(QCN_ERR_VM_OUT_OF_GAS, 501, "out of gas")                                                    \
+    X(QCN_ERR_VM_PRECOMPILE, 502, "precompile failed on its input")                                \
     X(QCN_ERR_TX_BAD_SIGNATURE, 600, "bad signature")                                              \
     X(QCN_ERR_TX_WRONG_CHAIN, 601, "wrong chain id")                                               \
     X(QCN_ERR_TX_NONCE_LOW, 602, "nonce too low")                                                  \
