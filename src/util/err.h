@@ -47,6 +47,8 @@
     X(QCN_ERR_STORE_FULL, 302, "store map is full")                                                \
     X(QCN_ERR_STATE, 400, "state error")                                                           \
     X(QCN_ERR_STATE_ROOT, 401, "state root mismatch")                                              \
+    X(QCN_ERR_STATE_PROOF, 402, "Merkle proof does not verify")                                    \
+    X(QCN_ERR_STATE_MISSING_NODE, 403, "trie node missing from the node store")                    \
     X(QCN_ERR_VM, 500, "evm error")                                                                \
     X(QCN_ERR_VM_OUT_OF_GAS, 501, "out of gas")                                                    \
     X(QCN_ERR_VM_PRECOMPILE, 502, "precompile failed on its input")                                \
