@@ -1,0 +1,161 @@
+/* ML-KEM: round trips on random keys for all three parameter sets, implicit
+ * rejection recomputed independently (K̄ = SHAKE256(z || c)), the §7.2/§7.3
+ * key checks on corrupted keys, and argument errors. Known answers are in
+ * tests/vectors/test_crypto_acvp_mlkem.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "crypto/keccak.h"
+#include "crypto/mlkem.h"
+#include "crypto/rng.h"
+
+static const int params[] = {QCN_MLKEM512, QCN_MLKEM768, QCN_MLKEM1024};
+
+static void test_sizes(void **state)
+{
+    (void)state;
+    assert_int_equal(qcn_mlkem_ek_bytes(QCN_MLKEM512), QCN_MLKEM512_EK_BYTES);
+    assert_int_equal(qcn_mlkem_dk_bytes(QCN_MLKEM512), QCN_MLKEM512_DK_BYTES);
+    assert_int_equal(qcn_mlkem_ct_bytes(QCN_MLKEM512), QCN_MLKEM512_CT_BYTES);
+    assert_int_equal(qcn_mlkem_ek_bytes(QCN_MLKEM768), QCN_MLKEM768_EK_BYTES);
+    assert_int_equal(qcn_mlkem_dk_bytes(QCN_MLKEM768), QCN_MLKEM768_DK_BYTES);
+    assert_int_equal(qcn_mlkem_ct_bytes(QCN_MLKEM768), QCN_MLKEM768_CT_BYTES);
+    assert_int_equal(qcn_mlkem_ek_bytes(QCN_MLKEM1024), QCN_MLKEM1024_EK_BYTES);
+    assert_int_equal(qcn_mlkem_dk_bytes(QCN_MLKEM1024), QCN_MLKEM1024_DK_BYTES);
+    assert_int_equal(qcn_mlkem_ct_bytes(QCN_MLKEM1024), QCN_MLKEM1024_CT_BYTES);
+    assert_int_equal(qcn_mlkem_ek_bytes(256), 0);
+}
+
+static void test_roundtrip_random(void **state)
+{
+    uint8_t ek[QCN_MLKEM_MAX_EK_BYTES], dk[QCN_MLKEM_MAX_DK_BYTES], ct[QCN_MLKEM_MAX_CT_BYTES];
+    uint8_t ss1[32], ss2[32], prev[32] = {0};
+    (void)state;
+    for (size_t p = 0; p < 3; p++) {
+        for (int iter = 0; iter < 20; iter++) {
+            assert_int_equal(qcn_mlkem_keygen(params[p], ek, dk, NULL, NULL), QCN_OK);
+            assert_int_equal(qcn_mlkem_check_ek(params[p], ek), QCN_OK);
+            assert_int_equal(qcn_mlkem_check_dk(params[p], dk), QCN_OK);
+            assert_int_equal(qcn_mlkem_encaps(params[p], ct, ss1, ek, NULL), QCN_OK);
+            assert_int_equal(qcn_mlkem_decaps(params[p], ss2, dk, ct), QCN_OK);
+            assert_memory_equal(ss1, ss2, 32);
+            assert_memory_not_equal(ss1, prev, 32);
+            memcpy(prev, ss1, 32);
+        }
+    }
+}
+
+static void test_deterministic(void **state)
+{
+    uint8_t d[32], z[32], m[32];
+    uint8_t ek1[QCN_MLKEM768_EK_BYTES], dk1[QCN_MLKEM768_DK_BYTES];
+    uint8_t ek2[QCN_MLKEM768_EK_BYTES], dk2[QCN_MLKEM768_DK_BYTES];
+    uint8_t ct1[QCN_MLKEM768_CT_BYTES], ct2[QCN_MLKEM768_CT_BYTES], ss1[32], ss2[32];
+    (void)state;
+    qcn_rng_bytes(d, 32);
+    qcn_rng_bytes(z, 32);
+    qcn_rng_bytes(m, 32);
+    assert_int_equal(qcn_mlkem_keygen(QCN_MLKEM768, ek1, dk1, d, z), QCN_OK);
+    assert_int_equal(qcn_mlkem_keygen(QCN_MLKEM768, ek2, dk2, d, z), QCN_OK);
+    assert_memory_equal(ek1, ek2, sizeof ek1);
+    assert_memory_equal(dk1, dk2, sizeof dk1);
+    /* z is the last 32 bytes of dk (Alg 16). */
+    assert_memory_equal(dk1 + sizeof dk1 - 32, z, 32);
+    assert_int_equal(qcn_mlkem_encaps(QCN_MLKEM768, ct1, ss1, ek1, m), QCN_OK);
+    assert_int_equal(qcn_mlkem_encaps(QCN_MLKEM768, ct2, ss2, ek1, m), QCN_OK);
+    assert_memory_equal(ct1, ct2, sizeof ct1);
+    assert_memory_equal(ss1, ss2, 32);
+    /* A different z changes only the rejection key, not ek. */
+    z[0] ^= 1;
+    assert_int_equal(qcn_mlkem_keygen(QCN_MLKEM768, ek2, dk2, d, z), QCN_OK);
+    assert_memory_equal(ek1, ek2, sizeof ek1);
+}
+
+/* Every byte position class of the ciphertext (u part, v part, first, last)
+ * gives the implicit-rejection key J(z || c'), never the real one. */
+static void test_implicit_rejection(void **state)
+{
+    uint8_t ek[QCN_MLKEM_MAX_EK_BYTES], dk[QCN_MLKEM_MAX_DK_BYTES], ct[QCN_MLKEM_MAX_CT_BYTES];
+    uint8_t ss[32], ss_bad[32], kbar[32];
+    uint8_t zc[32 + QCN_MLKEM_MAX_CT_BYTES];
+    (void)state;
+    for (size_t p = 0; p < 3; p++) {
+        size_t ctn = qcn_mlkem_ct_bytes(params[p]), dkn = qcn_mlkem_dk_bytes(params[p]);
+        size_t where[] = {0, 1, ctn / 2, ctn - 32, ctn - 1};
+        assert_int_equal(qcn_mlkem_keygen(params[p], ek, dk, NULL, NULL), QCN_OK);
+        assert_int_equal(qcn_mlkem_encaps(params[p], ct, ss, ek, NULL), QCN_OK);
+        for (size_t w = 0; w < sizeof where / sizeof where[0]; w++) {
+            ct[where[w]] ^= 0x10;
+            assert_int_equal(qcn_mlkem_decaps(params[p], ss_bad, dk, ct), QCN_OK);
+            memcpy(zc, dk + dkn - 32, 32);
+            memcpy(zc + 32, ct, ctn);
+            qcn_shake256(kbar, 32, zc, 32 + ctn);
+            assert_memory_equal(ss_bad, kbar, 32);
+            assert_memory_not_equal(ss_bad, ss, 32);
+            ct[where[w]] ^= 0x10;
+        }
+        assert_int_equal(qcn_mlkem_decaps(params[p], ss_bad, dk, ct), QCN_OK);
+        assert_memory_equal(ss_bad, ss, 32);
+    }
+}
+
+static void test_key_checks(void **state)
+{
+    uint8_t ek[QCN_MLKEM_MAX_EK_BYTES], dk[QCN_MLKEM_MAX_DK_BYTES], ct[QCN_MLKEM_MAX_CT_BYTES];
+    uint8_t ss[32];
+    (void)state;
+    for (size_t p = 0; p < 3; p++) {
+        size_t ekn = qcn_mlkem_ek_bytes(params[p]), dkn = qcn_mlkem_dk_bytes(params[p]);
+        assert_int_equal(qcn_mlkem_keygen(params[p], ek, dk, NULL, NULL), QCN_OK);
+        /* A 12-bit coefficient equal to q (0xd01) in the last t̂ slot. */
+        ek[ekn - 32 - 3] = 0x01;
+        ek[ekn - 32 - 2] = (uint8_t)((ek[ekn - 32 - 2] & 0xf0) | 0x0d);
+        assert_int_equal(qcn_mlkem_check_ek(params[p], ek), QCN_ERR_KEY_CHECK);
+        memset(ct, 0xaa, sizeof ct);
+        memset(ss, 0xaa, sizeof ss);
+        assert_int_equal(qcn_mlkem_encaps(params[p], ct, ss, ek, NULL), QCN_ERR_KEY_CHECK);
+        for (size_t i = 0; i < 32; i++)
+            assert_int_equal(ss[i], 0);
+        /* ρ is not range-checked: changing it keeps the key valid. */
+        assert_int_equal(qcn_mlkem_keygen(params[p], ek, dk, NULL, NULL), QCN_OK);
+        ek[ekn - 1] ^= 0xff;
+        assert_int_equal(qcn_mlkem_check_ek(params[p], ek), QCN_OK);
+        /* dk: any change to the embedded ek or to H(ek) fails §7.3. */
+        dk[dkn / 2] ^= 1;
+        assert_int_equal(qcn_mlkem_check_dk(params[p], dk), QCN_ERR_KEY_CHECK);
+        assert_int_equal(qcn_mlkem_decaps(params[p], ss, dk, ct), QCN_ERR_KEY_CHECK);
+        dk[dkn / 2] ^= 1;
+        dk[dkn - 64] ^= 1;
+        assert_int_equal(qcn_mlkem_check_dk(params[p], dk), QCN_ERR_KEY_CHECK);
+        dk[dkn - 64] ^= 1;
+        assert_int_equal(qcn_mlkem_check_dk(params[p], dk), QCN_OK);
+    }
+}
+
+static void test_bad_args(void **state)
+{
+    uint8_t ek[QCN_MLKEM_MAX_EK_BYTES], dk[QCN_MLKEM_MAX_DK_BYTES], ct[QCN_MLKEM_MAX_CT_BYTES];
+    uint8_t ss[32], d[32] = {0};
+    (void)state;
+    assert_int_equal(qcn_mlkem_keygen(1000, ek, dk, NULL, NULL), QCN_ERR_BAD_PARAM_SET);
+    assert_int_equal(qcn_mlkem_keygen(QCN_MLKEM768, ek, dk, d, NULL), QCN_ERR_INVALID_ARG);
+    assert_int_equal(qcn_mlkem_encaps(0, ct, ss, ek, NULL), QCN_ERR_BAD_PARAM_SET);
+    assert_int_equal(qcn_mlkem_decaps(-1, ss, dk, ct), QCN_ERR_BAD_PARAM_SET);
+    assert_int_equal(qcn_mlkem_check_ek(QCN_MLKEM768, NULL), QCN_ERR_INVALID_ARG);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sizes),         cmocka_unit_test(test_roundtrip_random),
+        cmocka_unit_test(test_deterministic), cmocka_unit_test(test_implicit_rejection),
+        cmocka_unit_test(test_key_checks),    cmocka_unit_test(test_bad_args),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
