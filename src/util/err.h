@@ -45,6 +45,7 @@
     X(QCN_ERR_STORE, 300, "storage engine error")                                                  \
     X(QCN_ERR_STORE_CORRUPT, 301, "store is corrupted")                                            \
     X(QCN_ERR_STORE_FULL, 302, "store map is full")                                                \
+    X(QCN_ERR_STORE_SCHEMA, 303, "store schema version unknown or not a qcn store")                \
     X(QCN_ERR_STATE, 400, "state error")                                                           \
     X(QCN_ERR_STATE_ROOT, 401, "state root mismatch")                                              \
     X(QCN_ERR_STATE_PROOF, 402, "Merkle proof does not verify")                                    \

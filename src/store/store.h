@@ -1,0 +1,207 @@
+/* store.h - the LMDB store: one environment, named tables, write batches,
+ * read snapshots, map growth and hot backup. Formats: docs/storage.md.
+ *
+ * Writes never go to LMDB piecemeal. A caller collects every change of one
+ * unit of work (a block: state, trie nodes, header, body, receipts, tx index,
+ * head pointer) in a struct qcn_store_batch, then qcn_store_batch_commit
+ * writes it in ONE LMDB write transaction, synced to disk before it returns.
+ * After a crash at any instant the store holds either the whole batch or none
+ * of it (LMDB's copy-on-write B-trees and double meta page give this).
+ *
+ * The map (the largest size the data file may reach) grows by itself: when a
+ * commit would not fit, the transaction is aborted, the map is enlarged in a
+ * large step and the batch is replayed. Growing needs a moment without any
+ * open snapshot in this process (LMDB's rule for mdb_env_set_mapsize), so keep
+ * snapshots short.
+ *
+ * Threads: a struct qcn_store may be used from any thread. A snapshot or a
+ * batch belongs to one thread at a time. Batch commits are serialised. */
+#ifndef QCN_STORE_STORE_H
+#define QCN_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/bytes.h"
+#include "util/err.h"
+
+/* The on-disk schema version, stored in the meta table. An existing store
+ * with another version (or none) is refused at open with QCN_ERR_STORE_SCHEMA. */
+#define QCN_STORE_SCHEMA_VERSION 1u
+
+/* Caps. LMDB's own key limit is 511 bytes. A value or a batch bigger than
+ * these is a bug or an attack, never a real block. */
+#define QCN_STORE_MAX_KEY 511
+#define QCN_STORE_MAX_VALUE (64u * 1024u * 1024u)
+#define QCN_STORE_MAX_BATCH_BYTES ((size_t)2 * 1024u * 1024u * 1024u)
+#define QCN_STORE_MAX_BATCH_ENTRIES ((size_t)16 * 1024u * 1024u)
+
+/* Map size defaults: start at 1 GiB of address space (the file is sparse and
+ * only grows with data), grow by at least 1 GiB or by doubling, whichever is
+ * larger, up to a step of 16 GiB. */
+#define QCN_STORE_DEFAULT_MAP_SIZE ((uint64_t)1 << 30)
+#define QCN_STORE_MIN_GROW_STEP ((uint64_t)1 << 30)
+#define QCN_STORE_MAX_GROW_STEP ((uint64_t)16 << 30)
+#define QCN_STORE_DEFAULT_GROW_WAIT_MS 5000u
+
+#define QCN_STORE_HASH_BYTES 32
+#define QCN_STORE_ADDR_BYTES 20
+
+/* The tables (LMDB named databases). Keys and values: docs/storage.md. */
+enum qcn_store_table {
+    QCN_TABLE_META = 0, /* ASCII name -> value (schema, head, genesis, ...) */
+    QCN_TABLE_CANON,    /* height BE64 -> block hash (the canonical chain) */
+    QCN_TABLE_HEADERS,  /* block hash -> header RLP */
+    QCN_TABLE_BODIES,   /* block hash -> body RLP */
+    QCN_TABLE_RECEIPTS, /* block hash -> receipts RLP */
+    QCN_TABLE_BLOCKNUM, /* block hash -> height BE64 */
+    QCN_TABLE_TXINDEX,  /* tx hash -> height BE64 || index BE32 */
+    QCN_TABLE_TRIE,     /* node hash -> trie node RLP */
+    QCN_TABLE_ACCOUNTS, /* address -> account record (flat state) */
+    QCN_TABLE_STORAGE,  /* address || slot -> value (flat state) */
+    QCN_TABLE_KEYS,     /* address -> key record (scheme and public key, or multisig set) */
+    QCN_TABLE_CODE,     /* code hash -> contract code */
+    QCN_TABLE_COUNT
+};
+
+/* Name of a table as stored in LMDB ("headers", ...), or NULL. */
+const char *qcn_store_table_name(int table);
+
+struct qcn_store;
+struct qcn_store_snap;
+struct qcn_store_batch;
+
+struct qcn_store_opts {
+    uint64_t map_size;     /* initial map size in bytes; 0 = QCN_STORE_DEFAULT_MAP_SIZE */
+    int read_only;         /* open without writing (backup, check); never creates */
+    int create;            /* create the directory and a fresh store if absent */
+    unsigned max_readers;  /* 0 = 126 (LMDB default) */
+    unsigned grow_wait_ms; /* how long a grow waits for open snapshots; 0 = 5000 */
+};
+
+/* Opens (or with opts->create, creates) the store in directory dir.
+ * Durability: LMDB's default full sync at each commit (no MDB_NOSYNC, no
+ * MDB_NOMETASYNC); stale reader slots left by a killed process are cleared.
+ * Errors: QCN_ERR_NOT_FOUND (no store and !create), QCN_ERR_STORE_SCHEMA (a
+ * store of another schema version, or a data file that is not ours),
+ * QCN_ERR_STORE_CORRUPT (LMDB rejects the file), QCN_ERR_IO, QCN_ERR_NOMEM.
+ * On failure *out is NULL and a message was logged. */
+QCN_MUST_CHECK int qcn_store_open(struct qcn_store **out, const char *dir,
+                                  const struct qcn_store_opts *opts);
+/* Closes; every snapshot and batch must have been ended/freed. NULL is a no-op. */
+void qcn_store_close(struct qcn_store *s);
+
+/* Copies the store to directory dir (created if missing; must not already
+ * hold a data.mdb) as a compacted, consistent snapshot, while other
+ * threads and processes keep writing (mdb_env_copy2 with MDB_CP_COMPACT).
+ * The copy is itself a valid store. QCN_ERR_EXISTS, QCN_ERR_IO. */
+QCN_MUST_CHECK int qcn_store_backup(struct qcn_store *s, const char *dir);
+
+struct qcn_store_info {
+    uint64_t map_size;   /* current map size (bytes) */
+    uint64_t used_bytes; /* pages in use times page size */
+    uint64_t grow_count; /* how often this handle grew the map */
+    uint64_t commits;    /* batches committed through this handle */
+};
+void qcn_store_info_get(struct qcn_store *s, struct qcn_store_info *out);
+
+/* ---- Snapshots: consistent read-only views (an LMDB read transaction). */
+
+/* Begins a snapshot of the last committed state. QCN_ERR_STORE, QCN_ERR_BUSY
+ * (out of reader slots). *out is NULL on failure. */
+QCN_MUST_CHECK int qcn_store_snap_begin(struct qcn_store *s, struct qcn_store_snap **out);
+/* Ends it; views obtained from it become invalid. NULL is a no-op. */
+void qcn_store_snap_end(struct qcn_store_snap *r);
+
+/* Looks key up, first in batch b (may be NULL: a pending overlay), then in
+ * snapshot r (may be NULL). *val points into the batch or the LMDB map and
+ * lives until the batch changes that key or is freed, or the snapshot ends.
+ * QCN_OK, QCN_ERR_NOT_FOUND (absent, or deleted in b), QCN_ERR_INVALID_ARG.
+ * *val is {NULL,0} unless QCN_OK. */
+QCN_MUST_CHECK int qcn_store_get(struct qcn_store_snap *r, const struct qcn_store_batch *b,
+                                 int table, const void *key, size_t keylen, struct qcn_view *val);
+
+/* Calls fn for each committed record of table whose key starts with
+ * prefix (prefixlen may be 0), in key order, until fn returns nonzero (that
+ * value is returned) or the table ends (QCN_OK). Views live until fn returns.
+ * Only committed data: a batch's pending writes are not visited. */
+typedef int (*qcn_store_iter_fn)(void *ctx, struct qcn_view key, struct qcn_view val);
+QCN_MUST_CHECK int qcn_store_iterate(struct qcn_store_snap *r, int table, const void *prefix,
+                                     size_t prefixlen, qcn_store_iter_fn fn, void *ctx);
+
+/* ---- Batches: the pending writes of one unit of work. */
+
+/* A new empty batch for store s. QCN_ERR_NOMEM. */
+QCN_MUST_CHECK int qcn_store_batch_new(struct qcn_store *s, struct qcn_store_batch **out);
+/* Frees the batch and its copies. NULL is a no-op. */
+void qcn_store_batch_free(struct qcn_store_batch *b);
+/* Drops every pending write, keeping the batch for reuse. */
+void qcn_store_batch_reset(struct qcn_store_batch *b);
+/* Records a put (key and value are copied; a later put/del of the same key
+ * replaces it). QCN_ERR_INVALID_ARG (bad table, empty or oversized key),
+ * QCN_ERR_TOO_LARGE (value or batch over its cap), QCN_ERR_NOMEM. On failure
+ * the batch is unchanged. */
+QCN_MUST_CHECK int qcn_store_batch_put(struct qcn_store_batch *b, int table, const void *key,
+                                       size_t keylen, const void *val, size_t vallen);
+/* Records a delete (deleting an absent key is not an error at commit). */
+QCN_MUST_CHECK int qcn_store_batch_del(struct qcn_store_batch *b, int table, const void *key,
+                                       size_t keylen);
+/* Pending entries and bytes (keys plus values). */
+size_t qcn_store_batch_count(const struct qcn_store_batch *b);
+size_t qcn_store_batch_bytes(const struct qcn_store_batch *b);
+
+/* Writes every pending entry in one LMDB write transaction and syncs it;
+ * on QCN_OK the batch is empty again. Grows the map when it is full and
+ * retries (the whole batch, never a part). On failure nothing was written
+ * and the batch still holds its entries. Errors: QCN_ERR_STORE_FULL (the map
+ * could not grow: a snapshot stayed open, or the disk is full), QCN_ERR_STORE,
+ * QCN_ERR_IO. Must not be called while this thread holds a snapshot if the
+ * map may need to grow (the grow would wait for it and fail). */
+QCN_MUST_CHECK int qcn_store_batch_commit(struct qcn_store_batch *b);
+
+/* ---- Typed records of the chain (formats in docs/storage.md). */
+
+/* Stages block `height` with hash `hash`: header, body and receipts encodings
+ * as given, canonical height -> hash and hash -> height. */
+QCN_MUST_CHECK int qcn_store_block_put(struct qcn_store_batch *b, uint64_t height,
+                                       const uint8_t hash[QCN_STORE_HASH_BYTES],
+                                       struct qcn_view header, struct qcn_view body,
+                                       struct qcn_view receipts);
+/* Stages tx hash -> (height, index in block). */
+QCN_MUST_CHECK int qcn_store_txindex_put(struct qcn_store_batch *b,
+                                         const uint8_t txhash[QCN_STORE_HASH_BYTES],
+                                         uint64_t height, uint32_t index);
+/* Stages the head pointer (the last committed block). */
+QCN_MUST_CHECK int qcn_store_head_put(struct qcn_store_batch *b, uint64_t height,
+                                      const uint8_t hash[QCN_STORE_HASH_BYTES]);
+/* Stages the genesis hash (written once by `qcn init`). */
+QCN_MUST_CHECK int qcn_store_genesis_put(struct qcn_store_batch *b,
+                                         const uint8_t hash[QCN_STORE_HASH_BYTES]);
+
+/* Readers for the records above, through batch b (may be NULL) then r.
+ * QCN_ERR_NOT_FOUND if absent; QCN_ERR_STORE_CORRUPT if a record has the
+ * wrong size. Outputs are zeroed on failure. */
+QCN_MUST_CHECK int qcn_store_head_get(struct qcn_store_snap *r, const struct qcn_store_batch *b,
+                                      uint64_t *height, uint8_t hash[QCN_STORE_HASH_BYTES]);
+QCN_MUST_CHECK int qcn_store_genesis_get(struct qcn_store_snap *r, const struct qcn_store_batch *b,
+                                         uint8_t hash[QCN_STORE_HASH_BYTES]);
+QCN_MUST_CHECK int qcn_store_canon_get(struct qcn_store_snap *r, const struct qcn_store_batch *b,
+                                       uint64_t height, uint8_t hash[QCN_STORE_HASH_BYTES]);
+QCN_MUST_CHECK int qcn_store_blocknum_get(struct qcn_store_snap *r, const struct qcn_store_batch *b,
+                                          const uint8_t hash[QCN_STORE_HASH_BYTES],
+                                          uint64_t *height);
+QCN_MUST_CHECK int qcn_store_txindex_get(struct qcn_store_snap *r, const struct qcn_store_batch *b,
+                                         const uint8_t txhash[QCN_STORE_HASH_BYTES],
+                                         uint64_t *height, uint32_t *index);
+
+/* ---- Trie node store: the backing of the Merkle-Patricia trie.
+ * Nodes are content-addressed (key = Keccak-256 of the node RLP) and never
+ * deleted, so a put of an existing node is harmless. */
+QCN_MUST_CHECK int qcn_store_trie_get(struct qcn_store_snap *r, const struct qcn_store_batch *b,
+                                      const uint8_t hash[QCN_STORE_HASH_BYTES],
+                                      struct qcn_view *node);
+QCN_MUST_CHECK int qcn_store_trie_put(struct qcn_store_batch *b,
+                                      const uint8_t hash[QCN_STORE_HASH_BYTES], const uint8_t *node,
+                                      size_t nodelen);
+
+#endif

@@ -1,0 +1,461 @@
+/* store: open/schema checks, batches and their overlay, one-transaction
+ * commits, iteration, typed chain records, map growth, hot backup. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <lmdb.h>
+
+#include "store/store.h"
+#include "util/log.h"
+
+struct tmp {
+    char dir[64];
+};
+
+static void rm_store(const char *dir)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/data.mdb", dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/lock.mdb", dir);
+    unlink(p);
+    rmdir(dir);
+}
+
+static int setup(void **state)
+{
+    struct tmp *t = calloc(1, sizeof *t);
+    snprintf(t->dir, sizeof t->dir, "/tmp/qcn-store-XXXXXX");
+    assert_non_null(mkdtemp(t->dir));
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct tmp *t = *state;
+    rm_store(t->dir);
+    free(t);
+    return 0;
+}
+
+static struct qcn_store *open_new(const char *dir, uint64_t map)
+{
+    struct qcn_store *s = NULL;
+    struct qcn_store_opts o = {0};
+    o.create = 1;
+    o.map_size = map;
+    o.grow_wait_ms = 200;
+    assert_int_equal(qcn_store_open(&s, dir, &o), QCN_OK);
+    return s;
+}
+
+static void test_open_missing(void **state)
+{
+    struct tmp *t = *state;
+    struct qcn_store *s = (struct qcn_store *)1;
+    struct qcn_store_opts o = {0};
+    char sub[128];
+    snprintf(sub, sizeof sub, "%s/nope", t->dir);
+    assert_int_equal(qcn_store_open(&s, sub, NULL), QCN_ERR_NOT_FOUND);
+    assert_null(s);
+    o.read_only = 1;
+    o.create = 1; /* read-only never creates */
+    assert_int_equal(qcn_store_open(&s, sub, &o), QCN_ERR_NOT_FOUND);
+    assert_int_not_equal(access(sub, F_OK), 0);
+}
+
+static void test_reopen_and_schema(void **state)
+{
+    struct tmp *t = *state;
+    struct qcn_store *s = open_new(t->dir, 0);
+    struct qcn_store_batch *b;
+    struct qcn_store_snap *r;
+    struct qcn_view v;
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_val k, val;
+    uint8_t bad[4] = {0, 0, 0, 99};
+
+    assert_int_equal(qcn_store_batch_new(s, &b), QCN_OK);
+    assert_int_equal(qcn_store_batch_put(b, QCN_TABLE_ACCOUNTS, "alice", 5, "100", 3), QCN_OK);
+    assert_int_equal(qcn_store_batch_commit(b), QCN_OK);
+    qcn_store_batch_free(b);
+    qcn_store_close(s);
+
+    assert_int_equal(qcn_store_open(&s, t->dir, NULL), QCN_OK);
+    assert_int_equal(qcn_store_snap_begin(s, &r), QCN_OK);
+    assert_int_equal(qcn_store_get(r, NULL, QCN_TABLE_ACCOUNTS, "alice", 5, &v), QCN_OK);
+    assert_int_equal(v.len, 3);
+    assert_memory_equal(v.p, "100", 3);
+    qcn_store_snap_end(r);
+    qcn_store_close(s);
+
+    /* Rewrite the schema record behind the store's back: open must refuse. */
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 20), 0);
+    assert_int_equal(mdb_env_open(env, t->dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    k.mv_data = (void *)"schema";
+    k.mv_size = 6;
+    val.mv_data = bad;
+    val.mv_size = 4;
+    assert_int_equal(mdb_put(txn, dbi, &k, &val, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    assert_int_equal(qcn_store_open(&s, t->dir, NULL), QCN_ERR_STORE_SCHEMA);
+    assert_null(s);
+}
+
+static void test_foreign_lmdb_refused(void **state)
+{
+    struct tmp *t = *state;
+    struct qcn_store *s;
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_val k = {3, (void *)"foo"}, v = {3, (void *)"bar"};
+
+    /* An LMDB environment that is not ours (a table of another name). */
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 4), 0);
+    assert_int_equal(mdb_env_open(env, t->dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "other", MDB_CREATE, &dbi), 0);
+    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    assert_int_equal(qcn_store_open(&s, t->dir, NULL), QCN_ERR_STORE_SCHEMA);
+}
+
+static void test_garbage_file_refused(void **state)
+{
+    struct tmp *t = *state;
+    struct qcn_store *s;
+    char p[128];
+    uint8_t junk[16384];
+    FILE *f;
+    size_t i;
+
+    for (i = 0; i < sizeof junk; i++)
+        junk[i] = (uint8_t)(i * 7 + 3);
+    snprintf(p, sizeof p, "%s/data.mdb", t->dir);
+    f = fopen(p, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(junk, 1, sizeof junk, f), sizeof junk);
+    fclose(f);
+    assert_int_equal(qcn_store_open(&s, t->dir, NULL), QCN_ERR_STORE_CORRUPT);
+    assert_null(s);
+}
+
+static void test_batch_overlay_and_atomicity(void **state)
+{
+    struct tmp *t = *state;
+    struct qcn_store *s = open_new(t->dir, 0);
+    struct qcn_store_batch *b;
+    struct qcn_store_snap *r, *r2;
+    struct qcn_view v;
+    uint8_t big[600];
+
+    memset(big, 1, sizeof big);
+    assert_int_equal(qcn_store_batch_new(s, &b), QCN_OK);
+    assert_int_equal(qcn_store_batch_put(b, QCN_TABLE_STORAGE, "k1", 2, "v1", 2), QCN_OK);
+    assert_int_equal(qcn_store_batch_put(b, QCN_TABLE_STORAGE, "k2", 2, "v2", 2), QCN_OK);
+    assert_int_equal(qcn_store_batch_put(b, QCN_TABLE_CODE, "k1", 2, "code", 4), QCN_OK);
+    assert_int_equal(qcn_store_batch_put(b, QCN_TABLE_STORAGE, "k1", 2, "v1b", 3), QCN_OK);
+    assert_int_equal(qcn_store_batch_count(b), 3);
+    assert_int_equal(qcn_store_batch_bytes(b), 2 + 3 + 2 + 2 + 2 + 4);
+    /* Bad arguments change nothing. */
+    assert_int_equal(qcn_store_batch_put(b, QCN_TABLE_COUNT, "k", 1, "v", 1), QCN_ERR_INVALID_ARG);
+    assert_int_equal(qcn_store_batch_put(b, QCN_TABLE_CODE, "", 0, "v", 1), QCN_ERR_INVALID_ARG);
+    assert_int_equal(qcn_store_batch_put(b, QCN_TABLE_CODE, big, sizeof big, "v", 1),
+                     QCN_ERR_INVALID_ARG);
+    assert_int_equal(qcn_store_batch_count(b), 3);
+
+    /* Pending writes are visible through the batch, not through a snapshot. */
+    assert_int_equal(qcn_store_snap_begin(s, &r), QCN_OK);
+    assert_int_equal(qcn_store_get(r, b, QCN_TABLE_STORAGE, "k1", 2, &v), QCN_OK);
+    assert_memory_equal(v.p, "v1b", 3);
+    assert_int_equal(qcn_store_get(r, NULL, QCN_TABLE_STORAGE, "k1", 2, &v), QCN_ERR_NOT_FOUND);
+    assert_null(v.p);
+    assert_int_equal(qcn_store_get(r, b, QCN_TABLE_ACCOUNTS, "k1", 2, &v), QCN_ERR_NOT_FOUND);
+    qcn_store_snap_end(r);
+
+    assert_int_equal(qcn_store_snap_begin(s, &r), QCN_OK); /* sees the old state */
+    assert_int_equal(qcn_store_batch_commit(b), QCN_OK);
+    assert_int_equal(qcn_store_batch_count(b), 0);
+    assert_int_equal(qcn_store_get(r, NULL, QCN_TABLE_STORAGE, "k2", 2, &v), QCN_ERR_NOT_FOUND);
+    assert_int_equal(qcn_store_snap_begin(s, &r2), QCN_OK);
+    assert_int_equal(qcn_store_get(r2, NULL, QCN_TABLE_STORAGE, "k2", 2, &v), QCN_OK);
+    assert_memory_equal(v.p, "v2", 2);
+    assert_int_equal(qcn_store_get(r2, NULL, QCN_TABLE_CODE, "k1", 2, &v), QCN_OK);
+    assert_memory_equal(v.p, "code", 4);
+    qcn_store_snap_end(r);
+
+    /* A delete hides the committed value in the overlay, then on disk. */
+    assert_int_equal(qcn_store_batch_del(b, QCN_TABLE_STORAGE, "k2", 2), QCN_OK);
+    assert_int_equal(qcn_store_batch_del(b, QCN_TABLE_STORAGE, "zz", 2), QCN_OK);
+    assert_int_equal(qcn_store_get(r2, b, QCN_TABLE_STORAGE, "k2", 2, &v), QCN_ERR_NOT_FOUND);
+    assert_int_equal(qcn_store_get(r2, b, QCN_TABLE_STORAGE, "k1", 2, &v), QCN_OK);
+    qcn_store_snap_end(r2);
+    assert_int_equal(qcn_store_batch_commit(b), QCN_OK);
+    assert_int_equal(qcn_store_snap_begin(s, &r), QCN_OK);
+    assert_int_equal(qcn_store_get(r, NULL, QCN_TABLE_STORAGE, "k2", 2, &v), QCN_ERR_NOT_FOUND);
+    qcn_store_snap_end(r);
+
+    /* reset drops pending writes. */
+    assert_int_equal(qcn_store_batch_put(b, QCN_TABLE_STORAGE, "k3", 2, "v3", 2), QCN_OK);
+    qcn_store_batch_reset(b);
+    assert_int_equal(qcn_store_get(NULL, b, QCN_TABLE_STORAGE, "k3", 2, &v), QCN_ERR_NOT_FOUND);
+    qcn_store_batch_free(b);
+    qcn_store_close(s);
+}
+
+struct collect {
+    int n;
+    char keys[16][8];
+    int stop_at;
+};
+
+static int collect_fn(void *ctx, struct qcn_view key, struct qcn_view val)
+{
+    struct collect *c = ctx;
+    (void)val;
+    if (c->n == c->stop_at)
+        return 42;
+    memcpy(c->keys[c->n], key.p, key.len < 7 ? key.len : 7);
+    c->keys[c->n][key.len < 7 ? key.len : 7] = '\0';
+    c->n++;
+    return 0;
+}
+
+static void test_iterate_prefix(void **state)
+{
+    struct tmp *t = *state;
+    struct qcn_store *s = open_new(t->dir, 0);
+    struct qcn_store_batch *b;
+    struct qcn_store_snap *r;
+    struct collect c = {0};
+    const char *keys[] = {"b2", "a1", "b1", "b", "c", "b3x"};
+    size_t i;
+
+    assert_int_equal(qcn_store_batch_new(s, &b), QCN_OK);
+    for (i = 0; i < 6; i++)
+        assert_int_equal(
+            qcn_store_batch_put(b, QCN_TABLE_STORAGE, keys[i], strlen(keys[i]), "x", 1), QCN_OK);
+    assert_int_equal(qcn_store_batch_commit(b), QCN_OK);
+    assert_int_equal(qcn_store_snap_begin(s, &r), QCN_OK);
+    c.stop_at = -1;
+    assert_int_equal(qcn_store_iterate(r, QCN_TABLE_STORAGE, "b", 1, collect_fn, &c), QCN_OK);
+    assert_int_equal(c.n, 4);
+    assert_string_equal(c.keys[0], "b");
+    assert_string_equal(c.keys[1], "b1");
+    assert_string_equal(c.keys[2], "b2");
+    assert_string_equal(c.keys[3], "b3x");
+    memset(&c, 0, sizeof c);
+    c.stop_at = 2;
+    assert_int_equal(qcn_store_iterate(r, QCN_TABLE_STORAGE, NULL, 0, collect_fn, &c), 42);
+    assert_string_equal(c.keys[0], "a1");
+    memset(&c, 0, sizeof c);
+    c.stop_at = -1;
+    assert_int_equal(qcn_store_iterate(r, QCN_TABLE_STORAGE, "zz", 2, collect_fn, &c), QCN_OK);
+    assert_int_equal(c.n, 0);
+    qcn_store_snap_end(r);
+    qcn_store_batch_free(b);
+    qcn_store_close(s);
+}
+
+static void test_typed_records(void **state)
+{
+    struct tmp *t = *state;
+    struct qcn_store *s = open_new(t->dir, 0);
+    struct qcn_store_batch *b;
+    struct qcn_store_snap *r;
+    struct qcn_view v;
+    uint8_t h[32], h2[32], tx[32], out[32];
+    uint64_t height;
+    uint32_t idx;
+
+    memset(h, 0xab, sizeof h);
+    memset(tx, 0x11, sizeof tx);
+    assert_int_equal(qcn_store_batch_new(s, &b), QCN_OK);
+    assert_int_equal(qcn_store_snap_begin(s, &r), QCN_OK);
+    assert_int_equal(qcn_store_head_get(r, b, &height, out), QCN_ERR_NOT_FOUND);
+    qcn_store_snap_end(r);
+    assert_int_equal(qcn_store_block_put(b, 7, h, qcn_view_make("hdr", 3), qcn_view_make("body", 4),
+                                         qcn_view_make("rc", 2)),
+                     QCN_OK);
+    assert_int_equal(qcn_store_txindex_put(b, tx, 7, 3), QCN_OK);
+    assert_int_equal(qcn_store_head_put(b, 7, h), QCN_OK);
+    assert_int_equal(qcn_store_genesis_put(b, tx), QCN_OK);
+    assert_int_equal(qcn_store_trie_put(b, tx, (const uint8_t *)"node", 4), QCN_OK);
+    /* The head is visible through the batch before the commit. */
+    assert_int_equal(qcn_store_head_get(NULL, b, &height, out), QCN_OK);
+    assert_int_equal(height, 7);
+    assert_int_equal(qcn_store_batch_commit(b), QCN_OK);
+
+    assert_int_equal(qcn_store_snap_begin(s, &r), QCN_OK);
+    assert_int_equal(qcn_store_head_get(r, NULL, &height, out), QCN_OK);
+    assert_int_equal(height, 7);
+    assert_memory_equal(out, h, 32);
+    assert_int_equal(qcn_store_canon_get(r, NULL, 7, h2), QCN_OK);
+    assert_memory_equal(h2, h, 32);
+    assert_int_equal(qcn_store_canon_get(r, NULL, 8, h2), QCN_ERR_NOT_FOUND);
+    assert_int_equal(qcn_store_blocknum_get(r, NULL, h, &height), QCN_OK);
+    assert_int_equal(height, 7);
+    assert_int_equal(qcn_store_txindex_get(r, NULL, tx, &height, &idx), QCN_OK);
+    assert_int_equal(height, 7);
+    assert_int_equal(idx, 3);
+    assert_int_equal(qcn_store_genesis_get(r, NULL, out), QCN_OK);
+    assert_memory_equal(out, tx, 32);
+    assert_int_equal(qcn_store_get(r, NULL, QCN_TABLE_BODIES, h, 32, &v), QCN_OK);
+    assert_memory_equal(v.p, "body", 4);
+    assert_int_equal(qcn_store_trie_get(r, NULL, tx, &v), QCN_OK);
+    assert_memory_equal(v.p, "node", 4);
+    qcn_store_snap_end(r);
+
+    /* A record of the wrong size is reported as corruption, not misread. */
+    assert_int_equal(qcn_store_batch_put(b, QCN_TABLE_META, "head", 4, "short", 5), QCN_OK);
+    assert_int_equal(qcn_store_head_get(NULL, b, &height, out), QCN_ERR_STORE_CORRUPT);
+    assert_int_equal(height, 0);
+    qcn_store_batch_free(b);
+    qcn_store_close(s);
+}
+
+static void fill(struct qcn_store_batch *b, uint32_t from, uint32_t n, size_t vlen)
+{
+    uint8_t k[4], v[4096];
+    uint32_t i;
+    assert_true(vlen <= sizeof v);
+    for (i = from; i < from + n; i++) {
+        qcn_store_be32(k, i);
+        memset(v, (int)(i & 0xff), vlen);
+        assert_int_equal(qcn_store_batch_put(b, QCN_TABLE_TRIE, k, 4, v, vlen), QCN_OK);
+    }
+}
+
+static void test_map_growth(void **state)
+{
+    struct tmp *t = *state;
+    struct qcn_store *s = open_new(t->dir, 1u << 20); /* 1 MiB: far too small */
+    struct qcn_store_batch *b;
+    struct qcn_store_snap *r;
+    struct qcn_store_info info;
+    struct qcn_view v;
+    uint8_t k[4];
+    uint32_t i;
+
+    qcn_log_configure(QCN_LOG_ERROR, NULL, 0);
+    assert_int_equal(qcn_store_batch_new(s, &b), QCN_OK);
+    /* With a snapshot held, the map cannot grow: the commit fails whole
+     * (QCN_ERR_STORE_FULL) and keeps the batch; once the snapshot is closed
+     * the same batch goes through. */
+    assert_int_equal(qcn_store_snap_begin(s, &r), QCN_OK);
+    fill(b, 0, 1000, 2000); /* ~2 MB */
+    assert_int_equal(qcn_store_batch_commit(b), QCN_ERR_STORE_FULL);
+    assert_int_equal(qcn_store_batch_count(b), 1000);
+    qcn_store_snap_end(r);
+    assert_int_equal(qcn_store_snap_begin(s, &r), QCN_OK);
+    qcn_store_be32(k, 0);
+    assert_int_equal(qcn_store_get(r, NULL, QCN_TABLE_TRIE, k, 4, &v), QCN_ERR_NOT_FOUND);
+    qcn_store_snap_end(r);
+    assert_int_equal(qcn_store_batch_commit(b), QCN_OK);
+    for (i = 1; i < 4; i++) {
+        fill(b, i * 1000, 1000, 2000);
+        assert_int_equal(qcn_store_batch_commit(b), QCN_OK);
+    }
+    qcn_store_info_get(s, &info);
+    assert_true(info.grow_count >= 1);
+    assert_true(info.map_size > (1u << 20));
+    assert_true(info.used_bytes > 8u * 1000 * 1000);
+    qcn_store_close(s);
+    qcn_store_batch_free(b);
+
+    /* Everything is there after a reopen, which keeps the grown size. */
+    s = open_new(t->dir, 1u << 20);
+    assert_int_equal(qcn_store_snap_begin(s, &r), QCN_OK);
+    for (i = 0; i < 4000; i += 97) {
+        qcn_store_be32(k, i);
+        assert_int_equal(qcn_store_get(r, NULL, QCN_TABLE_TRIE, k, 4, &v), QCN_OK);
+        assert_int_equal(v.len, 2000);
+        assert_int_equal(v.p[1999], (uint8_t)(i & 0xff));
+    }
+    qcn_store_snap_end(r);
+    qcn_store_close(s);
+}
+
+static void test_backup(void **state)
+{
+    struct tmp *t = *state;
+    struct qcn_store *s = open_new(t->dir, 0), *c;
+    struct qcn_store_batch *b;
+    struct qcn_store_snap *r;
+    struct qcn_store_opts ro = {0};
+    struct qcn_view v;
+    uint8_t h[32], out[32], k[4];
+    uint64_t height;
+    char bdir[128];
+
+    snprintf(bdir, sizeof bdir, "%s/backup", t->dir);
+    memset(h, 5, sizeof h);
+    assert_int_equal(qcn_store_batch_new(s, &b), QCN_OK);
+    fill(b, 0, 500, 100);
+    assert_int_equal(qcn_store_head_put(b, 3, h), QCN_OK);
+    assert_int_equal(qcn_store_batch_commit(b), QCN_OK);
+    /* A snapshot open during the copy does not disturb it. */
+    assert_int_equal(qcn_store_snap_begin(s, &r), QCN_OK);
+    assert_int_equal(qcn_store_backup(s, bdir), QCN_OK);
+    qcn_store_snap_end(r);
+    assert_int_equal(qcn_store_backup(s, bdir), QCN_ERR_EXISTS);
+    /* Writes after the backup are not in it. */
+    fill(b, 500, 10, 100);
+    assert_int_equal(qcn_store_batch_commit(b), QCN_OK);
+
+    ro.read_only = 1;
+    assert_int_equal(qcn_store_open(&c, bdir, &ro), QCN_OK);
+    assert_int_equal(qcn_store_snap_begin(c, &r), QCN_OK);
+    assert_int_equal(qcn_store_head_get(r, NULL, &height, out), QCN_OK);
+    assert_int_equal(height, 3);
+    qcn_store_be32(k, 499);
+    assert_int_equal(qcn_store_get(r, NULL, QCN_TABLE_TRIE, k, 4, &v), QCN_OK);
+    qcn_store_be32(k, 505);
+    assert_int_equal(qcn_store_get(r, NULL, QCN_TABLE_TRIE, k, 4, &v), QCN_ERR_NOT_FOUND);
+    qcn_store_snap_end(r);
+    /* A read-only store refuses to commit. */
+    {
+        struct qcn_store_batch *cb;
+        assert_int_equal(qcn_store_batch_new(c, &cb), QCN_OK);
+        fill(cb, 0, 1, 1);
+        assert_int_equal(qcn_store_batch_commit(cb), QCN_ERR_INVALID_ARG);
+        qcn_store_batch_free(cb);
+    }
+    qcn_store_close(c);
+    rm_store(bdir);
+    qcn_store_batch_free(b);
+    qcn_store_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_open_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_and_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_lmdb_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_garbage_file_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_overlay_and_atomicity, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iterate_prefix, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_typed_records, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_map_growth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
