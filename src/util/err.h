@@ -72,7 +72,20 @@
     X(QCN_ERR_TX_MULTISIG, 616, "multisig threshold not met")                                      \
     X(QCN_ERR_TX_SENDER_LIMIT, 617, "too many pending transactions from this sender")              \
     X(QCN_ERR_TX_EXPIRED, 618, "transaction expired from the pool")                                \
+    X(QCN_ERR_TX_VM_UNAVAILABLE, 619, "contract execution is not available yet")                   \
+    X(QCN_ERR_TX_FEE_FIELDS, 620, "max priority fee above max fee")                                \
+    X(QCN_ERR_TX_NONCE_HIGH, 621, "nonce ahead of the account nonce")                              \
+    X(QCN_ERR_TX_SENDER_CODE, 622, "sender is a contract")                                         \
     X(QCN_ERR_BLOCK_INVALID, 650, "invalid block")                                                 \
+    X(QCN_ERR_BLOCK_PARENT, 651, "block does not extend the head")                                 \
+    X(QCN_ERR_BLOCK_TIMESTAMP, 652, "block timestamp before its parent's")                         \
+    X(QCN_ERR_BLOCK_GAS_LIMIT, 653, "block gas limit differs from the chain's")                    \
+    X(QCN_ERR_BLOCK_GAS_USED, 654, "block gas used mismatch or over the limit")                    \
+    X(QCN_ERR_BLOCK_BASE_FEE, 655, "block base fee mismatch")                                      \
+    X(QCN_ERR_BLOCK_TX_ROOT, 656, "transactions root mismatch")                                    \
+    X(QCN_ERR_BLOCK_RECEIPTS_ROOT, 657, "receipts root mismatch")                                  \
+    X(QCN_ERR_BLOCK_BLOOM, 658, "logs bloom mismatch")                                             \
+    X(QCN_ERR_BLOCK_PENDING, 659, "another block is pending commit")                               \
     X(QCN_ERR_CONSENSUS, 700, "consensus error")                                                   \
     X(QCN_ERR_P2P, 800, "peer-to-peer protocol error")                                             \
     X(QCN_ERR_HANDSHAKE, 801, "handshake failed")                                                  \
