@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/rlp.h"
 #include "util/log.h"
 
 struct entry {
@@ -120,7 +121,7 @@ static int rehash(struct qcn_store_batch *b, size_t nslots)
 
 static int check_key(int table, const void *key, size_t keylen)
 {
-    if (table < 0 || table >= QCN_TABLE_COUNT || key == NULL || keylen == 0 ||
+    if (table < 0 || table >= QCN_STORE_TABLES || key == NULL || keylen == 0 ||
         keylen > QCN_STORE_MAX_KEY)
         return QCN_ERR_INVALID_ARG;
     return QCN_OK;
@@ -224,24 +225,28 @@ int qcn_store_get(struct qcn_store_snap *r, const struct qcn_store_batch *b, int
     return err;
 }
 
-/* LMDB's default key order: memcmp over the common length, shorter first. */
-static int entry_cmp(const void *pa, const void *pb)
+/* LMDB's default key order (memcmp over the common length, shorter first),
+ * tables first; ties keep the original order (the array is sorted by
+ * pointer, and the pointers start out in write order), so a later write to
+ * the same key is applied later and wins. */
+static int write_cmp(const void *pa, const void *pb)
 {
-    const struct entry *a = *(const struct entry *const *)pa;
-    const struct entry *b = *(const struct entry *const *)pb;
-    size_t n = a->keylen < b->keylen ? a->keylen : b->keylen;
+    const struct qcn_store_write *a = *(const struct qcn_store_write *const *)pa;
+    const struct qcn_store_write *b = *(const struct qcn_store_write *const *)pb;
+    size_t n = a->klen < b->klen ? a->klen : b->klen;
     int c;
     if (a->table != b->table)
         return a->table < b->table ? -1 : 1;
-    c = memcmp(a->data, b->data, n);
+    c = memcmp(a->key, b->key, n);
     if (c != 0)
         return c;
-    return a->keylen < b->keylen ? -1 : a->keylen > b->keylen;
+    if (a->klen != b->klen)
+        return a->klen < b->klen ? -1 : 1;
+    return a < b ? -1 : a > b;
 }
 
-static int write_all(struct qcn_store_batch *b, struct entry **order)
+static int write_all(struct qcn_store *s, struct qcn_store_write *const *order, size_t n)
 {
-    struct qcn_store *s = b->s;
     MDB_txn *txn = NULL;
     MDB_val k, v;
     size_t i;
@@ -249,27 +254,27 @@ static int write_all(struct qcn_store_batch *b, struct entry **order)
 
     err = qcn_store_txn_begin(s, 0, &txn);
     if (err != QCN_OK)
-        return err;
-    for (i = 0; i < b->n; i++) {
-        const struct entry *e = order[i];
-        k.mv_data = e->data;
-        k.mv_size = e->keylen;
-        if (e->del) {
-            rc = mdb_del(txn, s->dbi[e->table], &k, NULL);
+        return err == QCN_ERR_STORE_FULL ? MDB_MAP_FULL : MDB_PANIC;
+    for (i = 0; i < n; i++) {
+        const struct qcn_store_write *w = order[i];
+        k.mv_data = (void *)w->key;
+        k.mv_size = w->klen;
+        if (w->del) {
+            rc = mdb_del(txn, s->dbi[w->table], &k, NULL);
             if (rc == MDB_NOTFOUND)
                 rc = MDB_SUCCESS;
         } else {
-            v.mv_data = e->data + e->keylen;
-            v.mv_size = e->vallen;
-            rc = mdb_put(txn, s->dbi[e->table], &k, &v, 0);
+            v.mv_data = (void *)w->val;
+            v.mv_size = w->vlen;
+            rc = mdb_put(txn, s->dbi[w->table], &k, &v, 0);
         }
         if (rc != MDB_SUCCESS) {
             mdb_txn_abort(txn);
             return rc;
         }
     }
-    /* The commit syncs data pages, then the meta page: the point after
-     * which the whole batch is durable. */
+    /* The commit syncs the data pages, then the meta page: the point after
+     * which the whole list is durable, and before which none of it is. */
     return mdb_txn_commit(txn);
 }
 
@@ -298,112 +303,113 @@ static void map_usage(struct qcn_store *s, uint64_t *mapsize, uint64_t *used)
     }
 }
 
-int qcn_store_batch_commit(struct qcn_store_batch *b)
+/* Sorts, then writes in one transaction, growing the map and replaying the
+ * whole list when it is full. */
+static int commit_list(struct qcn_store *s, struct qcn_store_write **order, size_t n, size_t bytes)
 {
-    struct qcn_store *s = b->s;
-    struct entry **order = NULL;
     uint64_t mapsize, used, need;
-    size_t i;
     int rc, err = QCN_OK, attempt;
 
-    if (s->read_only)
-        return QCN_ERR_INVALID_ARG;
-    if (b->n == 0)
-        return QCN_OK;
-    order = malloc(b->n * sizeof *order);
-    if (order == NULL)
-        return QCN_ERR_NOMEM;
-    for (i = 0; i < b->n; i++)
-        order[i] = &b->e[i];
-    qsort(order, b->n, sizeof *order, entry_cmp);
-
+    qsort(order, n, sizeof *order, write_cmp);
     pthread_mutex_lock(&s->commit_lock);
-    /* Grow ahead of time when the batch plainly will not fit (copy-on-write
+    /* Grow ahead of time when the list plainly will not fit (copy-on-write
      * can touch about three times its payload in pages), without waiting
      * for snapshots; a MAP_FULL below still triggers a waiting grow. */
     map_usage(s, &mapsize, &used);
-    need = used + 3 * (uint64_t)b->bytes + 64 * (uint64_t)b->n + ((uint64_t)1 << 20);
+    need = used + 3 * (uint64_t)bytes + 64 * (uint64_t)n + ((uint64_t)1 << 20);
     if (mapsize > 0 && need > mapsize - mapsize / 8)
         (void)qcn_store_resize(s, grown_size(mapsize, need), 0);
     for (attempt = 0;; attempt++) {
-        rc = write_all(b, order);
+        rc = write_all(s, order, n);
         if (rc != MDB_MAP_FULL || attempt >= 8)
             break;
         map_usage(s, &mapsize, &used);
-        err = qcn_store_resize(s, grown_size(mapsize, mapsize + 3 * (uint64_t)b->bytes),
+        err = qcn_store_resize(s, grown_size(mapsize, mapsize + 3 * (uint64_t)bytes),
                                s->grow_wait_ms);
         if (err != QCN_OK) {
             QCN_LOG(QCN_LOG_ERROR, "store",
-                    "map full and cannot grow now (a snapshot stayed open); batch not written");
+                    "map full and cannot grow now (a snapshot stayed open); nothing written");
             goto out;
         }
     }
-    err = qcn_store_map_err(rc);
+    err = rc == MDB_PANIC ? QCN_ERR_STORE : qcn_store_map_err(rc);
     if (err != QCN_OK) {
-        QCN_LOG(QCN_LOG_ERROR, "store", "batch commit failed: %s", mdb_strerror(rc));
+        QCN_LOG(QCN_LOG_ERROR, "store", "commit failed: %s", mdb_strerror(rc));
         goto out;
     }
     pthread_mutex_lock(&s->lock);
     s->commits++;
     pthread_mutex_unlock(&s->lock);
-    qcn_store_batch_reset(b);
 out:
     pthread_mutex_unlock(&s->commit_lock);
+    return err;
+}
+
+int qcn_store_batch_commit(struct qcn_store_batch *b)
+{
+    struct qcn_store_write *w = NULL, **order = NULL;
+    size_t i;
+    int err;
+
+    if (b->s->read_only)
+        return QCN_ERR_INVALID_ARG;
+    if (b->n == 0)
+        return QCN_OK;
+    w = malloc(b->n * sizeof *w);
+    order = malloc(b->n * sizeof *order);
+    if (w == NULL || order == NULL) {
+        err = QCN_ERR_NOMEM;
+        goto out;
+    }
+    for (i = 0; i < b->n; i++) {
+        const struct entry *e = &b->e[i];
+        w[i].table = e->table;
+        w[i].del = e->del;
+        w[i].klen = e->keylen;
+        w[i].vlen = e->vallen;
+        w[i].key = e->data;
+        w[i].val = e->data + e->keylen;
+        order[i] = &w[i];
+    }
+    err = commit_list(b->s, order, b->n, b->bytes);
+    if (err == QCN_OK)
+        qcn_store_batch_reset(b);
+out:
+    free(w);
     free(order);
     return err;
 }
 
-/* ---- Typed records (docs/storage.md). */
-
-static const char meta_head_key[] = "head";
-static const char meta_genesis_key[] = "genesis";
-
-int qcn_store_block_put(struct qcn_store_batch *b, uint64_t height,
-                        const uint8_t hash[QCN_STORE_HASH_BYTES], struct qcn_view header,
-                        struct qcn_view body, struct qcn_view receipts)
+int qcn_store_write_commit(struct qcn_store *s, struct qcn_store_write *w, size_t n)
 {
-    uint8_t hk[8];
+    struct qcn_store_write **order;
+    size_t i, bytes = 0;
     int err;
-    qcn_store_be64(hk, height);
-    err =
-        qcn_store_batch_put(b, QCN_TABLE_HEADERS, hash, QCN_STORE_HASH_BYTES, header.p, header.len);
-    if (err == QCN_OK)
-        err =
-            qcn_store_batch_put(b, QCN_TABLE_BODIES, hash, QCN_STORE_HASH_BYTES, body.p, body.len);
-    if (err == QCN_OK)
-        err = qcn_store_batch_put(b, QCN_TABLE_RECEIPTS, hash, QCN_STORE_HASH_BYTES, receipts.p,
-                                  receipts.len);
-    if (err == QCN_OK)
-        err = qcn_store_batch_put(b, QCN_TABLE_CANON, hk, sizeof hk, hash, QCN_STORE_HASH_BYTES);
-    if (err == QCN_OK)
-        err = qcn_store_batch_put(b, QCN_TABLE_BLOCKNUM, hash, QCN_STORE_HASH_BYTES, hk, sizeof hk);
+
+    if (s->read_only)
+        return QCN_ERR_INVALID_ARG;
+    for (i = 0; i < n; i++) {
+        if (w[i].table >= QCN_STORE_TABLES || w[i].klen == 0 || w[i].klen > QCN_STORE_MAX_KEY ||
+            w[i].key == NULL || w[i].vlen > QCN_STORE_MAX_VALUE ||
+            (w[i].vlen > 0 && w[i].val == NULL) ||
+            __builtin_add_overflow(bytes, (size_t)w[i].klen + w[i].vlen, &bytes))
+            return QCN_ERR_INVALID_ARG;
+    }
+    if (n == 0)
+        return QCN_OK;
+    order = malloc(n * sizeof *order);
+    if (order == NULL)
+        return QCN_ERR_NOMEM;
+    for (i = 0; i < n; i++)
+        order[i] = &w[i];
+    err = commit_list(s, order, n, bytes);
+    free(order);
     return err;
 }
 
-int qcn_store_txindex_put(struct qcn_store_batch *b, const uint8_t txhash[QCN_STORE_HASH_BYTES],
-                          uint64_t height, uint32_t index)
-{
-    uint8_t v[12];
-    qcn_store_be64(v, height);
-    qcn_store_be32(v + 8, index);
-    return qcn_store_batch_put(b, QCN_TABLE_TXINDEX, txhash, QCN_STORE_HASH_BYTES, v, sizeof v);
-}
+/* ---- Typed readers (docs/storage.md). */
 
-int qcn_store_head_put(struct qcn_store_batch *b, uint64_t height,
-                       const uint8_t hash[QCN_STORE_HASH_BYTES])
-{
-    uint8_t v[8 + QCN_STORE_HASH_BYTES];
-    qcn_store_be64(v, height);
-    memcpy(v + 8, hash, QCN_STORE_HASH_BYTES);
-    return qcn_store_batch_put(b, QCN_TABLE_META, meta_head_key, sizeof meta_head_key - 1, v,
-                               sizeof v);
-}
-
-int qcn_store_genesis_put(struct qcn_store_batch *b, const uint8_t hash[QCN_STORE_HASH_BYTES])
-{
-    return qcn_store_batch_put(b, QCN_TABLE_META, meta_genesis_key, sizeof meta_genesis_key - 1,
-                               hash, QCN_STORE_HASH_BYTES);
-}
+static const char meta_head_key[] = "head";
 
 /* Gets a record that must be exactly n bytes long. */
 static int get_sized(struct qcn_store_snap *r, const struct qcn_store_batch *b, int table,
@@ -418,30 +424,45 @@ static int get_sized(struct qcn_store_snap *r, const struct qcn_store_batch *b, 
     return err;
 }
 
+int qcn_store_header_height(uint64_t *height, struct qcn_view header)
+{
+    struct qcn_rlp_item list, it;
+    struct qcn_rlp_iter iter;
+    int err;
+
+    *height = 0;
+    err = qcn_rlp_decode(&list, header);
+    if (err != QCN_OK || !list.is_list)
+        return QCN_ERR_STORE_CORRUPT;
+    qcn_rlp_iter_init(&iter, &list);
+    if (qcn_rlp_iter_next(&iter, &it) != QCN_OK || qcn_rlp_iter_next(&iter, &it) != QCN_OK ||
+        qcn_rlp_get_u64(height, &it) != QCN_OK) {
+        *height = 0;
+        return QCN_ERR_STORE_CORRUPT;
+    }
+    return QCN_OK;
+}
+
 int qcn_store_head_get(struct qcn_store_snap *r, const struct qcn_store_batch *b, uint64_t *height,
                        uint8_t hash[QCN_STORE_HASH_BYTES])
 {
     struct qcn_view v;
-    int err = get_sized(r, b, QCN_TABLE_META, meta_head_key, sizeof meta_head_key - 1,
-                        8 + QCN_STORE_HASH_BYTES, &v);
+    int err = get_sized(r, b, QCN_STORE_META, meta_head_key, sizeof meta_head_key - 1,
+                        QCN_STORE_HASH_BYTES, &v);
     *height = 0;
     memset(hash, 0, QCN_STORE_HASH_BYTES);
     if (err != QCN_OK)
         return err;
-    *height = qcn_load_be64(v.p);
-    memcpy(hash, v.p + 8, QCN_STORE_HASH_BYTES);
-    return QCN_OK;
-}
-
-int qcn_store_genesis_get(struct qcn_store_snap *r, const struct qcn_store_batch *b,
-                          uint8_t hash[QCN_STORE_HASH_BYTES])
-{
-    struct qcn_view v;
-    int err = get_sized(r, b, QCN_TABLE_META, meta_genesis_key, sizeof meta_genesis_key - 1,
-                        QCN_STORE_HASH_BYTES, &v);
-    memset(hash, 0, QCN_STORE_HASH_BYTES);
+    memcpy(hash, v.p, QCN_STORE_HASH_BYTES);
+    err = qcn_store_get(r, b, QCN_STORE_HEADER, hash, QCN_STORE_HASH_BYTES, &v);
+    if (err == QCN_ERR_NOT_FOUND) {
+        QCN_LOG(QCN_LOG_ERROR, "store", "head points at a block whose header is missing");
+        err = QCN_ERR_STORE_CORRUPT;
+    }
     if (err == QCN_OK)
-        memcpy(hash, v.p, QCN_STORE_HASH_BYTES);
+        err = qcn_store_header_height(height, v);
+    if (err != QCN_OK)
+        memset(hash, 0, QCN_STORE_HASH_BYTES);
     return err;
 }
 
@@ -452,41 +473,87 @@ int qcn_store_canon_get(struct qcn_store_snap *r, const struct qcn_store_batch *
     uint8_t hk[8];
     int err;
     qcn_store_be64(hk, height);
-    err = get_sized(r, b, QCN_TABLE_CANON, hk, sizeof hk, QCN_STORE_HASH_BYTES, &v);
+    err = get_sized(r, b, QCN_STORE_CANON, hk, sizeof hk, QCN_STORE_HASH_BYTES, &v);
     memset(hash, 0, QCN_STORE_HASH_BYTES);
     if (err == QCN_OK)
         memcpy(hash, v.p, QCN_STORE_HASH_BYTES);
     return err;
 }
 
-int qcn_store_blocknum_get(struct qcn_store_snap *r, const struct qcn_store_batch *b,
-                           const uint8_t hash[QCN_STORE_HASH_BYTES], uint64_t *height)
-{
-    struct qcn_view v;
-    int err = get_sized(r, b, QCN_TABLE_BLOCKNUM, hash, QCN_STORE_HASH_BYTES, 8, &v);
-    *height = err == QCN_OK ? qcn_load_be64(v.p) : 0;
-    return err;
-}
-
 int qcn_store_txindex_get(struct qcn_store_snap *r, const struct qcn_store_batch *b,
-                          const uint8_t txhash[QCN_STORE_HASH_BYTES], uint64_t *height,
-                          uint32_t *index)
+                          const uint8_t txhash[QCN_STORE_HASH_BYTES],
+                          uint8_t block_hash[QCN_STORE_HASH_BYTES], uint32_t *index)
 {
     struct qcn_view v;
-    int err = get_sized(r, b, QCN_TABLE_TXINDEX, txhash, QCN_STORE_HASH_BYTES, 12, &v);
-    *height = err == QCN_OK ? qcn_load_be64(v.p) : 0;
-    *index = err == QCN_OK ? qcn_load_be32(v.p + 8) : 0;
-    return err;
+    int err = get_sized(r, b, QCN_STORE_TXINDEX, txhash, QCN_STORE_HASH_BYTES,
+                        QCN_STORE_HASH_BYTES + 4, &v);
+    memset(block_hash, 0, QCN_STORE_HASH_BYTES);
+    *index = 0;
+    if (err != QCN_OK)
+        return err;
+    memcpy(block_hash, v.p, QCN_STORE_HASH_BYTES);
+    *index = qcn_load_be32(v.p + QCN_STORE_HASH_BYTES);
+    return QCN_OK;
 }
 
 int qcn_store_trie_get(struct qcn_store_snap *r, const struct qcn_store_batch *b,
                        const uint8_t hash[QCN_STORE_HASH_BYTES], struct qcn_view *node)
 {
-    return qcn_store_get(r, b, QCN_TABLE_TRIE, hash, QCN_STORE_HASH_BYTES, node);
+    return qcn_store_get(r, b, QCN_STORE_TRIE, hash, QCN_STORE_HASH_BYTES, node);
 }
 
 int qcn_store_trie_put(struct qcn_store_batch *b, const uint8_t hash[QCN_STORE_HASH_BYTES],
                        const uint8_t *node, size_t nodelen)
 {
-    return qcn_store_batch_put(b, QCN_TABLE_TRIE, hash, QCN_STORE_HASH_BYTES, node, nodelen);
+    return qcn_store_batch_put(b, QCN_STORE_TRIE, hash, QCN_STORE_HASH_BYTES, node, nodelen);
+}
+
+int qcn_store_trie_node_get(void *ctx, const uint8_t hash[QCN_STORE_HASH_BYTES],
+                            struct qcn_buf *out)
+{
+    struct qcn_store_trie_ctx *tc = ctx;
+    struct qcn_view v;
+    int err = qcn_store_trie_get(tc->snap, tc->batch, hash, &v);
+    if (err != QCN_OK)
+        return err;
+    return qcn_buf_append(out, v.p, v.len);
+}
+
+int qcn_store_trie_node_put(void *ctx, const uint8_t hash[QCN_STORE_HASH_BYTES],
+                            const uint8_t *node, size_t len)
+{
+    struct qcn_store_trie_ctx *tc = ctx;
+    if (tc->batch == NULL)
+        return QCN_ERR_INVALID_ARG;
+    return qcn_store_trie_put(tc->batch, hash, node, len);
+}
+
+void qcn_store_rd_init(struct qcn_store_rd *rd, struct qcn_store *s)
+{
+    rd->s = s;
+    rd->snap = NULL;
+}
+
+int qcn_store_rd_get(void *ctx, int table, const uint8_t *key, size_t klen, struct qcn_buf *out)
+{
+    struct qcn_store_rd *rd = ctx;
+    struct qcn_view v;
+    int err;
+
+    qcn_buf_reset(out);
+    if (rd->snap == NULL) {
+        err = qcn_store_snap_begin(rd->s, &rd->snap);
+        if (err != QCN_OK)
+            return err;
+    }
+    err = qcn_store_get(rd->snap, NULL, table, key, klen, &v);
+    if (err != QCN_OK)
+        return err;
+    return qcn_buf_append(out, v.p, v.len);
+}
+
+void qcn_store_rd_release(struct qcn_store_rd *rd)
+{
+    qcn_store_snap_end(rd->snap);
+    rd->snap = NULL;
 }

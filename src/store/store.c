@@ -23,7 +23,7 @@
 
 #include "util/log.h"
 
-static const char *const table_names[QCN_TABLE_COUNT] = {
+static const char *const table_names[QCN_STORE_TABLES] = {
     "meta",    "canon", "headers",  "bodies",  "receipts", "blocknum",
     "txindex", "trie",  "accounts", "storage", "keys",     "code",
 };
@@ -32,7 +32,7 @@ static const char meta_schema_key[] = "schema";
 
 const char *qcn_store_table_name(int table)
 {
-    if (table < 0 || table >= QCN_TABLE_COUNT)
+    if (table < 0 || table >= QCN_STORE_TABLES)
         return NULL;
     return table_names[table];
 }
@@ -223,7 +223,7 @@ static int open_tables(struct qcn_store *s, const char *dir)
         err = QCN_ERR_NOT_FOUND;
         goto out;
     }
-    for (i = 0; i < QCN_TABLE_COUNT; i++) {
+    for (i = 0; i < QCN_STORE_TABLES; i++) {
         rc = mdb_dbi_open(txn, table_names[i], fresh ? MDB_CREATE : 0, &s->dbi[i]);
         if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE) {
             QCN_LOG(QCN_LOG_ERROR, "store",
@@ -245,7 +245,7 @@ static int open_tables(struct qcn_store *s, const char *dir)
         qcn_store_be32(ver, QCN_STORE_SCHEMA_VERSION);
         v.mv_data = ver;
         v.mv_size = sizeof ver;
-        rc = mdb_put(txn, s->dbi[QCN_TABLE_META], &k, &v, 0);
+        rc = mdb_put(txn, s->dbi[QCN_STORE_META], &k, &v, 0);
         if (rc == MDB_SUCCESS) {
             rc = mdb_txn_commit(txn);
             txn = NULL;
@@ -253,7 +253,7 @@ static int open_tables(struct qcn_store *s, const char *dir)
         err = qcn_store_map_err(rc);
         goto out;
     }
-    rc = mdb_get(txn, s->dbi[QCN_TABLE_META], &k, &v);
+    rc = mdb_get(txn, s->dbi[QCN_STORE_META], &k, &v);
     if (rc != MDB_SUCCESS || v.mv_size != 4 ||
         qcn_load_be32(v.mv_data) != QCN_STORE_SCHEMA_VERSION) {
         QCN_LOG(QCN_LOG_ERROR, "store", "%s: unknown schema version %s%u (this build reads %u)",
@@ -313,7 +313,7 @@ int qcn_store_open(struct qcn_store **out, const char *dir, const struct qcn_sto
 
     rc = mdb_env_create(&s->env);
     if (rc == MDB_SUCCESS)
-        rc = mdb_env_set_maxdbs(s->env, QCN_TABLE_COUNT + 2);
+        rc = mdb_env_set_maxdbs(s->env, QCN_STORE_TABLES + 2);
     if (rc == MDB_SUCCESS)
         rc = mdb_env_set_mapsize(s->env, (size_t)s->map_size);
     if (rc == MDB_SUCCESS && opts->max_readers)
@@ -472,7 +472,7 @@ int qcn_store_iterate(struct qcn_store_snap *r, int table, const void *prefix, s
     int rc, ret = QCN_OK;
     MDB_cursor_op op;
 
-    if (table < 0 || table >= QCN_TABLE_COUNT || prefixlen > QCN_STORE_MAX_KEY ||
+    if (table < 0 || table >= QCN_STORE_TABLES || prefixlen > QCN_STORE_MAX_KEY ||
         (prefixlen > 0 && prefix == NULL))
         return QCN_ERR_INVALID_ARG;
     rc = mdb_cursor_open(r->txn, r->s->dbi[table], &c);

@@ -47,21 +47,24 @@
 #define QCN_STORE_HASH_BYTES 32
 #define QCN_STORE_ADDR_BYTES 20
 
-/* The tables (LMDB named databases). Keys and values: docs/storage.md. */
+/* The tables (LMDB named databases). The numbering is the ledger's logical
+ * table numbering (state/statedb_batch.h, enum qcn_table), so a write set
+ * produced by the chain maps onto the store one to one; the node checks the
+ * two enums agree at compile time. Keys and values: docs/storage.md. */
 enum qcn_store_table {
-    QCN_TABLE_META = 0, /* ASCII name -> value (schema, head, genesis, ...) */
-    QCN_TABLE_CANON,    /* height BE64 -> block hash (the canonical chain) */
-    QCN_TABLE_HEADERS,  /* block hash -> header RLP */
-    QCN_TABLE_BODIES,   /* block hash -> body RLP */
-    QCN_TABLE_RECEIPTS, /* block hash -> receipts RLP */
-    QCN_TABLE_BLOCKNUM, /* block hash -> height BE64 */
-    QCN_TABLE_TXINDEX,  /* tx hash -> height BE64 || index BE32 */
-    QCN_TABLE_TRIE,     /* node hash -> trie node RLP */
-    QCN_TABLE_ACCOUNTS, /* address -> account record (flat state) */
-    QCN_TABLE_STORAGE,  /* address || slot -> value (flat state) */
-    QCN_TABLE_KEYS,     /* address -> key record (scheme and public key, or multisig set) */
-    QCN_TABLE_CODE,     /* code hash -> contract code */
-    QCN_TABLE_COUNT
+    QCN_STORE_META = 0,     /* ASCII name -> value ("schema", "head", "params") */
+    QCN_STORE_HEADER = 1,   /* block hash -> header RLP */
+    QCN_STORE_BODY = 2,     /* block hash -> RLP list of tx envelopes */
+    QCN_STORE_RECEIPTS = 3, /* block hash -> RLP list of receipts */
+    QCN_STORE_CANON = 4,    /* height BE64 -> block hash (the canonical chain) */
+    QCN_STORE_TXINDEX = 5,  /* tx hash -> block hash || index BE32 */
+    QCN_STORE_TRIE = 6,     /* node hash -> trie node RLP */
+    QCN_STORE_ACCOUNT = 7,  /* address -> account RLP (flat current state) */
+    QCN_STORE_STORAGE = 8,  /* address || slot -> value (flat current state) */
+    QCN_STORE_CODE = 9,     /* code hash -> contract code */
+    QCN_STORE_KEYREC = 10,  /* key hash -> key record */
+    QCN_STORE_ACCKEY = 11,  /* address -> key hash (flat current state) */
+    QCN_STORE_TABLES = 12
 };
 
 /* Name of a table as stored in LMDB ("headers", ...), or NULL. */
@@ -159,40 +162,57 @@ size_t qcn_store_batch_bytes(const struct qcn_store_batch *b);
  * map may need to grow (the grow would wait for it and fail). */
 QCN_MUST_CHECK int qcn_store_batch_commit(struct qcn_store_batch *b);
 
-/* ---- Typed records of the chain (formats in docs/storage.md). */
+/* ---- Writing a list of writes directly (the chain's write set). */
 
-/* Stages block `height` with hash `hash`: header, body and receipts encodings
- * as given, canonical height -> hash and hash -> height. */
-QCN_MUST_CHECK int qcn_store_block_put(struct qcn_store_batch *b, uint64_t height,
-                                       const uint8_t hash[QCN_STORE_HASH_BYTES],
-                                       struct qcn_view header, struct qcn_view body,
-                                       struct qcn_view receipts);
-/* Stages tx hash -> (height, index in block). */
-QCN_MUST_CHECK int qcn_store_txindex_put(struct qcn_store_batch *b,
-                                         const uint8_t txhash[QCN_STORE_HASH_BYTES],
-                                         uint64_t height, uint32_t index);
-/* Stages the head pointer (the last committed block). */
-QCN_MUST_CHECK int qcn_store_head_put(struct qcn_store_batch *b, uint64_t height,
-                                      const uint8_t hash[QCN_STORE_HASH_BYTES]);
-/* Stages the genesis hash (written once by `qcn init`). */
-QCN_MUST_CHECK int qcn_store_genesis_put(struct qcn_store_batch *b,
-                                         const uint8_t hash[QCN_STORE_HASH_BYTES]);
+/* One write; the same fields as the ledger's struct qcn_write. */
+struct qcn_store_write {
+    uint8_t table;
+    uint8_t del;
+    uint32_t klen;
+    uint32_t vlen;
+    const uint8_t *key;
+    const uint8_t *val;
+};
 
-/* Readers for the records above, through batch b (may be NULL) then r.
- * QCN_ERR_NOT_FOUND if absent; QCN_ERR_STORE_CORRUPT if a record has the
- * wrong size. Outputs are zeroed on failure. */
+/* Writes w[0..n) in ONE synced write transaction, as qcn_store_batch_commit
+ * does, without copying them first. Later writes to the same key win. The
+ * array itself is reordered (sorted by table and key, stably). Errors as for
+ * qcn_store_batch_commit, plus QCN_ERR_INVALID_ARG for a bad table, key or
+ * value size (then nothing was written). */
+QCN_MUST_CHECK int qcn_store_write_commit(struct qcn_store *s, struct qcn_store_write *w, size_t n);
+
+/* ---- Typed readers of the chain's records (formats: docs/storage.md),
+ * through batch b (may be NULL) then snapshot r. QCN_ERR_NOT_FOUND if absent;
+ * QCN_ERR_STORE_CORRUPT if a record is malformed. Outputs are zeroed on
+ * failure. */
+
+/* The head: META "head" (a block hash) and the height read from its header. */
 QCN_MUST_CHECK int qcn_store_head_get(struct qcn_store_snap *r, const struct qcn_store_batch *b,
                                       uint64_t *height, uint8_t hash[QCN_STORE_HASH_BYTES]);
-QCN_MUST_CHECK int qcn_store_genesis_get(struct qcn_store_snap *r, const struct qcn_store_batch *b,
-                                         uint8_t hash[QCN_STORE_HASH_BYTES]);
 QCN_MUST_CHECK int qcn_store_canon_get(struct qcn_store_snap *r, const struct qcn_store_batch *b,
                                        uint64_t height, uint8_t hash[QCN_STORE_HASH_BYTES]);
-QCN_MUST_CHECK int qcn_store_blocknum_get(struct qcn_store_snap *r, const struct qcn_store_batch *b,
-                                          const uint8_t hash[QCN_STORE_HASH_BYTES],
-                                          uint64_t *height);
+/* TXINDEX: the block holding the transaction and its index there. */
 QCN_MUST_CHECK int qcn_store_txindex_get(struct qcn_store_snap *r, const struct qcn_store_batch *b,
                                          const uint8_t txhash[QCN_STORE_HASH_BYTES],
-                                         uint64_t *height, uint32_t *index);
+                                         uint8_t block_hash[QCN_STORE_HASH_BYTES], uint32_t *index);
+/* The height field of an encoded header (RLP item 1), without decoding the rest. */
+QCN_MUST_CHECK int qcn_store_header_height(uint64_t *height, struct qcn_view header);
+
+/* ---- The ledger's read interface (state/statedb_batch.h, struct
+ * qcn_state_reader) over the committed store:
+ *   struct qcn_store_rd rd; qcn_store_rd_init(&rd, store);
+ *   struct qcn_state_reader sr = {&rd, qcn_store_rd_get};
+ * get opens a snapshot on first use and keeps it; qcn_store_rd_release ends
+ * it, so that the next get sees later commits. Release before committing a
+ * block (an open snapshot stops map growth) and the reads after the commit
+ * see the new state. Used by one thread at a time. */
+struct qcn_store_rd {
+    struct qcn_store *s;
+    struct qcn_store_snap *snap;
+};
+void qcn_store_rd_init(struct qcn_store_rd *rd, struct qcn_store *s);
+int qcn_store_rd_get(void *ctx, int table, const uint8_t *key, size_t klen, struct qcn_buf *out);
+void qcn_store_rd_release(struct qcn_store_rd *rd);
 
 /* ---- Trie node store: the backing of the Merkle-Patricia trie.
  * Nodes are content-addressed (key = Keccak-256 of the node RLP) and never
@@ -203,5 +223,21 @@ QCN_MUST_CHECK int qcn_store_trie_get(struct qcn_store_snap *r, const struct qcn
 QCN_MUST_CHECK int qcn_store_trie_put(struct qcn_store_batch *b,
                                       const uint8_t hash[QCN_STORE_HASH_BYTES], const uint8_t *node,
                                       size_t nodelen);
+
+/* The same as callbacks of the shape of state/mpt.h's struct qcn_mpt_nodestore
+ * (the store sits below the state layer, so it does not include that header):
+ *   struct qcn_store_trie_ctx tc = {snap, batch};
+ *   struct qcn_mpt_nodestore ns = {&tc, qcn_store_trie_node_get,
+ *                                  qcn_store_trie_node_put};
+ * get reads batch then snap (either may be NULL) and appends the node to out;
+ * put stages into batch (must not be NULL). tc must outlive the trie. */
+struct qcn_store_trie_ctx {
+    struct qcn_store_snap *snap;
+    struct qcn_store_batch *batch;
+};
+int qcn_store_trie_node_get(void *ctx, const uint8_t hash[QCN_STORE_HASH_BYTES],
+                            struct qcn_buf *out);
+int qcn_store_trie_node_put(void *ctx, const uint8_t hash[QCN_STORE_HASH_BYTES],
+                            const uint8_t *node, size_t len);
 
 #endif

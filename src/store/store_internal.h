@@ -10,7 +10,7 @@
 
 struct qcn_store {
     MDB_env *env;
-    MDB_dbi dbi[QCN_TABLE_COUNT];
+    MDB_dbi dbi[QCN_STORE_TABLES];
     int read_only;
     unsigned grow_wait_ms;
     uint64_t map_size;

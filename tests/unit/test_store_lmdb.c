@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <lmdb.h>
 
+#include "codec/rlp.h"
 #include "store/store.h"
 #include "util/log.h"
 
@@ -86,14 +87,14 @@ static void test_reopen_and_schema(void **state)
     uint8_t bad[4] = {0, 0, 0, 99};
 
     assert_int_equal(qcn_store_batch_new(s, &b), QCN_OK);
-    assert_int_equal(qcn_store_batch_put(b, QCN_TABLE_ACCOUNTS, "alice", 5, "100", 3), QCN_OK);
+    assert_int_equal(qcn_store_batch_put(b, QCN_STORE_ACCOUNT, "alice", 5, "100", 3), QCN_OK);
     assert_int_equal(qcn_store_batch_commit(b), QCN_OK);
     qcn_store_batch_free(b);
     qcn_store_close(s);
 
     assert_int_equal(qcn_store_open(&s, t->dir, NULL), QCN_OK);
     assert_int_equal(qcn_store_snap_begin(s, &r), QCN_OK);
-    assert_int_equal(qcn_store_get(r, NULL, QCN_TABLE_ACCOUNTS, "alice", 5, &v), QCN_OK);
+    assert_int_equal(qcn_store_get(r, NULL, QCN_STORE_ACCOUNT, "alice", 5, &v), QCN_OK);
     assert_int_equal(v.len, 3);
     assert_memory_equal(v.p, "100", 3);
     qcn_store_snap_end(r);
@@ -168,54 +169,54 @@ static void test_batch_overlay_and_atomicity(void **state)
 
     memset(big, 1, sizeof big);
     assert_int_equal(qcn_store_batch_new(s, &b), QCN_OK);
-    assert_int_equal(qcn_store_batch_put(b, QCN_TABLE_STORAGE, "k1", 2, "v1", 2), QCN_OK);
-    assert_int_equal(qcn_store_batch_put(b, QCN_TABLE_STORAGE, "k2", 2, "v2", 2), QCN_OK);
-    assert_int_equal(qcn_store_batch_put(b, QCN_TABLE_CODE, "k1", 2, "code", 4), QCN_OK);
-    assert_int_equal(qcn_store_batch_put(b, QCN_TABLE_STORAGE, "k1", 2, "v1b", 3), QCN_OK);
+    assert_int_equal(qcn_store_batch_put(b, QCN_STORE_STORAGE, "k1", 2, "v1", 2), QCN_OK);
+    assert_int_equal(qcn_store_batch_put(b, QCN_STORE_STORAGE, "k2", 2, "v2", 2), QCN_OK);
+    assert_int_equal(qcn_store_batch_put(b, QCN_STORE_CODE, "k1", 2, "code", 4), QCN_OK);
+    assert_int_equal(qcn_store_batch_put(b, QCN_STORE_STORAGE, "k1", 2, "v1b", 3), QCN_OK);
     assert_int_equal(qcn_store_batch_count(b), 3);
     assert_int_equal(qcn_store_batch_bytes(b), 2 + 3 + 2 + 2 + 2 + 4);
     /* Bad arguments change nothing. */
-    assert_int_equal(qcn_store_batch_put(b, QCN_TABLE_COUNT, "k", 1, "v", 1), QCN_ERR_INVALID_ARG);
-    assert_int_equal(qcn_store_batch_put(b, QCN_TABLE_CODE, "", 0, "v", 1), QCN_ERR_INVALID_ARG);
-    assert_int_equal(qcn_store_batch_put(b, QCN_TABLE_CODE, big, sizeof big, "v", 1),
+    assert_int_equal(qcn_store_batch_put(b, QCN_STORE_TABLES, "k", 1, "v", 1), QCN_ERR_INVALID_ARG);
+    assert_int_equal(qcn_store_batch_put(b, QCN_STORE_CODE, "", 0, "v", 1), QCN_ERR_INVALID_ARG);
+    assert_int_equal(qcn_store_batch_put(b, QCN_STORE_CODE, big, sizeof big, "v", 1),
                      QCN_ERR_INVALID_ARG);
     assert_int_equal(qcn_store_batch_count(b), 3);
 
     /* Pending writes are visible through the batch, not through a snapshot. */
     assert_int_equal(qcn_store_snap_begin(s, &r), QCN_OK);
-    assert_int_equal(qcn_store_get(r, b, QCN_TABLE_STORAGE, "k1", 2, &v), QCN_OK);
+    assert_int_equal(qcn_store_get(r, b, QCN_STORE_STORAGE, "k1", 2, &v), QCN_OK);
     assert_memory_equal(v.p, "v1b", 3);
-    assert_int_equal(qcn_store_get(r, NULL, QCN_TABLE_STORAGE, "k1", 2, &v), QCN_ERR_NOT_FOUND);
+    assert_int_equal(qcn_store_get(r, NULL, QCN_STORE_STORAGE, "k1", 2, &v), QCN_ERR_NOT_FOUND);
     assert_null(v.p);
-    assert_int_equal(qcn_store_get(r, b, QCN_TABLE_ACCOUNTS, "k1", 2, &v), QCN_ERR_NOT_FOUND);
+    assert_int_equal(qcn_store_get(r, b, QCN_STORE_ACCOUNT, "k1", 2, &v), QCN_ERR_NOT_FOUND);
     qcn_store_snap_end(r);
 
     assert_int_equal(qcn_store_snap_begin(s, &r), QCN_OK); /* sees the old state */
     assert_int_equal(qcn_store_batch_commit(b), QCN_OK);
     assert_int_equal(qcn_store_batch_count(b), 0);
-    assert_int_equal(qcn_store_get(r, NULL, QCN_TABLE_STORAGE, "k2", 2, &v), QCN_ERR_NOT_FOUND);
+    assert_int_equal(qcn_store_get(r, NULL, QCN_STORE_STORAGE, "k2", 2, &v), QCN_ERR_NOT_FOUND);
     assert_int_equal(qcn_store_snap_begin(s, &r2), QCN_OK);
-    assert_int_equal(qcn_store_get(r2, NULL, QCN_TABLE_STORAGE, "k2", 2, &v), QCN_OK);
+    assert_int_equal(qcn_store_get(r2, NULL, QCN_STORE_STORAGE, "k2", 2, &v), QCN_OK);
     assert_memory_equal(v.p, "v2", 2);
-    assert_int_equal(qcn_store_get(r2, NULL, QCN_TABLE_CODE, "k1", 2, &v), QCN_OK);
+    assert_int_equal(qcn_store_get(r2, NULL, QCN_STORE_CODE, "k1", 2, &v), QCN_OK);
     assert_memory_equal(v.p, "code", 4);
     qcn_store_snap_end(r);
 
     /* A delete hides the committed value in the overlay, then on disk. */
-    assert_int_equal(qcn_store_batch_del(b, QCN_TABLE_STORAGE, "k2", 2), QCN_OK);
-    assert_int_equal(qcn_store_batch_del(b, QCN_TABLE_STORAGE, "zz", 2), QCN_OK);
-    assert_int_equal(qcn_store_get(r2, b, QCN_TABLE_STORAGE, "k2", 2, &v), QCN_ERR_NOT_FOUND);
-    assert_int_equal(qcn_store_get(r2, b, QCN_TABLE_STORAGE, "k1", 2, &v), QCN_OK);
+    assert_int_equal(qcn_store_batch_del(b, QCN_STORE_STORAGE, "k2", 2), QCN_OK);
+    assert_int_equal(qcn_store_batch_del(b, QCN_STORE_STORAGE, "zz", 2), QCN_OK);
+    assert_int_equal(qcn_store_get(r2, b, QCN_STORE_STORAGE, "k2", 2, &v), QCN_ERR_NOT_FOUND);
+    assert_int_equal(qcn_store_get(r2, b, QCN_STORE_STORAGE, "k1", 2, &v), QCN_OK);
     qcn_store_snap_end(r2);
     assert_int_equal(qcn_store_batch_commit(b), QCN_OK);
     assert_int_equal(qcn_store_snap_begin(s, &r), QCN_OK);
-    assert_int_equal(qcn_store_get(r, NULL, QCN_TABLE_STORAGE, "k2", 2, &v), QCN_ERR_NOT_FOUND);
+    assert_int_equal(qcn_store_get(r, NULL, QCN_STORE_STORAGE, "k2", 2, &v), QCN_ERR_NOT_FOUND);
     qcn_store_snap_end(r);
 
     /* reset drops pending writes. */
-    assert_int_equal(qcn_store_batch_put(b, QCN_TABLE_STORAGE, "k3", 2, "v3", 2), QCN_OK);
+    assert_int_equal(qcn_store_batch_put(b, QCN_STORE_STORAGE, "k3", 2, "v3", 2), QCN_OK);
     qcn_store_batch_reset(b);
-    assert_int_equal(qcn_store_get(NULL, b, QCN_TABLE_STORAGE, "k3", 2, &v), QCN_ERR_NOT_FOUND);
+    assert_int_equal(qcn_store_get(NULL, b, QCN_STORE_STORAGE, "k3", 2, &v), QCN_ERR_NOT_FOUND);
     qcn_store_batch_free(b);
     qcn_store_close(s);
 }
@@ -251,11 +252,11 @@ static void test_iterate_prefix(void **state)
     assert_int_equal(qcn_store_batch_new(s, &b), QCN_OK);
     for (i = 0; i < 6; i++)
         assert_int_equal(
-            qcn_store_batch_put(b, QCN_TABLE_STORAGE, keys[i], strlen(keys[i]), "x", 1), QCN_OK);
+            qcn_store_batch_put(b, QCN_STORE_STORAGE, keys[i], strlen(keys[i]), "x", 1), QCN_OK);
     assert_int_equal(qcn_store_batch_commit(b), QCN_OK);
     assert_int_equal(qcn_store_snap_begin(s, &r), QCN_OK);
     c.stop_at = -1;
-    assert_int_equal(qcn_store_iterate(r, QCN_TABLE_STORAGE, "b", 1, collect_fn, &c), QCN_OK);
+    assert_int_equal(qcn_store_iterate(r, QCN_STORE_STORAGE, "b", 1, collect_fn, &c), QCN_OK);
     assert_int_equal(c.n, 4);
     assert_string_equal(c.keys[0], "b");
     assert_string_equal(c.keys[1], "b1");
@@ -263,15 +264,35 @@ static void test_iterate_prefix(void **state)
     assert_string_equal(c.keys[3], "b3x");
     memset(&c, 0, sizeof c);
     c.stop_at = 2;
-    assert_int_equal(qcn_store_iterate(r, QCN_TABLE_STORAGE, NULL, 0, collect_fn, &c), 42);
+    assert_int_equal(qcn_store_iterate(r, QCN_STORE_STORAGE, NULL, 0, collect_fn, &c), 42);
     assert_string_equal(c.keys[0], "a1");
     memset(&c, 0, sizeof c);
     c.stop_at = -1;
-    assert_int_equal(qcn_store_iterate(r, QCN_TABLE_STORAGE, "zz", 2, collect_fn, &c), QCN_OK);
+    assert_int_equal(qcn_store_iterate(r, QCN_STORE_STORAGE, "zz", 2, collect_fn, &c), QCN_OK);
     assert_int_equal(c.n, 0);
     qcn_store_snap_end(r);
     qcn_store_batch_free(b);
     qcn_store_close(s);
+}
+
+/* Stages a block the way the chain does: a header whose item 1 is the
+ * height, CANON, and META "head". */
+static void put_block(struct qcn_store_batch *b, uint64_t height, const uint8_t hash[32])
+{
+    struct qcn_buf hdr;
+    uint8_t hk[8];
+    size_t at;
+    qcn_buf_init(&hdr, 1024);
+    at = qcn_rlp_list_begin(&hdr);
+    assert_int_equal(qcn_rlp_put_bytes(&hdr, hash, 32), QCN_OK); /* "parent" */
+    assert_int_equal(qcn_rlp_put_u64(&hdr, height), QCN_OK);
+    assert_int_equal(qcn_rlp_put_u64(&hdr, 1234), QCN_OK);
+    assert_int_equal(qcn_rlp_list_end(&hdr, at), QCN_OK);
+    assert_int_equal(qcn_store_batch_put(b, QCN_STORE_HEADER, hash, 32, hdr.p, hdr.len), QCN_OK);
+    qcn_store_be64(hk, height);
+    assert_int_equal(qcn_store_batch_put(b, QCN_STORE_CANON, hk, 8, hash, 32), QCN_OK);
+    assert_int_equal(qcn_store_batch_put(b, QCN_STORE_META, "head", 4, hash, 32), QCN_OK);
+    qcn_buf_clear(&hdr);
 }
 
 static void test_typed_records(void **state)
@@ -281,7 +302,7 @@ static void test_typed_records(void **state)
     struct qcn_store_batch *b;
     struct qcn_store_snap *r;
     struct qcn_view v;
-    uint8_t h[32], h2[32], tx[32], out[32];
+    uint8_t h[32], h2[32], tx[32], out[32], txv[36];
     uint64_t height;
     uint32_t idx;
 
@@ -291,12 +312,10 @@ static void test_typed_records(void **state)
     assert_int_equal(qcn_store_snap_begin(s, &r), QCN_OK);
     assert_int_equal(qcn_store_head_get(r, b, &height, out), QCN_ERR_NOT_FOUND);
     qcn_store_snap_end(r);
-    assert_int_equal(qcn_store_block_put(b, 7, h, qcn_view_make("hdr", 3), qcn_view_make("body", 4),
-                                         qcn_view_make("rc", 2)),
-                     QCN_OK);
-    assert_int_equal(qcn_store_txindex_put(b, tx, 7, 3), QCN_OK);
-    assert_int_equal(qcn_store_head_put(b, 7, h), QCN_OK);
-    assert_int_equal(qcn_store_genesis_put(b, tx), QCN_OK);
+    put_block(b, 7, h);
+    memcpy(txv, h, 32);
+    qcn_store_be32(txv + 32, 3);
+    assert_int_equal(qcn_store_batch_put(b, QCN_STORE_TXINDEX, tx, 32, txv, 36), QCN_OK);
     assert_int_equal(qcn_store_trie_put(b, tx, (const uint8_t *)"node", 4), QCN_OK);
     /* The head is visible through the batch before the commit. */
     assert_int_equal(qcn_store_head_get(NULL, b, &height, out), QCN_OK);
@@ -310,24 +329,64 @@ static void test_typed_records(void **state)
     assert_int_equal(qcn_store_canon_get(r, NULL, 7, h2), QCN_OK);
     assert_memory_equal(h2, h, 32);
     assert_int_equal(qcn_store_canon_get(r, NULL, 8, h2), QCN_ERR_NOT_FOUND);
-    assert_int_equal(qcn_store_blocknum_get(r, NULL, h, &height), QCN_OK);
-    assert_int_equal(height, 7);
-    assert_int_equal(qcn_store_txindex_get(r, NULL, tx, &height, &idx), QCN_OK);
-    assert_int_equal(height, 7);
+    assert_int_equal(qcn_store_txindex_get(r, NULL, tx, h2, &idx), QCN_OK);
+    assert_memory_equal(h2, h, 32);
     assert_int_equal(idx, 3);
-    assert_int_equal(qcn_store_genesis_get(r, NULL, out), QCN_OK);
-    assert_memory_equal(out, tx, 32);
-    assert_int_equal(qcn_store_get(r, NULL, QCN_TABLE_BODIES, h, 32, &v), QCN_OK);
-    assert_memory_equal(v.p, "body", 4);
     assert_int_equal(qcn_store_trie_get(r, NULL, tx, &v), QCN_OK);
     assert_memory_equal(v.p, "node", 4);
     qcn_store_snap_end(r);
 
-    /* A record of the wrong size is reported as corruption, not misread. */
-    assert_int_equal(qcn_store_batch_put(b, QCN_TABLE_META, "head", 4, "short", 5), QCN_OK);
+    /* Malformed records are reported as corruption, not misread. */
+    assert_int_equal(qcn_store_batch_put(b, QCN_STORE_META, "head", 4, "short", 5), QCN_OK);
     assert_int_equal(qcn_store_head_get(NULL, b, &height, out), QCN_ERR_STORE_CORRUPT);
     assert_int_equal(height, 0);
+    assert_int_equal(qcn_store_batch_put(b, QCN_STORE_META, "head", 4, tx, 32), QCN_OK);
+    assert_int_equal(qcn_store_head_get(NULL, b, &height, out), QCN_ERR_STORE_CORRUPT);
+    assert_int_equal(qcn_store_batch_put(b, QCN_STORE_HEADER, tx, 32, "\xc1\x01", 2), QCN_OK);
+    assert_int_equal(qcn_store_head_get(NULL, b, &height, out), QCN_ERR_STORE_CORRUPT);
     qcn_store_batch_free(b);
+    qcn_store_close(s);
+}
+
+static void test_write_list_order(void **state)
+{
+    struct tmp *t = *state;
+    struct qcn_store *s = open_new(t->dir, 0);
+    struct qcn_store_snap *r;
+    struct qcn_store_rd rd;
+    struct qcn_buf out;
+    struct qcn_view v;
+    struct qcn_store_write w[4] = {
+        {QCN_STORE_ACCOUNT, 0, 1, 2, (const uint8_t *)"b", (const uint8_t *)"b1"},
+        {QCN_STORE_ACCOUNT, 0, 1, 2, (const uint8_t *)"a", (const uint8_t *)"a1"},
+        {QCN_STORE_ACCOUNT, 0, 1, 2, (const uint8_t *)"b", (const uint8_t *)"b2"},
+        {QCN_STORE_ACCOUNT, 1, 1, 0, (const uint8_t *)"a", NULL},
+    };
+    struct qcn_store_write bad = {QCN_STORE_TABLES,    0, 1, 1, (const uint8_t *)"x",
+                                  (const uint8_t *)"y"};
+
+    qcn_buf_init(&out, 1024);
+    qcn_store_rd_init(&rd, s);
+    assert_int_equal(qcn_store_rd_get(&rd, QCN_STORE_ACCOUNT, (const uint8_t *)"b", 1, &out),
+                     QCN_ERR_NOT_FOUND);
+    /* The reader keeps its snapshot until released: it must be released
+     * before a commit, and then sees the new data. */
+    qcn_store_rd_release(&rd);
+    assert_int_equal(qcn_store_write_commit(s, &bad, 1), QCN_ERR_INVALID_ARG);
+    assert_int_equal(qcn_store_write_commit(s, w, 4), QCN_OK);
+    assert_int_equal(qcn_store_snap_begin(s, &r), QCN_OK);
+    /* Later writes to the same key win, whatever the sort did. */
+    assert_int_equal(qcn_store_get(r, NULL, QCN_STORE_ACCOUNT, "b", 1, &v), QCN_OK);
+    assert_memory_equal(v.p, "b2", 2);
+    assert_int_equal(qcn_store_get(r, NULL, QCN_STORE_ACCOUNT, "a", 1, &v), QCN_ERR_NOT_FOUND);
+    assert_int_equal(qcn_store_get(r, NULL, QCN_STORE_META, "x", 1, &v), QCN_ERR_NOT_FOUND);
+    qcn_store_snap_end(r);
+    assert_int_equal(qcn_store_rd_get(&rd, QCN_STORE_ACCOUNT, (const uint8_t *)"b", 1, &out),
+                     QCN_OK);
+    assert_int_equal(out.len, 2);
+    assert_memory_equal(out.p, "b2", 2);
+    qcn_store_rd_release(&rd);
+    qcn_buf_clear(&out);
     qcn_store_close(s);
 }
 
@@ -339,7 +398,7 @@ static void fill(struct qcn_store_batch *b, uint32_t from, uint32_t n, size_t vl
     for (i = from; i < from + n; i++) {
         qcn_store_be32(k, i);
         memset(v, (int)(i & 0xff), vlen);
-        assert_int_equal(qcn_store_batch_put(b, QCN_TABLE_TRIE, k, 4, v, vlen), QCN_OK);
+        assert_int_equal(qcn_store_batch_put(b, QCN_STORE_TRIE, k, 4, v, vlen), QCN_OK);
     }
 }
 
@@ -366,7 +425,7 @@ static void test_map_growth(void **state)
     qcn_store_snap_end(r);
     assert_int_equal(qcn_store_snap_begin(s, &r), QCN_OK);
     qcn_store_be32(k, 0);
-    assert_int_equal(qcn_store_get(r, NULL, QCN_TABLE_TRIE, k, 4, &v), QCN_ERR_NOT_FOUND);
+    assert_int_equal(qcn_store_get(r, NULL, QCN_STORE_TRIE, k, 4, &v), QCN_ERR_NOT_FOUND);
     qcn_store_snap_end(r);
     assert_int_equal(qcn_store_batch_commit(b), QCN_OK);
     for (i = 1; i < 4; i++) {
@@ -385,7 +444,7 @@ static void test_map_growth(void **state)
     assert_int_equal(qcn_store_snap_begin(s, &r), QCN_OK);
     for (i = 0; i < 4000; i += 97) {
         qcn_store_be32(k, i);
-        assert_int_equal(qcn_store_get(r, NULL, QCN_TABLE_TRIE, k, 4, &v), QCN_OK);
+        assert_int_equal(qcn_store_get(r, NULL, QCN_STORE_TRIE, k, 4, &v), QCN_OK);
         assert_int_equal(v.len, 2000);
         assert_int_equal(v.p[1999], (uint8_t)(i & 0xff));
     }
@@ -409,7 +468,7 @@ static void test_backup(void **state)
     memset(h, 5, sizeof h);
     assert_int_equal(qcn_store_batch_new(s, &b), QCN_OK);
     fill(b, 0, 500, 100);
-    assert_int_equal(qcn_store_head_put(b, 3, h), QCN_OK);
+    put_block(b, 3, h);
     assert_int_equal(qcn_store_batch_commit(b), QCN_OK);
     /* A snapshot open during the copy does not disturb it. */
     assert_int_equal(qcn_store_snap_begin(s, &r), QCN_OK);
@@ -426,9 +485,9 @@ static void test_backup(void **state)
     assert_int_equal(qcn_store_head_get(r, NULL, &height, out), QCN_OK);
     assert_int_equal(height, 3);
     qcn_store_be32(k, 499);
-    assert_int_equal(qcn_store_get(r, NULL, QCN_TABLE_TRIE, k, 4, &v), QCN_OK);
+    assert_int_equal(qcn_store_get(r, NULL, QCN_STORE_TRIE, k, 4, &v), QCN_OK);
     qcn_store_be32(k, 505);
-    assert_int_equal(qcn_store_get(r, NULL, QCN_TABLE_TRIE, k, 4, &v), QCN_ERR_NOT_FOUND);
+    assert_int_equal(qcn_store_get(r, NULL, QCN_STORE_TRIE, k, 4, &v), QCN_ERR_NOT_FOUND);
     qcn_store_snap_end(r);
     /* A read-only store refuses to commit. */
     {
@@ -454,6 +513,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_overlay_and_atomicity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_iterate_prefix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typed_records, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_list_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_growth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
     };
