@@ -119,4 +119,19 @@ QCN_MUST_CHECK int qcn_mldsa_verify_mu(int param, const uint8_t *pk,
 /* tr = H(pk, 64), what a caller needs to compute mu itself. */
 QCN_MUST_CHECK int qcn_mldsa_pk_tr(int param, uint8_t tr[QCN_MLDSA_TR_BYTES], const uint8_t *pk);
 
+/* Arithmetic back ends. The library picks one at first use (AVX2 when the CPU
+ * has it, unless the environment sets QCN_NO_AVX2=1); all give identical
+ * results. */
+enum qcn_mldsa_backend {
+    QCN_MLDSA_BACKEND_PORTABLE = 0,
+    QCN_MLDSA_BACKEND_AVX2 = 1,
+};
+
+/* Forces a back end for the whole process (tests, benchmarks). QCN_OK, or
+ * QCN_ERR_UNSUPPORTED if this build or CPU lacks it. Call it while no other
+ * thread is inside an ML-DSA function. */
+QCN_MUST_CHECK int qcn_mldsa_backend_set(int backend);
+/* "portable" or "avx2": the back end in use. Thread-safe. */
+const char *qcn_mldsa_backend_name(void);
+
 #endif

@@ -1,0 +1,1049 @@
+/* ML-DSA (FIPS 204): key generation, signing and verification for the three
+ * parameter sets, the pure / pre-hash / internal / external-mu interfaces,
+ * and the byte encodings (§7.1-7.2).
+ *
+ * Constant time: signing and key generation never branch on, or index memory
+ * by, secret data. The exceptions FIPS 204 allows are declassified explicitly
+ * (QCN_MLDSA_DECLASSIFY): each iteration's rejection decision (§6.2, the
+ * iteration count is public), the accept pattern of rejection samplers (it
+ * concerns only discarded bytes), and the outputs. tests/ct/ct_mldsa.c checks
+ * this under valgrind.
+ *
+ * Bounds: see mldsa_internal.h for the NTT bounds. reduce32 maps |a| < 2^31 -
+ * 2^22 to |a| <= 6283008; freeze maps that to [0, q). A norm check on a
+ * reduce32 output is exact for bounds below q - 6283008, which all FIPS 204
+ * bounds (gamma1 - beta, gamma2 - beta, gamma2) are. */
+#include "crypto/mldsa.h"
+
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "crypto/keccak.h"
+#include "crypto/mldsa_internal.h"
+#include "crypto/rng.h"
+#include "util/mem.h"
+
+#define N QCN_MLDSA_N
+#define Q QCN_MLDSA_Q
+#define D_BITS 13
+#define MAX_K 8
+#define MAX_L 7
+/* FIPS 204 Appendix C: a bounded loop must allow at least 814 iterations. */
+#define MAX_SIGN_ITERATIONS 1000
+
+typedef struct qcn_mldsa_poly poly;
+
+/* FIPS 204 Table 1. */
+struct params {
+    int id;
+    unsigned k, l, eta, tau, beta, gamma1_bits, gamma2, omega, ctilde_bytes;
+    unsigned eta_bits, w1_bits;
+    size_t pk_bytes, sk_bytes, sig_bytes;
+};
+
+static const struct params params_44 = {
+    QCN_MLDSA44,
+    4,
+    4,
+    2,
+    39,
+    78,
+    17,
+    (Q - 1) / 88,
+    80,
+    32,
+    3,
+    6,
+    QCN_MLDSA44_PK_BYTES,
+    QCN_MLDSA44_SK_BYTES,
+    QCN_MLDSA44_SIG_BYTES,
+};
+static const struct params params_65 = {
+    QCN_MLDSA65,
+    6,
+    5,
+    4,
+    49,
+    196,
+    19,
+    (Q - 1) / 32,
+    55,
+    48,
+    4,
+    4,
+    QCN_MLDSA65_PK_BYTES,
+    QCN_MLDSA65_SK_BYTES,
+    QCN_MLDSA65_SIG_BYTES,
+};
+static const struct params params_87 = {
+    QCN_MLDSA87,
+    8,
+    7,
+    2,
+    60,
+    120,
+    19,
+    (Q - 1) / 32,
+    75,
+    64,
+    3,
+    4,
+    QCN_MLDSA87_PK_BYTES,
+    QCN_MLDSA87_SK_BYTES,
+    QCN_MLDSA87_SIG_BYTES,
+};
+
+static const struct params *params_get(int param)
+{
+    switch (param) {
+    case QCN_MLDSA44:
+        return &params_44;
+    case QCN_MLDSA65:
+        return &params_65;
+    case QCN_MLDSA87:
+        return &params_87;
+    default:
+        return NULL;
+    }
+}
+
+size_t qcn_mldsa_pk_bytes(int param)
+{
+    const struct params *p = params_get(param);
+    return p ? p->pk_bytes : 0;
+}
+
+size_t qcn_mldsa_sk_bytes(int param)
+{
+    const struct params *p = params_get(param);
+    return p ? p->sk_bytes : 0;
+}
+
+size_t qcn_mldsa_sig_bytes(int param)
+{
+    const struct params *p = params_get(param);
+    return p ? p->sig_bytes : 0;
+}
+
+/* ---- scalar helpers (all branch-free) ---------------------------------- */
+
+static inline int32_t reduce32(int32_t a)
+{
+    int32_t t = (a + (1 << 22)) >> 23;
+    return a - t * Q;
+}
+
+static inline int32_t caddq(int32_t a)
+{
+    return a + ((a >> 31) & Q);
+}
+
+static inline int32_t freeze(int32_t a)
+{
+    return caddq(reduce32(a));
+}
+
+/* 1 if x != 0 else 0, without a branch. */
+static inline uint32_t ct_nonzero(uint32_t x)
+{
+    return (x | (0u - x)) >> 31;
+}
+
+/* Decompose (Alg 36) of a in [0, q): a = a1 * 2 gamma2 + a0 with a0 in
+ * (-gamma2, gamma2], and the wrap at q - 1 (a1 = 0, a0 - 1). The division by
+ * 2 gamma2 is a multiply and shift (exact for a < q + gamma2, checked by the
+ * unit test over every a). */
+struct decomposer {
+    uint64_t m;
+    int32_t two_g2, g2;
+    uint32_t top;
+};
+
+static void decomposer_init(struct decomposer *d, unsigned gamma2)
+{
+    uint64_t div = 2u * (uint64_t)gamma2;
+    d->m = ((1ULL << 48) + div - 1) / div;
+    d->two_g2 = (int32_t)div;
+    d->g2 = (int32_t)gamma2;
+    d->top = (uint32_t)((Q - 1) / div);
+}
+
+static inline int32_t decompose(const struct decomposer *d, int32_t *a0, int32_t a)
+{
+    uint32_t a1 = (uint32_t)(((uint64_t)(uint32_t)(a + d->g2 - 1) * d->m) >> 48);
+    int32_t wrap = -(int32_t)(ct_nonzero(a1 ^ d->top) ^ 1);
+    *a0 = a - (int32_t)a1 * d->two_g2 + wrap;
+    return (int32_t)(a1 & ~(uint32_t)wrap);
+}
+
+/* Power2Round (Alg 35) of a in [0, q). */
+static inline int32_t power2round(int32_t *a0, int32_t a)
+{
+    int32_t a1 = (a + (1 << (D_BITS - 1)) - 1) >> D_BITS;
+    *a0 = a - (a1 << D_BITS);
+    return a1;
+}
+
+/* 1 if some |a[i]| >= bound (a reduce32 output), else 0; no early exit. */
+static uint32_t poly_exceeds(const poly *a, int32_t bound)
+{
+    uint32_t bad = 0;
+    unsigned i;
+    for (i = 0; i < N; i++) {
+        int32_t t = a->c[i] >> 31;
+        int32_t abs = a->c[i] - (t & 2 * a->c[i]);
+        bad |= (uint32_t)(bound - 1 - abs) >> 31;
+    }
+    return bad;
+}
+
+/* ---- bit packing (Alg 16-19) ------------------------------------------- */
+
+/* Packs neg ? base - a[i] : a[i] into bits-bit little-endian fields. The loop
+ * shape depends only on bits, never on the values. */
+static void pack_poly(uint8_t *out, const int32_t *a, unsigned bits, int32_t base, int neg)
+{
+    uint64_t acc = 0;
+    unsigned nacc = 0, i;
+    uint32_t mask = (1u << bits) - 1;
+    for (i = 0; i < N; i++) {
+        uint32_t v = (uint32_t)(neg ? base - a[i] : a[i]) & mask;
+        acc |= (uint64_t)v << nacc;
+        nacc += bits;
+        while (nacc >= 8) {
+            *out++ = (uint8_t)acc;
+            acc >>= 8;
+            nacc -= 8;
+        }
+    }
+}
+
+/* The inverse of pack_poly. Returns the OR of all raw fields, for callers
+ * that check a range. */
+static void unpack_poly(int32_t *a, const uint8_t *in, unsigned bits, int32_t base, int neg)
+{
+    uint64_t acc = 0;
+    unsigned nacc = 0, i;
+    uint32_t mask = (1u << bits) - 1;
+    for (i = 0; i < N; i++) {
+        uint32_t v;
+        while (nacc < bits) {
+            acc |= (uint64_t)*in++ << nacc;
+            nacc += 8;
+        }
+        v = (uint32_t)acc & mask;
+        acc >>= bits;
+        nacc -= bits;
+        a[i] = neg ? base - (int32_t)v : (int32_t)v;
+    }
+}
+
+static size_t poly_packed_bytes(unsigned bits)
+{
+    return (size_t)N * bits / 8;
+}
+
+/* ---- hashing helpers ----------------------------------------------------- */
+
+static void shake256_2(uint8_t *out, size_t outlen, const uint8_t *a, size_t alen, const uint8_t *b,
+                       size_t blen)
+{
+    struct qcn_keccak k;
+    qcn_shake256_init(&k);
+    qcn_keccak_absorb(&k, a, alen);
+    qcn_keccak_absorb(&k, b, blen);
+    qcn_keccak_squeeze(&k, out, outlen);
+    qcn_keccak_clear(&k);
+}
+
+/* SampleInBall (Alg 29). c is kept as two 256-bit sets (non-zero, negative)
+ * so the swap c[i] <- c[j], c[j] <- +-1 touches every word instead of
+ * indexing by the secret j. Only the accept decision "j <= i" of each byte is
+ * declassified; it concerns only the rejected byte. */
+static void sample_in_ball(poly *c, const uint8_t *ctilde, size_t ctlen, unsigned tau)
+{
+    uint8_t buf[QCN_SHAKE256_RATE];
+    uint64_t nz[4] = {0, 0, 0, 0}, ng[4] = {0, 0, 0, 0}, signs = 0;
+    struct qcn_keccak k;
+    unsigned i, pos, w;
+
+    qcn_shake256_init(&k);
+    qcn_keccak_absorb(&k, ctilde, ctlen);
+    qcn_keccak_finalize(&k);
+    qcn_keccak_squeeze_blocks(&k, buf, 1);
+    for (i = 0; i < 8; i++)
+        signs |= (uint64_t)buf[i] << (8 * i);
+    pos = 8;
+    for (i = N - tau; i < N; i++) {
+        uint32_t j, vnz = 0, vng = 0;
+        uint64_t onehot[4], sign;
+        for (;;) {
+            uint8_t reject;
+            if (pos >= QCN_SHAKE256_RATE) {
+                qcn_keccak_squeeze_blocks(&k, buf, 1);
+                pos = 0;
+            }
+            j = buf[pos++];
+            reject = (uint8_t)((i - j) >> 31);
+            QCN_MLDSA_DECLASSIFY(&reject, sizeof reject);
+            if (!reject)
+                break;
+        }
+        for (w = 0; w < 4; w++) {
+            uint64_t is_w = (uint64_t)(ct_nonzero(w ^ (j >> 6)) ^ 1);
+            onehot[w] = (0 - is_w) & ((uint64_t)1 << (j & 63));
+            vnz |=
+                ct_nonzero((uint32_t)((nz[w] & onehot[w]) >> 32) | (uint32_t)(nz[w] & onehot[w]));
+            vng |=
+                ct_nonzero((uint32_t)((ng[w] & onehot[w]) >> 32) | (uint32_t)(ng[w] & onehot[w]));
+        }
+        /* c[i] <- c[j] (i is public), then c[j] <- sign. */
+        nz[i >> 6] = (nz[i >> 6] & ~((uint64_t)1 << (i & 63))) | ((uint64_t)vnz << (i & 63));
+        ng[i >> 6] = (ng[i >> 6] & ~((uint64_t)1 << (i & 63))) | ((uint64_t)vng << (i & 63));
+        sign = 0 - ((signs >> (i + tau - N)) & 1);
+        for (w = 0; w < 4; w++) {
+            nz[w] |= onehot[w];
+            ng[w] = (ng[w] & ~onehot[w]) | (onehot[w] & sign);
+        }
+    }
+    for (i = 0; i < N; i++) {
+        int32_t isnz = (int32_t)((nz[i >> 6] >> (i & 63)) & 1);
+        int32_t isng = (int32_t)((ng[i >> 6] >> (i & 63)) & 1);
+        c->c[i] = isnz - 2 * isng;
+    }
+    qcn_wipe(buf, sizeof buf);
+    qcn_wipe(nz, sizeof nz);
+    qcn_wipe(ng, sizeof ng);
+    qcn_keccak_clear(&k);
+}
+
+/* ---- matrix / vector helpers ----------------------------------------------- */
+
+/* ExpandA (Alg 32): A[r][s] from rho || s || r, i.e. nonce 256 r + s. */
+static void expand_a(const struct qcn_mldsa_impl *im, poly *mat, const uint8_t rho[32],
+                     const struct params *p)
+{
+    unsigned n = p->k * p->l, idx, t;
+    for (idx = 0; idx < n; idx += 4) {
+        poly *out[4];
+        uint16_t nonce[4];
+        for (t = 0; t < 4; t++) {
+            unsigned e = idx + t;
+            out[t] = e < n ? &mat[e] : NULL;
+            nonce[t] = e < n ? (uint16_t)(((e / p->l) << 8) | (e % p->l)) : 0;
+        }
+        im->uniform_4x(out, rho, nonce);
+    }
+}
+
+/* out[i] = sum_j A[i][j] * v[j] for NTT-domain v, generating A four entries at
+ * a time so the whole matrix is never held (key generation, verification). */
+static void matrix_mul_stream(const struct qcn_mldsa_impl *im, poly *out, const uint8_t rho[32],
+                              const poly *v, const struct params *p)
+{
+    poly a[4];
+    unsigned n = p->k * p->l, idx, t;
+    for (idx = 0; idx < n; idx += 4) {
+        poly *o[4];
+        uint16_t nonce[4];
+        for (t = 0; t < 4; t++) {
+            unsigned e = idx + t;
+            o[t] = e < n ? &a[t] : NULL;
+            nonce[t] = e < n ? (uint16_t)(((e / p->l) << 8) | (e % p->l)) : 0;
+        }
+        im->uniform_4x(o, rho, nonce);
+        for (t = 0; t < 4 && idx + t < n; t++) {
+            unsigned e = idx + t, i = e / p->l, j = e % p->l;
+            if (j == 0)
+                im->pointwise(out[i].c, a[t].c, v[j].c);
+            else
+                im->pointwise_acc(out[i].c, a[t].c, v[j].c);
+        }
+    }
+}
+
+/* polys[first..first+count) from the sampler, nonces base + index. */
+static void sample_eta(const struct qcn_mldsa_impl *im, poly *v, unsigned count,
+                       const uint8_t rhoprime[64], unsigned nonce_base, unsigned eta)
+{
+    unsigned i, t;
+    for (i = 0; i < count; i += 4) {
+        poly *o[4];
+        uint16_t nonce[4];
+        for (t = 0; t < 4; t++) {
+            o[t] = i + t < count ? &v[i + t] : NULL;
+            nonce[t] = (uint16_t)(nonce_base + i + t);
+        }
+        im->eta_4x(o, rhoprime, nonce, (int)eta);
+    }
+}
+
+static void sample_mask(const struct qcn_mldsa_impl *im, poly *v, unsigned count,
+                        const uint8_t rhopp[64], unsigned kappa, unsigned gamma1_bits)
+{
+    unsigned i, t;
+    for (i = 0; i < count; i += 4) {
+        poly *o[4];
+        uint16_t nonce[4];
+        for (t = 0; t < 4; t++) {
+            o[t] = i + t < count ? &v[i + t] : NULL;
+            nonce[t] = (uint16_t)(kappa + i + t);
+        }
+        im->gamma1_4x(o, rhopp, nonce, (int)gamma1_bits);
+    }
+}
+
+static void poly_reduce(poly *a)
+{
+    unsigned i;
+    for (i = 0; i < N; i++)
+        a->c[i] = reduce32(a->c[i]);
+}
+
+/* ---- encodings (Alg 22-27) ------------------------------------------------- */
+
+static void pk_encode(uint8_t *pk, const uint8_t rho[32], const poly *t1, const struct params *p)
+{
+    unsigned i;
+    memcpy(pk, rho, 32);
+    for (i = 0; i < p->k; i++)
+        pack_poly(pk + 32 + i * poly_packed_bytes(10), t1[i].c, 10, 0, 0);
+}
+
+static void pk_decode(uint8_t rho[32], poly *t1, const uint8_t *pk, const struct params *p)
+{
+    unsigned i;
+    memcpy(rho, pk, 32);
+    for (i = 0; i < p->k; i++)
+        unpack_poly(t1[i].c, pk + 32 + i * poly_packed_bytes(10), 10, 0, 0);
+}
+
+struct sk_parts {
+    uint8_t rho[32], key[32], tr[64];
+    poly s1[MAX_L], s2[MAX_K], t0[MAX_K];
+};
+
+static void sk_encode(uint8_t *sk, const struct sk_parts *s, const struct params *p)
+{
+    size_t eb = poly_packed_bytes(p->eta_bits), tb = poly_packed_bytes(D_BITS);
+    uint8_t *o = sk + 128;
+    unsigned i;
+    memcpy(sk, s->rho, 32);
+    memcpy(sk + 32, s->key, 32);
+    memcpy(sk + 64, s->tr, 64);
+    for (i = 0; i < p->l; i++, o += eb)
+        pack_poly(o, s->s1[i].c, p->eta_bits, (int32_t)p->eta, 1);
+    for (i = 0; i < p->k; i++, o += eb)
+        pack_poly(o, s->s2[i].c, p->eta_bits, (int32_t)p->eta, 1);
+    for (i = 0; i < p->k; i++, o += tb)
+        pack_poly(o, s->t0[i].c, D_BITS, 1 << (D_BITS - 1), 1);
+}
+
+/* skDecode (Alg 25) plus the range check FIPS 204 leaves to the caller: each
+ * s1/s2 field must be at most 2 eta. The check accumulates without branches
+ * and only its final verdict is declassified. Returns 0 if valid. */
+static uint32_t sk_decode(struct sk_parts *s, const uint8_t *sk, const struct params *p)
+{
+    size_t eb = poly_packed_bytes(p->eta_bits), tb = poly_packed_bytes(D_BITS);
+    const uint8_t *in = sk + 128;
+    uint32_t bad = 0;
+    unsigned i, j;
+    memcpy(s->rho, sk, 32);
+    memcpy(s->key, sk + 32, 32);
+    memcpy(s->tr, sk + 64, 64);
+    for (i = 0; i < p->l + p->k; i++, in += eb) {
+        poly *a = i < p->l ? &s->s1[i] : &s->s2[i - p->l];
+        unpack_poly(a->c, in, p->eta_bits, (int32_t)p->eta, 1);
+        for (j = 0; j < N; j++)
+            bad |= (uint32_t)(a->c[j] + (int32_t)p->eta) >> 31;
+    }
+    for (i = 0; i < p->k; i++, in += tb)
+        unpack_poly(s->t0[i].c, in, D_BITS, 1 << (D_BITS - 1), 1);
+    /* rho and tr are public (rho is in pk, tr = H(pk)). */
+    QCN_MLDSA_DECLASSIFY(s->rho, sizeof s->rho);
+    QCN_MLDSA_DECLASSIFY(s->tr, sizeof s->tr);
+    QCN_MLDSA_DECLASSIFY(&bad, sizeof bad);
+    return bad;
+}
+
+static void w1_encode(uint8_t *out, const poly *w1, const struct params *p)
+{
+    unsigned i;
+    for (i = 0; i < p->k; i++)
+        pack_poly(out + i * poly_packed_bytes(p->w1_bits), w1[i].c, p->w1_bits, 0, 0);
+}
+
+struct sig_parts {
+    uint8_t ctilde[64];
+    poly z[MAX_L];
+    uint8_t h[MAX_K][N];
+};
+
+static void sig_encode(uint8_t *sig, const struct sig_parts *s, const struct params *p)
+{
+    size_t zb = poly_packed_bytes(p->gamma1_bits + 1);
+    uint8_t *o = sig + p->ctilde_bytes, *hint;
+    unsigned i, j, idx = 0;
+    memcpy(sig, s->ctilde, p->ctilde_bytes);
+    for (i = 0; i < p->l; i++, o += zb)
+        pack_poly(o, s->z[i].c, p->gamma1_bits + 1, (int32_t)1 << p->gamma1_bits, 1);
+    /* HintBitPack (Alg 20). */
+    hint = o;
+    memset(hint, 0, p->omega + p->k);
+    for (i = 0; i < p->k; i++) {
+        for (j = 0; j < N; j++)
+            if (s->h[i][j] && idx < p->omega)
+                hint[idx++] = (uint8_t)j;
+        hint[p->omega + i] = (uint8_t)idx;
+    }
+}
+
+/* sigDecode (Alg 27) with HintBitUnpack (Alg 21): the hint indices of each
+ * row must be strictly increasing, the running counts non-decreasing and at
+ * most omega, and unused index bytes zero. Returns 0 if well formed. */
+static int sig_decode(struct sig_parts *s, const uint8_t *sig, const struct params *p)
+{
+    size_t zb = poly_packed_bytes(p->gamma1_bits + 1);
+    const uint8_t *in = sig + p->ctilde_bytes, *hint;
+    unsigned i, idx = 0;
+    memcpy(s->ctilde, sig, p->ctilde_bytes);
+    for (i = 0; i < p->l; i++, in += zb)
+        unpack_poly(s->z[i].c, in, p->gamma1_bits + 1, (int32_t)1 << p->gamma1_bits, 1);
+    hint = in;
+    memset(s->h, 0, sizeof s->h);
+    for (i = 0; i < p->k; i++) {
+        unsigned end = hint[p->omega + i], first = idx;
+        if (end < idx || end > p->omega)
+            return -1;
+        for (; idx < end; idx++) {
+            if (idx > first && hint[idx - 1] >= hint[idx])
+                return -1;
+            s->h[i][hint[idx]] = 1;
+        }
+    }
+    for (; idx < p->omega; idx++)
+        if (hint[idx] != 0)
+            return -1;
+    return 0;
+}
+
+/* ---- KeyGen (Alg 6) ----------------------------------------------------- */
+
+struct keygen_state {
+    uint8_t seedbuf[128];
+    struct sk_parts sk;
+    poly s1hat[MAX_L], t[MAX_K], t1[MAX_K];
+};
+
+int qcn_mldsa_keygen(int param, uint8_t *pk, uint8_t *sk, const uint8_t seed[QCN_MLDSA_SEED_BYTES])
+{
+    const struct params *p = params_get(param);
+    const struct qcn_mldsa_impl *im = qcn_mldsa_impl_get();
+    struct keygen_state st;
+    uint8_t kl[2];
+    const uint8_t *rhoprime;
+    unsigned i, j;
+
+    if (p == NULL)
+        return QCN_ERR_BAD_PARAM_SET;
+    kl[0] = (uint8_t)p->k;
+    kl[1] = (uint8_t)p->l;
+    shake256_2(st.seedbuf, 128, seed, QCN_MLDSA_SEED_BYTES, kl, 2);
+    /* rho goes into pk: public from here on. */
+    QCN_MLDSA_DECLASSIFY(st.seedbuf, 32);
+    memcpy(st.sk.rho, st.seedbuf, 32);
+    rhoprime = st.seedbuf + 32;
+    memcpy(st.sk.key, st.seedbuf + 96, 32);
+
+    /* ExpandS (Alg 33): s1 with nonces 0..l-1, s2 with l..l+k-1. */
+    sample_eta(im, st.sk.s1, p->l, rhoprime, 0, p->eta);
+    sample_eta(im, st.sk.s2, p->k, rhoprime, p->l, p->eta);
+
+    for (i = 0; i < p->l; i++) {
+        st.s1hat[i] = st.sk.s1[i];
+        im->ntt(st.s1hat[i].c);
+    }
+    matrix_mul_stream(im, st.t, st.sk.rho, st.s1hat, p);
+    for (i = 0; i < p->k; i++) {
+        poly_reduce(&st.t[i]);
+        im->invntt(st.t[i].c);
+        for (j = 0; j < N; j++) {
+            int32_t t = freeze(st.t[i].c[j] + st.sk.s2[i].c[j]);
+            st.t1[i].c[j] = power2round(&st.sk.t0[i].c[j], t);
+        }
+        QCN_MLDSA_DECLASSIFY(st.t1[i].c, sizeof st.t1[i].c);
+    }
+    pk_encode(pk, st.sk.rho, st.t1, p);
+    shake256_2(st.sk.tr, 64, pk, p->pk_bytes, NULL, 0);
+    sk_encode(sk, &st.sk, p);
+    QCN_MLDSA_DECLASSIFY(pk, p->pk_bytes);
+    QCN_MLDSA_DECLASSIFY(sk, p->sk_bytes);
+    qcn_wipe(&st, sizeof st);
+    return QCN_OK;
+}
+
+/* ---- Sign_internal (Alg 7) on mu ---------------------------------------- */
+
+struct sign_state {
+    struct sk_parts sk;
+    poly s1hat[MAX_L], s2hat[MAX_K], t0hat[MAX_K];
+    poly mat[MAX_K * MAX_L];
+    poly y[MAX_L], yhat[MAX_L], w[MAX_K], w1[MAX_K], r[MAX_K], tmp, c;
+    struct sig_parts out;
+    uint8_t rhopp[64], keybuf[32 + QCN_MLDSA_RND_BYTES + QCN_MLDSA_MU_BYTES];
+    uint8_t w1buf[MAX_K * N * 6 / 8];
+};
+
+static int sign_mu(const struct params *p, uint8_t *sig, const uint8_t *sk,
+                   const uint8_t mu[QCN_MLDSA_MU_BYTES], const uint8_t rnd[QCN_MLDSA_RND_BYTES])
+{
+    const struct qcn_mldsa_impl *im = qcn_mldsa_impl_get();
+    struct sign_state *st, stbuf;
+    struct decomposer dc;
+    unsigned i, j, iter;
+    int32_t zbound = ((int32_t)1 << p->gamma1_bits) - (int32_t)p->beta;
+    int32_t r0bound = (int32_t)(p->gamma2 - p->beta);
+    int rc = QCN_ERR_INTERNAL;
+
+    st = &stbuf;
+    decomposer_init(&dc, p->gamma2);
+    if (sk_decode(&st->sk, sk, p) != 0) {
+        rc = QCN_ERR_BAD_KEY;
+        goto out;
+    }
+    for (i = 0; i < p->l; i++) {
+        st->s1hat[i] = st->sk.s1[i];
+        im->ntt(st->s1hat[i].c);
+    }
+    for (i = 0; i < p->k; i++) {
+        st->s2hat[i] = st->sk.s2[i];
+        im->ntt(st->s2hat[i].c);
+        st->t0hat[i] = st->sk.t0[i];
+        im->ntt(st->t0hat[i].c);
+    }
+    expand_a(im, st->mat, st->sk.rho, p);
+
+    /* rho'' = H(K || rnd || mu, 64) (Alg 7 line 7). */
+    memcpy(st->keybuf, st->sk.key, 32);
+    memcpy(st->keybuf + 32, rnd, QCN_MLDSA_RND_BYTES);
+    memcpy(st->keybuf + 64, mu, QCN_MLDSA_MU_BYTES);
+    shake256_2(st->rhopp, 64, st->keybuf, sizeof st->keybuf, NULL, 0);
+
+    for (iter = 0; iter < MAX_SIGN_ITERATIONS; iter++) {
+        uint32_t reject = 0, hcount = 0;
+        struct qcn_keccak k;
+
+        sample_mask(im, st->y, p->l, st->rhopp, iter * p->l, p->gamma1_bits);
+        for (i = 0; i < p->l; i++) {
+            st->yhat[i] = st->y[i];
+            im->ntt(st->yhat[i].c);
+        }
+        for (i = 0; i < p->k; i++) {
+            im->pointwise(st->w[i].c, st->mat[i * p->l].c, st->yhat[0].c);
+            for (j = 1; j < p->l; j++)
+                im->pointwise_acc(st->w[i].c, st->mat[i * p->l + j].c, st->yhat[j].c);
+            poly_reduce(&st->w[i]);
+            im->invntt(st->w[i].c);
+            for (j = 0; j < N; j++) {
+                int32_t a0;
+                st->w[i].c[j] = freeze(st->w[i].c[j]);
+                st->w1[i].c[j] = decompose(&dc, &a0, st->w[i].c[j]);
+            }
+        }
+        w1_encode(st->w1buf, st->w1, p);
+        qcn_shake256_init(&k);
+        qcn_keccak_absorb(&k, mu, QCN_MLDSA_MU_BYTES);
+        qcn_keccak_absorb(&k, st->w1buf, p->k * poly_packed_bytes(p->w1_bits));
+        qcn_keccak_squeeze(&k, st->out.ctilde, p->ctilde_bytes);
+        qcn_keccak_clear(&k);
+        sample_in_ball(&st->c, st->out.ctilde, p->ctilde_bytes, p->tau);
+        im->ntt(st->c.c);
+
+        /* z = y + c s1 (line 16), first rejection test on ||z||. */
+        for (i = 0; i < p->l; i++) {
+            im->pointwise(st->out.z[i].c, st->c.c, st->s1hat[i].c);
+            im->invntt(st->out.z[i].c);
+            for (j = 0; j < N; j++)
+                st->out.z[i].c[j] = reduce32(st->out.z[i].c[j] + st->y[i].c[j]);
+            reject |= poly_exceeds(&st->out.z[i], zbound);
+        }
+        /* r = w - c s2, r0 = LowBits(r) (line 17). */
+        for (i = 0; i < p->k; i++) {
+            im->pointwise(st->tmp.c, st->c.c, st->s2hat[i].c);
+            im->invntt(st->tmp.c);
+            for (j = 0; j < N; j++) {
+                int32_t a0;
+                st->r[i].c[j] = freeze(st->w[i].c[j] - st->tmp.c[j]);
+                (void)decompose(&dc, &a0, st->r[i].c[j]);
+                st->tmp.c[j] = a0;
+            }
+            reject |= poly_exceeds(&st->tmp, r0bound);
+        }
+        QCN_MLDSA_DECLASSIFY(&reject, sizeof reject);
+        if (reject)
+            continue;
+
+        /* h = MakeHint(-ct0, w - cs2 + ct0) (Alg 39: HighBits(r') != HighBits(r' - ct0)
+         * with r' = r + ct0), and the ||ct0|| and hint-weight tests. */
+        for (i = 0; i < p->k; i++) {
+            im->pointwise(st->tmp.c, st->c.c, st->t0hat[i].c);
+            im->invntt(st->tmp.c);
+            poly_reduce(&st->tmp);
+            reject |= poly_exceeds(&st->tmp, (int32_t)p->gamma2);
+            for (j = 0; j < N; j++) {
+                int32_t a0, hi1, hi2;
+                hi1 = decompose(&dc, &a0, freeze(st->r[i].c[j] + st->tmp.c[j]));
+                hi2 = decompose(&dc, &a0, st->r[i].c[j]);
+                st->out.h[i][j] = (uint8_t)ct_nonzero((uint32_t)(hi1 ^ hi2));
+                hcount += st->out.h[i][j];
+            }
+        }
+        reject |= (uint32_t)((int32_t)p->omega - (int32_t)hcount) >> 31;
+        QCN_MLDSA_DECLASSIFY(&reject, sizeof reject);
+        if (reject)
+            continue;
+
+        /* Accepted: everything in the signature is public. */
+        QCN_MLDSA_DECLASSIFY(&st->out, sizeof st->out);
+        sig_encode(sig, &st->out, p);
+        rc = QCN_OK;
+        goto out;
+    }
+
+out:
+    if (rc != QCN_OK)
+        memset(sig, 0, p->sig_bytes);
+    qcn_wipe(st, sizeof *st);
+    return rc;
+}
+
+/* ---- Verify_internal (Alg 8) on mu -------------------------------------- */
+
+struct verify_state {
+    uint8_t rho[32], ctilde2[64];
+    poly t1[MAX_K], zhat[MAX_L], w[MAX_K], c, tmp;
+    struct sig_parts s;
+    uint8_t w1buf[MAX_K * N * 6 / 8];
+};
+
+static int verify_mu(const struct params *p, const uint8_t *pk,
+                     const uint8_t mu[QCN_MLDSA_MU_BYTES], const uint8_t *sig, size_t siglen)
+{
+    const struct qcn_mldsa_impl *im = qcn_mldsa_impl_get();
+    struct verify_state st;
+    struct decomposer dc;
+    struct qcn_keccak k;
+    int32_t zbound = ((int32_t)1 << p->gamma1_bits) - (int32_t)p->beta;
+    unsigned i, j;
+
+    if (siglen != p->sig_bytes)
+        return QCN_ERR_BAD_SIGNATURE;
+    if (sig_decode(&st.s, sig, p) != 0)
+        return QCN_ERR_BAD_SIGNATURE;
+    for (i = 0; i < p->l; i++)
+        if (poly_exceeds(&st.s.z[i], zbound))
+            return QCN_ERR_BAD_SIGNATURE;
+    pk_decode(st.rho, st.t1, pk, p);
+    decomposer_init(&dc, p->gamma2);
+
+    sample_in_ball(&st.c, st.s.ctilde, p->ctilde_bytes, p->tau);
+    im->ntt(st.c.c);
+    for (i = 0; i < p->l; i++) {
+        st.zhat[i] = st.s.z[i];
+        im->ntt(st.zhat[i].c);
+    }
+    matrix_mul_stream(im, st.w, st.rho, st.zhat, p);
+    for (i = 0; i < p->k; i++) {
+        /* w' = A z - c t1 2^d (line 9). */
+        for (j = 0; j < N; j++)
+            st.t1[i].c[j] <<= D_BITS;
+        im->ntt(st.t1[i].c);
+        im->pointwise(st.tmp.c, st.c.c, st.t1[i].c);
+        for (j = 0; j < N; j++)
+            st.w[i].c[j] = reduce32(st.w[i].c[j] - st.tmp.c[j]);
+        im->invntt(st.w[i].c);
+        /* UseHint (Alg 40). */
+        for (j = 0; j < N; j++) {
+            int32_t a0, a1 = decompose(&dc, &a0, freeze(st.w[i].c[j]));
+            if (st.s.h[i][j]) {
+                if (a0 > 0)
+                    a1 = a1 + 1 == (int32_t)dc.top ? 0 : a1 + 1;
+                else
+                    a1 = a1 == 0 ? (int32_t)dc.top - 1 : a1 - 1;
+            }
+            st.w[i].c[j] = a1;
+        }
+    }
+    w1_encode(st.w1buf, st.w, p);
+    qcn_shake256_init(&k);
+    qcn_keccak_absorb(&k, mu, QCN_MLDSA_MU_BYTES);
+    qcn_keccak_absorb(&k, st.w1buf, p->k * poly_packed_bytes(p->w1_bits));
+    qcn_keccak_squeeze(&k, st.ctilde2, p->ctilde_bytes);
+    return memcmp(st.ctilde2, st.s.ctilde, p->ctilde_bytes) == 0 ? QCN_OK : QCN_ERR_BAD_SIGNATURE;
+}
+
+/* ---- message formatting (Alg 2-5) and mu = H(tr || M', 64) --------------- */
+
+struct prefix {
+    uint8_t b[2 + QCN_MLDSA_MAX_CTX_BYTES + 11 + 64];
+    size_t len;
+};
+
+static const uint8_t oid_prefix[10] = {0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02};
+
+/* PH_M for HashML-DSA (Alg 4 lines 10-22): OID || digest. */
+static int prehash(uint8_t *out, size_t *outlen, int hash, const uint8_t *msg, size_t msglen)
+{
+    const EVP_MD *md = NULL;
+    uint8_t oid_last;
+    unsigned int mdlen = 0;
+    struct qcn_keccak k;
+    unsigned rate = 0;
+    size_t dlen = 0;
+
+    switch (hash) {
+    case QCN_MLDSA_HASH_SHA2_256:
+        md = EVP_sha256(), oid_last = 0x01;
+        break;
+    case QCN_MLDSA_HASH_SHA2_384:
+        md = EVP_sha384(), oid_last = 0x02;
+        break;
+    case QCN_MLDSA_HASH_SHA2_512:
+        md = EVP_sha512(), oid_last = 0x03;
+        break;
+    case QCN_MLDSA_HASH_SHA2_224:
+        md = EVP_sha224(), oid_last = 0x04;
+        break;
+    case QCN_MLDSA_HASH_SHA2_512_224:
+        md = EVP_sha512_224(), oid_last = 0x05;
+        break;
+    case QCN_MLDSA_HASH_SHA2_512_256:
+        md = EVP_sha512_256(), oid_last = 0x06;
+        break;
+    case QCN_MLDSA_HASH_SHA3_224:
+        rate = 144, dlen = 28, oid_last = 0x07;
+        break;
+    case QCN_MLDSA_HASH_SHA3_256:
+        rate = 136, dlen = 32, oid_last = 0x08;
+        break;
+    case QCN_MLDSA_HASH_SHA3_384:
+        rate = 104, dlen = 48, oid_last = 0x09;
+        break;
+    case QCN_MLDSA_HASH_SHA3_512:
+        rate = 72, dlen = 64, oid_last = 0x0a;
+        break;
+    case QCN_MLDSA_HASH_SHAKE128:
+        rate = QCN_SHAKE128_RATE, dlen = 32, oid_last = 0x0b;
+        break;
+    case QCN_MLDSA_HASH_SHAKE256:
+        rate = QCN_SHAKE256_RATE, dlen = 64, oid_last = 0x0c;
+        break;
+    default:
+        return QCN_ERR_INVALID_ARG;
+    }
+    memcpy(out, oid_prefix, sizeof oid_prefix);
+    out[10] = oid_last;
+    if (md != NULL) {
+        if (EVP_Digest(msg, msglen, out + 11, &mdlen, md, NULL) != 1)
+            return QCN_ERR_CRYPTO_BACKEND;
+        dlen = mdlen;
+    } else {
+        qcn_keccak_init(&k, rate, hash >= QCN_MLDSA_HASH_SHAKE128 ? 0x1f : 0x06);
+        qcn_keccak_absorb(&k, msg, msglen);
+        qcn_keccak_squeeze(&k, out + 11, dlen);
+    }
+    *outlen = 11 + dlen;
+    return QCN_OK;
+}
+
+/* mu = H(tr || prefix || msg, 64); tr from sk or computed from pk. */
+static void compute_mu(uint8_t mu[QCN_MLDSA_MU_BYTES], const uint8_t tr[64], const uint8_t *pre,
+                       size_t prelen, const uint8_t *msg, size_t msglen)
+{
+    struct qcn_keccak k;
+    qcn_shake256_init(&k);
+    qcn_keccak_absorb(&k, tr, 64);
+    qcn_keccak_absorb(&k, pre, prelen);
+    qcn_keccak_absorb(&k, msg, msglen);
+    qcn_keccak_squeeze(&k, mu, QCN_MLDSA_MU_BYTES);
+}
+
+static int choose_rnd(uint8_t out[QCN_MLDSA_RND_BYTES], int mode, const uint8_t *rnd)
+{
+    if (rnd != NULL) {
+        memcpy(out, rnd, QCN_MLDSA_RND_BYTES);
+        return QCN_OK;
+    }
+    if (mode == QCN_MLDSA_HEDGED) {
+        qcn_rng_bytes(out, QCN_MLDSA_RND_BYTES);
+        return QCN_OK;
+    }
+    if (mode == QCN_MLDSA_DETERMINISTIC) {
+        memset(out, 0, QCN_MLDSA_RND_BYTES);
+        return QCN_OK;
+    }
+    return QCN_ERR_INVALID_ARG;
+}
+
+/* Builds the M' prefix: domain byte, context, and for HashML-DSA OID || PH. */
+static int build_prefix(struct prefix *pf, int pure, int hash, const uint8_t *msg, size_t msglen,
+                        const uint8_t *ctx, size_t ctxlen)
+{
+    size_t phlen = 0;
+    int rc;
+    if (ctxlen > QCN_MLDSA_MAX_CTX_BYTES)
+        return QCN_ERR_CONTEXT_TOO_LONG;
+    pf->b[0] = pure ? 0 : 1;
+    pf->b[1] = (uint8_t)ctxlen;
+    if (ctxlen > 0)
+        memcpy(pf->b + 2, ctx, ctxlen);
+    pf->len = 2 + ctxlen;
+    if (!pure) {
+        rc = prehash(pf->b + pf->len, &phlen, hash, msg, msglen);
+        if (rc != QCN_OK)
+            return rc;
+        pf->len += phlen;
+    }
+    return QCN_OK;
+}
+
+static int sign_formatted(const struct params *p, uint8_t *sig, const uint8_t *sk,
+                          const struct prefix *pf, const uint8_t *msg, size_t msglen, int mode,
+                          const uint8_t *rnd)
+{
+    uint8_t mu[QCN_MLDSA_MU_BYTES], r[QCN_MLDSA_RND_BYTES];
+    int rc = choose_rnd(r, mode, rnd);
+    if (rc == QCN_OK) {
+        /* tr sits at sk[64..128) (skEncode, Alg 24). */
+        compute_mu(mu, sk + 64, pf->b, pf->len, msg, msglen);
+        rc = sign_mu(p, sig, sk, mu, r);
+    } else {
+        memset(sig, 0, p->sig_bytes);
+    }
+    qcn_wipe(r, sizeof r);
+    qcn_wipe(mu, sizeof mu);
+    return rc;
+}
+
+int qcn_mldsa_sign(int param, uint8_t *sig, const uint8_t *sk, const uint8_t *msg, size_t msglen,
+                   const uint8_t *ctx, size_t ctxlen, int mode, const uint8_t *rnd)
+{
+    const struct params *p = params_get(param);
+    struct prefix pf;
+    int rc;
+    if (p == NULL)
+        return QCN_ERR_BAD_PARAM_SET;
+    rc = build_prefix(&pf, 1, 0, msg, msglen, ctx, ctxlen);
+    if (rc != QCN_OK) {
+        memset(sig, 0, p->sig_bytes);
+        return rc;
+    }
+    return sign_formatted(p, sig, sk, &pf, msg, msglen, mode, rnd);
+}
+
+int qcn_mldsa_hash_sign(int param, uint8_t *sig, const uint8_t *sk, int hash, const uint8_t *msg,
+                        size_t msglen, const uint8_t *ctx, size_t ctxlen, int mode,
+                        const uint8_t *rnd)
+{
+    const struct params *p = params_get(param);
+    struct prefix pf;
+    int rc;
+    if (p == NULL)
+        return QCN_ERR_BAD_PARAM_SET;
+    rc = build_prefix(&pf, 0, hash, msg, msglen, ctx, ctxlen);
+    if (rc != QCN_OK) {
+        memset(sig, 0, p->sig_bytes);
+        return rc;
+    }
+    return sign_formatted(p, sig, sk, &pf, NULL, 0, mode, rnd);
+}
+
+int qcn_mldsa_sign_internal(int param, uint8_t *sig, const uint8_t *sk, const uint8_t *mprime,
+                            size_t mprimelen, const uint8_t rnd[QCN_MLDSA_RND_BYTES])
+{
+    const struct params *p = params_get(param);
+    uint8_t mu[QCN_MLDSA_MU_BYTES];
+    int rc;
+    if (p == NULL)
+        return QCN_ERR_BAD_PARAM_SET;
+    compute_mu(mu, sk + 64, NULL, 0, mprime, mprimelen);
+    rc = sign_mu(p, sig, sk, mu, rnd);
+    qcn_wipe(mu, sizeof mu);
+    return rc;
+}
+
+int qcn_mldsa_sign_mu(int param, uint8_t *sig, const uint8_t *sk,
+                      const uint8_t mu[QCN_MLDSA_MU_BYTES], const uint8_t rnd[QCN_MLDSA_RND_BYTES])
+{
+    const struct params *p = params_get(param);
+    if (p == NULL)
+        return QCN_ERR_BAD_PARAM_SET;
+    return sign_mu(p, sig, sk, mu, rnd);
+}
+
+static int verify_formatted(const struct params *p, const uint8_t *pk, const struct prefix *pf,
+                            const uint8_t *msg, size_t msglen, const uint8_t *sig, size_t siglen)
+{
+    uint8_t tr[QCN_MLDSA_TR_BYTES], mu[QCN_MLDSA_MU_BYTES];
+    shake256_2(tr, sizeof tr, pk, p->pk_bytes, NULL, 0);
+    compute_mu(mu, tr, pf->b, pf->len, msg, msglen);
+    return verify_mu(p, pk, mu, sig, siglen);
+}
+
+int qcn_mldsa_verify(int param, const uint8_t *pk, const uint8_t *msg, size_t msglen,
+                     const uint8_t *ctx, size_t ctxlen, const uint8_t *sig, size_t siglen)
+{
+    const struct params *p = params_get(param);
+    struct prefix pf;
+    int rc;
+    if (p == NULL)
+        return QCN_ERR_BAD_PARAM_SET;
+    rc = build_prefix(&pf, 1, 0, msg, msglen, ctx, ctxlen);
+    if (rc != QCN_OK)
+        return rc;
+    return verify_formatted(p, pk, &pf, msg, msglen, sig, siglen);
+}
+
+int qcn_mldsa_hash_verify(int param, const uint8_t *pk, int hash, const uint8_t *msg, size_t msglen,
+                          const uint8_t *ctx, size_t ctxlen, const uint8_t *sig, size_t siglen)
+{
+    const struct params *p = params_get(param);
+    struct prefix pf;
+    int rc;
+    if (p == NULL)
+        return QCN_ERR_BAD_PARAM_SET;
+    rc = build_prefix(&pf, 0, hash, msg, msglen, ctx, ctxlen);
+    if (rc != QCN_OK)
+        return rc;
+    return verify_formatted(p, pk, &pf, NULL, 0, sig, siglen);
+}
+
+int qcn_mldsa_verify_internal(int param, const uint8_t *pk, const uint8_t *mprime, size_t mprimelen,
+                              const uint8_t *sig, size_t siglen)
+{
+    const struct params *p = params_get(param);
+    struct prefix pf;
+    if (p == NULL)
+        return QCN_ERR_BAD_PARAM_SET;
+    pf.len = 0;
+    return verify_formatted(p, pk, &pf, mprime, mprimelen, sig, siglen);
+}
+
+int qcn_mldsa_verify_mu(int param, const uint8_t *pk, const uint8_t mu[QCN_MLDSA_MU_BYTES],
+                        const uint8_t *sig, size_t siglen)
+{
+    const struct params *p = params_get(param);
+    if (p == NULL)
+        return QCN_ERR_BAD_PARAM_SET;
+    return verify_mu(p, pk, mu, sig, siglen);
+}
+
+int qcn_mldsa_pk_tr(int param, uint8_t tr[QCN_MLDSA_TR_BYTES], const uint8_t *pk)
+{
+    const struct params *p = params_get(param);
+    if (p == NULL)
+        return QCN_ERR_BAD_PARAM_SET;
+    shake256_2(tr, QCN_MLDSA_TR_BYTES, pk, p->pk_bytes, NULL, 0);
+    return QCN_OK;
+}

@@ -1,0 +1,322 @@
+/* Portable ML-DSA arithmetic (FIPS 204 §7.5-7.6, Appendix B) and samplers
+ * (§7.3), plus the run-time choice between this and the AVX2 table.
+ *
+ * Coefficients are int32 in Montgomery or normal form as each function says;
+ * nothing here branches on or indexes by a coefficient value, except the
+ * rejection samplers, whose accept decisions concern only discarded bytes
+ * (see rej_eta). */
+#include "crypto/mldsa_internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/keccak.h"
+#include "crypto/mldsa.h"
+#include "util/mem.h"
+
+/* zeta^brv8(k) * 2^32 mod q, centred, zeta = 1753 (FIPS 204 Appendix B). */
+const int32_t qcn_mldsa_zetas[QCN_MLDSA_N] = {
+    0,        25847,    -2608894, -518909,  237124,   -777960,  -876248,  466468,   1826347,
+    2353451,  -359251,  -2091905, 3119733,  -2884855, 3111497,  2680103,  2725464,  1024112,
+    -1079900, 3585928,  -549488,  -1119584, 2619752,  -2108549, -2118186, -3859737, -1399561,
+    -3277672, 1757237,  -19422,   4010497,  280005,   2706023,  95776,    3077325,  3530437,
+    -1661693, -3592148, -2537516, 3915439,  -3861115, -3043716, 3574422,  -2867647, 3539968,
+    -300467,  2348700,  -539299,  -1699267, -1643818, 3505694,  -3821735, 3507263,  -2140649,
+    -1600420, 3699596,  811944,   531354,   954230,   3881043,  3900724,  -2556880, 2071892,
+    -2797779, -3930395, -1528703, -3677745, -3041255, -1452451, 3475950,  2176455,  -1585221,
+    -1257611, 1939314,  -4083598, -1000202, -3190144, -3157330, -3632928, 126922,   3412210,
+    -983419,  2147896,  2715295,  -2967645, -3693493, -411027,  -2477047, -671102,  -1228525,
+    -22981,   -1308169, -381987,  1349076,  1852771,  -1430430, -3343383, 264944,   508951,
+    3097992,  44288,    -1100098, 904516,   3958618,  -3724342, -8578,    1653064,  -3249728,
+    2389356,  -210977,  759969,   -1316856, 189548,   -3553272, 3159746,  -1851402, -2409325,
+    -177440,  1315589,  1341330,  1285669,  -1584928, -812732,  -1439742, -3019102, -3881060,
+    -3628969, 3839961,  2091667,  3407706,  2316500,  3817976,  -3342478, 2244091,  -2446433,
+    -3562462, 266997,   2434439,  -1235728, 3513181,  -3520352, -3759364, -1197226, -3193378,
+    900702,   1859098,  909542,   819034,   495491,   -1613174, -43260,   -522500,  -655327,
+    -3122442, 2031748,  3207046,  -3556995, -525098,  -768622,  -3595838, 342297,   286988,
+    -2437823, 4108315,  3437287,  -3342277, 1735879,  203044,   2842341,  2691481,  -2590150,
+    1265009,  4055324,  1247620,  2486353,  1595974,  -3767016, 1250494,  2635921,  -3548272,
+    -2994039, 1869119,  1903435,  -1050970, -1333058, 1237275,  -3318210, -1430225, -451100,
+    1312455,  3306115,  -1962642, -1279661, 1917081,  -2546312, -1374803, 1500165,  777191,
+    2235880,  3406031,  -542412,  -2831860, -1671176, -1846953, -2584293, -3724270, 594136,
+    -3776993, -2013608, 2432395,  2454455,  -164721,  1957272,  3369112,  185531,   -1207385,
+    -3183426, 162844,   1616392,  3014001,  810149,   1652634,  -3694233, -1799107, -3038916,
+    3523897,  3866901,  269760,   2213111,  -975884,  1717735,  472078,   -426683,  1723600,
+    -1803090, 1910376,  -1667432, -1104333, -260646,  -3833893, -2939036, -2235985, -420899,
+    -2286327, 183443,   -976891,  1612842,  -3545687, -554416,  3919660,  -48306,   -1362209,
+    3937738,  1400424,  -846154,  1976782,
+};
+
+/* Montgomery reduction: for |a| < 2^31 q returns r = a * 2^-32 mod q with
+ * |r| < q. The low 32 bits of a - t*q are zero by the choice of t. */
+static inline int32_t mont_reduce(int64_t a)
+{
+    int32_t t = (int32_t)(uint32_t)((uint64_t)a * (uint64_t)QCN_MLDSA_QINV);
+    return (int32_t)((a - (int64_t)t * QCN_MLDSA_Q) >> 32);
+}
+
+/* FIPS 204 Alg 41, Cooley-Tukey butterflies, no intermediate reduction: each
+ * layer grows the bound by at most q, so inputs below q stay below 9q. */
+static void ntt_ref(int32_t a[QCN_MLDSA_N])
+{
+    unsigned len, start, j, k = 0;
+    for (len = 128; len > 0; len >>= 1) {
+        for (start = 0; start < QCN_MLDSA_N; start = j + len) {
+            int32_t zeta = qcn_mldsa_zetas[++k];
+            for (j = start; j < start + len; j++) {
+                int32_t t = mont_reduce((int64_t)zeta * a[j + len]);
+                a[j + len] = a[j] - t;
+                a[j] = a[j] + t;
+            }
+        }
+    }
+}
+
+/* FIPS 204 Alg 42, Gentleman-Sande. The sums double per layer; with inputs
+ * below q the largest after 8 layers is 256q < 2^31. The final factor
+ * 2^64/256 both divides by 256 and leaves one factor R. */
+static void invntt_ref(int32_t a[QCN_MLDSA_N])
+{
+    unsigned len, start, j, k = QCN_MLDSA_N;
+    for (len = 1; len < QCN_MLDSA_N; len <<= 1) {
+        for (start = 0; start < QCN_MLDSA_N; start = j + len) {
+            int32_t zeta = -qcn_mldsa_zetas[--k];
+            for (j = start; j < start + len; j++) {
+                int32_t t = a[j];
+                a[j] = t + a[j + len];
+                a[j + len] = mont_reduce((int64_t)zeta * (t - a[j + len]));
+            }
+        }
+    }
+    for (j = 0; j < QCN_MLDSA_N; j++)
+        a[j] = mont_reduce((int64_t)QCN_MLDSA_INVNTT_F * a[j]);
+}
+
+static void pointwise_ref(int32_t c[QCN_MLDSA_N], const int32_t a[QCN_MLDSA_N],
+                          const int32_t b[QCN_MLDSA_N])
+{
+    unsigned i;
+    for (i = 0; i < QCN_MLDSA_N; i++)
+        c[i] = mont_reduce((int64_t)a[i] * b[i]);
+}
+
+static void pointwise_acc_ref(int32_t c[QCN_MLDSA_N], const int32_t a[QCN_MLDSA_N],
+                              const int32_t b[QCN_MLDSA_N])
+{
+    unsigned i;
+    for (i = 0; i < QCN_MLDSA_N; i++)
+        c[i] += mont_reduce((int64_t)a[i] * b[i]);
+}
+
+/* CoeffFromThreeBytes (Alg 14) over a buffer: 23-bit little-endian values,
+ * rejected when >= q. The stream is public (derived from rho). */
+unsigned qcn_mldsa_rej_uniform(int32_t *a, unsigned ctr, const uint8_t *buf, size_t buflen)
+{
+    size_t pos = 0;
+    while (ctr < QCN_MLDSA_N && pos + 3 <= buflen) {
+        uint32_t t = (uint32_t)buf[pos] | ((uint32_t)buf[pos + 1] << 8) |
+                     ((uint32_t)(buf[pos + 2] & 0x7f) << 16);
+        pos += 3;
+        if (t < QCN_MLDSA_Q)
+            a[ctr++] = (int32_t)t;
+    }
+    return ctr;
+}
+
+/* CoeffFromHalfByte (Alg 15) over a buffer. The stream is secret. Whether a
+ * nibble is rejected depends only on that nibble, which is then discarded, so
+ * the accept pattern says nothing about the accepted coefficients: it is
+ * computed without branches for a whole buffer, declassified, and only then
+ * used to decide where each coefficient goes. The coefficient values
+ * themselves are computed branch-free (b mod 5 as a multiply and shift). */
+unsigned qcn_mldsa_rej_eta(int32_t *a, unsigned ctr, const uint8_t *buf, size_t buflen, int eta)
+{
+    uint8_t accept[2 * QCN_SHAKE256_RATE];
+    size_t pos = 0;
+
+    while (ctr < QCN_MLDSA_N && pos < buflen) {
+        size_t n = buflen - pos, i;
+        uint32_t bound = eta == 2 ? 15 : 9;
+        if (n > QCN_SHAKE256_RATE)
+            n = QCN_SHAKE256_RATE;
+        for (i = 0; i < 2 * n; i++) {
+            uint32_t b = (uint32_t)(buf[pos + i / 2] >> (4 * (i & 1))) & 15;
+            accept[i] = (uint8_t)((b - bound) >> 31);
+        }
+        QCN_MLDSA_DECLASSIFY(accept, 2 * n);
+        for (i = 0; i < 2 * n && ctr < QCN_MLDSA_N; i++) {
+            int32_t b = (int32_t)(buf[pos + i / 2] >> (4 * (i & 1))) & 15;
+            if (!accept[i])
+                continue;
+            if (eta == 2)
+                a[ctr++] = 2 - (b - ((205 * b) >> 10) * 5);
+            else
+                a[ctr++] = 4 - b;
+        }
+        pos += n;
+    }
+    qcn_wipe(accept, sizeof accept);
+    return ctr;
+}
+
+/* BitUnpack(v, gamma1 - 1, gamma1) (Alg 19), 18- or 20-bit fields. */
+void qcn_mldsa_unpack_gamma1(int32_t *a, const uint8_t *buf, int gamma1_bits)
+{
+    unsigned i, bits = (unsigned)gamma1_bits + 1;
+    int32_t g1 = (int32_t)1 << gamma1_bits;
+    uint32_t mask = (1u << bits) - 1;
+    for (i = 0; i < QCN_MLDSA_N; i++) {
+        size_t bit = (size_t)i * bits, byte = bit / 8;
+        uint32_t v =
+            (uint32_t)buf[byte] | ((uint32_t)buf[byte + 1] << 8) | ((uint32_t)buf[byte + 2] << 16);
+        v = (v >> (bit & 7)) & mask;
+        a[i] = g1 - (int32_t)v;
+    }
+}
+
+static void seed_stream(struct qcn_keccak *k, unsigned rate, const uint8_t *seed, size_t seedlen,
+                        uint16_t nonce)
+{
+    uint8_t nb[2] = {(uint8_t)nonce, (uint8_t)(nonce >> 8)};
+    qcn_keccak_init(k, rate, 0x1f);
+    qcn_keccak_absorb(k, seed, seedlen);
+    qcn_keccak_absorb(k, nb, 2);
+    qcn_keccak_finalize(k);
+}
+
+/* RejNTTPoly (Alg 30): five blocks give 280 candidates, enough almost always. */
+void qcn_mldsa_poly_uniform_ref(struct qcn_mldsa_poly *a, const uint8_t rho[32], uint16_t nonce)
+{
+    uint8_t buf[5 * QCN_SHAKE128_RATE];
+    struct qcn_keccak k;
+    unsigned ctr;
+
+    seed_stream(&k, QCN_SHAKE128_RATE, rho, 32, nonce);
+    qcn_keccak_squeeze_blocks(&k, buf, 5);
+    ctr = qcn_mldsa_rej_uniform(a->c, 0, buf, sizeof buf);
+    while (ctr < QCN_MLDSA_N) {
+        qcn_keccak_squeeze_blocks(&k, buf, 1);
+        ctr = qcn_mldsa_rej_uniform(a->c, ctr, buf, QCN_SHAKE128_RATE);
+    }
+}
+
+/* RejBoundedPoly (Alg 31). */
+void qcn_mldsa_poly_eta_ref(struct qcn_mldsa_poly *a, const uint8_t rhoprime[64], uint16_t nonce,
+                            int eta)
+{
+    uint8_t buf[2 * QCN_SHAKE256_RATE];
+    struct qcn_keccak k;
+    unsigned ctr;
+
+    seed_stream(&k, QCN_SHAKE256_RATE, rhoprime, 64, nonce);
+    qcn_keccak_squeeze_blocks(&k, buf, 2);
+    ctr = qcn_mldsa_rej_eta(a->c, 0, buf, sizeof buf, eta);
+    while (ctr < QCN_MLDSA_N) {
+        qcn_keccak_squeeze_blocks(&k, buf, 1);
+        ctr = qcn_mldsa_rej_eta(a->c, ctr, buf, QCN_SHAKE256_RATE, eta);
+    }
+    qcn_wipe(buf, sizeof buf);
+    qcn_keccak_clear(&k);
+}
+
+/* One ExpandMask polynomial (Alg 34): 576 or 640 bytes fit in five blocks. */
+void qcn_mldsa_poly_gamma1_ref(struct qcn_mldsa_poly *a, const uint8_t rhopp[64], uint16_t nonce,
+                               int gamma1_bits)
+{
+    /* +2: unpack_gamma1 reads up to two bytes past the last field. */
+    uint8_t buf[5 * QCN_SHAKE256_RATE + 2] = {0};
+    struct qcn_keccak k;
+
+    seed_stream(&k, QCN_SHAKE256_RATE, rhopp, 64, nonce);
+    qcn_keccak_squeeze_blocks(&k, buf, 5);
+    qcn_mldsa_unpack_gamma1(a->c, buf, gamma1_bits);
+    qcn_wipe(buf, sizeof buf);
+    qcn_keccak_clear(&k);
+}
+
+static void uniform_4x_ref(struct qcn_mldsa_poly *out[4], const uint8_t rho[32],
+                           const uint16_t nonce[4])
+{
+    unsigned i;
+    for (i = 0; i < 4; i++)
+        if (out[i] != NULL)
+            qcn_mldsa_poly_uniform_ref(out[i], rho, nonce[i]);
+}
+
+static void eta_4x_ref(struct qcn_mldsa_poly *out[4], const uint8_t rhoprime[64],
+                       const uint16_t nonce[4], int eta)
+{
+    unsigned i;
+    for (i = 0; i < 4; i++)
+        if (out[i] != NULL)
+            qcn_mldsa_poly_eta_ref(out[i], rhoprime, nonce[i], eta);
+}
+
+static void gamma1_4x_ref(struct qcn_mldsa_poly *out[4], const uint8_t rhopp[64],
+                          const uint16_t nonce[4], int gamma1_bits)
+{
+    unsigned i;
+    for (i = 0; i < 4; i++)
+        if (out[i] != NULL)
+            qcn_mldsa_poly_gamma1_ref(out[i], rhopp, nonce[i], gamma1_bits);
+}
+
+const struct qcn_mldsa_impl qcn_mldsa_impl_portable = {
+    "portable",        ntt_ref,        invntt_ref, pointwise_ref,
+    pointwise_acc_ref, uniform_4x_ref, eta_4x_ref, gamma1_4x_ref,
+};
+
+/* The selection is process-wide and made once; it depends only on the CPU
+ * and the environment, so every thread sees the same answer. Tests and
+ * benchmarks may force a table (qcn_mldsa_backend_set); the pointer is read
+ * and written atomically. */
+static const struct qcn_mldsa_impl *selected;
+static pthread_once_t select_once = PTHREAD_ONCE_INIT;
+
+#ifdef QCN_MLDSA_HAVE_AVX2
+static int cpu_has_avx2(void)
+{
+    return __builtin_cpu_supports("avx2") ? 1 : 0;
+}
+#endif
+
+static void select_impl(void)
+{
+    const char *env = getenv("QCN_NO_AVX2");
+    const struct qcn_mldsa_impl *im = &qcn_mldsa_impl_portable;
+#ifdef QCN_MLDSA_HAVE_AVX2
+    if ((env == NULL || env[0] == '\0' || strcmp(env, "0") == 0) && cpu_has_avx2())
+        im = &qcn_mldsa_impl_avx2;
+#else
+    (void)env;
+#endif
+    __atomic_store_n(&selected, im, __ATOMIC_RELEASE);
+}
+
+const struct qcn_mldsa_impl *qcn_mldsa_impl_get(void)
+{
+    pthread_once(&select_once, select_impl);
+    return __atomic_load_n(&selected, __ATOMIC_ACQUIRE);
+}
+
+int qcn_mldsa_backend_set(int backend)
+{
+    const struct qcn_mldsa_impl *im = NULL;
+    pthread_once(&select_once, select_impl);
+    if (backend == QCN_MLDSA_BACKEND_PORTABLE)
+        im = &qcn_mldsa_impl_portable;
+#ifdef QCN_MLDSA_HAVE_AVX2
+    else if (backend == QCN_MLDSA_BACKEND_AVX2 && cpu_has_avx2())
+        im = &qcn_mldsa_impl_avx2;
+#endif
+    if (im == NULL)
+        return QCN_ERR_UNSUPPORTED;
+    __atomic_store_n(&selected, im, __ATOMIC_RELEASE);
+    return QCN_OK;
+}
+
+const char *qcn_mldsa_backend_name(void)
+{
+    return qcn_mldsa_impl_get()->name;
+}
