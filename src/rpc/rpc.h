@@ -1,0 +1,218 @@
+/* rpc.h - JSON-RPC 2.0 over HTTP and WebSocket on one port (libwebsockets on
+ * the node's libuv loop), a method table, subscriptions and filters.
+ *
+ * Two layers:
+ *   - the dispatcher (struct qcn_rpc): parses a request body (one call or a
+ *     batch), applies the caps, finds the method, runs it, builds the
+ *     response text. It does no I/O, so tests and the fuzzer drive it
+ *     directly.
+ *   - the server (struct qcn_rpc_server): libwebsockets glue. HTTP POST and
+ *     WebSocket text frames go to the dispatcher; GET /health and GET
+ *     /metrics are served beside them; CORS, body cap, per-connection rate
+ *     limit and the admin bearer token are enforced here.
+ *
+ * Threads: everything runs on the one libuv loop thread that owns node state
+ * (STYLE.md "State, logging, threads"). Every function here, and every
+ * backend callback, is called on that thread only; none is thread-safe.
+ *
+ * Chain access goes through struct qcn_rpc_backend, a small table of
+ * function pointers the node implements over its store and chain, so
+ * src/rpc does not depend on src/node (dependency order: chain <- rpc <- node).
+ * A NULL backend function makes the methods that need it answer "not
+ * available" (-32601-style error -32004), never crash. */
+#ifndef QCN_RPC_RPC_H
+#define QCN_RPC_RPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "util/bytes.h"
+#include "util/err.h"
+#include "util/metrics.h"
+
+/* JSON-RPC 2.0 error codes (spec section 5.1) and the Ethereum conventions
+ * (EIP-1474) the clients understand. */
+#define QCN_RPC_PARSE_ERROR (-32700)
+#define QCN_RPC_INVALID_REQUEST (-32600)
+#define QCN_RPC_METHOD_NOT_FOUND (-32601)
+#define QCN_RPC_INVALID_PARAMS (-32602)
+#define QCN_RPC_INTERNAL_ERROR (-32603)
+#define QCN_RPC_SERVER_ERROR (-32000)       /* generic; also mempool rejections */
+#define QCN_RPC_RESOURCE_NOT_FOUND (-32001) /* EIP-1474 */
+#define QCN_RPC_UNAUTHORIZED (-32002)       /* admin method without a valid token */
+#define QCN_RPC_TX_REJECTED (-32003)        /* EIP-1474 "transaction rejected" */
+#define QCN_RPC_UNAVAILABLE (-32004)        /* method exists, backend does not serve it */
+#define QCN_RPC_LIMIT_EXCEEDED (-32005)     /* EIP-1474: rate limit, range cap, batch cap */
+#define QCN_RPC_EXECUTION_REVERTED 3        /* geth/ethers convention, data = revert bytes */
+
+/* Defaults and hard caps. A config value of 0 means "the default". */
+#define QCN_RPC_DEFAULT_PORT 8545
+#define QCN_RPC_DEFAULT_MAX_BODY (5u << 20)
+#define QCN_RPC_DEFAULT_MAX_BATCH 1000
+#define QCN_RPC_DEFAULT_MAX_DEPTH 64
+#define QCN_RPC_DEFAULT_LOGS_RANGE 10000
+#define QCN_RPC_DEFAULT_MAX_LOGS 10000
+#define QCN_RPC_DEFAULT_WS_QUEUE (16u << 20)
+#define QCN_RPC_DEFAULT_MAX_SUBS 1024 /* per server */
+#define QCN_RPC_DEFAULT_MAX_FILTERS 1024
+#define QCN_RPC_FILTER_TIMEOUT_MS (5u * 60u * 1000u)
+#define QCN_RPC_FILTER_MAX_CHANGES 10000 /* per filter between two polls */
+#define QCN_RPC_MAX_RESPONSE (64u << 20)
+#define QCN_RPC_MAX_METHODS 256
+#define QCN_RPC_MAX_METHOD_NAME 64
+#define QCN_RPC_MAX_TOKEN 256
+#define QCN_RPC_MAX_ERROR_MESSAGE 256
+
+struct qcn_rpc_config {
+    const char *addr;      /* listen address; NULL = 127.0.0.1 */
+    int port;              /* 0 = QCN_RPC_DEFAULT_PORT; -1 = an ephemeral port (tests) */
+    const char *cors;      /* comma-separated allowed origins, "*" = any; NULL = none */
+    size_t max_body;       /* request body cap in bytes (HTTP body or WS message) */
+    size_t max_batch;      /* calls per batch */
+    int max_depth;         /* JSON nesting cap, checked before parsing */
+    uint32_t rate_per_sec; /* calls per second per connection; 0 = unlimited */
+    uint32_t rate_burst;   /* token bucket size; 0 = rate_per_sec */
+    uint64_t logs_range;   /* eth_getLogs block-range cap */
+    size_t max_logs;       /* eth_getLogs result cap */
+    size_t ws_queue;       /* bytes queued to one WS client before it is cut off */
+    size_t max_subs;
+    size_t max_filters;
+    const char *admin_token_file; /* NULL = admin methods disabled */
+    uint64_t chain_id;
+    uint64_t network_id;         /* net_version; 0 = chain_id */
+    const char *client_version;  /* web3_clientVersion; NULL = "qcn/<version>" */
+    struct qcn_metrics *metrics; /* shared registry; NULL = the server makes its own */
+};
+
+struct qcn_rpc_error {
+    int code;
+    char message[QCN_RPC_MAX_ERROR_MESSAGE];
+    json_t *data; /* optional, owned (a new reference), sent as "data" */
+};
+
+/* Sets code and a printf-style message; returns code so handlers can
+ * `return qcn_rpc_error_set(...)`. Messages are truncated to the cap. */
+int qcn_rpc_error_set(struct qcn_rpc_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* -32602 "invalid params: <field>: <why>". Returns QCN_RPC_INVALID_PARAMS. */
+int qcn_rpc_error_param(struct qcn_rpc_error *err, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+struct qcn_rpc;
+struct qcn_rpc_conn;
+
+/* Per-call context given to handlers. */
+struct qcn_rpc_ctx {
+    struct qcn_rpc *rpc;
+    struct qcn_rpc_conn *conn; /* the WebSocket connection, NULL over HTTP */
+    int admin;                 /* 1 if the request carried the admin token */
+    const struct qcn_rpc_config *config;
+    const struct qcn_rpc_backend *backend;
+};
+
+/* A handler returns 0 and sets *result to a new reference, or returns the
+ * nonzero JSON-RPC error code after filling err (qcn_rpc_error_set). params is
+ * the request's "params" (an array, an object, or NULL when absent), borrowed
+ * for the call. */
+typedef int (*qcn_rpc_handler)(struct qcn_rpc_ctx *ctx, json_t *params, json_t **result,
+                               struct qcn_rpc_error *err);
+
+#define QCN_RPC_ADMIN 1u   /* needs Authorization: Bearer <token> */
+#define QCN_RPC_WS_ONLY 2u /* needs a WebSocket connection (subscriptions) */
+
+struct qcn_rpc_method {
+    const char *name;
+    qcn_rpc_handler handler;
+    unsigned flags;
+};
+
+/* What the node supplies. Every function is optional (NULL). Return QCN_OK,
+ * QCN_ERR_NOT_FOUND (answered as JSON null where Ethereum does so), or
+ * another qcn_err (answered as an error with qcn_err_str's text). */
+struct qcn_rpc_backend {
+    void *user;
+    /* Height of the current head block. */
+    int (*head_number)(void *user, uint64_t *out);
+    /* Extra fields for qcn_nodeInfo (peers, consensus engine, ...): a new
+     * JSON object merged into the answer. */
+    int (*node_info)(void *user, json_t **out);
+};
+
+/* ---- dispatcher ---- */
+
+/* Creates a dispatcher with the built-in methods (web3_, net_, eth_, qcn_)
+ * registered. config and backend are copied (strings inside are not: they
+ * must outlive the dispatcher). Reads the admin token file if set (a missing
+ * file is created with a fresh random token, mode 0600). QCN_ERR_NOMEM,
+ * QCN_ERR_IO, QCN_ERR_CONFIG. */
+QCN_MUST_CHECK int qcn_rpc_new(struct qcn_rpc **out, const struct qcn_rpc_config *config,
+                               const struct qcn_rpc_backend *backend);
+void qcn_rpc_free(struct qcn_rpc *rpc);
+
+/* Adds methods (the table must outlive the dispatcher). A name already
+ * registered is replaced, so the node can override a built-in.
+ * QCN_ERR_TOO_LARGE past QCN_RPC_MAX_METHODS, QCN_ERR_INVALID_ARG for a name
+ * over the length cap. */
+QCN_MUST_CHECK int qcn_rpc_register(struct qcn_rpc *rpc, const struct qcn_rpc_method *methods,
+                                    size_t n);
+
+/* Handles one request body (a call or a batch) and appends the response text
+ * to out (nothing for notifications-only requests). conn is NULL for HTTP.
+ * token is the bearer token the client presented (NULL if none).
+ * *ncalls gets the number of calls in the request (for rate limiting; may be
+ * NULL). Returns QCN_OK (the response may still be a JSON-RPC error) or
+ * QCN_ERR_NOMEM / QCN_ERR_TOO_LARGE when no response could be built. */
+QCN_MUST_CHECK int qcn_rpc_handle(struct qcn_rpc *rpc, struct qcn_rpc_conn *conn, const char *token,
+                                  size_t token_len, const uint8_t *body, size_t len,
+                                  struct qcn_buf *out, size_t *ncalls);
+
+/* The metrics registry the dispatcher uses (its own or the config's). */
+struct qcn_metrics *qcn_rpc_metrics(struct qcn_rpc *rpc);
+
+/* ---- connections (subscriptions) ---- */
+
+/* A WebSocket connection as the dispatcher sees it: a sink for messages.
+ * send() queues one complete text message and returns QCN_OK, or
+ * QCN_ERR_CLOSED / QCN_ERR_TOO_LARGE if the connection is (now) cut off. */
+struct qcn_rpc_conn {
+    int (*send)(struct qcn_rpc_conn *c, const char *text, size_t len);
+    uint64_t id; /* set by the dispatcher on attach */
+    int cut;     /* set once a send failed: nothing more is delivered */
+};
+
+/* Attach before the first request over it; detach drops its subscriptions. */
+void qcn_rpc_conn_attach(struct qcn_rpc *rpc, struct qcn_rpc_conn *conn);
+void qcn_rpc_conn_detach(struct qcn_rpc *rpc, struct qcn_rpc_conn *conn);
+
+/* ---- events from the node ----
+ * Each call delivers to every matching subscription and filter, in call
+ * order; a subscriber whose queue is over its cap is cut off rather than
+ * skipped, so a live subscriber never sees a gap. */
+
+/* result: the JSON the subscribers get (a new-heads header object, a tx
+ * hash string, a log object); borrowed. kind: "newHeads",
+ * "newPendingTransactions" or "logs". For "logs" the object is matched
+ * against each subscription's address/topics filter. */
+void qcn_rpc_notify_json(struct qcn_rpc *rpc, const char *kind, json_t *result);
+
+/* ---- server ---- */
+
+struct qcn_rpc_server;
+
+/* Creates the libwebsockets context on loop (a uv_loop_t *, passed as void *
+ * so this header does not pull in uv.h) and starts listening. rpc stays owned
+ * by the caller and must outlive the server. QCN_ERR_IO if the port cannot be
+ * bound, QCN_ERR_NOMEM. */
+QCN_MUST_CHECK int qcn_rpc_server_new(struct qcn_rpc_server **out, void *loop, struct qcn_rpc *rpc);
+
+/* The port actually bound (useful with port = -1). */
+int qcn_rpc_server_port(const struct qcn_rpc_server *s);
+
+/* Closes every connection and destroys the context. libwebsockets closes its
+ * libuv handles asynchronously: the caller must keep running the loop (or
+ * call uv_run once more) before uv_loop_close. NULL is a no-op. */
+void qcn_rpc_server_free(struct qcn_rpc_server *s);
+
+#endif
