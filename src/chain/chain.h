@@ -64,11 +64,11 @@ struct qcn_chain_params {
 QCN_MUST_CHECK int qcn_chain_params_encode(struct qcn_buf *b, const struct qcn_chain_params *p);
 QCN_MUST_CHECK int qcn_chain_params_decode(struct qcn_chain_params *p, struct qcn_view in);
 
-/* Everything one block produces. writes holds every row to commit, in the
- * store's tables and formats (state/statedb_batch.h): state (TRIE, ACCOUNTS,
- * STORAGE, KEYS, CODE), HEADERS, BODIES, RECEIPTS, CANON, BLOCKNUM, TXINDEX and
- * META "head" (plus META "params" and "genesis" for block 0). The node stages
- * every write into one qcn_store_batch and commits it. */
+/* Everything one block produces. writes holds every row to commit
+ * (state/statedb_batch.h): state (TRIE, ACCOUNT, STORAGE, CODE, KEYREC,
+ * ACCKEY), HEADER, BODY, RECEIPTS, CANON, TXINDEX and META "head" (plus META
+ * "params" and "genesis" for block 0). The node stages every write into one
+ * store batch and commits it in one transaction. */
 struct qcn_block_result {
     struct qcn_block block;
     struct qcn_receipt *receipts; /* block.ntx of them */

@@ -5,7 +5,8 @@
  *   key hash  =  Keccak-256(record)
  *
  * The state trie commits to the record through its hash (docs/protocol.md §4);
- * the record itself lives in the store's KEYS table, keyed by address.
+ * the record itself lives in the KEYREC table, keyed by that hash, and the
+ * ACCKEY table maps each address to its current key hash.
  * A decoded record's views point into the bytes it was decoded from. */
 #ifndef QCN_CODEC_KEYREC_H
 #define QCN_CODEC_KEYREC_H

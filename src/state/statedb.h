@@ -1,8 +1,8 @@
 /* statedb.h - the world state: accounts, key records, code and storage over
  * the Merkle-Patricia trie (state/mpt.h), with a flat cache in front.
  *
- * Reads go: in-memory cache -> flat tables (ACCOUNTS, KEYS, STORAGE, CODE)
- * through the store's qcn_state_reader. Writes stay in memory until
+ * Reads go: in-memory cache -> flat tables (ACCOUNT, ACCKEY + KEYREC, STORAGE,
+ * CODE) through the store's qcn_state_reader. Writes stay in memory until
  * qcn_statedb_commit, which folds every dirty account into the trie, computes
  * the new state root and appends all resulting writes (trie nodes, flat rows,
  * key records, code) to a write set for the store. Journaled: a transaction

@@ -7,31 +7,50 @@
  * in ONE write transaction, in order (a later write to the same key wins), so a
  * crash leaves either all of a block or none of it.
  *
- * Tables are the store's (store/store.h, enum qcn_store_table), with the
- * store's record formats (docs/storage.md), so the node stages each write
- * as is: for each w: qcn_store_batch_put/del(batch, w->table, ...).
- * Rows a block produces:
- *   TRIE      node hash (32)            -> trie node RLP (state and storage tries)
- *   ACCOUNTS  address (20)              -> account RLP (state/account.h), current
+ * Logical tables, their keys and values (all values are opaque bytes here).
+ * The store (store/store.h) numbers its LMDB tables the same way, so the node
+ * stages each write as is: for each w: put/del(batch, w->table, key, val).
+ *   META      ASCII name             -> value   ("head": block hash (32);
+ *                                                 "params": chain params,
+ *                                                 chain.h; "genesis": hash)
+ *   HEADER    block hash (32)        -> encoded header
+ *   BODY      block hash (32)        -> RLP list of tx envelopes
+ *   RECEIPTS  block hash (32)        -> RLP list of receipts (codec/receipt.h)
+ *   CANON     be64 height (8)        -> block hash (32)
+ *   TXINDEX   tx hash (32)           -> block hash (32) || be32 index (4)
+ *   TRIE      node hash (32)         -> trie node RLP (state and storage tries)
+ *   ACCOUNT   address (20)           -> account RLP (state/account.h), current state
  *   STORAGE   address (20) || slot (32) -> value, big-endian without leading zeros
- *   KEYS      address (20)              -> key record (codec/keyrec.h), current
- *   CODE      code hash (32)            -> contract code
- *   HEADERS, BODIES, RECEIPTS, CANON, BLOCKNUM, TXINDEX, META "head": as
- *             qcn_store_block_put / qcn_store_txindex_put / qcn_store_head_put
- *   META "params" (genesis only): chain parameters (chain/chain.h)
- *   META "genesis" (genesis only): as qcn_store_genesis_put
- * ACCOUNTS, STORAGE and KEYS are the flat tables: current values only, for
- * fast reads; the trie (reached through a header's state root) is the
- * history. */
+ *   CODE      code hash (32)         -> contract code
+ *   KEYREC    key hash (32)          -> key record (codec/keyrec.h); every record
+ *                                       ever used stays (history, proofs)
+ *   ACCKEY    address (20)           -> key hash (32), current state
+ * ACCOUNT, STORAGE and ACCKEY are the flat tables: current values only, for
+ * fast reads; the trie (reached through a header's state root) is the history. */
 #ifndef QCN_STATE_STATEDB_BATCH_H
 #define QCN_STATE_STATEDB_BATCH_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/store.h" /* enum qcn_store_table only */
 #include "util/bytes.h"
 #include "util/err.h"
+
+enum qcn_table {
+    QCN_TABLE_META = 0,
+    QCN_TABLE_HEADER = 1,
+    QCN_TABLE_BODY = 2,
+    QCN_TABLE_RECEIPTS = 3,
+    QCN_TABLE_CANON = 4,
+    QCN_TABLE_TXINDEX = 5,
+    QCN_TABLE_TRIE = 6,
+    QCN_TABLE_ACCOUNT = 7,
+    QCN_TABLE_STORAGE = 8,
+    QCN_TABLE_CODE = 9,
+    QCN_TABLE_KEYREC = 10,
+    QCN_TABLE_ACCKEY = 11,
+    QCN_TABLE_COUNT = 12,
+};
 
 /* One write: put (del == 0) or delete (del == 1, val empty). key and val point
  * into the write set's own arena and live as long as the set. */
