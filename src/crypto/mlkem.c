@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "crypto/keccak.h"
+#include "crypto/mlkem_internal.h"
 #include "crypto/rng.h"
 #include "util/bytes.h"
 #include "util/mem.h"
@@ -52,7 +53,7 @@ typedef struct {
 } poly; /* file-local shorthand; not part of any interface */
 
 /* Appendix A: ζ^BitRev7(k) · 2^16 mod q, centred, k = 0..127 (ζ = 17). */
-static const int16_t zetas[128] = {
+const int16_t qcn_mlkem_zetas[128] = {
     -1044, -758,  -359,  -1517, 1493,  1422,  287,   202,   -171,  622,   1577,  182,   962,
     -1202, -1474, 1468,  573,   -1325, 264,   383,   -829,  1458,  -1602, -130,  -681,  1017,
     732,   608,   -1542, 411,   -205,  -1571, 1223,  652,   -552,  1015,  -1293, 1491,  -282,
@@ -65,7 +66,7 @@ static const int16_t zetas[128] = {
     -854,  -870,  478,   -108,  -308,  996,   991,   958,   -1460, 1522,  1628};
 
 /* Alg 11 line 2: γ_i = ζ^(2·BitRev7(i)+1) · 2^16 mod q, centred, i = 0..127. */
-static const int16_t gammas[128] = {
+const int16_t qcn_mlkem_gammas[128] = {
     -1103, 1103,  430,   -430,  555,   -555,  843,  -843,  -1251, 1251,  871,  -871,  1550,
     -1550, 105,   -105,  422,   -422,  587,   -587, 177,   -177,  -235,  235,  -291,  291,
     -460,  460,   1574,  -1574, 1653,  -1653, -246, 246,   778,   -778,  1159, -1159, -147,
@@ -172,53 +173,80 @@ static void poly_tomont(poly *f)
 
 /* Alg 9. Input |c| < q; output reduced, in bit-reversed order. Each layer
  * grows the bound by q, so 7 layers stay below 8q < 2^15. */
-static void poly_ntt(poly *f)
+void qcn_mlkem_ntt_ref(int16_t c[QCN_MLKEM_N])
 {
     unsigned k = 1;
     for (unsigned len = 128; len >= 2; len >>= 1) {
         for (unsigned start = 0; start < N; start += 2 * len) {
-            int16_t zeta = zetas[k++];
+            int16_t zeta = qcn_mlkem_zetas[k++];
             for (unsigned j = start; j < start + len; j++) {
-                int16_t t = fqmul(zeta, f->c[j + len]);
-                f->c[j + len] = (int16_t)(f->c[j] - t);
-                f->c[j] = (int16_t)(f->c[j] + t);
-            }
-        }
-    }
-    poly_reduce(f);
-}
-
-/* Alg 10, with the final multiplication by 128^-1 also multiplying by R to
- * cancel the R^-1 that basemul leaves. Output |c| < q. */
-static void poly_invntt(poly *f)
-{
-    unsigned k = 127;
-    for (unsigned len = 2; len <= 128; len <<= 1) {
-        for (unsigned start = 0; start < N; start += 2 * len) {
-            int16_t zeta = zetas[k--];
-            for (unsigned j = start; j < start + len; j++) {
-                int16_t t = f->c[j];
-                f->c[j] = barrett_reduce((int16_t)(t + f->c[j + len]));
-                f->c[j + len] = fqmul(zeta, (int16_t)(f->c[j + len] - t));
+                int16_t t = fqmul(zeta, c[j + len]);
+                c[j + len] = (int16_t)(c[j] - t);
+                c[j] = (int16_t)(c[j] + t);
             }
         }
     }
     for (unsigned j = 0; j < N; j++)
-        f->c[j] = fqmul(f->c[j], INVNTT_F);
+        c[j] = barrett_reduce(c[j]);
+}
+
+/* Alg 10, with the final multiplication by 128^-1 also multiplying by R to
+ * cancel the R^-1 that basemul leaves. Output |c| < q. */
+void qcn_mlkem_invntt_ref(int16_t c[QCN_MLKEM_N])
+{
+    unsigned k = 127;
+    for (unsigned len = 2; len <= 128; len <<= 1) {
+        for (unsigned start = 0; start < N; start += 2 * len) {
+            int16_t zeta = qcn_mlkem_zetas[k--];
+            for (unsigned j = start; j < start + len; j++) {
+                int16_t t = c[j];
+                c[j] = barrett_reduce((int16_t)(t + c[j + len]));
+                c[j + len] = fqmul(zeta, (int16_t)(c[j + len] - t));
+            }
+        }
+    }
+    for (unsigned j = 0; j < N; j++)
+        c[j] = fqmul(c[j], INVNTT_F);
 }
 
 /* Alg 11/12: r += a ∘ b in the NTT domain (times R^-1). Accumulating up to 4
  * products keeps |r| < 8q. */
-static void poly_basemul_acc(poly *r, const poly *a, const poly *b)
+void qcn_mlkem_basemul_acc_ref(int16_t rc[QCN_MLKEM_N], const int16_t ac[QCN_MLKEM_N],
+                               const int16_t bc[QCN_MLKEM_N])
 {
     for (unsigned i = 0; i < N / 2; i++) {
-        int16_t a0 = a->c[2 * i], a1 = a->c[2 * i + 1];
-        int16_t b0 = b->c[2 * i], b1 = b->c[2 * i + 1];
-        int16_t c0 = (int16_t)(fqmul(a0, b0) + fqmul(fqmul(a1, b1), gammas[i]));
+        int16_t a0 = ac[2 * i], a1 = ac[2 * i + 1];
+        int16_t b0 = bc[2 * i], b1 = bc[2 * i + 1];
+        int16_t c0 = (int16_t)(fqmul(a0, b0) + fqmul(fqmul(a1, b1), qcn_mlkem_gammas[i]));
         int16_t c1 = (int16_t)(fqmul(a0, b1) + fqmul(a1, b0));
-        r->c[2 * i] = (int16_t)(r->c[2 * i] + c0);
-        r->c[2 * i + 1] = (int16_t)(r->c[2 * i + 1] + c1);
+        rc[2 * i] = (int16_t)(rc[2 * i] + c0);
+        rc[2 * i + 1] = (int16_t)(rc[2 * i + 1] + c1);
     }
+}
+
+/* Run-time dispatch: the AVX2 kernels give bit-identical results. */
+static void poly_ntt(poly *f)
+{
+    if (qcn_mlkem_have_avx2())
+        qcn_mlkem_ntt_avx2(f->c);
+    else
+        qcn_mlkem_ntt_ref(f->c);
+}
+
+static void poly_invntt(poly *f)
+{
+    if (qcn_mlkem_have_avx2())
+        qcn_mlkem_invntt_avx2(f->c);
+    else
+        qcn_mlkem_invntt_ref(f->c);
+}
+
+static void poly_basemul_acc(poly *r, const poly *a, const poly *b)
+{
+    if (qcn_mlkem_have_avx2())
+        qcn_mlkem_basemul_acc_avx2(r->c, a->c, b->c);
+    else
+        qcn_mlkem_basemul_acc_ref(r->c, a->c, b->c);
 }
 
 /* ---- encodings (§4.2.1) ------------------------------------------------ */

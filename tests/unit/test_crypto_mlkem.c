@@ -13,6 +13,7 @@
 
 #include "crypto/keccak.h"
 #include "crypto/mlkem.h"
+#include "crypto/mlkem_internal.h"
 #include "crypto/rng.h"
 
 static const int params[] = {QCN_MLKEM512, QCN_MLKEM768, QCN_MLKEM1024};
@@ -150,12 +151,93 @@ static void test_bad_args(void **state)
     assert_int_equal(qcn_mlkem_check_ek(QCN_MLKEM768, NULL), QCN_ERR_INVALID_ARG);
 }
 
+/* Uniform-ish value in [lo, hi] from the RNG (test data only). */
+static int16_t rnd_range(int lo, int hi)
+{
+    uint8_t b[4];
+    uint32_t x;
+    qcn_rng_bytes(b, sizeof b);
+    x = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    return (int16_t)(lo + (int)(x % (uint32_t)(hi - lo + 1)));
+}
+
+/* The AVX2 kernels must be bit-identical to the portable ones on every
+ * input range the scheme produces, including the extremes. */
+static void test_avx2_matches_portable(void **state)
+{
+    int16_t a[QCN_MLKEM_N], b[QCN_MLKEM_N], x[QCN_MLKEM_N], y[QCN_MLKEM_N];
+    const int q = QCN_MLKEM_Q;
+    (void)state;
+    if (!qcn_mlkem_have_avx2()) {
+        print_message("no AVX2 on this CPU: portable kernels only\n");
+        skip();
+    }
+    for (int iter = 0; iter < 400; iter++) {
+        int mode = iter % 4;
+        for (int i = 0; i < QCN_MLKEM_N; i++) {
+            /* 0: |c| <= q, 1: extremes, 2: small (CBD), 3: [0, q) */
+            a[i] = mode == 0   ? rnd_range(-q, q)
+                   : mode == 1 ? (int16_t)((i + iter) % 2 ? q : -q)
+                   : mode == 2 ? rnd_range(-3, 3)
+                               : rnd_range(0, q - 1);
+            b[i] = rnd_range(-(q - 1) / 2, (q - 1) / 2);
+        }
+        memcpy(x, a, sizeof a);
+        memcpy(y, a, sizeof a);
+        qcn_mlkem_ntt_ref(x);
+        qcn_mlkem_ntt_avx2(y);
+        assert_memory_equal(x, y, sizeof x);
+
+        /* Accumulate up to four products as the scheme does, then invert. */
+        if (mode != 1)
+            for (int i = 0; i < QCN_MLKEM_N; i++)
+                a[i] = rnd_range(0, q - 1);
+        memset(x, 0, sizeof x);
+        memset(y, 0, sizeof y);
+        for (int t = 0; t <= iter % 4; t++) {
+            qcn_mlkem_basemul_acc_ref(x, a, b);
+            qcn_mlkem_basemul_acc_avx2(y, a, b);
+            assert_memory_equal(x, y, sizeof x);
+        }
+        qcn_mlkem_invntt_ref(x);
+        qcn_mlkem_invntt_avx2(y);
+        assert_memory_equal(x, y, sizeof x);
+    }
+}
+
+/* NTT then inverse NTT is the identity up to the documented R factor:
+ * invntt(basemul-free ntt(a)) = a·R mod q. Checks the shared tables. */
+static void test_ntt_roundtrip(void **state)
+{
+    int16_t a[QCN_MLKEM_N], x[QCN_MLKEM_N];
+    (void)state;
+    for (int i = 0; i < QCN_MLKEM_N; i++)
+        a[i] = rnd_range(-(QCN_MLKEM_Q - 1), QCN_MLKEM_Q - 1);
+    memcpy(x, a, sizeof a);
+    qcn_mlkem_ntt_ref(x);
+    qcn_mlkem_invntt_ref(x);
+    for (int i = 0; i < QCN_MLKEM_N; i++) {
+        int32_t want = ((int32_t)a[i] * 65536) % QCN_MLKEM_Q;
+        int32_t got = x[i] % QCN_MLKEM_Q;
+        if (want < 0)
+            want += QCN_MLKEM_Q;
+        if (got < 0)
+            got += QCN_MLKEM_Q;
+        assert_int_equal(got, want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sizes),         cmocka_unit_test(test_roundtrip_random),
-        cmocka_unit_test(test_deterministic), cmocka_unit_test(test_implicit_rejection),
-        cmocka_unit_test(test_key_checks),    cmocka_unit_test(test_bad_args),
+        cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_roundtrip_random),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_implicit_rejection),
+        cmocka_unit_test(test_key_checks),
+        cmocka_unit_test(test_bad_args),
+        cmocka_unit_test(test_avx2_matches_portable),
+        cmocka_unit_test(test_ntt_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

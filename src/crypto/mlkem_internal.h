@@ -1,0 +1,41 @@
+/* mlkem_internal.h - ML-KEM kernels shared between mlkem.c (portable) and
+ * mlkem_avx2.c, exposed for the differential unit test. Not a public API.
+ *
+ * A polynomial is int16_t[QCN_MLKEM_N]. The AVX2 kernels compute
+ * bit-identical results to the portable ones (same Montgomery and Barrett
+ * steps in the same places), so either may be used for any input the
+ * portable kernel accepts:
+ *   ntt:        input |c| < q, output Barrett-reduced, bit-reversed order
+ *   invntt:     output |c| < q, scaled by R/128. Input: at most four
+ *               accumulated basemul products of a reduced (|c| <= q/2) and a
+ *               [0, q] operand; each Montgomery product is then below
+ *               q/2 + 85, so the sums stay below 4·2·1750 = 14000 and the
+ *               first layer's additions below 2^15
+ *   basemul_acc r += a∘b·R^-1 (FIPS 203 Alg 11); one operand reduced
+ *               (|c| <= q/2), the other |c| <= q */
+#ifndef QCN_CRYPTO_MLKEM_INTERNAL_H
+#define QCN_CRYPTO_MLKEM_INTERNAL_H
+
+#include <stdint.h>
+
+#define QCN_MLKEM_N 256
+#define QCN_MLKEM_Q 3329
+
+/* Appendix A ζ^BitRev7(k)·2^16 mod q and γ_i = ζ^(2BitRev7(i)+1)·2^16 mod q. */
+extern const int16_t qcn_mlkem_zetas[128];
+extern const int16_t qcn_mlkem_gammas[128];
+
+void qcn_mlkem_ntt_ref(int16_t c[QCN_MLKEM_N]);
+void qcn_mlkem_invntt_ref(int16_t c[QCN_MLKEM_N]);
+void qcn_mlkem_basemul_acc_ref(int16_t r[QCN_MLKEM_N], const int16_t a[QCN_MLKEM_N],
+                               const int16_t b[QCN_MLKEM_N]);
+
+/* 1 if the CPU has AVX2 (checked at run time; 0 on non-x86 builds). */
+int qcn_mlkem_have_avx2(void);
+/* Only call when qcn_mlkem_have_avx2() is 1. */
+void qcn_mlkem_ntt_avx2(int16_t c[QCN_MLKEM_N]);
+void qcn_mlkem_invntt_avx2(int16_t c[QCN_MLKEM_N]);
+void qcn_mlkem_basemul_acc_avx2(int16_t r[QCN_MLKEM_N], const int16_t a[QCN_MLKEM_N],
+                                const int16_t b[QCN_MLKEM_N]);
+
+#endif
