@@ -152,8 +152,8 @@ static inline uint32_t ct_nonzero(uint32_t x)
 
 /* Decompose (Alg 36) of a in [0, q): a = a1 * 2 gamma2 + a0 with a0 in
  * (-gamma2, gamma2], and the wrap at q - 1 (a1 = 0, a0 - 1). The division by
- * 2 gamma2 is a multiply and shift (exact for a < q + gamma2, checked by the
- * unit test over every a). */
+ * 2 gamma2 is a multiply and shift (exact for a < q + gamma2; the unit test
+ * compares qcn_mldsa_decompose with plain division for every a in [0, q)). */
 struct decomposer {
     uint64_t m;
     int32_t two_g2, g2;
@@ -175,6 +175,13 @@ static inline int32_t decompose(const struct decomposer *d, int32_t *a0, int32_t
     int32_t wrap = -(int32_t)(ct_nonzero(a1 ^ d->top) ^ 1);
     *a0 = a - (int32_t)a1 * d->two_g2 + wrap;
     return (int32_t)(a1 & ~(uint32_t)wrap);
+}
+
+int32_t qcn_mldsa_decompose(int32_t *a0, int32_t a, unsigned gamma2)
+{
+    struct decomposer d;
+    decomposer_init(&d, gamma2);
+    return decompose(&d, a0, a);
 }
 
 /* Power2Round (Alg 35) of a in [0, q). */
@@ -577,8 +584,6 @@ int qcn_mldsa_keygen(int param, uint8_t *pk, uint8_t *sk, const uint8_t seed[QCN
     pk_encode(pk, st.sk.rho, st.t1, p);
     shake256_2(st.sk.tr, 64, pk, p->pk_bytes, NULL, 0);
     sk_encode(sk, &st.sk, p);
-    QCN_MLDSA_DECLASSIFY(pk, p->pk_bytes);
-    QCN_MLDSA_DECLASSIFY(sk, p->sk_bytes);
     qcn_wipe(&st, sizeof st);
     return QCN_OK;
 }
@@ -1046,4 +1051,43 @@ int qcn_mldsa_pk_tr(int param, uint8_t tr[QCN_MLDSA_TR_BYTES], const uint8_t *pk
         return QCN_ERR_BAD_PARAM_SET;
     shake256_2(tr, QCN_MLDSA_TR_BYTES, pk, p->pk_bytes, NULL, 0);
     return QCN_OK;
+}
+
+/* ---- decode/encode round trips (fuzz targets, tests) --------------------- */
+
+int qcn_mldsa_pk_reencode(int param, uint8_t *out, const uint8_t *pk, size_t pklen)
+{
+    const struct params *p = params_get(param);
+    uint8_t rho[32];
+    poly t1[MAX_K];
+    if (p == NULL || pklen != p->pk_bytes)
+        return -1;
+    pk_decode(rho, t1, pk, p);
+    pk_encode(out, rho, t1, p);
+    return 0;
+}
+
+int qcn_mldsa_sig_reencode(int param, uint8_t *out, const uint8_t *sig, size_t siglen)
+{
+    const struct params *p = params_get(param);
+    struct sig_parts s;
+    if (p == NULL || siglen != p->sig_bytes || sig_decode(&s, sig, p) != 0)
+        return -1;
+    sig_encode(out, &s, p);
+    return 0;
+}
+
+int qcn_mldsa_sk_reencode(int param, uint8_t *out, const uint8_t *sk, size_t sklen)
+{
+    const struct params *p = params_get(param);
+    struct sk_parts s;
+    int rc = -1;
+    if (p == NULL || sklen != p->sk_bytes)
+        return -1;
+    if (sk_decode(&s, sk, p) == 0) {
+        sk_encode(out, &s, p);
+        rc = 0;
+    }
+    qcn_wipe(&s, sizeof s);
+    return rc;
 }

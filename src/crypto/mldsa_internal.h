@@ -73,6 +73,18 @@ unsigned qcn_mldsa_rej_uniform(int32_t *a, unsigned ctr, const uint8_t *buf, siz
 unsigned qcn_mldsa_rej_eta(int32_t *a, unsigned ctr, const uint8_t *buf, size_t buflen, int eta);
 void qcn_mldsa_unpack_gamma1(int32_t *a, const uint8_t *buf, int gamma1_bits);
 
+/* Decompose (FIPS 204 Alg 36) of a in [0, q) for gamma2 = (q-1)/88 or
+ * (q-1)/32: returns a1 and sets *a0. Exposed for the unit test. */
+int32_t qcn_mldsa_decompose(int32_t *a0, int32_t a, unsigned gamma2);
+
+/* Decode-then-encode of a public key, signature or secret key (fuzz targets
+ * and tests): 0 and the re-encoding in out (same length as the input) if the
+ * input decodes, -1 if it does not (wrong length, a malformed hint, an s1/s2
+ * coefficient out of range). */
+int qcn_mldsa_pk_reencode(int param, uint8_t *out, const uint8_t *pk, size_t pklen);
+int qcn_mldsa_sig_reencode(int param, uint8_t *out, const uint8_t *sig, size_t siglen);
+int qcn_mldsa_sk_reencode(int param, uint8_t *out, const uint8_t *sk, size_t sklen);
+
 /* Constant-time analysis hooks (tests/ct/): under valgrind memcheck the
  * secret inputs are marked undefined; a value FIPS 204 allows to be public
  * (a rejection decision, an output) is declassified here so that the branch
