@@ -6,5 +6,6 @@
 const struct qcn_cli_cmd qcn_cli_commands[] = {
     {"bench", "measure crypto, chain, evm and network performance", qcn_cmd_bench},
     {"crypto", "ML-DSA / ML-KEM operations, hex in and hex out", qcn_cmd_crypto},
+    {"evm", "run Ethereum state tests against the EVM (statetest)", qcn_cmd_evm},
     {NULL, NULL, NULL},
 };

@@ -53,6 +53,12 @@
     X(QCN_ERR_VM, 500, "evm error")                                                                \
     X(QCN_ERR_VM_OUT_OF_GAS, 501, "out of gas")                                                    \
     X(QCN_ERR_VM_PRECOMPILE, 502, "precompile failed on its input")                                \
+    X(QCN_ERR_VM_TX_NONCE, 503, "transaction nonce does not match the sender's nonce")             \
+    X(QCN_ERR_VM_TX_NONCE_MAX, 504, "sender nonce is at its maximum (EIP-2681)")                   \
+    X(QCN_ERR_VM_TX_SENDER_CODE, 505, "sender has code (EIP-3607)")                                \
+    X(QCN_ERR_VM_TX_INITCODE, 506, "initcode exceeds its size limit (EIP-3860)")                   \
+    X(QCN_ERR_VM_TX_BLOB, 507, "invalid blob transaction (EIP-4844)")                              \
+    X(QCN_ERR_VM_STATETEST, 508, "malformed state test")                                           \
     X(QCN_ERR_TX_BAD_SIGNATURE, 600, "bad signature")                                              \
     X(QCN_ERR_TX_WRONG_CHAIN, 601, "wrong chain id")                                               \
     X(QCN_ERR_TX_NONCE_LOW, 602, "nonce too low")                                                  \

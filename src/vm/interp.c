@@ -1,0 +1,1272 @@
+/* interp.c - the EVM interpreter and the message-call / creation semantics
+ * (Yellow Paper sections 8, 7 and 9, Cancun rules).
+ *
+ * Gas follows EIP-150 (63/64 rule), EIP-2200/3529 (SSTORE), EIP-2929 (warm
+ * and cold access: the warm cost is the opcode's static cost in opcodes.h,
+ * the cold surcharge is added here), EIP-3860 (initcode limit and word cost),
+ * EIP-170 (code size), EIP-3541 (no new code starting with 0xEF).
+ *
+ * Each call depth owns a pooled stack and memory (struct pool) that are kept
+ * across calls, so a warm machine runs without allocating. Return data is a
+ * view into the child's pooled memory (or its precompile output buffer),
+ * valid until the parent's next call, which replaces it anyway. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/keccak.h"
+#include "vm/evm.h"
+#include "vm/opcodes.h"
+#include "vm/precompile.h"
+
+#define GAS_COLD_ACCOUNT_EXTRA 2500 /* 2600 cold - 100 warm (EIP-2929) */
+#define GAS_COLD_SLOAD_EXTRA 2000   /* 2100 cold - 100 warm */
+#define GAS_COLD_SLOAD 2100
+#define GAS_WARM_READ 100
+#define GAS_SSTORE_SET 20000
+#define GAS_SSTORE_RESET 2900     /* 5000 - COLD_SLOAD_COST */
+#define GAS_SSTORE_SENTRY 2300    /* EIP-2200 */
+#define REFUND_SSTORE_CLEARS 4800 /* EIP-3529 */
+#define GAS_CALL_VALUE 9000
+#define GAS_CALL_STIPEND 2300
+#define GAS_NEW_ACCOUNT 25000
+#define GAS_SELFDESTRUCT_COLD 2600
+#define GAS_COPY_WORD 3
+#define GAS_KECCAK_WORD 6
+#define GAS_LOG_DATA 8
+#define GAS_EXP_BYTE 50
+#define GAS_INITCODE_WORD 2 /* EIP-3860 */
+#define GAS_CODE_DEPOSIT 200
+#define PRECOMPILE_OUT_MAX (1u << 24)
+#define BLOCKHASH_WINDOW 256
+
+struct pool {
+    struct qcn_u256 *stack;
+    uint8_t *mem;
+    size_t memcap;
+    struct qcn_buf pcout;        /* precompile output */
+    struct qcn_vm_code initcode; /* padded initcode + jumpdests for creates */
+    size_t initcap;
+};
+
+struct qcn_vm {
+    struct pool pools[QCN_VM_MAX_DEPTH + 1];
+    struct qcn_vm_state *st;
+    const struct qcn_vm_block_env *blk;
+    const struct qcn_vm_tx_env *tx;
+    FILE *trace;
+    int fatal;
+};
+
+struct qcn_vm *qcn_vm_new(void)
+{
+    struct qcn_vm *vm = calloc(1, sizeof *vm);
+    if (vm == NULL)
+        return NULL;
+    for (int i = 0; i <= QCN_VM_MAX_DEPTH; i++)
+        qcn_buf_init(&vm->pools[i].pcout, PRECOMPILE_OUT_MAX);
+    return vm;
+}
+
+void qcn_vm_free(struct qcn_vm *vm)
+{
+    if (vm == NULL)
+        return;
+    for (int i = 0; i <= QCN_VM_MAX_DEPTH; i++) {
+        free(vm->pools[i].stack);
+        free(vm->pools[i].mem);
+        qcn_buf_clear(&vm->pools[i].pcout);
+        free(vm->pools[i].initcode.bytes);
+        free(vm->pools[i].initcode.jumpdest);
+    }
+    free(vm);
+}
+
+void qcn_vm_set_trace(struct qcn_vm *vm, FILE *f)
+{
+    vm->trace = f;
+}
+
+void qcn_vm_create_address(uint8_t out[QCN_VM_ADDRESS_BYTES],
+                           const uint8_t sender[QCN_VM_ADDRESS_BYTES], uint64_t nonce)
+{
+    /* rlp([sender, nonce]): at most 1 + 21 + 9 bytes. */
+    uint8_t buf[32], h[QCN_KECCAK256_BYTES];
+    size_t n = 0, payload;
+    uint8_t nb[8];
+    size_t nlen = 0;
+    for (int i = 7; i >= 0; i--) {
+        uint8_t b = (uint8_t)(nonce >> (8 * i));
+        if (nlen == 0 && b == 0)
+            continue;
+        nb[nlen++] = b;
+    }
+    payload = 21 + (nonce == 0 ? 1 : (nlen == 1 && nb[0] < 0x80) ? 1 : 1 + nlen);
+    buf[n++] = (uint8_t)(0xc0 + payload);
+    buf[n++] = 0x94;
+    memcpy(buf + n, sender, QCN_VM_ADDRESS_BYTES);
+    n += QCN_VM_ADDRESS_BYTES;
+    if (nonce == 0) {
+        buf[n++] = 0x80;
+    } else if (nlen == 1 && nb[0] < 0x80) {
+        buf[n++] = nb[0];
+    } else {
+        buf[n++] = (uint8_t)(0x80 + nlen);
+        memcpy(buf + n, nb, nlen);
+        n += nlen;
+    }
+    qcn_keccak256(h, buf, n);
+    memcpy(out, h + 12, QCN_VM_ADDRESS_BYTES);
+}
+
+void qcn_vm_create2_address(uint8_t out[QCN_VM_ADDRESS_BYTES],
+                            const uint8_t sender[QCN_VM_ADDRESS_BYTES],
+                            const uint8_t salt[QCN_U256_BYTES], const uint8_t *init, size_t len)
+{
+    uint8_t buf[1 + QCN_VM_ADDRESS_BYTES + 2 * QCN_U256_BYTES], h[QCN_KECCAK256_BYTES];
+    buf[0] = 0xff;
+    memcpy(buf + 1, sender, QCN_VM_ADDRESS_BYTES);
+    memcpy(buf + 1 + QCN_VM_ADDRESS_BYTES, salt, QCN_U256_BYTES);
+    qcn_keccak256(buf + 1 + QCN_VM_ADDRESS_BYTES + QCN_U256_BYTES, init, len);
+    qcn_keccak256(h, buf, sizeof buf);
+    memcpy(out, h + 12, QCN_VM_ADDRESS_BYTES);
+}
+
+static void addr_from_word(uint8_t out[QCN_VM_ADDRESS_BYTES], const struct qcn_u256 *w)
+{
+    uint8_t b[QCN_U256_BYTES];
+    qcn_u256_to_be32(b, w);
+    memcpy(out, b + 12, QCN_VM_ADDRESS_BYTES);
+}
+
+static void word_from_addr(struct qcn_u256 *w, const uint8_t a[QCN_VM_ADDRESS_BYTES])
+{
+    qcn_u256_from_be(w, a, QCN_VM_ADDRESS_BYTES);
+}
+
+static int execute_message(struct qcn_vm *vm, const struct qcn_vm_message *msg,
+                           struct qcn_vm_result *res);
+
+/* ------------------------------------------------------------------------ */
+/* The interpreter loop. */
+
+struct frame {
+    struct qcn_vm *vm;
+    const struct qcn_vm_message *msg;
+    struct qcn_vm_account *self;
+    struct pool *pool;
+    size_t msize; /* active memory in bytes, a multiple of 32 */
+    int64_t gas;
+    const uint8_t *rd; /* return data of the last call */
+    size_t rdlen;
+};
+
+/* Grows the active memory to cover [off, off+len) and charges for it.
+ * len == 0 never expands (and off is then not looked at). 0 or -1 (out of
+ * gas, or past QCN_VM_MAX_MEMORY). */
+static int mem_expand(struct frame *f, uint64_t off, uint64_t len)
+{
+    uint64_t end, words, old_words;
+    int64_t cost;
+    if (len == 0)
+        return 0;
+    if (off > QCN_VM_MAX_MEMORY || len > QCN_VM_MAX_MEMORY)
+        return -1;
+    end = off + len;
+    if (end > QCN_VM_MAX_MEMORY)
+        return -1;
+    if (end <= f->msize)
+        return 0;
+    words = (end + 31) / 32;
+    old_words = f->msize / 32;
+    cost = qcn_vm_memory_cost(words) - qcn_vm_memory_cost(old_words);
+    if (f->gas < cost)
+        return -1;
+    f->gas -= cost;
+    if (words * 32 > f->pool->memcap) {
+        size_t ncap = f->pool->memcap < 4096 ? 4096 : f->pool->memcap;
+        uint8_t *nm;
+        while (ncap < words * 32)
+            ncap *= 2;
+        nm = realloc(f->pool->mem, ncap);
+        if (nm == NULL) {
+            f->vm->fatal = QCN_ERR_NOMEM;
+            return -1;
+        }
+        f->pool->mem = nm;
+        f->pool->memcap = ncap;
+    }
+    memset(f->pool->mem + f->msize, 0, words * 32 - f->msize);
+    f->msize = words * 32;
+    return 0;
+}
+
+/* A memory range from two stack words: fails (out of gas) if a non-empty
+ * range does not fit in 64 bits; an empty range is (0, 0). */
+static int mem_range(struct frame *f, const struct qcn_u256 *off, const struct qcn_u256 *len,
+                     uint64_t *o, uint64_t *l)
+{
+    if (qcn_u256_is_zero(len)) {
+        *o = 0;
+        *l = 0;
+        return 0;
+    }
+    if (!qcn_u256_fits_u64(off) || !qcn_u256_fits_u64(len))
+        return -1;
+    *o = off->w[0];
+    *l = len->w[0];
+    return mem_expand(f, *o, *l);
+}
+
+static uint64_t words_of(uint64_t len)
+{
+    return len / 32 + (len % 32 != 0);
+}
+
+static int charge(struct frame *f, int64_t cost)
+{
+    if (f->gas < cost)
+        return -1;
+    f->gas -= cost;
+    return 0;
+}
+
+/* Copies src[off..off+len) into memory at dst, zero-filling past srclen
+ * (CALLDATACOPY, CODECOPY, EXTCODECOPY). */
+static void copy_padded(uint8_t *dst, const uint8_t *src, size_t srclen, const struct qcn_u256 *off,
+                        uint64_t len)
+{
+    uint64_t o = qcn_u256_fits_u64(off) ? off->w[0] : UINT64_MAX;
+    uint64_t avail = o < srclen ? srclen - o : 0;
+    uint64_t n = avail < len ? avail : len;
+    if (n > 0)
+        memcpy(dst, src + o, n);
+    if (n < len)
+        memset(dst + n, 0, len - n);
+}
+
+static void trace_op(struct frame *f, uint64_t pc, uint8_t op, const struct qcn_u256 *base,
+                     const struct qcn_u256 *sp)
+{
+    FILE *t = f->vm->trace;
+    const char *name = qcn_vm_opinfo[op].name;
+    fprintf(t,
+            "{\"pc\":%llu,\"op\":%u,\"gas\":\"0x%llx\",\"gasCost\":\"0x%x\",\"memSize\":%zu,"
+            "\"stack\":[",
+            (unsigned long long)pc, op, (unsigned long long)f->gas, (unsigned)qcn_vm_opinfo[op].gas,
+            f->msize);
+    for (const struct qcn_u256 *p = base; p < sp; p++) {
+        int first = 1;
+        fputs(p == base ? "\"0x" : ",\"0x", t);
+        for (int i = 3; i >= 0; i--) {
+            if (first && p->w[i] == 0 && i > 0)
+                continue;
+            fprintf(t, first ? "%llx" : "%016llx", (unsigned long long)p->w[i]);
+            first = 0;
+        }
+        fputc('"', t);
+    }
+    fprintf(t, "],\"depth\":%d,\"refund\":%lld,\"opName\":\"%s\"}\n", f->msg->depth + 1,
+            (long long)qcn_vm_state_refund(f->vm->st), name != NULL ? name : "UNDEFINED");
+}
+
+/* SSTORE gas and refunds: EIP-2200 with EIP-2929 costs and EIP-3529 refunds. */
+static int op_sstore(struct frame *f, const struct qcn_u256 *key, const struct qcn_u256 *val)
+{
+    struct qcn_vm_state *st = f->vm->st;
+    struct qcn_u256 cur, orig;
+    int cold;
+    int64_t cost = 0;
+
+    if (f->msg->is_static)
+        return -1;
+    if (f->gas <= GAS_SSTORE_SENTRY)
+        return -1;
+    if (qcn_vm_state_sload(st, f->self, key, &cur, &orig, &cold) != QCN_OK) {
+        f->vm->fatal = qcn_vm_state_error(st);
+        return -1;
+    }
+    if (cold)
+        cost += GAS_COLD_SLOAD;
+    if (qcn_u256_eq(&cur, val)) {
+        cost += GAS_WARM_READ;
+    } else if (qcn_u256_eq(&orig, &cur)) {
+        if (qcn_u256_is_zero(&orig)) {
+            cost += GAS_SSTORE_SET;
+        } else {
+            cost += GAS_SSTORE_RESET;
+            if (qcn_u256_is_zero(val))
+                qcn_vm_state_add_refund(st, REFUND_SSTORE_CLEARS);
+        }
+    } else {
+        cost += GAS_WARM_READ;
+        if (!qcn_u256_is_zero(&orig)) {
+            if (qcn_u256_is_zero(&cur))
+                qcn_vm_state_add_refund(st, -REFUND_SSTORE_CLEARS);
+            else if (qcn_u256_is_zero(val))
+                qcn_vm_state_add_refund(st, REFUND_SSTORE_CLEARS);
+        }
+        if (qcn_u256_eq(&orig, val)) {
+            if (qcn_u256_is_zero(&orig))
+                qcn_vm_state_add_refund(st, GAS_SSTORE_SET - GAS_WARM_READ);
+            else
+                qcn_vm_state_add_refund(st, GAS_SSTORE_RESET - GAS_WARM_READ);
+        }
+    }
+    if (charge(f, cost) != 0)
+        return -1;
+    if (qcn_vm_state_sstore(st, f->self, key, val) != QCN_OK) {
+        f->vm->fatal = qcn_vm_state_error(st);
+        return -1;
+    }
+    return 0;
+}
+
+/* Looks up and warms an account, charging the EIP-2929 cold surcharge. */
+static struct qcn_vm_account *access_account(struct frame *f, const uint8_t addr[20],
+                                             int64_t cold_extra)
+{
+    struct qcn_vm_account *a = qcn_vm_state_account(f->vm->st, addr);
+    if (a == NULL) {
+        f->vm->fatal = qcn_vm_state_error(f->vm->st);
+        return NULL;
+    }
+    if (qcn_vm_state_warm_account(f->vm->st, a) && charge(f, cold_extra) != 0)
+        return NULL;
+    return a;
+}
+
+/* CALL, CALLCODE, DELEGATECALL, STATICCALL. sp points past the arguments,
+ * which are popped; the success flag is written to *out. */
+static int op_call(struct frame *f, uint8_t op, struct qcn_u256 *args, struct qcn_u256 *out)
+{
+    struct qcn_vm *vm = f->vm;
+    struct qcn_vm_message m;
+    struct qcn_vm_result r;
+    struct qcn_vm_account *target;
+    struct qcn_u256 value = qcn_u256_from_u64(0);
+    const struct qcn_u256 *a = args; /* a[0] = top of stack */
+    uint64_t in_off, in_len, out_off, out_len;
+    int has_value = (op == 0xf1 || op == 0xf2);
+    int64_t extra = 0, callgas, avail;
+    int i = 0;
+    uint8_t addr[QCN_VM_ADDRESS_BYTES];
+
+    struct qcn_u256 gas_req = a[i++];
+    addr_from_word(addr, &a[i++]);
+    if (has_value)
+        value = a[i++];
+    const struct qcn_u256 *io = &a[i];
+    if (op == 0xf1 && f->msg->is_static && !qcn_u256_is_zero(&value))
+        return -1;
+    if (mem_range(f, &io[0], &io[1], &in_off, &in_len) != 0 ||
+        mem_range(f, &io[2], &io[3], &out_off, &out_len) != 0)
+        return -1;
+    target = access_account(f, addr, GAS_COLD_ACCOUNT_EXTRA);
+    if (target == NULL)
+        return -1;
+    if (!qcn_u256_is_zero(&value)) {
+        extra += GAS_CALL_VALUE;
+        if (op == 0xf1 && qcn_vm_account_is_dead(target))
+            extra += GAS_NEW_ACCOUNT;
+    }
+    if (charge(f, extra) != 0)
+        return -1;
+    avail = qcn_vm_all_but_64th(f->gas);
+    callgas = (qcn_u256_fits_u64(&gas_req) && gas_req.w[0] < (uint64_t)avail)
+                  ? (int64_t)gas_req.w[0]
+                  : avail;
+    f->gas -= callgas;
+    if (!qcn_u256_is_zero(&value))
+        callgas += GAS_CALL_STIPEND;
+
+    memset(&m, 0, sizeof m);
+    m.depth = f->msg->depth + 1;
+    m.gas = callgas;
+    m.input = f->pool->mem + in_off;
+    m.input_len = in_len;
+    m.is_static = f->msg->is_static;
+    memcpy(m.code_address, addr, QCN_VM_ADDRESS_BYTES);
+    switch (op) {
+    case 0xf1:
+        m.kind = QCN_VM_CALL;
+        memcpy(m.recipient, addr, QCN_VM_ADDRESS_BYTES);
+        memcpy(m.sender, f->msg->recipient, QCN_VM_ADDRESS_BYTES);
+        m.value = value;
+        break;
+    case 0xf2:
+        m.kind = QCN_VM_CALLCODE;
+        memcpy(m.recipient, f->msg->recipient, QCN_VM_ADDRESS_BYTES);
+        memcpy(m.sender, f->msg->recipient, QCN_VM_ADDRESS_BYTES);
+        m.value = value;
+        break;
+    case 0xf4:
+        m.kind = QCN_VM_DELEGATECALL;
+        memcpy(m.recipient, f->msg->recipient, QCN_VM_ADDRESS_BYTES);
+        memcpy(m.sender, f->msg->sender, QCN_VM_ADDRESS_BYTES);
+        m.value = f->msg->value;
+        break;
+    default:
+        m.kind = QCN_VM_STATICCALL;
+        memcpy(m.recipient, addr, QCN_VM_ADDRESS_BYTES);
+        memcpy(m.sender, f->msg->recipient, QCN_VM_ADDRESS_BYTES);
+        m.is_static = 1;
+        break;
+    }
+    if (execute_message(vm, &m, &r) != QCN_OK)
+        return -1;
+    f->gas += r.gas_left;
+    f->rd = r.output;
+    f->rdlen = r.output_len;
+    if (out_len > 0 && r.output_len > 0)
+        memcpy(f->pool->mem + out_off, r.output, r.output_len < out_len ? r.output_len : out_len);
+    *out = qcn_u256_from_u64(r.status == QCN_VM_SUCCESS);
+    return 0;
+}
+
+/* CREATE and CREATE2. */
+static int op_create(struct frame *f, uint8_t op, struct qcn_u256 *args, struct qcn_u256 *out)
+{
+    struct qcn_vm_message m;
+    struct qcn_vm_result r;
+    uint64_t off, len;
+    int64_t cost, callgas;
+
+    if (f->msg->is_static)
+        return -1;
+    if (mem_range(f, &args[1], &args[2], &off, &len) != 0)
+        return -1;
+    if (len > QCN_VM_MAX_INITCODE_SIZE)
+        return -1; /* EIP-3860: exceptional halt */
+    cost = (int64_t)(GAS_INITCODE_WORD * words_of(len));
+    if (op == 0xf5)
+        cost += (int64_t)(GAS_KECCAK_WORD * words_of(len));
+    if (charge(f, cost) != 0)
+        return -1;
+    callgas = qcn_vm_all_but_64th(f->gas);
+    f->gas -= callgas;
+
+    memset(&m, 0, sizeof m);
+    m.kind = op == 0xf5 ? QCN_VM_CREATE2 : QCN_VM_CREATE;
+    m.depth = f->msg->depth + 1;
+    m.gas = callgas;
+    memcpy(m.sender, f->msg->recipient, QCN_VM_ADDRESS_BYTES);
+    m.value = args[0];
+    m.input = f->pool->mem + off;
+    m.input_len = len;
+    if (op == 0xf5)
+        m.salt = args[3];
+    if (execute_message(f->vm, &m, &r) != QCN_OK)
+        return -1;
+    f->gas += r.gas_left;
+    /* Return data is the init code's REVERT output, else empty. */
+    f->rd = r.status == QCN_VM_REVERT ? r.output : NULL;
+    f->rdlen = r.status == QCN_VM_REVERT ? r.output_len : 0;
+    if (r.status == QCN_VM_SUCCESS)
+        word_from_addr(out, r.created);
+    else
+        *out = qcn_u256_from_u64(0);
+    return 0;
+}
+
+static int op_selfdestruct(struct frame *f, const struct qcn_u256 *target)
+{
+    struct qcn_vm_state *st = f->vm->st;
+    struct qcn_vm_account *ben;
+    struct qcn_u256 bal;
+    uint8_t addr[QCN_VM_ADDRESS_BYTES];
+
+    if (f->msg->is_static)
+        return -1;
+    addr_from_word(addr, target);
+    ben = access_account(f, addr, GAS_SELFDESTRUCT_COLD);
+    if (ben == NULL)
+        return -1;
+    if (!qcn_u256_is_zero(&f->self->balance) && qcn_vm_account_is_dead(ben) &&
+        charge(f, GAS_NEW_ACCOUNT) != 0)
+        return -1;
+    /* EIP-6780: the balance always moves to the beneficiary; the account is
+     * deleted only if it was created in this transaction (and then the
+     * balance it holds at the end, even one sent to itself, is burnt). */
+    bal = f->self->balance;
+    if (qcn_vm_state_sub_balance(st, f->self, &bal) != QCN_OK ||
+        qcn_vm_state_add_balance(st, ben, &bal) != QCN_OK)
+        return -1;
+    if (f->self->flags & QCN_VM_ACC_CREATED) {
+        struct qcn_u256 zero = qcn_u256_from_u64(0);
+        qcn_vm_state_set_balance(st, f->self, &zero);
+        qcn_vm_state_mark_destructed(st, f->self);
+    }
+    return 0;
+}
+
+/* Runs code for msg (whose recipient account is self). The output, if any,
+ * is a view into this depth's pooled memory. */
+static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
+                      struct qcn_vm_account *self, const struct qcn_vm_code *code,
+                      struct qcn_vm_result *res)
+{
+    struct frame f;
+    struct pool *pool = &vm->pools[msg->depth];
+    struct qcn_vm_state *st = vm->st;
+    struct qcn_u256 *base, *sp;
+    const uint8_t *cb = code->bytes;
+    uint64_t pc = 0;
+
+    res->status = QCN_VM_FAILURE;
+    res->gas_left = 0;
+    res->output = NULL;
+    res->output_len = 0;
+
+    if (pool->stack == NULL) {
+        pool->stack = malloc(QCN_VM_STACK_LIMIT * sizeof *pool->stack);
+        if (pool->stack == NULL) {
+            vm->fatal = QCN_ERR_NOMEM;
+            return;
+        }
+    }
+    f.vm = vm;
+    f.msg = msg;
+    f.self = self;
+    f.pool = pool;
+    f.msize = 0;
+    f.gas = msg->gas;
+    f.rd = NULL;
+    f.rdlen = 0;
+    base = sp = pool->stack;
+
+    for (;;) {
+        uint8_t op = cb[pc];
+        const struct qcn_vm_opinfo *oi = &qcn_vm_opinfo[op];
+        ptrdiff_t h = sp - base;
+        if (vm->trace != NULL)
+            trace_op(&f, pc, op, base, sp);
+        if (h < oi->min_stack || h > oi->max_stack)
+            goto fail;
+        f.gas -= oi->gas;
+        if (f.gas < 0)
+            goto fail;
+        switch (op) {
+        case 0x00:
+            goto stop;
+        case 0x01:
+            qcn_u256_add(&sp[-2], &sp[-1], &sp[-2]);
+            sp--;
+            break;
+        case 0x02:
+            qcn_u256_mul(&sp[-2], &sp[-1], &sp[-2]);
+            sp--;
+            break;
+        case 0x03:
+            qcn_u256_sub(&sp[-2], &sp[-1], &sp[-2]);
+            sp--;
+            break;
+        case 0x04:
+            qcn_u256_divmod(&sp[-2], NULL, &sp[-1], &sp[-2]);
+            sp--;
+            break;
+        case 0x05:
+            qcn_u256_sdiv(&sp[-2], &sp[-1], &sp[-2]);
+            sp--;
+            break;
+        case 0x06:
+            qcn_u256_divmod(NULL, &sp[-2], &sp[-1], &sp[-2]);
+            sp--;
+            break;
+        case 0x07:
+            qcn_u256_smod(&sp[-2], &sp[-1], &sp[-2]);
+            sp--;
+            break;
+        case 0x08:
+            qcn_u256_addmod(&sp[-3], &sp[-1], &sp[-2], &sp[-3]);
+            sp -= 2;
+            break;
+        case 0x09:
+            qcn_u256_mulmod(&sp[-3], &sp[-1], &sp[-2], &sp[-3]);
+            sp -= 2;
+            break;
+        case 0x0a:
+            if (charge(&f, GAS_EXP_BYTE * (int64_t)qcn_u256_byte_len(&sp[-2])) != 0)
+                goto fail;
+            qcn_u256_exp(&sp[-2], &sp[-1], &sp[-2]);
+            sp--;
+            break;
+        case 0x0b:
+            qcn_u256_signextend(&sp[-2], &sp[-1], &sp[-2]);
+            sp--;
+            break;
+        case 0x10:
+            sp[-2] = qcn_u256_from_u64((uint64_t)qcn_u256_lt(&sp[-1], &sp[-2]));
+            sp--;
+            break;
+        case 0x11:
+            sp[-2] = qcn_u256_from_u64((uint64_t)qcn_u256_lt(&sp[-2], &sp[-1]));
+            sp--;
+            break;
+        case 0x12:
+            sp[-2] = qcn_u256_from_u64((uint64_t)qcn_u256_slt(&sp[-1], &sp[-2]));
+            sp--;
+            break;
+        case 0x13:
+            sp[-2] = qcn_u256_from_u64((uint64_t)qcn_u256_slt(&sp[-2], &sp[-1]));
+            sp--;
+            break;
+        case 0x14:
+            sp[-2] = qcn_u256_from_u64((uint64_t)qcn_u256_eq(&sp[-1], &sp[-2]));
+            sp--;
+            break;
+        case 0x15:
+            sp[-1] = qcn_u256_from_u64((uint64_t)qcn_u256_is_zero(&sp[-1]));
+            break;
+        case 0x16:
+            qcn_u256_and(&sp[-2], &sp[-1], &sp[-2]);
+            sp--;
+            break;
+        case 0x17:
+            qcn_u256_or(&sp[-2], &sp[-1], &sp[-2]);
+            sp--;
+            break;
+        case 0x18:
+            qcn_u256_xor(&sp[-2], &sp[-1], &sp[-2]);
+            sp--;
+            break;
+        case 0x19:
+            qcn_u256_not(&sp[-1], &sp[-1]);
+            break;
+        case 0x1a:
+            qcn_u256_byte(&sp[-2], &sp[-1], &sp[-2]);
+            sp--;
+            break;
+        case 0x1b:
+            qcn_u256_shl(&sp[-2], &sp[-2], qcn_u256_shift_amount(&sp[-1]));
+            sp--;
+            break;
+        case 0x1c:
+            qcn_u256_shr(&sp[-2], &sp[-2], qcn_u256_shift_amount(&sp[-1]));
+            sp--;
+            break;
+        case 0x1d:
+            qcn_u256_sar(&sp[-2], &sp[-2], qcn_u256_shift_amount(&sp[-1]));
+            sp--;
+            break;
+        case 0x20: {
+            uint64_t o, l;
+            uint8_t hsh[QCN_KECCAK256_BYTES];
+            if (mem_range(&f, &sp[-1], &sp[-2], &o, &l) != 0 ||
+                charge(&f, GAS_KECCAK_WORD * (int64_t)words_of(l)) != 0)
+                goto fail;
+            qcn_keccak256(hsh, pool->mem + o, l);
+            qcn_u256_from_be32(&sp[-2], hsh);
+            sp--;
+            break;
+        }
+        case 0x30:
+            word_from_addr(sp++, msg->recipient);
+            break;
+        case 0x31: {
+            uint8_t a[QCN_VM_ADDRESS_BYTES];
+            struct qcn_vm_account *acc;
+            addr_from_word(a, &sp[-1]);
+            acc = access_account(&f, a, GAS_COLD_ACCOUNT_EXTRA);
+            if (acc == NULL)
+                goto fail;
+            sp[-1] = acc->balance;
+            break;
+        }
+        case 0x32:
+            word_from_addr(sp++, vm->tx->origin);
+            break;
+        case 0x33:
+            word_from_addr(sp++, msg->sender);
+            break;
+        case 0x34:
+            *sp++ = msg->value;
+            break;
+        case 0x35: {
+            uint8_t w[QCN_U256_BYTES];
+            copy_padded(w, msg->input, msg->input_len, &sp[-1], QCN_U256_BYTES);
+            qcn_u256_from_be32(&sp[-1], w);
+            break;
+        }
+        case 0x36:
+            *sp++ = qcn_u256_from_u64(msg->input_len);
+            break;
+        case 0x37:
+        case 0x39: {
+            uint64_t o, l;
+            if (mem_range(&f, &sp[-1], &sp[-3], &o, &l) != 0 ||
+                charge(&f, GAS_COPY_WORD * (int64_t)words_of(l)) != 0)
+                goto fail;
+            if (l > 0) {
+                if (op == 0x37)
+                    copy_padded(pool->mem + o, msg->input, msg->input_len, &sp[-2], l);
+                else
+                    copy_padded(pool->mem + o, cb, code->len, &sp[-2], l);
+            }
+            sp -= 3;
+            break;
+        }
+        case 0x38:
+            *sp++ = qcn_u256_from_u64(code->len);
+            break;
+        case 0x3a:
+            *sp++ = vm->tx->gas_price;
+            break;
+        case 0x3b:
+        case 0x3f: {
+            uint8_t a[QCN_VM_ADDRESS_BYTES];
+            struct qcn_vm_account *acc;
+            addr_from_word(a, &sp[-1]);
+            acc = access_account(&f, a, GAS_COLD_ACCOUNT_EXTRA);
+            if (acc == NULL)
+                goto fail;
+            if (op == 0x3b) {
+                const struct qcn_vm_code *c = qcn_vm_state_code(st, acc);
+                if (c == NULL) {
+                    vm->fatal = qcn_vm_state_error(st);
+                    goto fail;
+                }
+                sp[-1] = qcn_u256_from_u64(c->len);
+            } else if (qcn_vm_account_is_dead(acc)) {
+                sp[-1] = qcn_u256_from_u64(0); /* EIP-1052 */
+            } else {
+                qcn_u256_from_be32(&sp[-1], acc->code_hash);
+            }
+            break;
+        }
+        case 0x3c: {
+            uint8_t a[QCN_VM_ADDRESS_BYTES];
+            struct qcn_vm_account *acc;
+            const struct qcn_vm_code *c;
+            uint64_t o, l;
+            addr_from_word(a, &sp[-1]);
+            if (mem_range(&f, &sp[-2], &sp[-4], &o, &l) != 0 ||
+                charge(&f, GAS_COPY_WORD * (int64_t)words_of(l)) != 0)
+                goto fail;
+            acc = access_account(&f, a, GAS_COLD_ACCOUNT_EXTRA);
+            if (acc == NULL)
+                goto fail;
+            c = qcn_vm_state_code(st, acc);
+            if (c == NULL) {
+                vm->fatal = qcn_vm_state_error(st);
+                goto fail;
+            }
+            if (l > 0)
+                copy_padded(pool->mem + o, c->bytes, c->len, &sp[-3], l);
+            sp -= 4;
+            break;
+        }
+        case 0x3d:
+            *sp++ = qcn_u256_from_u64(f.rdlen);
+            break;
+        case 0x3e: {
+            uint64_t o, l, src;
+            struct qcn_u256 end;
+            /* EIP-211: reading past the return data is an exceptional halt. */
+            if (qcn_u256_add(&end, &sp[-2], &sp[-3]) != 0 || !qcn_u256_fits_u64(&end) ||
+                end.w[0] > f.rdlen)
+                goto fail;
+            src = sp[-2].w[0];
+            if (mem_range(&f, &sp[-1], &sp[-3], &o, &l) != 0 ||
+                charge(&f, GAS_COPY_WORD * (int64_t)words_of(l)) != 0)
+                goto fail;
+            if (l > 0)
+                memcpy(pool->mem + o, f.rd + src, l);
+            sp -= 3;
+            break;
+        }
+        case 0x40: {
+            uint8_t hsh[QCN_U256_BYTES] = {0};
+            const struct qcn_vm_block_env *b = vm->blk;
+            if (qcn_u256_fits_u64(&sp[-1])) {
+                uint64_t n = sp[-1].w[0];
+                if (n < b->number && b->number - n <= BLOCKHASH_WINDOW && b->blockhash != NULL &&
+                    b->blockhash(b->blockhash_ctx, n, hsh) != QCN_OK)
+                    memset(hsh, 0, sizeof hsh);
+            }
+            qcn_u256_from_be32(&sp[-1], hsh);
+            break;
+        }
+        case 0x41:
+            word_from_addr(sp++, vm->blk->coinbase);
+            break;
+        case 0x42:
+            *sp++ = qcn_u256_from_u64(vm->blk->timestamp);
+            break;
+        case 0x43:
+            *sp++ = qcn_u256_from_u64(vm->blk->number);
+            break;
+        case 0x44:
+            qcn_u256_from_be32(sp++, vm->blk->prevrandao);
+            break;
+        case 0x45:
+            *sp++ = qcn_u256_from_u64(vm->blk->gas_limit);
+            break;
+        case 0x46:
+            *sp++ = vm->blk->chain_id;
+            break;
+        case 0x47:
+            *sp++ = self->balance;
+            break;
+        case 0x48:
+            *sp++ = vm->blk->base_fee;
+            break;
+        case 0x49:
+            if (qcn_u256_fits_u64(&sp[-1]) && sp[-1].w[0] < vm->tx->nblob_hashes)
+                qcn_u256_from_be32(&sp[-1], vm->tx->blob_hashes[sp[-1].w[0]]);
+            else
+                sp[-1] = qcn_u256_from_u64(0);
+            break;
+        case 0x4a:
+            *sp++ = vm->blk->blob_base_fee;
+            break;
+        case 0x50:
+            sp--;
+            break;
+        case 0x51: {
+            uint64_t o, l;
+            struct qcn_u256 thirtytwo = qcn_u256_from_u64(QCN_U256_BYTES);
+            if (mem_range(&f, &sp[-1], &thirtytwo, &o, &l) != 0)
+                goto fail;
+            qcn_u256_from_be32(&sp[-1], pool->mem + o);
+            break;
+        }
+        case 0x52: {
+            uint64_t o, l;
+            struct qcn_u256 thirtytwo = qcn_u256_from_u64(QCN_U256_BYTES);
+            if (mem_range(&f, &sp[-1], &thirtytwo, &o, &l) != 0)
+                goto fail;
+            qcn_u256_to_be32(pool->mem + o, &sp[-2]);
+            sp -= 2;
+            break;
+        }
+        case 0x53: {
+            uint64_t o, l;
+            struct qcn_u256 one = qcn_u256_from_u64(1);
+            if (mem_range(&f, &sp[-1], &one, &o, &l) != 0)
+                goto fail;
+            pool->mem[o] = (uint8_t)sp[-2].w[0];
+            sp -= 2;
+            break;
+        }
+        case 0x54: {
+            struct qcn_u256 v;
+            int cold;
+            if (qcn_vm_state_sload(st, self, &sp[-1], &v, NULL, &cold) != QCN_OK) {
+                vm->fatal = qcn_vm_state_error(st);
+                goto fail;
+            }
+            if (cold && charge(&f, GAS_COLD_SLOAD_EXTRA) != 0)
+                goto fail;
+            sp[-1] = v;
+            break;
+        }
+        case 0x55:
+            if (op_sstore(&f, &sp[-1], &sp[-2]) != 0)
+                goto fail;
+            sp -= 2;
+            break;
+        case 0x56:
+            if (!qcn_u256_fits_u64(&sp[-1]) || !qcn_vm_code_is_jumpdest(code, sp[-1].w[0]))
+                goto fail;
+            pc = sp[-1].w[0];
+            sp--;
+            continue;
+        case 0x57:
+            if (!qcn_u256_is_zero(&sp[-2])) {
+                if (!qcn_u256_fits_u64(&sp[-1]) || !qcn_vm_code_is_jumpdest(code, sp[-1].w[0]))
+                    goto fail;
+                pc = sp[-1].w[0];
+                sp -= 2;
+                continue;
+            }
+            sp -= 2;
+            break;
+        case 0x58:
+            *sp++ = qcn_u256_from_u64(pc);
+            break;
+        case 0x59:
+            *sp++ = qcn_u256_from_u64(f.msize);
+            break;
+        case 0x5a:
+            *sp++ = qcn_u256_from_u64((uint64_t)f.gas);
+            break;
+        case 0x5b:
+            break;
+        case 0x5c:
+            if (qcn_vm_state_tload(st, self, &sp[-1], &sp[-1]) != QCN_OK) {
+                vm->fatal = qcn_vm_state_error(st);
+                goto fail;
+            }
+            break;
+        case 0x5d:
+            if (msg->is_static)
+                goto fail;
+            if (qcn_vm_state_tstore(st, self, &sp[-1], &sp[-2]) != QCN_OK) {
+                vm->fatal = qcn_vm_state_error(st);
+                goto fail;
+            }
+            sp -= 2;
+            break;
+        case 0x5e: {
+            /* MCOPY (EIP-5656): expansion covers the larger of both ranges. */
+            uint64_t d, s, l;
+            if (!qcn_u256_is_zero(&sp[-3])) {
+                if (!qcn_u256_fits_u64(&sp[-1]) || !qcn_u256_fits_u64(&sp[-2]) ||
+                    !qcn_u256_fits_u64(&sp[-3]))
+                    goto fail;
+                d = sp[-1].w[0];
+                s = sp[-2].w[0];
+                l = sp[-3].w[0];
+                if (charge(&f, GAS_COPY_WORD * (int64_t)words_of(l > QCN_VM_MAX_MEMORY ? 0 : l)) !=
+                        0 ||
+                    mem_expand(&f, d > s ? d : s, l) != 0)
+                    goto fail;
+                memmove(pool->mem + d, pool->mem + s, l);
+            }
+            sp -= 3;
+            break;
+        }
+        case 0x5f:
+            *sp++ = qcn_u256_from_u64(0);
+            break;
+        case 0xa0:
+        case 0xa1:
+        case 0xa2:
+        case 0xa3:
+        case 0xa4: {
+            unsigned n = (unsigned)(op - 0xa0);
+            uint64_t o, l;
+            uint8_t topics[QCN_VM_MAX_LOG_TOPICS][QCN_U256_BYTES];
+            if (msg->is_static)
+                goto fail;
+            if (mem_range(&f, &sp[-1], &sp[-2], &o, &l) != 0 ||
+                (l > QCN_VM_MAX_MEMORY ? -1 : charge(&f, GAS_LOG_DATA * (int64_t)l)) != 0)
+                goto fail;
+            for (unsigned t = 0; t < n; t++)
+                qcn_u256_to_be32(topics[t], &sp[-3 - (int)t]);
+            if (qcn_vm_state_add_log(st, msg->recipient, (const uint8_t(*)[32])topics, n,
+                                     pool->mem + o, l) != QCN_OK) {
+                vm->fatal = QCN_ERR_NOMEM;
+                goto fail;
+            }
+            sp -= 2 + n;
+            break;
+        }
+        case 0xf0:
+        case 0xf5: {
+            struct qcn_u256 args[4], r;
+            int n = op == 0xf5 ? 4 : 3;
+            for (int k = 0; k < n; k++)
+                args[k] = sp[-1 - k];
+            if (op_create(&f, op, args, &r) != 0)
+                goto fail;
+            sp -= n;
+            *sp++ = r;
+            break;
+        }
+        case 0xf1:
+        case 0xf2:
+        case 0xf4:
+        case 0xfa: {
+            struct qcn_u256 args[7], r;
+            int n = (op == 0xf1 || op == 0xf2) ? 7 : 6;
+            for (int k = 0; k < n; k++)
+                args[k] = sp[-1 - k];
+            if (op_call(&f, op, args, &r) != 0)
+                goto fail;
+            sp -= n;
+            *sp++ = r;
+            break;
+        }
+        case 0xf3:
+        case 0xfd: {
+            uint64_t o, l;
+            if (mem_range(&f, &sp[-1], &sp[-2], &o, &l) != 0)
+                goto fail;
+            res->output = l > 0 ? pool->mem + o : NULL;
+            res->output_len = l;
+            res->gas_left = f.gas;
+            res->status = op == 0xf3 ? QCN_VM_SUCCESS : QCN_VM_REVERT;
+            return;
+        }
+        case 0xff:
+            if (op_selfdestruct(&f, &sp[-1]) != 0)
+                goto fail;
+            goto stop;
+        default:
+            if (op >= 0x60 && op <= 0x7f) {
+                unsigned n = (unsigned)(op - 0x5f);
+                /* The code is zero-padded, so a truncated PUSH reads zeros. */
+                qcn_u256_from_be(sp++, cb + pc + 1, n);
+                pc += n + 1;
+                continue;
+            }
+            if (op >= 0x80 && op <= 0x8f) {
+                *sp = sp[-1 - (op - 0x80)];
+                sp++;
+                break;
+            }
+            if (op >= 0x90 && op <= 0x9f) {
+                struct qcn_u256 t = sp[-1];
+                sp[-1] = sp[-2 - (op - 0x90)];
+                sp[-2 - (op - 0x90)] = t;
+                break;
+            }
+            goto fail; /* INVALID (0xfe) and undefined opcodes */
+        }
+        pc++;
+    }
+stop:
+    res->status = QCN_VM_SUCCESS;
+    res->gas_left = f.gas;
+    return;
+fail:
+    res->status = QCN_VM_FAILURE;
+    res->gas_left = 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Message calls (Yellow Paper 8) and contract creation (7). */
+
+static int run_precompile(struct qcn_vm *vm, int id, const struct qcn_vm_message *msg,
+                          struct qcn_vm_result *res)
+{
+    struct pool *pool = &vm->pools[msg->depth];
+    uint64_t used = 0;
+    int err = qcn_vm_precompile_run(id, &pool->pcout, &used, msg->input, msg->input_len,
+                                    (uint64_t)msg->gas);
+    if (err != QCN_OK || used > (uint64_t)msg->gas) {
+        res->status = QCN_VM_FAILURE;
+        res->gas_left = 0;
+        return QCN_OK;
+    }
+    res->status = QCN_VM_SUCCESS;
+    res->gas_left = msg->gas - (int64_t)used;
+    res->output = pool->pcout.p;
+    res->output_len = pool->pcout.len;
+    return QCN_OK;
+}
+
+static int do_call(struct qcn_vm *vm, const struct qcn_vm_message *msg, struct qcn_vm_result *res)
+{
+    struct qcn_vm_state *st = vm->st;
+    struct qcn_vm_account *to, *from, *code_acct;
+    struct qcn_vm_code *code;
+    size_t snap;
+    int pc_id;
+
+    res->status = QCN_VM_SUCCESS;
+    res->gas_left = msg->gas;
+    if (msg->depth > QCN_VM_MAX_DEPTH)
+        goto refuse;
+    from = qcn_vm_state_account(st, msg->sender);
+    to = qcn_vm_state_account(st, msg->recipient);
+    if (from == NULL || to == NULL)
+        return qcn_vm_state_error(st);
+    if ((msg->kind == QCN_VM_CALL || msg->kind == QCN_VM_CALLCODE) &&
+        qcn_u256_lt(&from->balance, &msg->value))
+        goto refuse;
+    snap = qcn_vm_state_snapshot(st);
+    pc_id = qcn_vm_precompile_lookup(msg->code_address);
+    if (msg->kind == QCN_VM_CALL) {
+        /* Calling a non-existent account with no value neither creates nor
+         * touches it (EIP-161 b); precompiles are always touched. */
+        if (!(to->flags & QCN_VM_ACC_EXISTS) && pc_id == 0 && qcn_u256_is_zero(&msg->value))
+            return QCN_OK;
+        if (qcn_vm_state_sub_balance(st, from, &msg->value) != QCN_OK ||
+            qcn_vm_state_add_balance(st, to, &msg->value) != QCN_OK)
+            goto refuse;
+    } else if (msg->kind == QCN_VM_STATICCALL) {
+        /* STATICCALL touches its target as a zero-value transfer would
+         * (EIP-161), so an empty target is swept at the end; CALLCODE and
+         * DELEGATECALL move nothing and touch nothing. */
+        qcn_vm_state_touch(st, to);
+    }
+    if (pc_id > 0) {
+        if (run_precompile(vm, pc_id, msg, res) != QCN_OK)
+            return QCN_ERR_INTERNAL;
+    } else {
+        code_acct = msg->kind == QCN_VM_CALL || msg->kind == QCN_VM_STATICCALL
+                        ? to
+                        : qcn_vm_state_account(st, msg->code_address);
+        if (code_acct == NULL || (code = qcn_vm_state_code(st, code_acct)) == NULL)
+            return qcn_vm_state_error(st);
+        if (code->len == 0)
+            return QCN_OK;
+        if (qcn_vm_code_analyse(code) != QCN_OK)
+            return QCN_ERR_NOMEM;
+        interpret(vm, msg, to, code, res);
+        if (vm->fatal != QCN_OK)
+            return vm->fatal;
+    }
+    if (res->status != QCN_VM_SUCCESS)
+        qcn_vm_state_revert(st, snap);
+    return QCN_OK;
+refuse:
+    /* Depth or balance failure: nothing happens and the gas comes back. */
+    res->status = QCN_VM_FAILURE;
+    res->gas_left = msg->gas;
+    res->output = NULL;
+    res->output_len = 0;
+    return QCN_OK;
+}
+
+/* Sets up pool->initcode as a padded, analysed copy of the init code. */
+static int load_initcode(struct pool *pool, const uint8_t *init, size_t len)
+{
+    struct qcn_vm_code *c = &pool->initcode;
+    if (len + QCN_VM_CODE_PAD > pool->initcap) {
+        size_t ncap = len + QCN_VM_CODE_PAD;
+        uint8_t *nb = realloc(c->bytes, ncap);
+        uint8_t *nj;
+        if (nb == NULL)
+            return QCN_ERR_NOMEM;
+        c->bytes = nb;
+        nj = realloc(c->jumpdest, ncap / 8 + 1);
+        if (nj == NULL)
+            return QCN_ERR_NOMEM;
+        c->jumpdest = nj;
+        pool->initcap = ncap;
+    }
+    if (len > 0)
+        memcpy(c->bytes, init, len);
+    memset(c->bytes + len, 0, QCN_VM_CODE_PAD);
+    c->len = len;
+    /* Recompute the bitmap in the pooled buffer (analyse only fills NULL). */
+    {
+        uint8_t *bm = c->jumpdest;
+        memset(bm, 0, len / 8 + 1);
+        for (size_t i = 0; i < len; i++) {
+            uint8_t op = c->bytes[i];
+            if (op == 0x5b)
+                bm[i / 8] = (uint8_t)(bm[i / 8] | (1u << (i % 8)));
+            else if (op >= 0x60 && op <= 0x7f)
+                i += (size_t)(op - 0x5f);
+        }
+    }
+    return QCN_OK;
+}
+
+static int do_create(struct qcn_vm *vm, const struct qcn_vm_message *msg, struct qcn_vm_result *res)
+{
+    struct qcn_vm_state *st = vm->st;
+    struct qcn_vm_account *from, *to;
+    struct pool *pool;
+    struct qcn_vm_message m = *msg;
+    uint8_t addr[QCN_VM_ADDRESS_BYTES];
+    size_t snap;
+    int err;
+
+    res->status = QCN_VM_FAILURE;
+    res->gas_left = msg->gas;
+    res->output = NULL;
+    res->output_len = 0;
+    memset(res->created, 0, sizeof res->created);
+    if (msg->depth > QCN_VM_MAX_DEPTH)
+        return QCN_OK;
+    from = qcn_vm_state_account(st, msg->sender);
+    if (from == NULL)
+        return qcn_vm_state_error(st);
+    if (qcn_u256_lt(&from->balance, &msg->value))
+        return QCN_OK;
+    if (from->nonce == UINT64_MAX)
+        return QCN_OK; /* EIP-2681 */
+    if (msg->kind == QCN_VM_CREATE2) {
+        uint8_t salt[QCN_U256_BYTES];
+        qcn_u256_to_be32(salt, &msg->salt);
+        qcn_vm_create2_address(addr, msg->sender, salt, msg->input, msg->input_len);
+    } else {
+        qcn_vm_create_address(addr, msg->sender, from->nonce);
+    }
+    qcn_vm_state_set_nonce(st, from, from->nonce + 1);
+    to = qcn_vm_state_account(st, addr);
+    if (to == NULL)
+        return qcn_vm_state_error(st);
+    (void)qcn_vm_state_warm_account(st, to);
+    /* Address collision (Yellow Paper 7, EIP-684, EIP-7610): all gas is lost. */
+    if (to->nonce != 0 || memcmp(to->code_hash, qcn_vm_empty_code_hash, QCN_VM_HASH_BYTES) != 0 ||
+        (to->flags & QCN_VM_ACC_HAS_STORAGE)) {
+        res->gas_left = 0;
+        return QCN_OK;
+    }
+    snap = qcn_vm_state_snapshot(st);
+    qcn_vm_state_create_account(st, to);
+    if (qcn_vm_state_sub_balance(st, from, &msg->value) != QCN_OK ||
+        qcn_vm_state_add_balance(st, to, &msg->value) != QCN_OK) {
+        qcn_vm_state_revert(st, snap);
+        return QCN_OK;
+    }
+    memcpy(m.recipient, addr, QCN_VM_ADDRESS_BYTES);
+    memcpy(m.code_address, addr, QCN_VM_ADDRESS_BYTES);
+    m.input = NULL;
+    m.input_len = 0;
+    pool = &vm->pools[msg->depth];
+    if (msg->input_len == 0) {
+        res->status = QCN_VM_SUCCESS;
+        res->gas_left = msg->gas;
+    } else {
+        err = load_initcode(pool, msg->input, msg->input_len);
+        if (err != QCN_OK)
+            return err;
+        interpret(vm, &m, to, &pool->initcode, res);
+        if (vm->fatal != QCN_OK)
+            return vm->fatal;
+    }
+    if (res->status == QCN_VM_SUCCESS) {
+        size_t n = res->output_len;
+        int64_t deposit = (int64_t)n * GAS_CODE_DEPOSIT;
+        if (n > QCN_VM_MAX_CODE_SIZE || (n > 0 && res->output[0] == 0xef) ||
+            res->gas_left < deposit) {
+            res->status = QCN_VM_FAILURE;
+            res->gas_left = 0;
+        } else {
+            res->gas_left -= deposit;
+            if (qcn_vm_state_set_code(st, to, res->output, n) != QCN_OK)
+                return QCN_ERR_NOMEM;
+            memcpy(res->created, addr, QCN_VM_ADDRESS_BYTES);
+            res->output = NULL;
+            res->output_len = 0;
+        }
+    }
+    if (res->status != QCN_VM_SUCCESS)
+        qcn_vm_state_revert(st, snap);
+    if (res->status == QCN_VM_FAILURE) {
+        res->output = NULL;
+        res->output_len = 0;
+    }
+    return QCN_OK;
+}
+
+static int execute_message(struct qcn_vm *vm, const struct qcn_vm_message *msg,
+                           struct qcn_vm_result *res)
+{
+    int err;
+    res->output = NULL;
+    res->output_len = 0;
+    memset(res->created, 0, sizeof res->created);
+    if (msg->kind == QCN_VM_CREATE || msg->kind == QCN_VM_CREATE2)
+        err = do_create(vm, msg, res);
+    else
+        err = do_call(vm, msg, res);
+    if (err != QCN_OK && vm->fatal == QCN_OK)
+        vm->fatal = err;
+    return err;
+}
+
+int qcn_vm_execute(struct qcn_vm *vm, struct qcn_vm_state *st, const struct qcn_vm_block_env *block,
+                   const struct qcn_vm_tx_env *tx, const struct qcn_vm_message *msg,
+                   struct qcn_vm_result *res)
+{
+    int err;
+    memset(res, 0, sizeof *res);
+    if (msg->depth < 0 || msg->depth > QCN_VM_MAX_DEPTH || msg->gas < 0)
+        return QCN_ERR_INVALID_ARG;
+    vm->st = st;
+    vm->blk = block;
+    vm->tx = tx;
+    vm->fatal = QCN_OK;
+    err = execute_message(vm, msg, res);
+    if (err == QCN_OK && vm->fatal != QCN_OK)
+        err = vm->fatal;
+    return err;
+}
