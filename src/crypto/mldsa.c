@@ -338,7 +338,7 @@ static void expand_a(const struct qcn_mldsa_impl *im, poly *mat, const uint8_t r
         for (t = 0; t < 4; t++) {
             unsigned e = idx + t;
             out[t] = e < n ? &mat[e] : NULL;
-            nonce[t] = e < n ? (uint16_t)(((e / p->l) << 8) | (e % p->l)) : 0;
+            nonce[t] = (uint16_t)(e < n ? ((e / p->l) << 8) | (e % p->l) : 0);
         }
         im->uniform_4x(out, rho, nonce);
     }
@@ -357,7 +357,7 @@ static void matrix_mul_stream(const struct qcn_mldsa_impl *im, poly *out, const 
         for (t = 0; t < 4; t++) {
             unsigned e = idx + t;
             o[t] = e < n ? &a[t] : NULL;
-            nonce[t] = e < n ? (uint16_t)(((e / p->l) << 8) | (e % p->l)) : 0;
+            nonce[t] = (uint16_t)(e < n ? ((e / p->l) << 8) | (e % p->l) : 0);
         }
         im->uniform_4x(o, rho, nonce);
         for (t = 0; t < 4 && idx + t < n; t++) {
