@@ -99,6 +99,14 @@ void qcn_vm_free(struct qcn_vm *vm);
  * gasCost in the trace is the opcode's static cost. */
 void qcn_vm_set_trace(struct qcn_vm *vm, FILE *f);
 
+/* Restricts precompiles to Ethereum's 0x01-0x0a (on: state tests, whose
+ * contracts live at addresses such as 0x0100 where our own post-quantum
+ * precompiles sit). Off by default. */
+void qcn_vm_set_ethereum_only(struct qcn_vm *vm, int on);
+
+/* The precompile id of addr as this vm sees it (see precompile.h), or 0. */
+int qcn_vm_precompile_id(const struct qcn_vm *vm, const uint8_t addr[QCN_VM_ADDRESS_BYTES]);
+
 /* Executes msg over st. Returns QCN_OK with *res filled (the status says
  * whether the message succeeded), or an error when the state backend or an
  * allocation failed; the transaction must then be abandoned. For creates the

@@ -55,6 +55,7 @@ struct qcn_vm {
     const struct qcn_vm_tx_env *tx;
     FILE *trace;
     int fatal;
+    int eth_only;
 };
 
 struct qcn_vm *qcn_vm_new(void)
@@ -84,6 +85,25 @@ void qcn_vm_free(struct qcn_vm *vm)
 void qcn_vm_set_trace(struct qcn_vm *vm, FILE *f)
 {
     vm->trace = f;
+}
+
+void qcn_vm_set_ethereum_only(struct qcn_vm *vm, int on)
+{
+    vm->eth_only = on;
+}
+
+#define ETH_LAST_PRECOMPILE 0x0a
+
+int qcn_vm_precompile_id(const struct qcn_vm *vm, const uint8_t addr[QCN_VM_ADDRESS_BYTES])
+{
+    if (vm->eth_only) {
+        for (int i = 0; i < QCN_VM_ADDRESS_BYTES - 1; i++)
+            if (addr[i] != 0)
+                return 0;
+        if (addr[QCN_VM_ADDRESS_BYTES - 1] > ETH_LAST_PRECOMPILE)
+            return 0;
+    }
+    return qcn_vm_precompile_lookup(addr);
 }
 
 void qcn_vm_create_address(uint8_t out[QCN_VM_ADDRESS_BYTES],
@@ -1067,7 +1087,7 @@ static int do_call(struct qcn_vm *vm, const struct qcn_vm_message *msg, struct q
         qcn_u256_lt(&from->balance, &msg->value))
         goto refuse;
     snap = qcn_vm_state_snapshot(st);
-    pc_id = qcn_vm_precompile_lookup(msg->code_address);
+    pc_id = qcn_vm_precompile_id(vm, msg->code_address);
     if (msg->kind == QCN_VM_CALL) {
         /* Calling a non-existent account with no value neither creates nor
          * touches it (EIP-161 b); precompiles are always touched. */

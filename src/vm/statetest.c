@@ -650,6 +650,7 @@ int qcn_vm_statetest_run_file(const char *path, const struct qcn_vm_statetest_op
         goto out;
     }
     qcn_vm_set_trace(vm, o.trace);
+    qcn_vm_set_ethereum_only(vm, 1);
     json_object_foreach(root, name, test)
     {
         struct test t;

@@ -122,8 +122,8 @@ static int validate(const struct qcn_vm_account *sender, const struct qcn_vm_blo
     return QCN_OK;
 }
 
-static int warm_all(struct qcn_vm_state *st, const struct qcn_vm_block_env *block,
-                    const struct qcn_vm_eth_tx *tx)
+static int warm_all(const struct qcn_vm *vm, struct qcn_vm_state *st,
+                    const struct qcn_vm_block_env *block, const struct qcn_vm_eth_tx *tx)
 {
     uint8_t pcs[64][QCN_VM_ADDRESS_BYTES];
     size_t npc = qcn_vm_precompile_addresses(pcs, 64);
@@ -132,6 +132,8 @@ static int warm_all(struct qcn_vm_state *st, const struct qcn_vm_block_env *bloc
     if (npc > 64)
         npc = 64;
     for (size_t i = 0; i < npc; i++) {
+        if (qcn_vm_precompile_id(vm, pcs[i]) == 0)
+            continue;
         if ((a = qcn_vm_state_account(st, pcs[i])) == NULL)
             return qcn_vm_state_error(st);
         (void)qcn_vm_state_warm_account(st, a);
@@ -199,7 +201,7 @@ int qcn_vm_eth_tx_apply(struct qcn_vm *vm, struct qcn_vm_state *st,
         return QCN_ERR_TX_FUNDS;
     if (!tx->is_create)
         qcn_vm_state_set_nonce(st, sender, sender->nonce + 1);
-    err = warm_all(st, block, tx);
+    err = warm_all(vm, st, block, tx);
     if (err != QCN_OK)
         return err;
     (void)qcn_vm_state_warm_account(st, sender);

@@ -1,0 +1,10 @@
+# EVM conformance (docs/evm.md): Ethereum's GeneralStateTests (Cancun
+# entries; fails below 99% of cases, *point_evaluation* files excluded) and
+# the evm-benchmarks fixtures, whose London expectations also hold under
+# Cancun rules.
+if(TARGET qcn AND NOT QCN_SANITIZE)
+  add_test(NAME evm_benchmarks_statetest
+           COMMAND $<TARGET_FILE:qcn> evm statetest --fork London --min-pass 100
+                   "${QCN_VECTORS_DIR}/evm-benchmarks/benchmarks")
+  set_tests_properties(evm_benchmarks_statetest PROPERTIES LABELS vectors TIMEOUT 900)
+endif()
