@@ -4,12 +4,15 @@
 
 #include "cli/cli.h"
 
+int qcn_bench_crypto(int argc, char **argv);
+
 struct bench_entry {
     const char *name;
     int (*run)(int argc, char **argv);
 };
 
 static const struct bench_entry benches[] = {
+    {"crypto", qcn_bench_crypto},
     {NULL, NULL},
 };
 
