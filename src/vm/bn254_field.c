@@ -1,0 +1,632 @@
+/* bn254_field.c - Fp, Fp2, Fp6, Fp12 arithmetic for BN254 (see bn254.h).
+ *
+ * Fp multiplication is Montgomery's CIOS method (Koc, Acar, Kaliski, "Analyzing
+ * and comparing Montgomery multiplication algorithms", 1996) on 4x64-bit
+ * limbs. The tower and its formulas follow Beuchat et al., "High-speed
+ * software implementation of the optimal ate pairing over Barreto-Naehrig
+ * curves" (2010), and Devegili et al., "Multiplication and squaring on
+ * pairing-friendly fields" (2006). Constants were derived with exact integer
+ * arithmetic and are re-derived by tests/unit/test_vm_bn254.c. */
+#include <string.h>
+
+#include "vm/bn254.h"
+
+__extension__ typedef unsigned __int128 u128;
+
+/* p = 36u^4 + 36u^3 + 24u^2 + 6u + 1, u = 4965661367192848881. */
+static const uint64_t P[4] = {0x3c208c16d87cfd47ULL, 0x97816a916871ca8dULL, 0xb85045b68181585dULL,
+                              0x30644e72e131a029ULL};
+/* -p^-1 mod 2^64 */
+static const uint64_t PINV = 0x87d20782e4866389ULL;
+/* R^2 mod p, to enter Montgomery form. */
+static const struct qcn_bn254_fp R2 = {
+    {0xf32cfc5b538afa89ULL, 0xb5e71911d44501fbULL, 0x47ab1eff0a417ff6ULL, 0x06d89f71cab8351fULL}};
+/* R mod p, Montgomery's 1. */
+static const struct qcn_bn254_fp ONE = {
+    {0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL, 0x666ea36f7879462cULL, 0x0e0a77c19a07df2fULL}};
+
+/* Frobenius coefficients (Montgomery form): GAMMA1[i] = xi^(i(p-1)/6),
+ * GAMMA2[i] = xi^(i(p^2-1)/6) (in Fp), for i = 1..5. In the w-basis
+ * a = sum a_i w^i (a_i in Fp2) a^p = sum conj(a_i) GAMMA1[i] w^i and
+ * a^(p^2) = sum a_i GAMMA2[i] w^i, since w^6 = xi. */
+static const struct qcn_bn254_fp2 GAMMA1[6] = {
+    {{{0}}, {{0}}},
+    {{{0xaf9ba69633144907ULL, 0xca6b1d7387afb78aULL, 0x11bded5ef08a2087ULL, 0x02f34d751a1f3a7cULL}},
+     {{0xa222ae234c492d72ULL, 0xd00f02a4565de15bULL, 0xdc2ff3a253dfc926ULL,
+       0x10a75716b3899551ULL}}},
+    {{{0xb5773b104563ab30ULL, 0x347f91c8a9aa6454ULL, 0x7a007127242e0991ULL, 0x1956bcd8118214ecULL}},
+     {{0x6e849f1ea0aa4757ULL, 0xaa1c7b6d89f89141ULL, 0xb6e713cdfae0ca3aULL,
+       0x26694fbb4e82ebc3ULL}}},
+    {{{0xe4bbdd0c2936b629ULL, 0xbb30f162e133bacbULL, 0x31a9d1b6f9645366ULL, 0x253570bea500f8ddULL}},
+     {{0xa1d77ce45ffe77c7ULL, 0x07affd117826d1dbULL, 0x6d16bd27bb7edc6bULL,
+       0x2c87200285defeccULL}}},
+    {{{0x7361d77f843abe92ULL, 0xa5bb2bd3273411fbULL, 0x9c941f314b3e2399ULL, 0x15df9cddbb9fd3ecULL}},
+     {{0x5dddfd154bd8c949ULL, 0x62cb29a5a4445b60ULL, 0x37bc870a0c7dd2b9ULL,
+       0x24830a9d3171f0fdULL}}},
+    {{{0xc970692f41690fe7ULL, 0xe240342127694b0bULL, 0x32bee66b83c459e8ULL, 0x12aabced0ab08841ULL}},
+     {{0x0d485d2340aebfa9ULL, 0x05193418ab2fcc57ULL, 0xd3b0a40b8a4910f5ULL,
+       0x2f21ebb535d2925aULL}}},
+};
+static const struct qcn_bn254_fp GAMMA2[6] = {
+    {{0}},
+    {{0xca8d800500fa1bf2ULL, 0xf0c5d61468b39769ULL, 0x0e201271ad0d4418ULL, 0x04290f65bad856e6ULL}},
+    {{0x3350c88e13e80b9cULL, 0x7dce557cdb5e56b9ULL, 0x6001b4b8b615564aULL, 0x2682e617020217e0ULL}},
+    {{0x68c3488912edefaaULL, 0x8d087f6872aabf4fULL, 0x51e1a24709081231ULL, 0x2259d6b14729c0faULL}},
+    {{0x71930c11d782e155ULL, 0xa6bb947cffbe3323ULL, 0xaa303344d4741444ULL, 0x2c3b3f0d26594943ULL}},
+    {{0x08cfc388c494f1abULL, 0x19b315148d1373d4ULL, 0x584e90fdcb6c0213ULL, 0x09e1685bdf2f8849ULL}},
+};
+
+/* ---------------------------------------------------------------- Fp */
+
+/* 1 if the 4-limb value a >= p. */
+static int geq_p(const uint64_t a[4])
+{
+    int i;
+    for (i = 3; i >= 0; i--) {
+        if (a[i] != P[i])
+            return a[i] > P[i];
+    }
+    return 1;
+}
+
+static void sub_p(uint64_t a[4])
+{
+    uint64_t borrow = 0;
+    int i;
+    for (i = 0; i < 4; i++) {
+        u128 d = (u128)a[i] - P[i] - borrow;
+        a[i] = (uint64_t)d;
+        borrow = (uint64_t)(d >> 64) & 1;
+    }
+}
+
+void qcn_bn254_fp_add(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a,
+                      const struct qcn_bn254_fp *b)
+{
+    uint64_t t[4], carry = 0;
+    int i;
+    /* a, b < p < 2^254: the sum cannot carry out of 256 bits. */
+    for (i = 0; i < 4; i++) {
+        u128 s = (u128)a->v[i] + b->v[i] + carry;
+        t[i] = (uint64_t)s;
+        carry = (uint64_t)(s >> 64);
+    }
+    if (geq_p(t))
+        sub_p(t);
+    memcpy(r->v, t, sizeof t);
+}
+
+void qcn_bn254_fp_sub(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a,
+                      const struct qcn_bn254_fp *b)
+{
+    uint64_t t[4], borrow = 0, carry = 0;
+    int i;
+    for (i = 0; i < 4; i++) {
+        u128 d = (u128)a->v[i] - b->v[i] - borrow;
+        t[i] = (uint64_t)d;
+        borrow = (uint64_t)(d >> 64) & 1;
+    }
+    if (borrow) {
+        for (i = 0; i < 4; i++) {
+            u128 s = (u128)t[i] + P[i] + carry;
+            t[i] = (uint64_t)s;
+            carry = (uint64_t)(s >> 64);
+        }
+    }
+    memcpy(r->v, t, sizeof t);
+}
+
+int qcn_bn254_fp_is_zero(const struct qcn_bn254_fp *a)
+{
+    return (a->v[0] | a->v[1] | a->v[2] | a->v[3]) == 0;
+}
+
+int qcn_bn254_fp_eq(const struct qcn_bn254_fp *a, const struct qcn_bn254_fp *b)
+{
+    return ((a->v[0] ^ b->v[0]) | (a->v[1] ^ b->v[1]) | (a->v[2] ^ b->v[2]) |
+            (a->v[3] ^ b->v[3])) == 0;
+}
+
+void qcn_bn254_fp_neg(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a)
+{
+    static const struct qcn_bn254_fp zero = {{0, 0, 0, 0}};
+    qcn_bn254_fp_sub(r, &zero, a);
+}
+
+void qcn_bn254_fp_mul(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a,
+                      const struct qcn_bn254_fp *b)
+{
+    uint64_t t[6] = {0, 0, 0, 0, 0, 0};
+    int i, j;
+
+    for (i = 0; i < 4; i++) {
+        uint64_t carry = 0, m;
+        u128 x;
+        for (j = 0; j < 4; j++) {
+            x = (u128)a->v[j] * b->v[i] + t[j] + carry;
+            t[j] = (uint64_t)x;
+            carry = (uint64_t)(x >> 64);
+        }
+        x = (u128)t[4] + carry;
+        t[4] = (uint64_t)x;
+        t[5] = (uint64_t)(x >> 64);
+        /* Add m*p so the low limb becomes 0, then shift one limb down. */
+        m = t[0] * PINV;
+        x = (u128)m * P[0] + t[0];
+        carry = (uint64_t)(x >> 64);
+        for (j = 1; j < 4; j++) {
+            x = (u128)m * P[j] + t[j] + carry;
+            t[j - 1] = (uint64_t)x;
+            carry = (uint64_t)(x >> 64);
+        }
+        x = (u128)t[4] + carry;
+        t[3] = (uint64_t)x;
+        t[4] = t[5] + (uint64_t)(x >> 64);
+    }
+    /* The result is < 2p; one conditional subtraction reduces it. */
+    if (t[4] != 0 || geq_p(t))
+        sub_p(t);
+    memcpy(r->v, t, 4 * sizeof t[0]);
+}
+
+void qcn_bn254_fp_sqr(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a)
+{
+    qcn_bn254_fp_mul(r, a, a);
+}
+
+void qcn_bn254_fp_set_u64(struct qcn_bn254_fp *r, uint64_t x)
+{
+    struct qcn_bn254_fp t = {{x, 0, 0, 0}};
+    qcn_bn254_fp_mul(r, &t, &R2);
+}
+
+int qcn_bn254_fp_from_bytes(struct qcn_bn254_fp *r, const uint8_t in[QCN_BN254_FP_BYTES])
+{
+    struct qcn_bn254_fp t;
+    int i;
+    for (i = 0; i < 4; i++) {
+        int k;
+        uint64_t w = 0;
+        for (k = 0; k < 8; k++)
+            w = w << 8 | in[(3 - i) * 8 + k];
+        t.v[i] = w;
+    }
+    if (geq_p(t.v))
+        return -1;
+    qcn_bn254_fp_mul(r, &t, &R2);
+    return 0;
+}
+
+void qcn_bn254_fp_to_bytes(uint8_t out[QCN_BN254_FP_BYTES], const struct qcn_bn254_fp *a)
+{
+    static const struct qcn_bn254_fp one_raw = {{1, 0, 0, 0}};
+    struct qcn_bn254_fp t;
+    int i, k;
+    qcn_bn254_fp_mul(&t, a, &one_raw); /* leave Montgomery form */
+    for (i = 0; i < 4; i++)
+        for (k = 0; k < 8; k++)
+            out[(3 - i) * 8 + k] = (uint8_t)(t.v[i] >> (56 - 8 * k));
+}
+
+/* a^(p-2) by Fermat; p-2 is public, so plain square-and-multiply. */
+void qcn_bn254_fp_inv(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a)
+{
+    uint64_t e[4];
+    struct qcn_bn254_fp acc = ONE;
+    int i, bit;
+    memcpy(e, P, sizeof e);
+    e[0] -= 2;
+    for (i = 3; i >= 0; i--) {
+        for (bit = 63; bit >= 0; bit--) {
+            qcn_bn254_fp_sqr(&acc, &acc);
+            if ((e[i] >> bit) & 1)
+                qcn_bn254_fp_mul(&acc, &acc, a);
+        }
+    }
+    *r = acc;
+}
+
+/* ---------------------------------------------------------------- Fp2 */
+
+void qcn_bn254_fp2_set_u64(struct qcn_bn254_fp2 *r, uint64_t x)
+{
+    qcn_bn254_fp_set_u64(&r->c0, x);
+    memset(&r->c1, 0, sizeof r->c1);
+}
+
+void qcn_bn254_fp2_add(struct qcn_bn254_fp2 *r, const struct qcn_bn254_fp2 *a,
+                       const struct qcn_bn254_fp2 *b)
+{
+    qcn_bn254_fp_add(&r->c0, &a->c0, &b->c0);
+    qcn_bn254_fp_add(&r->c1, &a->c1, &b->c1);
+}
+
+void qcn_bn254_fp2_sub(struct qcn_bn254_fp2 *r, const struct qcn_bn254_fp2 *a,
+                       const struct qcn_bn254_fp2 *b)
+{
+    qcn_bn254_fp_sub(&r->c0, &a->c0, &b->c0);
+    qcn_bn254_fp_sub(&r->c1, &a->c1, &b->c1);
+}
+
+void qcn_bn254_fp2_neg(struct qcn_bn254_fp2 *r, const struct qcn_bn254_fp2 *a)
+{
+    qcn_bn254_fp_neg(&r->c0, &a->c0);
+    qcn_bn254_fp_neg(&r->c1, &a->c1);
+}
+
+void qcn_bn254_fp2_conj(struct qcn_bn254_fp2 *r, const struct qcn_bn254_fp2 *a)
+{
+    r->c0 = a->c0;
+    qcn_bn254_fp_neg(&r->c1, &a->c1);
+}
+
+/* Karatsuba: (a0 + a1 u)(b0 + b1 u) with u^2 = -1. */
+void qcn_bn254_fp2_mul(struct qcn_bn254_fp2 *r, const struct qcn_bn254_fp2 *a,
+                       const struct qcn_bn254_fp2 *b)
+{
+    struct qcn_bn254_fp v0, v1, s, t;
+    qcn_bn254_fp_mul(&v0, &a->c0, &b->c0);
+    qcn_bn254_fp_mul(&v1, &a->c1, &b->c1);
+    qcn_bn254_fp_add(&s, &a->c0, &a->c1);
+    qcn_bn254_fp_add(&t, &b->c0, &b->c1);
+    qcn_bn254_fp_mul(&s, &s, &t);
+    qcn_bn254_fp_sub(&s, &s, &v0);
+    qcn_bn254_fp_sub(&r->c1, &s, &v1);
+    qcn_bn254_fp_sub(&r->c0, &v0, &v1);
+}
+
+void qcn_bn254_fp2_mul_fp(struct qcn_bn254_fp2 *r, const struct qcn_bn254_fp2 *a,
+                          const struct qcn_bn254_fp *b)
+{
+    qcn_bn254_fp_mul(&r->c0, &a->c0, b);
+    qcn_bn254_fp_mul(&r->c1, &a->c1, b);
+}
+
+/* (a0 + a1 u)^2 = (a0 + a1)(a0 - a1) + 2 a0 a1 u. */
+void qcn_bn254_fp2_sqr(struct qcn_bn254_fp2 *r, const struct qcn_bn254_fp2 *a)
+{
+    struct qcn_bn254_fp s, d, m;
+    qcn_bn254_fp_add(&s, &a->c0, &a->c1);
+    qcn_bn254_fp_sub(&d, &a->c0, &a->c1);
+    qcn_bn254_fp_mul(&m, &a->c0, &a->c1);
+    qcn_bn254_fp_mul(&r->c0, &s, &d);
+    qcn_bn254_fp_add(&r->c1, &m, &m);
+}
+
+/* 1/(a0 + a1 u) = (a0 - a1 u) / (a0^2 + a1^2). */
+void qcn_bn254_fp2_inv(struct qcn_bn254_fp2 *r, const struct qcn_bn254_fp2 *a)
+{
+    struct qcn_bn254_fp t0, t1;
+    qcn_bn254_fp_sqr(&t0, &a->c0);
+    qcn_bn254_fp_sqr(&t1, &a->c1);
+    qcn_bn254_fp_add(&t0, &t0, &t1);
+    qcn_bn254_fp_inv(&t0, &t0);
+    qcn_bn254_fp_mul(&r->c0, &a->c0, &t0);
+    qcn_bn254_fp_mul(&t1, &a->c1, &t0);
+    qcn_bn254_fp_neg(&r->c1, &t1);
+}
+
+/* (a0 + a1 u)(9 + u) = (9 a0 - a1) + (a0 + 9 a1) u. */
+void qcn_bn254_fp2_mul_xi(struct qcn_bn254_fp2 *r, const struct qcn_bn254_fp2 *a)
+{
+    struct qcn_bn254_fp n0, n1;
+    qcn_bn254_fp_add(&n0, &a->c0, &a->c0); /* 2 */
+    qcn_bn254_fp_add(&n0, &n0, &n0);       /* 4 */
+    qcn_bn254_fp_add(&n0, &n0, &n0);       /* 8 */
+    qcn_bn254_fp_add(&n0, &n0, &a->c0);    /* 9 */
+    qcn_bn254_fp_add(&n1, &a->c1, &a->c1);
+    qcn_bn254_fp_add(&n1, &n1, &n1);
+    qcn_bn254_fp_add(&n1, &n1, &n1);
+    qcn_bn254_fp_add(&n1, &n1, &a->c1);
+    qcn_bn254_fp_sub(&n0, &n0, &a->c1);
+    qcn_bn254_fp_add(&r->c1, &n1, &a->c0);
+    r->c0 = n0;
+}
+
+int qcn_bn254_fp2_is_zero(const struct qcn_bn254_fp2 *a)
+{
+    return qcn_bn254_fp_is_zero(&a->c0) && qcn_bn254_fp_is_zero(&a->c1);
+}
+
+int qcn_bn254_fp2_eq(const struct qcn_bn254_fp2 *a, const struct qcn_bn254_fp2 *b)
+{
+    return qcn_bn254_fp_eq(&a->c0, &b->c0) && qcn_bn254_fp_eq(&a->c1, &b->c1);
+}
+
+void qcn_bn254_fp2_pow(struct qcn_bn254_fp2 *r, const struct qcn_bn254_fp2 *a, const uint8_t *e,
+                       size_t elen)
+{
+    struct qcn_bn254_fp2 acc, base = *a;
+    size_t i;
+    int bit;
+    qcn_bn254_fp2_set_u64(&acc, 1);
+    for (i = 0; i < elen; i++) {
+        for (bit = 7; bit >= 0; bit--) {
+            qcn_bn254_fp2_sqr(&acc, &acc);
+            if ((e[i] >> bit) & 1)
+                qcn_bn254_fp2_mul(&acc, &acc, &base);
+        }
+    }
+    *r = acc;
+}
+
+/* ---------------------------------------------------------------- Fp6 */
+
+static void fp6_add(struct qcn_bn254_fp6 *r, const struct qcn_bn254_fp6 *a,
+                    const struct qcn_bn254_fp6 *b)
+{
+    qcn_bn254_fp2_add(&r->c0, &a->c0, &b->c0);
+    qcn_bn254_fp2_add(&r->c1, &a->c1, &b->c1);
+    qcn_bn254_fp2_add(&r->c2, &a->c2, &b->c2);
+}
+
+static void fp6_sub(struct qcn_bn254_fp6 *r, const struct qcn_bn254_fp6 *a,
+                    const struct qcn_bn254_fp6 *b)
+{
+    qcn_bn254_fp2_sub(&r->c0, &a->c0, &b->c0);
+    qcn_bn254_fp2_sub(&r->c1, &a->c1, &b->c1);
+    qcn_bn254_fp2_sub(&r->c2, &a->c2, &b->c2);
+}
+
+static void fp6_neg(struct qcn_bn254_fp6 *r, const struct qcn_bn254_fp6 *a)
+{
+    qcn_bn254_fp2_neg(&r->c0, &a->c0);
+    qcn_bn254_fp2_neg(&r->c1, &a->c1);
+    qcn_bn254_fp2_neg(&r->c2, &a->c2);
+}
+
+/* (a0 + a1 v + a2 v^2) * v = xi a2 + a0 v + a1 v^2. */
+static void fp6_mul_v(struct qcn_bn254_fp6 *r, const struct qcn_bn254_fp6 *a)
+{
+    struct qcn_bn254_fp2 t;
+    qcn_bn254_fp2_mul_xi(&t, &a->c2);
+    r->c2 = a->c1;
+    r->c1 = a->c0;
+    r->c0 = t;
+}
+
+/* Karatsuba over the cubic extension (Devegili et al. §4). */
+void qcn_bn254_fp6_mul(struct qcn_bn254_fp6 *r, const struct qcn_bn254_fp6 *a,
+                       const struct qcn_bn254_fp6 *b)
+{
+    struct qcn_bn254_fp2 v0, v1, v2, s, t, c0, c1, c2;
+    qcn_bn254_fp2_mul(&v0, &a->c0, &b->c0);
+    qcn_bn254_fp2_mul(&v1, &a->c1, &b->c1);
+    qcn_bn254_fp2_mul(&v2, &a->c2, &b->c2);
+    /* c0 = v0 + xi((a1 + a2)(b1 + b2) - v1 - v2) */
+    qcn_bn254_fp2_add(&s, &a->c1, &a->c2);
+    qcn_bn254_fp2_add(&t, &b->c1, &b->c2);
+    qcn_bn254_fp2_mul(&s, &s, &t);
+    qcn_bn254_fp2_sub(&s, &s, &v1);
+    qcn_bn254_fp2_sub(&s, &s, &v2);
+    qcn_bn254_fp2_mul_xi(&s, &s);
+    qcn_bn254_fp2_add(&c0, &s, &v0);
+    /* c1 = (a0 + a1)(b0 + b1) - v0 - v1 + xi v2 */
+    qcn_bn254_fp2_add(&s, &a->c0, &a->c1);
+    qcn_bn254_fp2_add(&t, &b->c0, &b->c1);
+    qcn_bn254_fp2_mul(&s, &s, &t);
+    qcn_bn254_fp2_sub(&s, &s, &v0);
+    qcn_bn254_fp2_sub(&s, &s, &v1);
+    qcn_bn254_fp2_mul_xi(&t, &v2);
+    qcn_bn254_fp2_add(&c1, &s, &t);
+    /* c2 = (a0 + a2)(b0 + b2) - v0 - v2 + v1 */
+    qcn_bn254_fp2_add(&s, &a->c0, &a->c2);
+    qcn_bn254_fp2_add(&t, &b->c0, &b->c2);
+    qcn_bn254_fp2_mul(&s, &s, &t);
+    qcn_bn254_fp2_sub(&s, &s, &v0);
+    qcn_bn254_fp2_sub(&s, &s, &v2);
+    qcn_bn254_fp2_add(&c2, &s, &v1);
+    r->c0 = c0;
+    r->c1 = c1;
+    r->c2 = c2;
+}
+
+/* a * (b0 + b1 v), the shape of a line's w-odd half (b2 = 0). */
+static void fp6_mul_01(struct qcn_bn254_fp6 *r, const struct qcn_bn254_fp6 *a,
+                       const struct qcn_bn254_fp2 *b0, const struct qcn_bn254_fp2 *b1)
+{
+    struct qcn_bn254_fp2 v0, v1, s, t, c0, c1, c2;
+    qcn_bn254_fp2_mul(&v0, &a->c0, b0);
+    qcn_bn254_fp2_mul(&v1, &a->c1, b1);
+    /* c0 = v0 + xi(a2 b1) */
+    qcn_bn254_fp2_mul(&s, &a->c2, b1);
+    qcn_bn254_fp2_mul_xi(&s, &s);
+    qcn_bn254_fp2_add(&c0, &s, &v0);
+    /* c1 = (a0 + a1)(b0 + b1) - v0 - v1 */
+    qcn_bn254_fp2_add(&s, &a->c0, &a->c1);
+    qcn_bn254_fp2_add(&t, b0, b1);
+    qcn_bn254_fp2_mul(&s, &s, &t);
+    qcn_bn254_fp2_sub(&s, &s, &v0);
+    qcn_bn254_fp2_sub(&c1, &s, &v1);
+    /* c2 = a2 b0 + v1 */
+    qcn_bn254_fp2_mul(&s, &a->c2, b0);
+    qcn_bn254_fp2_add(&c2, &s, &v1);
+    r->c0 = c0;
+    r->c1 = c1;
+    r->c2 = c2;
+}
+
+static void fp6_mul_fp2(struct qcn_bn254_fp6 *r, const struct qcn_bn254_fp6 *a,
+                        const struct qcn_bn254_fp2 *b)
+{
+    qcn_bn254_fp2_mul(&r->c0, &a->c0, b);
+    qcn_bn254_fp2_mul(&r->c1, &a->c1, b);
+    qcn_bn254_fp2_mul(&r->c2, &a->c2, b);
+}
+
+void qcn_bn254_fp6_inv(struct qcn_bn254_fp6 *r, const struct qcn_bn254_fp6 *a)
+{
+    struct qcn_bn254_fp2 t0, t1, t2, s, d;
+    /* t0 = a0^2 - xi a1 a2, t1 = xi a2^2 - a0 a1, t2 = a1^2 - a0 a2 */
+    qcn_bn254_fp2_sqr(&t0, &a->c0);
+    qcn_bn254_fp2_mul(&s, &a->c1, &a->c2);
+    qcn_bn254_fp2_mul_xi(&s, &s);
+    qcn_bn254_fp2_sub(&t0, &t0, &s);
+    qcn_bn254_fp2_sqr(&t1, &a->c2);
+    qcn_bn254_fp2_mul_xi(&t1, &t1);
+    qcn_bn254_fp2_mul(&s, &a->c0, &a->c1);
+    qcn_bn254_fp2_sub(&t1, &t1, &s);
+    qcn_bn254_fp2_sqr(&t2, &a->c1);
+    qcn_bn254_fp2_mul(&s, &a->c0, &a->c2);
+    qcn_bn254_fp2_sub(&t2, &t2, &s);
+    /* d = a0 t0 + xi(a2 t1 + a1 t2) */
+    qcn_bn254_fp2_mul(&d, &a->c2, &t1);
+    qcn_bn254_fp2_mul(&s, &a->c1, &t2);
+    qcn_bn254_fp2_add(&d, &d, &s);
+    qcn_bn254_fp2_mul_xi(&d, &d);
+    qcn_bn254_fp2_mul(&s, &a->c0, &t0);
+    qcn_bn254_fp2_add(&d, &d, &s);
+    qcn_bn254_fp2_inv(&d, &d);
+    qcn_bn254_fp2_mul(&r->c0, &t0, &d);
+    qcn_bn254_fp2_mul(&r->c1, &t1, &d);
+    qcn_bn254_fp2_mul(&r->c2, &t2, &d);
+}
+
+/* ---------------------------------------------------------------- Fp12 */
+
+void qcn_bn254_fp12_set_one(struct qcn_bn254_fp12 *r)
+{
+    memset(r, 0, sizeof *r);
+    r->c0.c0.c0 = ONE;
+}
+
+int qcn_bn254_fp12_eq(const struct qcn_bn254_fp12 *a, const struct qcn_bn254_fp12 *b)
+{
+    return qcn_bn254_fp2_eq(&a->c0.c0, &b->c0.c0) && qcn_bn254_fp2_eq(&a->c0.c1, &b->c0.c1) &&
+           qcn_bn254_fp2_eq(&a->c0.c2, &b->c0.c2) && qcn_bn254_fp2_eq(&a->c1.c0, &b->c1.c0) &&
+           qcn_bn254_fp2_eq(&a->c1.c1, &b->c1.c1) && qcn_bn254_fp2_eq(&a->c1.c2, &b->c1.c2);
+}
+
+int qcn_bn254_fp12_is_one(const struct qcn_bn254_fp12 *a)
+{
+    struct qcn_bn254_fp12 one;
+    qcn_bn254_fp12_set_one(&one);
+    return qcn_bn254_fp12_eq(a, &one);
+}
+
+/* Karatsuba over the quadratic extension: w^2 = v. */
+void qcn_bn254_fp12_mul(struct qcn_bn254_fp12 *r, const struct qcn_bn254_fp12 *a,
+                        const struct qcn_bn254_fp12 *b)
+{
+    struct qcn_bn254_fp6 v0, v1, s, t;
+    qcn_bn254_fp6_mul(&v0, &a->c0, &b->c0);
+    qcn_bn254_fp6_mul(&v1, &a->c1, &b->c1);
+    fp6_add(&s, &a->c0, &a->c1);
+    fp6_add(&t, &b->c0, &b->c1);
+    qcn_bn254_fp6_mul(&s, &s, &t);
+    fp6_sub(&s, &s, &v0);
+    fp6_sub(&r->c1, &s, &v1);
+    fp6_mul_v(&v1, &v1);
+    fp6_add(&r->c0, &v0, &v1);
+}
+
+/* Complex squaring: (a0 + a1 w)^2 = (a0 + a1)(a0 + v a1) - t - v t + 2t w,
+ * t = a0 a1. */
+void qcn_bn254_fp12_sqr(struct qcn_bn254_fp12 *r, const struct qcn_bn254_fp12 *a)
+{
+    struct qcn_bn254_fp6 t, s, u, vt;
+    qcn_bn254_fp6_mul(&t, &a->c0, &a->c1);
+    fp6_add(&s, &a->c0, &a->c1);
+    fp6_mul_v(&u, &a->c1);
+    fp6_add(&u, &u, &a->c0);
+    qcn_bn254_fp6_mul(&s, &s, &u);
+    fp6_mul_v(&vt, &t);
+    fp6_sub(&s, &s, &t);
+    fp6_sub(&r->c0, &s, &vt);
+    fp6_add(&r->c1, &t, &t);
+}
+
+/* 1/(a0 + a1 w) = (a0 - a1 w) / (a0^2 - v a1^2). */
+void qcn_bn254_fp12_inv(struct qcn_bn254_fp12 *r, const struct qcn_bn254_fp12 *a)
+{
+    struct qcn_bn254_fp6 t0, t1;
+    qcn_bn254_fp6_mul(&t0, &a->c0, &a->c0);
+    qcn_bn254_fp6_mul(&t1, &a->c1, &a->c1);
+    fp6_mul_v(&t1, &t1);
+    fp6_sub(&t0, &t0, &t1);
+    qcn_bn254_fp6_inv(&t0, &t0);
+    qcn_bn254_fp6_mul(&r->c0, &a->c0, &t0);
+    qcn_bn254_fp6_mul(&t1, &a->c1, &t0);
+    fp6_neg(&r->c1, &t1);
+}
+
+void qcn_bn254_fp12_conj(struct qcn_bn254_fp12 *r, const struct qcn_bn254_fp12 *a)
+{
+    r->c0 = a->c0;
+    fp6_neg(&r->c1, &a->c1);
+}
+
+/* w-basis positions: c0.c0 = w^0, c1.c0 = w^1, c0.c1 = w^2, c1.c1 = w^3,
+ * c0.c2 = w^4, c1.c2 = w^5. */
+void qcn_bn254_fp12_frob(struct qcn_bn254_fp12 *r, const struct qcn_bn254_fp12 *a)
+{
+    struct qcn_bn254_fp2 t;
+    qcn_bn254_fp2_conj(&r->c0.c0, &a->c0.c0);
+    qcn_bn254_fp2_conj(&t, &a->c1.c0);
+    qcn_bn254_fp2_mul(&r->c1.c0, &t, &GAMMA1[1]);
+    qcn_bn254_fp2_conj(&t, &a->c0.c1);
+    qcn_bn254_fp2_mul(&r->c0.c1, &t, &GAMMA1[2]);
+    qcn_bn254_fp2_conj(&t, &a->c1.c1);
+    qcn_bn254_fp2_mul(&r->c1.c1, &t, &GAMMA1[3]);
+    qcn_bn254_fp2_conj(&t, &a->c0.c2);
+    qcn_bn254_fp2_mul(&r->c0.c2, &t, &GAMMA1[4]);
+    qcn_bn254_fp2_conj(&t, &a->c1.c2);
+    qcn_bn254_fp2_mul(&r->c1.c2, &t, &GAMMA1[5]);
+}
+
+void qcn_bn254_fp12_frob2(struct qcn_bn254_fp12 *r, const struct qcn_bn254_fp12 *a)
+{
+    r->c0.c0 = a->c0.c0;
+    qcn_bn254_fp2_mul_fp(&r->c1.c0, &a->c1.c0, &GAMMA2[1]);
+    qcn_bn254_fp2_mul_fp(&r->c0.c1, &a->c0.c1, &GAMMA2[2]);
+    qcn_bn254_fp2_mul_fp(&r->c1.c1, &a->c1.c1, &GAMMA2[3]);
+    qcn_bn254_fp2_mul_fp(&r->c0.c2, &a->c0.c2, &GAMMA2[4]);
+    qcn_bn254_fp2_mul_fp(&r->c1.c2, &a->c1.c2, &GAMMA2[5]);
+}
+
+/* a * ((c0, 0, 0) + (c1, c3, 0) w):
+ *   r0 = a0 c0 + v (a1 (c1 + c3 v)),  r1 = a1 c0 + a0 (c1 + c3 v). */
+void qcn_bn254_fp12_mul_line(struct qcn_bn254_fp12 *r, const struct qcn_bn254_fp12 *a,
+                             const struct qcn_bn254_fp2 *c0, const struct qcn_bn254_fp2 *c1,
+                             const struct qcn_bn254_fp2 *c3)
+{
+    struct qcn_bn254_fp6 t0, t1, s, u;
+    struct qcn_bn254_fp2 b0;
+    /* Karatsuba: t0 = a0 c0, t1 = a1 (c1 + c3 v),
+     * r1 = (a0 + a1)(c0 + c1 + c3 v) - t0 - t1. */
+    fp6_mul_fp2(&t0, &a->c0, c0);
+    fp6_mul_01(&t1, &a->c1, c1, c3);
+    fp6_add(&s, &a->c0, &a->c1);
+    qcn_bn254_fp2_add(&b0, c0, c1);
+    fp6_mul_01(&s, &s, &b0, c3);
+    fp6_sub(&s, &s, &t0);
+    fp6_sub(&r->c1, &s, &t1);
+    fp6_mul_v(&u, &t1);
+    fp6_add(&r->c0, &t0, &u);
+}
+
+void qcn_bn254_fp12_pow(struct qcn_bn254_fp12 *r, const struct qcn_bn254_fp12 *a, const uint8_t *e,
+                        size_t elen)
+{
+    struct qcn_bn254_fp12 acc, base = *a;
+    size_t i;
+    int bit;
+    qcn_bn254_fp12_set_one(&acc);
+    for (i = 0; i < elen; i++) {
+        for (bit = 7; bit >= 0; bit--) {
+            qcn_bn254_fp12_sqr(&acc, &acc);
+            if ((e[i] >> bit) & 1)
+                qcn_bn254_fp12_mul(&acc, &acc, &base);
+        }
+    }
+    *r = acc;
+}
+
+const struct qcn_bn254_fp2 *qcn_bn254_gamma1(int i)
+{
+    return &GAMMA1[i];
+}
+const struct qcn_bn254_fp *qcn_bn254_gamma2(int i)
+{
+    return &GAMMA2[i];
+}
