@@ -120,6 +120,22 @@ static int decode_arg(uint8_t *out, size_t n, const char *opt, const char *hex, 
     return QCN_EXIT_OK;
 }
 
+/* The first option given that op does not take, or NULL. */
+static const char *extra_option(const struct kem_args *a, int seed, int pk, int m, int sk, int ct)
+{
+    if (!seed && a->seed)
+        return "--seed";
+    if (!pk && a->pk)
+        return "--pk";
+    if (!m && a->m)
+        return "--m";
+    if (!sk && a->sk)
+        return "--sk";
+    if (!ct && a->ct)
+        return "--ct";
+    return NULL;
+}
+
 static void print_fields(const struct kem_args *a, const struct field *f)
 {
     static char hex[HEX_MAX];
@@ -142,8 +158,10 @@ static int run_keygen(const struct kem_args *a)
     uint8_t ek[QCN_MLKEM_MAX_EK_BYTES], dk[QCN_MLKEM_MAX_DK_BYTES];
     int rc;
 
-    if (a->pk || a->sk || a->ct || a->m)
-        return qcn_cli_usage_error(CMD, "keygen takes only --alg, --seed and --json");
+    const char *extra = extra_option(a, 1, 0, 0, 0, 0);
+    if (extra != NULL)
+        return qcn_cli_usage_error(CMD, "keygen does not take %s (only --alg, --seed, --json)",
+                                   extra);
     if (a->seed != NULL) {
         rc = decode_arg(seed, sizeof seed, "--seed", a->seed, a->alg);
         if (rc != QCN_EXIT_OK)
@@ -175,8 +193,10 @@ static int run_encaps(const struct kem_args *a)
     uint8_t m[QCN_MLKEM_MSG_BYTES], ss[QCN_MLKEM_SS_BYTES];
     int rc, err;
 
-    if (a->seed || a->sk || a->ct)
-        return qcn_cli_usage_error(CMD, "encaps takes only --alg, --pk, --m and --json");
+    const char *extra = extra_option(a, 0, 1, 1, 0, 0);
+    if (extra != NULL)
+        return qcn_cli_usage_error(CMD, "encaps does not take %s (only --alg, --pk, --m, --json)",
+                                   extra);
     if (a->pk == NULL)
         return qcn_cli_usage_error(CMD, "encaps needs --pk (the encapsulation key ek, hex)");
     rc = decode_arg(ek, qcn_mlkem_ek_bytes(a->param), "--pk", a->pk, a->alg);
@@ -217,8 +237,10 @@ static int run_decaps(const struct kem_args *a)
     uint8_t ss[QCN_MLKEM_SS_BYTES];
     int rc, err;
 
-    if (a->seed || a->pk || a->m)
-        return qcn_cli_usage_error(CMD, "decaps takes only --alg, --sk, --ct and --json");
+    const char *extra = extra_option(a, 0, 0, 0, 1, 1);
+    if (extra != NULL)
+        return qcn_cli_usage_error(CMD, "decaps does not take %s (only --alg, --sk, --ct, --json)",
+                                   extra);
     if (a->sk == NULL || a->ct == NULL)
         return qcn_cli_usage_error(CMD, "decaps needs --sk (the decapsulation key dk, hex) and "
                                         "--ct (the ciphertext, hex)");

@@ -16,3 +16,11 @@ if(TARGET qcn AND QCN_NODE AND NOT QCN_SANITIZE)
            WORKING_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}/interop")
   set_tests_properties(interop_noble PROPERTIES LABELS vectors TIMEOUT 300)
 endif()
+
+# `qcn crypto` for ML-KEM through the real program: field sets, round trips,
+# and exit 2 naming the bad argument for every kind of bad input.
+if(TARGET qcn AND QCN_NODE)
+  add_test(NAME cli_crypto_mlkem
+           COMMAND ${QCN_NODE} "${CMAKE_CURRENT_SOURCE_DIR}/interop/cli_kem.mjs" $<TARGET_FILE:qcn>)
+  set_tests_properties(cli_crypto_mlkem PROPERTIES LABELS e2e TIMEOUT 120)
+endif()
