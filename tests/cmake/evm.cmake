@@ -8,3 +8,9 @@ if(TARGET qcn AND NOT QCN_SANITIZE)
                    "${QCN_VECTORS_DIR}/evm-benchmarks/benchmarks")
   set_tests_properties(evm_benchmarks_statetest PROPERTIES LABELS vectors TIMEOUT 900)
 endif()
+if(TARGET qcn AND NOT QCN_SANITIZE)
+  add_test(NAME evm_state_tests
+           COMMAND $<TARGET_FILE:qcn> evm statetest --min-pass 99
+                   "${QCN_VECTORS_DIR}/ethereum-state-tests/GeneralStateTests")
+  set_tests_properties(evm_state_tests PROPERTIES LABELS vectors TIMEOUT 900)
+endif()
