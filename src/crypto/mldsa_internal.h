@@ -51,6 +51,10 @@ struct qcn_mldsa_impl {
 };
 
 extern const struct qcn_mldsa_impl qcn_mldsa_impl_portable;
+#if defined(__x86_64__) && defined(__GNUC__)
+#define QCN_MLDSA_HAVE_AVX2 1
+extern const struct qcn_mldsa_impl qcn_mldsa_impl_avx2;
+#endif
 
 /* The table in use: chosen once (AVX2 if the CPU has it and the environment
  * variable QCN_NO_AVX2 is not set to a non-empty value other than "0"), or
