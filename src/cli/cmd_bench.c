@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 
 int qcn_bench_crypto(int argc, char **argv);
+int qcn_bench_evm(int argc, char **argv);
 
 struct bench_entry {
     const char *name;
@@ -13,6 +14,7 @@ struct bench_entry {
 
 static const struct bench_entry benches[] = {
     {"crypto", qcn_bench_crypto},
+    {"evm", qcn_bench_evm},
     {NULL, NULL},
 };
 
