@@ -351,64 +351,76 @@ static void poly_frommsg(poly *f, const uint8_t m[SYM_BYTES])
 
 /* ---- sampling (§4.2.2) ------------------------------------------------- */
 
-/* Alg 7 SampleNTT from SHAKE128(ρ || j || i). Public data only. */
+void qcn_mlkem_wipe_(void *p, size_t n)
+{
+    qcn_wipe(p, n);
+}
+
+unsigned qcn_mlkem_rej_uniform(int16_t *out, unsigned n, const uint8_t *buf, size_t len)
+{
+    for (size_t pos = 0; n < N && pos + 3 <= len; pos += 3) {
+        uint16_t d1 = (uint16_t)(buf[pos] | ((buf[pos + 1] & 0x0f) << 8));
+        uint16_t d2 = (uint16_t)((buf[pos + 1] >> 4) | (buf[pos + 2] << 4));
+        if (d1 < Q)
+            out[n++] = (int16_t)d1;
+        if (d2 < Q && n < N)
+            out[n++] = (int16_t)d2;
+    }
+    return n;
+}
+
+/* Alg 7 SampleNTT from SHAKE128(ρ || j || i). Public data only. The rate
+ * (168) is a multiple of 3, so no bytes carry over between blocks. */
 static void sample_ntt(poly *f, const uint8_t rho[SYM_BYTES], uint8_t j, uint8_t i)
 {
     struct qcn_keccak xof;
     uint8_t buf[3 * QCN_SHAKE128_RATE];
     uint8_t idx[2] = {j, i};
-    unsigned n = 0;
-    size_t len = sizeof buf, pos = 0;
+    unsigned n;
 
     qcn_shake128_init(&xof);
     qcn_keccak_absorb(&xof, rho, SYM_BYTES);
     qcn_keccak_absorb(&xof, idx, 2);
     qcn_keccak_finalize(&xof);
     qcn_keccak_squeeze_blocks(&xof, buf, 3);
-    for (;;) {
-        while (n < N && pos + 3 <= len) {
-            uint16_t d1 = (uint16_t)(buf[pos] | ((buf[pos + 1] & 0x0f) << 8));
-            uint16_t d2 = (uint16_t)((buf[pos + 1] >> 4) | (buf[pos + 2] << 4));
-            pos += 3;
-            if (d1 < Q)
-                f->c[n++] = (int16_t)d1;
-            if (d2 < Q && n < N)
-                f->c[n++] = (int16_t)d2;
-        }
-        if (n == N)
-            break;
-        /* The rate (168) is a multiple of 3, so no bytes are left over. */
+    n = qcn_mlkem_rej_uniform(f->c, 0, buf, sizeof buf);
+    while (n < N) {
         qcn_keccak_squeeze_blocks(&xof, buf, 1);
-        len = QCN_SHAKE128_RATE;
-        pos = 0;
+        n = qcn_mlkem_rej_uniform(f->c, n, buf, QCN_SHAKE128_RATE);
     }
 }
 
-/* Â[i][j] = SampleNTT(ρ || j || i) (Alg 13 line 6); transposed gives Âᵀ. */
+/* Â[i][j] = SampleNTT(ρ || j || i) (Alg 13 line 6); transposed gives Âᵀ.
+ * With AVX2, four entries at a time through the four-way Keccak. */
 static void gen_matrix(poly a[MAX_K][MAX_K], const uint8_t rho[SYM_BYTES], unsigned k,
                        int transposed)
 {
-    for (unsigned i = 0; i < k; i++)
-        for (unsigned j = 0; j < k; j++) {
-            if (transposed)
-                sample_ntt(&a[i][j], rho, (uint8_t)i, (uint8_t)j);
-            else
-                sample_ntt(&a[i][j], rho, (uint8_t)j, (uint8_t)i);
+    unsigned total = k * k, e = 0;
+    if (qcn_mlkem_have_avx2()) {
+        for (; e + 4 <= total; e += 4) {
+            int16_t *out[4];
+            uint8_t idx[4][2];
+            for (unsigned t = 0; t < 4; t++) {
+                unsigned i = (e + t) / k, j = (e + t) % k;
+                out[t] = a[i][j].c;
+                idx[t][0] = (uint8_t)(transposed ? i : j);
+                idx[t][1] = (uint8_t)(transposed ? j : i);
+            }
+            qcn_mlkem_sample_ntt_x4_avx2(out, rho, idx);
         }
+    }
+    for (; e < total; e++) {
+        unsigned i = e / k, j = e % k;
+        if (transposed)
+            sample_ntt(&a[i][j], rho, (uint8_t)i, (uint8_t)j);
+        else
+            sample_ntt(&a[i][j], rho, (uint8_t)j, (uint8_t)i);
+    }
 }
 
-/* Alg 8 SamplePolyCBD_η on PRF_η(s, b) = SHAKE256(s || b, 64η) (§4.1). */
-static void sample_cbd(poly *f, const uint8_t s[SYM_BYTES], uint8_t b, unsigned eta)
+/* Alg 8 SamplePolyCBD_η on 64η bytes. */
+static void cbd_from_bytes(poly *f, const uint8_t *buf, unsigned eta)
 {
-    struct qcn_keccak prf;
-    uint8_t buf[64 * 3];
-
-    qcn_shake256_init(&prf);
-    qcn_keccak_absorb(&prf, s, SYM_BYTES);
-    qcn_keccak_absorb(&prf, &b, 1);
-    qcn_keccak_squeeze(&prf, buf, 64 * eta);
-    qcn_keccak_clear(&prf);
-
     if (eta == 2) {
         /* 4 bits per coefficient: x = b0+b1, y = b2+b3. */
         for (unsigned i = 0; i < N / 8; i++) {
@@ -432,6 +444,44 @@ static void sample_cbd(poly *f, const uint8_t s[SYM_BYTES], uint8_t b, unsigned 
                 f->c[4 * i + j] = (int16_t)(x - y);
             }
         }
+    }
+}
+
+#define MAX_ETA 3
+
+/* Samples polys[t] = SamplePolyCBD_eta[t](PRF(s, nonce0 + t)) for t < count
+ * (§4.1 PRF_η(s, b) = SHAKE256(s || b, 64η)). With AVX2 four PRF streams
+ * run at once; each stream is squeezed to 64·MAX_ETA bytes and a smaller η
+ * reads a prefix, which is the same SHAKE output. */
+static void sample_noise(poly *const *polys, const unsigned *eta, unsigned count,
+                         const uint8_t s[SYM_BYTES], uint8_t nonce0)
+{
+    uint8_t buf[4][64 * MAX_ETA];
+    unsigned t = 0;
+
+    if (qcn_mlkem_have_avx2()) {
+        for (; t + 4 <= count; t += 4) {
+            uint8_t *out[4] = {buf[0], buf[1], buf[2], buf[3]};
+            uint8_t nonce[4];
+            unsigned need = 0;
+            for (unsigned u = 0; u < 4; u++) {
+                nonce[u] = (uint8_t)(nonce0 + t + u);
+                need = eta[t + u] > need ? eta[t + u] : need;
+            }
+            qcn_mlkem_prf_x4_avx2(out, 64 * need, s, nonce);
+            for (unsigned u = 0; u < 4; u++)
+                cbd_from_bytes(polys[t + u], buf[u], eta[t + u]);
+        }
+    }
+    for (; t < count; t++) {
+        struct qcn_keccak prf;
+        uint8_t b = (uint8_t)(nonce0 + t);
+        qcn_shake256_init(&prf);
+        qcn_keccak_absorb(&prf, s, SYM_BYTES);
+        qcn_keccak_absorb(&prf, &b, 1);
+        qcn_keccak_squeeze(&prf, buf[0], 64 * eta[t]);
+        qcn_keccak_clear(&prf);
+        cbd_from_bytes(polys[t], buf[0], eta[t]);
     }
     qcn_wipe(buf, sizeof buf);
 }
@@ -472,18 +522,22 @@ static void kpke_keygen(const struct params *p, uint8_t *ek, uint8_t *dk,
     uint8_t rs[2 * SYM_BYTES]; /* ρ || σ */
     poly a[MAX_K][MAX_K];
     poly s[MAX_K], e[MAX_K], t;
+    poly *noise[2 * MAX_K];
+    unsigned etas[2 * MAX_K];
     const unsigned k = p->k;
-    uint8_t nonce = 0;
 
     memcpy(in, d, SYM_BYTES);
     in[SYM_BYTES] = (uint8_t)k; /* line 1: G(d || k), the FIPS 203 domain separation */
     hash_g(rs, in, sizeof in, NULL, 0);
     DECLASSIFY(rs, SYM_BYTES); /* ρ is published in ek */
     gen_matrix(a, rs, k, 0);
-    for (unsigned i = 0; i < k; i++)
-        sample_cbd(&s[i], rs + SYM_BYTES, nonce++, p->eta1);
-    for (unsigned i = 0; i < k; i++)
-        sample_cbd(&e[i], rs + SYM_BYTES, nonce++, p->eta1);
+    /* Lines 8-15: s[i] with N = i, e[i] with N = k + i. */
+    for (unsigned i = 0; i < k; i++) {
+        noise[i] = &s[i];
+        noise[k + i] = &e[i];
+        etas[i] = etas[k + i] = p->eta1;
+    }
+    sample_noise(noise, etas, 2 * k, rs + SYM_BYTES, 0);
     for (unsigned i = 0; i < k; i++) {
         poly_ntt(&s[i]);
         poly_ntt(&e[i]);
@@ -512,24 +566,33 @@ static void kpke_encrypt(const struct params *p, uint8_t *c, const uint8_t *ek,
                          const uint8_t m[SYM_BYTES], const uint8_t r[SYM_BYTES])
 {
     poly at[MAX_K][MAX_K];
-    poly that[MAX_K], y[MAX_K], u, v, e, mu;
+    poly that[MAX_K], y[MAX_K], e1[MAX_K], u, v, e2, mu;
+    poly *noise[2 * MAX_K + 1];
+    unsigned etas[2 * MAX_K + 1];
     const unsigned k = p->k;
-    uint8_t nonce = 0;
 
     for (unsigned i = 0; i < k; i++)
         poly_frombytes(&that[i], ek + POLY_BYTES * i);
     gen_matrix(at, ek + POLY_BYTES * k, k, 1);
+    /* Lines 9-17: y[i] with N = i (η1), e1[i] with N = k + i (η2), e2 with
+     * N = 2k (η2). */
     for (unsigned i = 0; i < k; i++) {
-        sample_cbd(&y[i], r, nonce++, p->eta1);
-        poly_ntt(&y[i]);
+        noise[i] = &y[i];
+        etas[i] = p->eta1;
+        noise[k + i] = &e1[i];
+        etas[k + i] = p->eta2;
     }
+    noise[2 * k] = &e2;
+    etas[2 * k] = p->eta2;
+    sample_noise(noise, etas, 2 * k + 1, r, 0);
+    for (unsigned i = 0; i < k; i++)
+        poly_ntt(&y[i]);
     for (unsigned i = 0; i < k; i++) {
         memset(&u, 0, sizeof u);
         for (unsigned j = 0; j < k; j++)
             poly_basemul_acc(&u, &at[i][j], &y[j]);
         poly_invntt(&u);
-        sample_cbd(&e, r, nonce++, p->eta2); /* e1[i], N = k + i */
-        poly_add(&u, &e);
+        poly_add(&u, &e1[i]);
         poly_reduce(&u);
         poly_compress(c + 32 * p->du * i, &u, p->du);
     }
@@ -537,17 +600,17 @@ static void kpke_encrypt(const struct params *p, uint8_t *c, const uint8_t *ek,
     for (unsigned j = 0; j < k; j++)
         poly_basemul_acc(&v, &that[j], &y[j]);
     poly_invntt(&v);
-    sample_cbd(&e, r, nonce, p->eta2); /* e2, N = 2k */
-    poly_add(&v, &e);
+    poly_add(&v, &e2);
     poly_frommsg(&mu, m);
     poly_add(&v, &mu);
     poly_reduce(&v);
     poly_compress(c + 32 * p->du * k, &v, p->dv);
 
     qcn_wipe(y, sizeof y);
+    qcn_wipe(e1, sizeof e1);
     qcn_wipe(&u, sizeof u);
     qcn_wipe(&v, sizeof v);
-    qcn_wipe(&e, sizeof e);
+    qcn_wipe(&e2, sizeof e2);
     qcn_wipe(&mu, sizeof mu);
 }
 

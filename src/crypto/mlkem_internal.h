@@ -16,6 +16,7 @@
 #ifndef QCN_CRYPTO_MLKEM_INTERNAL_H
 #define QCN_CRYPTO_MLKEM_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define QCN_MLKEM_N 256
@@ -37,5 +38,19 @@ void qcn_mlkem_ntt_avx2(int16_t c[QCN_MLKEM_N]);
 void qcn_mlkem_invntt_avx2(int16_t c[QCN_MLKEM_N]);
 void qcn_mlkem_basemul_acc_avx2(int16_t r[QCN_MLKEM_N], const int16_t a[QCN_MLKEM_N],
                                 const int16_t b[QCN_MLKEM_N]);
+
+/* SampleNTT's rejection step (FIPS 203 Alg 7 lines 5-13) over len bytes
+ * (a multiple of 3): appends coefficients to out[n..256); returns the new n. */
+unsigned qcn_mlkem_rej_uniform(int16_t *out, unsigned n, const uint8_t *buf, size_t len);
+/* qcn_wipe, for the AVX2 file (which does not include util/). */
+void qcn_mlkem_wipe_(void *p, size_t n);
+
+/* Four Keccak-f[1600] permutations; st[lane][state]. */
+void qcn_mlkem_keccakx4_f1600(uint64_t st[25][4]);
+/* Four SampleNTT(ρ || idx[t][0] || idx[t][1]) streams into out[t]. */
+void qcn_mlkem_sample_ntt_x4_avx2(int16_t *out[4], const uint8_t rho[32], uint8_t idx[4][2]);
+/* Four PRF outputs SHAKE256(seed || nonce[t], outlen) into out[t]. */
+void qcn_mlkem_prf_x4_avx2(uint8_t *out[4], size_t outlen, const uint8_t seed[32],
+                           const uint8_t nonce[4]);
 
 #endif

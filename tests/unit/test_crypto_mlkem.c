@@ -205,6 +205,61 @@ static void test_avx2_matches_portable(void **state)
     }
 }
 
+/* The four-way Keccak permutation equals four runs of keccak.c's. */
+static void test_keccakx4_matches_scalar(void **state)
+{
+    uint64_t st[25][4], one[4][25];
+    (void)state;
+    if (!qcn_mlkem_have_avx2())
+        skip();
+    for (int iter = 0; iter < 50; iter++) {
+        qcn_rng_bytes((uint8_t *)st, sizeof st);
+        for (int t = 0; t < 4; t++)
+            for (int i = 0; i < 25; i++)
+                one[t][i] = st[i][t];
+        qcn_mlkem_keccakx4_f1600(st);
+        for (int t = 0; t < 4; t++) {
+            qcn_keccak_f1600(one[t]);
+            for (int i = 0; i < 25; i++)
+                assert_true(one[t][i] == st[i][t]);
+        }
+    }
+}
+
+/* Four-way SampleNTT and PRF against the scalar SHAKE streams. */
+static void test_x4_streams_match_scalar(void **state)
+{
+    uint8_t seed[32], idx[4][2], nonce[4], in[34], prf[4][192], want[192];
+    int16_t polys[4][QCN_MLKEM_N];
+    int16_t *out[4] = {polys[0], polys[1], polys[2], polys[3]};
+    uint8_t *pout[4] = {prf[0], prf[1], prf[2], prf[3]};
+    (void)state;
+    if (!qcn_mlkem_have_avx2())
+        skip();
+    for (int iter = 0; iter < 20; iter++) {
+        qcn_rng_bytes(seed, sizeof seed);
+        qcn_rng_bytes(&idx[0][0], sizeof idx);
+        qcn_rng_bytes(nonce, sizeof nonce);
+        qcn_mlkem_sample_ntt_x4_avx2(out, seed, idx);
+        qcn_mlkem_prf_x4_avx2(pout, iter % 2 ? 192 : 128, seed, nonce);
+        for (int t = 0; t < 4; t++) {
+            /* Scalar SampleNTT: rejection-sample a long SHAKE128 stream. */
+            uint8_t stream[168 * 12];
+            int16_t ref[QCN_MLKEM_N];
+            memcpy(in, seed, 32);
+            in[32] = idx[t][0];
+            in[33] = idx[t][1];
+            qcn_shake128(stream, sizeof stream, in, 34);
+            assert_int_equal(qcn_mlkem_rej_uniform(ref, 0, stream, sizeof stream), QCN_MLKEM_N);
+            assert_memory_equal(ref, polys[t], sizeof ref);
+            memcpy(in, seed, 32);
+            in[32] = nonce[t];
+            qcn_shake256(want, iter % 2 ? 192 : 128, in, 33);
+            assert_memory_equal(want, prf[t], iter % 2 ? 192 : 128);
+        }
+    }
+}
+
 /* NTT then inverse NTT is the identity up to the documented R factor:
  * invntt(basemul-free ntt(a)) = a·R mod q. Checks the shared tables. */
 static void test_ntt_roundtrip(void **state)
@@ -238,6 +293,8 @@ int main(void)
         cmocka_unit_test(test_bad_args),
         cmocka_unit_test(test_avx2_matches_portable),
         cmocka_unit_test(test_ntt_roundtrip),
+        cmocka_unit_test(test_keccakx4_matches_scalar),
+        cmocka_unit_test(test_x4_streams_match_scalar),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
