@@ -75,21 +75,6 @@ static size_t common_prefix(const uint8_t *a, size_t an, const uint8_t *b, size_
     return i;
 }
 
-static int put_hp(struct qcn_buf *b, const uint8_t *path, size_t n, int leaf)
-{
-    uint8_t hp[MAX_NIBBLES / 2 + 1];
-    size_t i = 0, o = 1;
-
-    hp[0] = (uint8_t)(leaf ? 0x20 : 0x00);
-    if (n & 1) {
-        hp[0] = (uint8_t)(hp[0] | 0x10 | path[0]);
-        i = 1;
-    }
-    for (; i < n; i += 2)
-        hp[o++] = (uint8_t)(path[i] << 4 | path[i + 1]);
-    return qcn_rlp_put_bytes(b, hp, o);
-}
-
 /* ------------------------------------------------------------------------
  * Decoding one node from bytes we did not write (a store or a proof). */
 
@@ -779,8 +764,8 @@ static int fix_branch(struct qcn_mpt *t, struct node **slot)
     return QCN_OK;
 }
 
-static int delete (struct qcn_mpt *t, struct node **slot, const uint8_t *nib, size_t klen,
-                   size_t pos, int flags, int *changed)
+static int remove_key(struct qcn_mpt *t, struct node **slot, const uint8_t *nib, size_t klen,
+                      size_t pos, int flags, int *changed)
 {
     struct node *n, *x;
     size_t rest = klen - pos;
@@ -803,7 +788,7 @@ static int delete (struct qcn_mpt *t, struct node **slot, const uint8_t *nib, si
     case K_EXT:
         if (n->plen > rest || memcmp(node_path(n), nib + pos, n->plen) != 0)
             return QCN_OK;
-        err = delete (t, &n->kid[0], nib, klen, pos + n->plen, UNDER_EXT, changed);
+        err = remove_key(t, &n->kid[0], nib, klen, pos + n->plen, UNDER_EXT, changed);
         if (!*changed)
             return err;
         mark(n);
@@ -819,7 +804,7 @@ static int delete (struct qcn_mpt *t, struct node **slot, const uint8_t *nib, si
             *changed = 1;
             return fix_branch(t, slot);
         }
-        err = delete (t, &n->kid[nib[pos]], nib, klen, pos + 1, 0, changed);
+        err = remove_key(t, &n->kid[nib[pos]], nib, klen, pos + 1, 0, changed);
         if (!*changed)
             return err;
         mark(n);
@@ -844,7 +829,7 @@ static int apply(struct qcn_mpt *t, const uint8_t *key, size_t key_len, const ui
         return QCN_ERR_INVALID_ARG;
     key_to_nibbles(nib, key, key_len);
     if (value_len == 0)
-        err = delete (t, &t->root, nib, 2 * key_len, 0, AT_ROOT, &changed);
+        err = remove_key(t, &t->root, nib, 2 * key_len, 0, AT_ROOT, &changed);
     else
         err = insert(t, &t->root, nib, 2 * key_len, 0, AT_ROOT, value, value_len, &changed);
     if (changed)
@@ -885,46 +870,145 @@ int qcn_mpt_update(struct qcn_mpt *t, const struct qcn_mpt_kv *kvs, size_t n)
 /* ------------------------------------------------------------------------
  * Hashing and committing */
 
-static int put_ref(struct qcn_buf *b, const struct node *c)
+/* Node encoding writes straight into the scratch buffer: the payload length
+ * is known up front, so no list header has to be inserted afterwards. */
+
+/* Writes an RLP header for a payload of len bytes at base (0x80 strings,
+ * 0xc0 lists); returns its length. */
+static size_t write_header(uint8_t *o, size_t len, uint8_t base)
+{
+    size_t nb = 0, i, v = len;
+    if (len < 56) {
+        o[0] = (uint8_t)(base + len);
+        return 1;
+    }
+    while (v > 0) {
+        nb++;
+        v >>= 8;
+    }
+    o[0] = (uint8_t)(base + 55 + nb);
+    for (i = 0; i < nb; i++)
+        o[nb - i] = (uint8_t)(len >> (8 * i));
+    return 1 + nb;
+}
+
+static size_t header_len(size_t len)
+{
+    size_t nb = 0;
+    if (len < 56)
+        return 1;
+    while (len > 0) {
+        nb++;
+        len >>= 8;
+    }
+    return 1 + nb;
+}
+
+static size_t str_len(const uint8_t *p, size_t n)
+{
+    return n == 1 && p[0] < 0x80 ? 1 : header_len(n) + n;
+}
+
+static size_t write_str(uint8_t *o, const uint8_t *p, size_t n)
+{
+    size_t h;
+    if (n == 1 && p[0] < 0x80) {
+        o[0] = p[0];
+        return 1;
+    }
+    h = write_header(o, n, 0x80);
+    if (n)
+        memcpy(o + h, p, n);
+    return h + n;
+}
+
+static size_t ref_size(const struct node *c)
 {
     if (c == NULL)
-        return qcn_rlp_put_bytes(b, NULL, 0);
+        return 1;
+    return c->ref_len == QCN_MPT_HASH_BYTES ? 1 + QCN_MPT_HASH_BYTES : c->ref_len;
+}
+
+static size_t write_ref(uint8_t *o, const struct node *c)
+{
+    if (c == NULL) {
+        o[0] = 0x80;
+        return 1;
+    }
     if (c->ref_len == QCN_MPT_HASH_BYTES)
-        return qcn_rlp_put_bytes(b, c->ref, QCN_MPT_HASH_BYTES);
-    return qcn_rlp_put_raw(b, c->ref, c->ref_len);
+        return write_str(o, c->ref, QCN_MPT_HASH_BYTES);
+    memcpy(o, c->ref, c->ref_len);
+    return c->ref_len;
+}
+
+/* Hex-prefix encoding (Appendix C) of a nibble path; returns its length. */
+static size_t hex_prefix(uint8_t *hp, const uint8_t *path, size_t n, int leaf)
+{
+    size_t i = 0, o = 1;
+    hp[0] = (uint8_t)(leaf ? 0x20 : 0x00);
+    if (n & 1) {
+        hp[0] = (uint8_t)(hp[0] | 0x10 | path[0]);
+        i = 1;
+    }
+    for (; i < n; i += 2)
+        hp[o++] = (uint8_t)(path[i] << 4 | path[i + 1]);
+    return o;
 }
 
 /* Encodes n into t->enc; every child's reference must be known. */
 static int encode(struct qcn_mpt *t, struct node *n)
 {
-    struct qcn_buf *b = &t->enc;
-    size_t list, i;
+    uint8_t hp[MAX_NIBBLES / 2 + 1], *o;
+    size_t hplen = 0, payload = 0, i, w;
     int err;
 
-    qcn_buf_reset(b);
-    list = qcn_rlp_list_begin(b);
     switch (n->kind) {
     case K_LEAF:
-        err = put_hp(b, node_path(n), n->plen, 1);
-        if (err == QCN_OK)
-            err = qcn_rlp_put_bytes(b, node_val(n), n->vlen);
-        break;
     case K_EXT:
-        err = put_hp(b, node_path(n), n->plen, 0);
-        if (err == QCN_OK)
-            err = put_ref(b, n->kid[0]);
+        hplen = hex_prefix(hp, node_path(n), n->plen, n->kind == K_LEAF);
+        payload = str_len(hp, hplen) +
+                  (n->kind == K_LEAF ? str_len(node_val(n), n->vlen) : ref_size(n->kid[0]));
         break;
     case K_BRANCH:
-        err = QCN_OK;
-        for (i = 0; i < BRANCH_WIDTH && err == QCN_OK; i++)
-            err = put_ref(b, n->kid[i]);
-        if (err == QCN_OK)
-            err = qcn_rlp_put_bytes(b, node_val(n), n->vlen);
+        for (i = 0; i < BRANCH_WIDTH; i++)
+            payload += ref_size(n->kid[i]);
+        payload += str_len(node_val(n), n->vlen);
         break;
     default:
         return QCN_ERR_INTERNAL;
     }
-    return err == QCN_OK ? qcn_rlp_list_end(b, list) : err;
+    qcn_buf_reset(&t->enc);
+    err = qcn_buf_reserve(&t->enc, header_len(payload) + payload);
+    if (err != QCN_OK)
+        return err;
+    o = t->enc.p;
+    w = write_header(o, payload, 0xc0);
+    if (n->kind == K_BRANCH) {
+        for (i = 0; i < BRANCH_WIDTH; i++)
+            w += write_ref(o + w, n->kid[i]);
+        w += write_str(o + w, node_val(n), n->vlen);
+    } else {
+        w += write_str(o + w, hp, hplen);
+        if (n->kind == K_LEAF)
+            w += write_str(o + w, node_val(n), n->vlen);
+        else
+            w += write_ref(o + w, n->kid[0]);
+    }
+    t->enc.len = w;
+    return QCN_OK;
+}
+
+/* A node's reference from its encoding: itself if shorter than 32 bytes
+ * (embedded in the parent), else its hash. */
+static void set_ref(struct node *n, const struct qcn_buf *enc)
+{
+    if (enc->len < QCN_MPT_HASH_BYTES) {
+        memcpy(n->ref, enc->p, enc->len);
+        n->ref_len = (uint8_t)enc->len;
+    } else {
+        qcn_keccak256(n->ref, enc->p, enc->len);
+        n->ref_len = QCN_MPT_HASH_BYTES;
+    }
 }
 
 /* Computes the references of n and everything below it that lacks one. The
@@ -947,13 +1031,7 @@ static int hash_node(struct qcn_mpt *t, struct node *n)
     err = encode(t, n);
     if (err != QCN_OK)
         return err;
-    if (t->enc.len < QCN_MPT_HASH_BYTES) {
-        memcpy(n->ref, t->enc.p, t->enc.len);
-        n->ref_len = (uint8_t)t->enc.len;
-    } else {
-        qcn_keccak256(n->ref, t->enc.p, t->enc.len);
-        n->ref_len = QCN_MPT_HASH_BYTES;
-    }
+    set_ref(n, &t->enc);
     return QCN_OK;
 }
 
@@ -988,9 +1066,10 @@ int qcn_mpt_hash(struct qcn_mpt *t, uint8_t root[QCN_MPT_HASH_BYTES])
     return QCN_OK;
 }
 
-/* Writes the dirty hash-referenced nodes below and including n, children
- * first; references must be computed. A node is marked clean only once it is
- * written, so a failed commit can be retried. */
+/* Computes the missing references of, and writes, the dirty nodes below and
+ * including n, children first, in one pass (each node is encoded once). Only
+ * hash-referenced nodes go to the store. A node is marked clean only once it
+ * is written, so a failed commit can be retried. */
 static int write_node(struct qcn_mpt *t, struct node *n)
 {
     size_t i, nk;
@@ -1006,10 +1085,12 @@ static int write_node(struct qcn_mpt *t, struct node *n)
                 return err;
         }
     }
+    err = encode(t, n);
+    if (err != QCN_OK)
+        return err;
+    if (n->ref_len == 0)
+        set_ref(n, &t->enc);
     if (n->ref_len == QCN_MPT_HASH_BYTES) {
-        err = encode(t, n);
-        if (err != QCN_OK)
-            return err;
         err = t->store.put(t->store.ctx, n->ref, t->enc.p, t->enc.len);
         if (err != QCN_OK)
             return err;
@@ -1031,9 +1112,7 @@ int qcn_mpt_commit(struct qcn_mpt *t, uint8_t root[QCN_MPT_HASH_BYTES])
         return QCN_OK;
     }
     if (t->root != NULL) {
-        err = hash_node(t, t->root);
-        if (err == QCN_OK)
-            err = write_node(t, t->root);
+        err = write_node(t, t->root);
         /* A root shorter than 32 bytes is stored under its hash too, so the
          * trie can be reopened at it. */
         if (err == QCN_OK && t->root->ref_len < QCN_MPT_HASH_BYTES) {
