@@ -351,11 +351,6 @@ static void poly_frommsg(poly *f, const uint8_t m[SYM_BYTES])
 
 /* ---- sampling (§4.2.2) ------------------------------------------------- */
 
-void qcn_mlkem_wipe_(void *p, size_t n)
-{
-    qcn_wipe(p, n);
-}
-
 unsigned qcn_mlkem_rej_uniform(int16_t *out, unsigned n, const uint8_t *buf, size_t len)
 {
     for (size_t pos = 0; n < N && pos + 3 <= len; pos += 3) {

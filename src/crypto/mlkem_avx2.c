@@ -17,6 +17,8 @@
 
 #include <stdlib.h>
 
+#include "util/mem.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 
 #include <immintrin.h>
@@ -380,7 +382,7 @@ AVX2 void qcn_mlkem_keccakx4_f1600(uint64_t st[25][4])
         keccakx4_round(s, keccak_rc[r]);
     for (unsigned i = 0; i < 25; i++)
         _mm256_storeu_si256((__m256i *)(void *)st[i], s[i]);
-    qcn_mlkem_wipe_(s, sizeof s);
+    qcn_wipe(s, sizeof s);
 }
 
 static uint64_t load64le(const uint8_t *p)
@@ -448,8 +450,8 @@ void qcn_mlkem_prf_x4_avx2(uint8_t *out[4], size_t outlen, const uint8_t seed[32
             memcpy(out[t] + done, buf, take);
         }
     }
-    qcn_mlkem_wipe_(st, sizeof st);
-    qcn_mlkem_wipe_(buf, sizeof buf);
+    qcn_wipe(st, sizeof st);
+    qcn_wipe(buf, sizeof buf);
 }
 
 #else /* not x86: the portable kernels stand in */

@@ -42,8 +42,6 @@ void qcn_mlkem_basemul_acc_avx2(int16_t r[QCN_MLKEM_N], const int16_t a[QCN_MLKE
 /* SampleNTT's rejection step (FIPS 203 Alg 7 lines 5-13) over len bytes
  * (a multiple of 3): appends coefficients to out[n..256); returns the new n. */
 unsigned qcn_mlkem_rej_uniform(int16_t *out, unsigned n, const uint8_t *buf, size_t len);
-/* qcn_wipe, for the AVX2 file (which does not include util/). */
-void qcn_mlkem_wipe_(void *p, size_t n);
 
 /* Four Keccak-f[1600] permutations; st[lane][state]. */
 void qcn_mlkem_keccakx4_f1600(uint64_t st[25][4]);
