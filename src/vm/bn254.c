@@ -617,6 +617,43 @@ void qcn_bn254_miller_loop(struct qcn_bn254_fp12 *r, const struct qcn_bn254_g1 *
     *r = acc;
 }
 
+/* r = a^u for unitary a, with u in non-adjacent form: a^-1 = conj(a) makes
+ * the digit -1 as cheap as 1, and NAF has fewer non-zero digits than
+ * binary (which the test checks against qcn_bn254_fp12_pow). */
+static void exp_by_u(struct qcn_bn254_fp12 *r, const struct qcn_bn254_fp12 *a)
+{
+    int8_t naf[66];
+    uint64_t k = 0;
+    struct qcn_bn254_fp12 acc, inv;
+    int n = 0, i;
+    for (i = 0; i < (int)sizeof BN_U; i++)
+        k = k << 8 | BN_U[i];
+    /* u < 2^63, so k + 1 below never overflows. */
+    while (k != 0) {
+        if (k & 1) {
+            naf[n] = (int8_t)(2 - (int)(k & 3));
+            if (naf[n] == 1)
+                k -= 1;
+            else
+                k += 1;
+        } else {
+            naf[n] = 0;
+        }
+        k >>= 1;
+        n++;
+    }
+    qcn_bn254_fp12_conj(&inv, a);
+    acc = *a; /* the top digit is 1 */
+    for (i = n - 2; i >= 0; i--) {
+        qcn_bn254_fp12_cyclotomic_sqr(&acc, &acc);
+        if (naf[i] == 1)
+            qcn_bn254_fp12_mul(&acc, &acc, a);
+        else if (naf[i] == -1)
+            qcn_bn254_fp12_mul(&acc, &acc, &inv);
+    }
+    *r = acc;
+}
+
 void qcn_bn254_final_exp(struct qcn_bn254_fp12 *r, const struct qcn_bn254_fp12 *f)
 {
     struct qcn_bn254_fp12 a, b, fu, fu2, fu3, y0, y1, y2, y3, y4, y5, y6, t0, t1;
@@ -629,9 +666,9 @@ void qcn_bn254_final_exp(struct qcn_bn254_fp12 *r, const struct qcn_bn254_fp12 *
     qcn_bn254_fp12_mul(&a, &a, &b);
 
     /* Hard part. */
-    qcn_bn254_fp12_pow(&fu, &a, BN_U, sizeof BN_U);
-    qcn_bn254_fp12_pow(&fu2, &fu, BN_U, sizeof BN_U);
-    qcn_bn254_fp12_pow(&fu3, &fu2, BN_U, sizeof BN_U);
+    exp_by_u(&fu, &a);
+    exp_by_u(&fu2, &fu);
+    exp_by_u(&fu3, &fu2);
     /* y0 = a^p a^(p^2) a^(p^3) */
     qcn_bn254_fp12_frob(&y0, &a);
     qcn_bn254_fp12_frob2(&b, &a);
@@ -656,18 +693,18 @@ void qcn_bn254_final_exp(struct qcn_bn254_fp12 *r, const struct qcn_bn254_fp12 *
     qcn_bn254_fp12_mul(&y6, &y6, &fu3);
     qcn_bn254_fp12_conj(&y6, &y6);
     /* y0 y1^2 y2^6 y3^12 y4^18 y5^30 y6^36 */
-    qcn_bn254_fp12_sqr(&t0, &y6);
+    qcn_bn254_fp12_cyclotomic_sqr(&t0, &y6);
     qcn_bn254_fp12_mul(&t0, &t0, &y4);
     qcn_bn254_fp12_mul(&t0, &t0, &y5);
     qcn_bn254_fp12_mul(&t1, &y3, &y5);
     qcn_bn254_fp12_mul(&t1, &t1, &t0);
     qcn_bn254_fp12_mul(&t0, &t0, &y2);
-    qcn_bn254_fp12_sqr(&t1, &t1);
+    qcn_bn254_fp12_cyclotomic_sqr(&t1, &t1);
     qcn_bn254_fp12_mul(&t1, &t1, &t0);
-    qcn_bn254_fp12_sqr(&t1, &t1);
+    qcn_bn254_fp12_cyclotomic_sqr(&t1, &t1);
     qcn_bn254_fp12_mul(&t0, &t1, &y1);
     qcn_bn254_fp12_mul(&t1, &t1, &y0);
-    qcn_bn254_fp12_sqr(&t0, &t0);
+    qcn_bn254_fp12_cyclotomic_sqr(&t0, &t0);
     qcn_bn254_fp12_mul(r, &t0, &t1);
 }
 

@@ -104,6 +104,11 @@ void qcn_bn254_fp12_mul_line(struct qcn_bn254_fp12 *r, const struct qcn_bn254_fp
 /* The Frobenius constants xi^(i(p-1)/6) and xi^(i(p^2-1)/6), i = 1..5. */
 const struct qcn_bn254_fp2 *qcn_bn254_gamma1(int i);
 const struct qcn_bn254_fp *qcn_bn254_gamma2(int i);
+/* Squaring and powering valid only in the cyclotomic subgroup (unitary
+ * elements after the easy part of the final exponentiation). */
+void qcn_bn254_fp12_cyclotomic_sqr(struct qcn_bn254_fp12 *r, const struct qcn_bn254_fp12 *a);
+void qcn_bn254_fp12_cyclotomic_pow(struct qcn_bn254_fp12 *r, const struct qcn_bn254_fp12 *a,
+                                   const uint8_t *e, size_t elen);
 void qcn_bn254_fp12_pow(struct qcn_bn254_fp12 *r, const struct qcn_bn254_fp12 *a, const uint8_t *e,
                         size_t elen);
 

@@ -45,6 +45,9 @@ static const struct precompile precompiles[] = {
     {QCN_VM_PC_BN254_PAIRING, qcn_vm_pc_bn254_pairing_price, qcn_vm_pc_bn254_pairing_exec},
     {QCN_VM_PC_BLAKE2F, qcn_vm_pc_blake2f_price, qcn_vm_pc_blake2f_exec},
     {QCN_VM_PC_KZG_POINT_EVAL, kzg_price, kzg_exec},
+    {QCN_VM_PC_MLDSA44_VERIFY, qcn_vm_pc_mldsa44_price, qcn_vm_pc_mldsa44_exec},
+    {QCN_VM_PC_MLDSA65_VERIFY, qcn_vm_pc_mldsa65_price, qcn_vm_pc_mldsa65_exec},
+    {QCN_VM_PC_MLDSA87_VERIFY, qcn_vm_pc_mldsa87_price, qcn_vm_pc_mldsa87_exec},
     {QCN_VM_PC_SHAKE256, qcn_vm_pc_shake256_price, qcn_vm_pc_shake256_exec},
 };
 

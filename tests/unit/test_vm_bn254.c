@@ -219,6 +219,21 @@ static void test_tower(void **state)
         assert_true(qcn_bn254_fp12_eq(&c, &d));
     }
     assert_false(qcn_bn254_fp12_eq(&a, &one));
+    /* Cyclotomic squaring equals squaring on f^((p^6-1)(p^2+1)). */
+    for (i = 0; i < 5; i++) {
+        rnd_fp12(&a);
+        qcn_bn254_fp12_inv(&b, &a);
+        qcn_bn254_fp12_conj(&a, &a);
+        qcn_bn254_fp12_mul(&a, &a, &b);
+        qcn_bn254_fp12_frob2(&b, &a);
+        qcn_bn254_fp12_mul(&a, &a, &b);
+        qcn_bn254_fp12_sqr(&c, &a);
+        qcn_bn254_fp12_cyclotomic_sqr(&d, &a);
+        assert_true(qcn_bn254_fp12_eq(&c, &d));
+        qcn_bn254_fp12_pow(&c, &a, (const uint8_t *)"\x44\xe9\x92\xb4", 4);
+        qcn_bn254_fp12_cyclotomic_pow(&d, &a, (const uint8_t *)"\x44\xe9\x92\xb4", 4);
+        assert_true(qcn_bn254_fp12_eq(&c, &d));
+    }
 }
 
 static void scalar_mod_r(uint8_t out[32], const uint8_t *a, const uint8_t *b)
