@@ -130,6 +130,16 @@ QCN_MUST_CHECK int qcn_chain_key_get(struct qcn_chain *c, uint8_t key_hash[QCN_H
 /* The state database (head state; for the VM and RPC; do not hold across blocks). */
 struct qcn_statedb *qcn_chain_state(struct qcn_chain *c);
 
+/* Counters since open (for tests, metrics and benchmarks). */
+struct qcn_chain_stats {
+    uint64_t blocks;          /* committed (commit_done) */
+    uint64_t txs;             /* committed transactions */
+    uint64_t exec_verifies;   /* signatures verified during execution (not reused) */
+    uint64_t batch_verifies;  /* verified in parallel before applying a block */
+    uint64_t reused_verifies; /* executions that reused an earlier verification */
+};
+void qcn_chain_stats_get(const struct qcn_chain *c, struct qcn_chain_stats *out);
+
 /* Intrinsic gas (docs/protocol.md §3); QCN_ERR_OVERFLOW is impossible under
  * the caps but still checked. */
 QCN_MUST_CHECK int qcn_tx_intrinsic_gas(uint64_t *gas, const struct qcn_tx *tx);
@@ -155,6 +165,12 @@ struct qcn_chain_vm {
                    uint64_t *gas_used, struct qcn_receipt *receipt);
 };
 void qcn_chain_set_vm(struct qcn_chain *c, const struct qcn_chain_vm *vm);
+
+/* Optional: a verification pool (chain/verify.h) used by qcn_chain_block_apply
+ * to check, in parallel, the signatures of block transactions not already
+ * verified (by the mempool). NULL: verify on the calling thread. */
+struct qcn_verify_pool;
+void qcn_chain_set_verify_pool(struct qcn_chain *c, struct qcn_verify_pool *pool);
 
 struct qcn_build_args {
     uint64_t timestamp; /* seconds; raised to the parent's if lower */

@@ -1,0 +1,410 @@
+/* chain_block.c - building and applying blocks (docs/protocol.md §5).
+ *
+ * Both paths run the same executor over the head state, then derive the
+ * transactions root (MPT over RLP(index) -> envelope, as Ethereum), the
+ * receipts root (RLP(index) -> typed receipt), the bloom and the state root,
+ * and turn everything the block changes into one write set. Applying compares
+ * each derived value with the header and rolls the state back on any
+ * difference, so a bad block changes nothing. */
+#include "chain/chain_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain/mempool.h"
+#include "codec/rlp.h"
+#include "state/mpt.h"
+
+void qcn_block_result_init(struct qcn_block_result *r)
+{
+    memset(r, 0, sizeof *r);
+    qcn_writeset_init(&r->writes);
+}
+
+static void free_receipts(struct qcn_receipt *rs, size_t n)
+{
+    size_t i;
+    if (rs == NULL)
+        return;
+    for (i = 0; i < n; i++)
+        qcn_receipt_clear(&rs[i]);
+    free(rs);
+}
+
+void qcn_block_result_clear(struct qcn_block_result *r)
+{
+    free_receipts(r->receipts, r->block.ntx);
+    qcn_block_clear(&r->block);
+    qcn_writeset_clear(&r->writes);
+    memset(r, 0, sizeof *r);
+}
+
+/* Root of the trie RLP(i) -> item i, for transactions (envelopes) or
+ * receipts (encoded into enc). */
+static int index_root(uint8_t root[QCN_HASH_BYTES], struct qcn_tx *const *txs,
+                      const struct qcn_receipt *rs, size_t n)
+{
+    struct qcn_mpt_kv *kv = NULL;
+    uint8_t(*keys)[9] = NULL;
+    size_t *offs = NULL, i;
+    struct qcn_buf kb, enc;
+    int err = QCN_OK;
+
+    if (n == 0) {
+        memcpy(root, QCN_MPT_EMPTY_ROOT, QCN_HASH_BYTES);
+        return QCN_OK;
+    }
+    qcn_buf_init(&kb, 16);
+    qcn_buf_init(&enc, QCN_BLOCK_MAX_BYTES);
+    kv = calloc(n, sizeof *kv);
+    keys = calloc(n, sizeof *keys);
+    offs = calloc(n + 1, sizeof *offs);
+    if (kv == NULL || keys == NULL || offs == NULL) {
+        err = QCN_ERR_NOMEM;
+        goto out;
+    }
+    for (i = 0; i < n && err == QCN_OK; i++) {
+        qcn_buf_reset(&kb);
+        if ((err = qcn_rlp_put_u64(&kb, i)) != QCN_OK)
+            break;
+        memcpy(keys[i], kb.p, kb.len);
+        kv[i].key = keys[i];
+        kv[i].key_len = kb.len;
+        if (rs != NULL) {
+            offs[i] = enc.len;
+            err = qcn_receipt_encode(&enc, &rs[i]);
+        } else {
+            kv[i].value = txs[i]->raw;
+            kv[i].value_len = txs[i]->raw_len;
+        }
+    }
+    if (err == QCN_OK && rs != NULL) {
+        offs[n] = enc.len;
+        for (i = 0; i < n; i++) {
+            kv[i].value = enc.p + offs[i];
+            kv[i].value_len = offs[i + 1] - offs[i];
+        }
+    }
+    if (err == QCN_OK)
+        err = qcn_mpt_root(root, kv, n);
+out:
+    free(kv);
+    free(keys);
+    free(offs);
+    qcn_buf_clear(&kb);
+    qcn_buf_clear(&enc);
+    return err;
+}
+
+/* Header, body, receipts, canonical index, tx index and head pointer. */
+static int block_rows(struct qcn_block_result *res)
+{
+    struct qcn_block *blk = &res->block;
+    struct qcn_buf b;
+    uint8_t hk[8], ti[QCN_HASH_BYTES + 4];
+    size_t i;
+    int err;
+
+    qcn_buf_init(&b, QCN_BLOCK_MAX_BYTES);
+    err = qcn_header_encode(&b, &blk->header);
+    if (err == QCN_OK)
+        err =
+            qcn_writeset_put(&res->writes, QCN_TABLE_HEADER, blk->hash, QCN_HASH_BYTES, b.p, b.len);
+    if (err == QCN_OK) {
+        qcn_buf_reset(&b);
+        err = qcn_block_body_encode(&b, blk->txs, blk->ntx);
+    }
+    if (err == QCN_OK)
+        err = qcn_writeset_put(&res->writes, QCN_TABLE_BODY, blk->hash, QCN_HASH_BYTES, b.p, b.len);
+    if (err == QCN_OK) {
+        qcn_buf_reset(&b);
+        err = qcn_receipts_encode(&b, res->receipts, blk->ntx);
+    }
+    if (err == QCN_OK)
+        err = qcn_writeset_put(&res->writes, QCN_TABLE_RECEIPTS, blk->hash, QCN_HASH_BYTES, b.p,
+                               b.len);
+    qcn_store_be64(hk, blk->header.height);
+    if (err == QCN_OK)
+        err = qcn_writeset_put(&res->writes, QCN_TABLE_CANON, hk, sizeof hk, blk->hash,
+                               QCN_HASH_BYTES);
+    memcpy(ti, blk->hash, QCN_HASH_BYTES);
+    for (i = 0; i < blk->ntx && err == QCN_OK; i++) {
+        qcn_store_be32(ti + QCN_HASH_BYTES, (uint32_t)i);
+        err = qcn_writeset_put(&res->writes, QCN_TABLE_TXINDEX, blk->txs[i]->hash, QCN_HASH_BYTES,
+                               ti, sizeof ti);
+    }
+    if (err == QCN_OK)
+        err = qcn_writeset_put(&res->writes, QCN_TABLE_META, (const uint8_t *)"head", 4, blk->hash,
+                               QCN_HASH_BYTES);
+    qcn_buf_clear(&b);
+    return err;
+}
+
+/* Fills the derived header fields and the write set after execution. */
+static int seal(struct qcn_chain *c, struct qcn_block_result *res, uint64_t gas_used)
+{
+    struct qcn_header *h = &res->block.header;
+    size_t i;
+    int err;
+
+    h->gas_used = gas_used;
+    memset(h->bloom, 0, QCN_BLOOM_BYTES);
+    for (i = 0; i < res->block.ntx; i++) {
+        size_t j;
+        for (j = 0; j < QCN_BLOOM_BYTES; j++)
+            h->bloom[j] |= res->receipts[i].bloom[j];
+    }
+    if ((err = index_root(h->tx_root, res->block.txs, NULL, res->block.ntx)) != QCN_OK ||
+        (err = index_root(h->receipts_root, NULL, res->receipts, res->block.ntx)) != QCN_OK ||
+        (err = qcn_statedb_commit(c->db, h->state_root, &res->writes)) != QCN_OK ||
+        (err = qcn_header_hash(res->block.hash, h)) != QCN_OK)
+        return err;
+    return block_rows(res);
+}
+
+int qcn_chain_block_build(struct qcn_chain *c, struct qcn_mempool *mp,
+                          const struct qcn_build_args *args, struct qcn_block_result *out)
+{
+    struct qcn_header *h;
+    struct qcn_exec x;
+    struct qcn_tx **cand = NULL;
+    size_t ncand = 0, i, mark;
+    int err;
+
+    qcn_block_result_init(out);
+    if (c->pending)
+        return QCN_ERR_BLOCK_PENDING;
+    if (args->extra_len > QCN_HEADER_MAX_EXTRA)
+        return QCN_ERR_TOO_LARGE;
+    h = &out->block.header;
+    memcpy(h->parent_hash, c->head_hash, QCN_HASH_BYTES);
+    h->height = c->head.height + 1;
+    h->timestamp = args->timestamp < c->head.timestamp ? c->head.timestamp : args->timestamp;
+    memcpy(h->proposer, args->proposer, QCN_ADDRESS_BYTES);
+    h->gas_limit = c->params.block_gas_limit;
+    h->base_fee = qcn_chain_next_base_fee(c);
+    memcpy(h->mix, args->mix, QCN_HASH_BYTES);
+    h->extra_len = args->extra_len;
+    if (args->extra_len)
+        memcpy(h->extra, args->extra, args->extra_len);
+    if ((err = qcn_header_set_commit(h, args->commit, args->commit_len)) != QCN_OK)
+        goto fail;
+
+    memset(&x, 0, sizeof x);
+    x.header = h;
+    x.base_fee = h->base_fee;
+    x.gas_limit = h->gas_limit;
+    if (mp != NULL) {
+        err = qcn_mempool_select(mp, c, h->base_fee, h->gas_limit,
+                                 args->max_txs ? args->max_txs : QCN_BLOCK_MAX_TXS, &cand, &ncand);
+        if (err != QCN_OK)
+            goto fail;
+    }
+    out->block.txs = calloc(ncand ? ncand : 1, sizeof *out->block.txs);
+    out->receipts = calloc(ncand ? ncand : 1, sizeof *out->receipts);
+    if (out->block.txs == NULL || out->receipts == NULL) {
+        err = QCN_ERR_NOMEM;
+        goto fail;
+    }
+    for (i = 0; i < ncand; i++) {
+        struct qcn_receipt *r = &out->receipts[out->block.ntx];
+        mark = qcn_statedb_snapshot(c->db);
+        err = qcn_chain_tx_execute(c, &x, cand[i], r);
+        if (err == QCN_ERR_NOMEM || err == QCN_ERR_STORE || err == QCN_ERR_STORE_CORRUPT ||
+            err == QCN_ERR_INTERNAL)
+            goto fail;
+        if (err != QCN_OK) {
+            /* Invalid here (a stale nonce, a key rotated by an earlier
+             * transaction, a fee under this block's base fee): skip it. Only
+             * transactions that can never become valid leave the pool. */
+            qcn_statedb_revert(c->db, mark);
+            qcn_receipt_clear(r);
+            if (mp != NULL && err != QCN_ERR_TX_GAS_LIMIT && err != QCN_ERR_TX_FEE_LOW &&
+                err != QCN_ERR_TX_NONCE_HIGH)
+                (void)qcn_mempool_remove(mp, cand[i]->hash);
+            continue;
+        }
+        out->block.txs[out->block.ntx++] = cand[i];
+        cand[i] = NULL;
+        if (x.gas_limit - x.gas_used < QCN_GAS_TX)
+            break;
+    }
+    if ((err = seal(c, out, x.gas_used)) != QCN_OK)
+        goto fail;
+    c->pending = 1;
+    err = QCN_OK;
+    goto done;
+fail:
+    qcn_statedb_rollback(c->db);
+    qcn_block_result_clear(out);
+done:
+    for (i = 0; i < ncand; i++)
+        qcn_tx_unref(cand[i]);
+    free(cand);
+    return err;
+}
+
+/* Signatures of the block's transactions that nobody has checked yet are
+ * verified up front, in parallel, against the keys recorded at the head. A
+ * key rotated inside the block changes the record hash, so the executor then
+ * verifies that transaction again, serially, against the new key. */
+static void preverify(struct qcn_chain *c, struct qcn_mempool *mp, struct qcn_block *blk)
+{
+    struct qcn_tx **todo;
+    int *errs;
+    size_t i, n = 0;
+    int recorded;
+
+    todo = calloc(blk->ntx ? blk->ntx : 1, sizeof *todo);
+    errs = calloc(blk->ntx ? blk->ntx : 1, sizeof *errs);
+    if (todo == NULL || errs == NULL)
+        goto out;
+    for (i = 0; i < blk->ntx; i++) {
+        struct qcn_tx *tx = blk->txs[i], *pooled;
+        if (tx->verified)
+            continue;
+        pooled = mp != NULL ? qcn_mempool_get(mp, tx->hash) : NULL;
+        if (pooled != NULL && pooled->verified) {
+            /* Same hash, same bytes: the pool's verdict holds. */
+            tx->verified = 1;
+            memcpy(tx->verified_key_hash, pooled->verified_key_hash, QCN_HASH_BYTES);
+            continue;
+        }
+        if (qcn_chain_tx_resolve_key(c, &c->tmp, &recorded, tx) != QCN_OK)
+            continue; /* the executor reports the precise reason */
+        free(tx->key_record);
+        tx->key_record = malloc(c->tmp.len);
+        if (tx->key_record == NULL) {
+            tx->key_record_len = 0;
+            continue;
+        }
+        memcpy(tx->key_record, c->tmp.p, c->tmp.len);
+        tx->key_record_len = c->tmp.len;
+        todo[n++] = tx;
+    }
+    qcn_tx_verify_batch(c->pool, todo, n, errs);
+    c->stats.batch_verifies += n;
+out:
+    free(todo);
+    free(errs);
+}
+
+int qcn_chain_block_apply(struct qcn_chain *c, struct qcn_mempool *mp, struct qcn_block *blk,
+                          struct qcn_block_result *out)
+{
+    const struct qcn_header *bh = &blk->header;
+    struct qcn_header *h;
+    struct qcn_exec x;
+    size_t i;
+    int err;
+
+    qcn_block_result_init(out);
+    if (c->pending)
+        return QCN_ERR_BLOCK_PENDING;
+    if (memcmp(bh->parent_hash, c->head_hash, QCN_HASH_BYTES) != 0 ||
+        bh->height != c->head.height + 1)
+        return QCN_ERR_BLOCK_PARENT;
+    if (bh->timestamp < c->head.timestamp)
+        return QCN_ERR_BLOCK_TIMESTAMP;
+    if (bh->gas_limit != c->params.block_gas_limit)
+        return QCN_ERR_BLOCK_GAS_LIMIT;
+    if (bh->base_fee != qcn_chain_next_base_fee(c))
+        return QCN_ERR_BLOCK_BASE_FEE;
+    if (bh->gas_used > bh->gas_limit)
+        return QCN_ERR_BLOCK_GAS_USED;
+    if (blk->ntx > QCN_BLOCK_MAX_TXS)
+        return QCN_ERR_TOO_LARGE;
+
+    preverify(c, mp, blk);
+
+    /* Take the block over; the result owns its transactions from here. */
+    out->block = *blk;
+    memset(blk, 0, sizeof *blk);
+    h = &out->block.header;
+    out->receipts = calloc(out->block.ntx ? out->block.ntx : 1, sizeof *out->receipts);
+    if (out->receipts == NULL) {
+        err = QCN_ERR_NOMEM;
+        goto fail;
+    }
+    memset(&x, 0, sizeof x);
+    x.header = h;
+    x.base_fee = h->base_fee;
+    x.gas_limit = h->gas_limit;
+    for (i = 0; i < out->block.ntx; i++) {
+        err = qcn_chain_tx_execute(c, &x, out->block.txs[i], &out->receipts[i]);
+        if (err != QCN_OK)
+            goto fail;
+    }
+    if (x.gas_used != h->gas_used) {
+        err = QCN_ERR_BLOCK_GAS_USED;
+        goto fail;
+    }
+    {
+        /* seal() rewrites the derived fields; compare them with the block's. */
+        struct qcn_header claimed = *h;
+        uint8_t claimed_hash[QCN_HASH_BYTES];
+        memcpy(claimed_hash, out->block.hash, QCN_HASH_BYTES);
+        if ((err = seal(c, out, x.gas_used)) != QCN_OK)
+            goto fail;
+        if (memcmp(claimed.tx_root, h->tx_root, QCN_HASH_BYTES) != 0)
+            err = QCN_ERR_BLOCK_TX_ROOT;
+        else if (memcmp(claimed.receipts_root, h->receipts_root, QCN_HASH_BYTES) != 0)
+            err = QCN_ERR_BLOCK_RECEIPTS_ROOT;
+        else if (memcmp(claimed.bloom, h->bloom, QCN_BLOOM_BYTES) != 0)
+            err = QCN_ERR_BLOCK_BLOOM;
+        else if (memcmp(claimed.state_root, h->state_root, QCN_HASH_BYTES) != 0)
+            err = QCN_ERR_STATE_ROOT;
+        if (err != QCN_OK) {
+            /* Give the caller its block back as it came. */
+            memcpy(h->tx_root, claimed.tx_root, QCN_HASH_BYTES);
+            memcpy(h->receipts_root, claimed.receipts_root, QCN_HASH_BYTES);
+            memcpy(h->bloom, claimed.bloom, QCN_BLOOM_BYTES);
+            memcpy(h->state_root, claimed.state_root, QCN_HASH_BYTES);
+            memcpy(out->block.hash, claimed_hash, QCN_HASH_BYTES);
+            goto fail;
+        }
+    }
+    c->pending = 1;
+    return QCN_OK;
+fail:
+    qcn_statedb_rollback(c->db);
+    free_receipts(out->receipts, out->block.ntx);
+    out->receipts = NULL;
+    *blk = out->block;
+    memset(&out->block, 0, sizeof out->block);
+    qcn_block_result_clear(out);
+    return err;
+}
+
+void qcn_chain_block_commit_done(struct qcn_chain *c, const struct qcn_block_result *res,
+                                 struct qcn_mempool *mp)
+{
+    struct qcn_header h;
+    if (!c->pending)
+        return;
+    qcn_statedb_finalize(c->db);
+    if (qcn_header_copy(&h, &res->block.header) == QCN_OK) {
+        qcn_header_clear(&c->head);
+        c->head = h;
+    } else {
+        /* Out of memory copying a commit certificate: keep every field but it. */
+        uint8_t *keep = c->head.commit;
+        c->head = res->block.header;
+        c->head.commit = keep;
+    }
+    memcpy(c->head_hash, res->block.hash, QCN_HASH_BYTES);
+    c->pending = 0;
+    c->stats.blocks++;
+    c->stats.txs += res->block.ntx;
+    if (mp != NULL)
+        qcn_mempool_on_block(mp, c, res->block.txs, res->block.ntx);
+}
+
+void qcn_chain_block_abort(struct qcn_chain *c, const struct qcn_block_result *res)
+{
+    (void)res;
+    if (!c->pending)
+        return;
+    qcn_statedb_rollback(c->db);
+    c->pending = 0;
+}

@@ -1,0 +1,97 @@
+/* statedb_batch.c - write sets: an ordered array of writes whose bytes live
+ * in a chunked arena (one block's state is thousands of small rows; one
+ * malloc each would dominate the commit). */
+#include "state/statedb_batch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK_BYTES (256u * 1024u)
+
+struct qcn_writeset_chunk {
+    struct qcn_writeset_chunk *next;
+    size_t used, cap;
+    uint8_t data[];
+};
+
+void qcn_writeset_init(struct qcn_writeset *ws)
+{
+    memset(ws, 0, sizeof *ws);
+}
+
+void qcn_writeset_clear(struct qcn_writeset *ws)
+{
+    struct qcn_writeset_chunk *c, *next;
+    for (c = ws->chunks; c != NULL; c = next) {
+        next = c->next;
+        free(c);
+    }
+    free(ws->w);
+    memset(ws, 0, sizeof *ws);
+}
+
+static uint8_t *arena(struct qcn_writeset *ws, size_t n)
+{
+    struct qcn_writeset_chunk *c = ws->chunks;
+    size_t cap;
+    if (c == NULL || c->cap - c->used < n) {
+        cap = n > CHUNK_BYTES ? n : CHUNK_BYTES;
+        c = malloc(sizeof *c + cap);
+        if (c == NULL)
+            return NULL;
+        c->used = 0;
+        c->cap = cap;
+        c->next = ws->chunks;
+        ws->chunks = c;
+    }
+    c->used += n;
+    return c->data + c->used - n;
+}
+
+static int add(struct qcn_writeset *ws, int table, int del, const uint8_t *key, size_t klen,
+               const uint8_t *val, size_t vlen)
+{
+    struct qcn_write *w;
+    uint8_t *p;
+    size_t total;
+
+    if (table < 0 || table >= QCN_TABLE_COUNT || klen == 0 || klen > UINT32_MAX ||
+        vlen > UINT32_MAX)
+        return QCN_ERR_INVALID_ARG;
+    if (__builtin_add_overflow(klen, vlen, &total))
+        return QCN_ERR_OVERFLOW;
+    if (ws->n == ws->cap) {
+        size_t ncap = ws->cap ? ws->cap * 2 : 1024;
+        struct qcn_write *nw = realloc(ws->w, ncap * sizeof *nw);
+        if (nw == NULL)
+            return QCN_ERR_NOMEM;
+        ws->w = nw;
+        ws->cap = ncap;
+    }
+    p = arena(ws, total);
+    if (p == NULL)
+        return QCN_ERR_NOMEM;
+    memcpy(p, key, klen);
+    if (vlen)
+        memcpy(p + klen, val, vlen);
+    w = &ws->w[ws->n++];
+    w->table = (uint8_t)table;
+    w->del = (uint8_t)del;
+    w->klen = (uint32_t)klen;
+    w->vlen = (uint32_t)vlen;
+    w->key = p;
+    w->val = p + klen;
+    ws->bytes += total;
+    return QCN_OK;
+}
+
+int qcn_writeset_put(struct qcn_writeset *ws, int table, const uint8_t *key, size_t klen,
+                     const uint8_t *val, size_t vlen)
+{
+    return add(ws, table, 0, key, klen, val, vlen);
+}
+
+int qcn_writeset_del(struct qcn_writeset *ws, int table, const uint8_t *key, size_t klen)
+{
+    return add(ws, table, 1, key, klen, NULL, 0);
+}
