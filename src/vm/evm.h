@@ -117,6 +117,22 @@ QCN_MUST_CHECK int qcn_vm_execute(struct qcn_vm *vm, struct qcn_vm_state *st,
                                   const struct qcn_vm_tx_env *tx, const struct qcn_vm_message *msg,
                                   struct qcn_vm_result *res);
 
+/* One EIP-2930 access-list entry: an address and its storage keys. */
+struct qcn_vm_access_entry {
+    uint8_t addr[QCN_VM_ADDRESS_BYTES];
+    const uint8_t (*keys)[QCN_U256_BYTES];
+    size_t nkeys;
+};
+
+/* Warms what a transaction starts with (EIP-2929, EIP-2930, EIP-3651): the
+ * active precompiles, the coinbase, the sender, the recipient (to may be
+ * NULL for a creation) and the access list. Call after
+ * qcn_vm_state_begin_tx(). Returns QCN_OK or a state error. */
+QCN_MUST_CHECK int qcn_vm_warm_tx(const struct qcn_vm *vm, struct qcn_vm_state *st,
+                                  const struct qcn_vm_block_env *block,
+                                  const uint8_t sender[QCN_VM_ADDRESS_BYTES], const uint8_t *to,
+                                  const struct qcn_vm_access_entry *access, size_t naccess);
+
 /* CREATE address: keccak256(rlp([sender, nonce]))[12:]. */
 void qcn_vm_create_address(uint8_t out[QCN_VM_ADDRESS_BYTES],
                            const uint8_t sender[QCN_VM_ADDRESS_BYTES], uint64_t nonce);

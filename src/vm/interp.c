@@ -106,6 +106,49 @@ int qcn_vm_precompile_id(const struct qcn_vm *vm, const uint8_t addr[QCN_VM_ADDR
     return qcn_vm_precompile_lookup(addr);
 }
 
+#define MAX_PRECOMPILES 64
+
+int qcn_vm_warm_tx(const struct qcn_vm *vm, struct qcn_vm_state *st,
+                   const struct qcn_vm_block_env *block, const uint8_t sender[QCN_VM_ADDRESS_BYTES],
+                   const uint8_t *to, const struct qcn_vm_access_entry *access, size_t naccess)
+{
+    uint8_t pcs[MAX_PRECOMPILES][QCN_VM_ADDRESS_BYTES];
+    size_t npc = qcn_vm_precompile_addresses(pcs, MAX_PRECOMPILES);
+    const uint8_t *fixed[3] = {block->coinbase, sender, to};
+    struct qcn_vm_account *a;
+
+    if (npc > MAX_PRECOMPILES)
+        npc = MAX_PRECOMPILES;
+    for (size_t i = 0; i < npc; i++) {
+        if (qcn_vm_precompile_id(vm, pcs[i]) == 0)
+            continue;
+        if ((a = qcn_vm_state_account(st, pcs[i])) == NULL)
+            return qcn_vm_state_error(st);
+        (void)qcn_vm_state_warm_account(st, a);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        if (fixed[i] == NULL)
+            continue;
+        if ((a = qcn_vm_state_account(st, fixed[i])) == NULL)
+            return qcn_vm_state_error(st);
+        (void)qcn_vm_state_warm_account(st, a);
+    }
+    for (size_t i = 0; i < naccess; i++) {
+        const struct qcn_vm_access_entry *e = &access[i];
+        if ((a = qcn_vm_state_account(st, e->addr)) == NULL)
+            return qcn_vm_state_error(st);
+        (void)qcn_vm_state_warm_account(st, a);
+        for (size_t k = 0; k < e->nkeys; k++) {
+            struct qcn_u256 key;
+            int err;
+            qcn_u256_from_be32(&key, e->keys[k]);
+            if ((err = qcn_vm_state_warm_slot(st, a, &key)) != QCN_OK)
+                return err;
+        }
+    }
+    return QCN_OK;
+}
+
 void qcn_vm_create_address(uint8_t out[QCN_VM_ADDRESS_BYTES],
                            const uint8_t sender[QCN_VM_ADDRESS_BYTES], uint64_t nonce)
 {

@@ -122,46 +122,6 @@ static int validate(const struct qcn_vm_account *sender, const struct qcn_vm_blo
     return QCN_OK;
 }
 
-static int warm_all(const struct qcn_vm *vm, struct qcn_vm_state *st,
-                    const struct qcn_vm_block_env *block, const struct qcn_vm_eth_tx *tx)
-{
-    uint8_t pcs[64][QCN_VM_ADDRESS_BYTES];
-    size_t npc = qcn_vm_precompile_addresses(pcs, 64);
-    struct qcn_vm_account *a;
-
-    if (npc > 64)
-        npc = 64;
-    for (size_t i = 0; i < npc; i++) {
-        if (qcn_vm_precompile_id(vm, pcs[i]) == 0)
-            continue;
-        if ((a = qcn_vm_state_account(st, pcs[i])) == NULL)
-            return qcn_vm_state_error(st);
-        (void)qcn_vm_state_warm_account(st, a);
-    }
-    if ((a = qcn_vm_state_account(st, block->coinbase)) == NULL)
-        return qcn_vm_state_error(st);
-    (void)qcn_vm_state_warm_account(st, a); /* EIP-3651 */
-    if (!tx->is_create) {
-        if ((a = qcn_vm_state_account(st, tx->to)) == NULL)
-            return qcn_vm_state_error(st);
-        (void)qcn_vm_state_warm_account(st, a);
-    }
-    for (size_t i = 0; i < tx->naccess; i++) {
-        const struct qcn_vm_access_entry *e = &tx->access_list[i];
-        if ((a = qcn_vm_state_account(st, e->addr)) == NULL)
-            return qcn_vm_state_error(st);
-        (void)qcn_vm_state_warm_account(st, a);
-        for (size_t k = 0; k < e->nkeys; k++) {
-            struct qcn_u256 key;
-            int err;
-            qcn_u256_from_be32(&key, e->keys[k]);
-            if ((err = qcn_vm_state_warm_slot(st, a, &key)) != QCN_OK)
-                return err;
-        }
-    }
-    return QCN_OK;
-}
-
 int qcn_vm_eth_tx_apply(struct qcn_vm *vm, struct qcn_vm_state *st,
                         const struct qcn_vm_block_env *block, const struct qcn_vm_eth_tx *tx,
                         struct qcn_vm_tx_result *res)
@@ -201,10 +161,10 @@ int qcn_vm_eth_tx_apply(struct qcn_vm *vm, struct qcn_vm_state *st,
         return QCN_ERR_TX_FUNDS;
     if (!tx->is_create)
         qcn_vm_state_set_nonce(st, sender, sender->nonce + 1);
-    err = warm_all(vm, st, block, tx);
+    err = qcn_vm_warm_tx(vm, st, block, tx->sender, tx->is_create ? NULL : tx->to, tx->access_list,
+                         tx->naccess);
     if (err != QCN_OK)
         return err;
-    (void)qcn_vm_state_warm_account(st, sender);
 
     memset(&env, 0, sizeof env);
     memcpy(env.origin, tx->sender, QCN_VM_ADDRESS_BYTES);

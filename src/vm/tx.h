@@ -28,12 +28,6 @@
 #define QCN_VM_BLOB_HASH_VERSION 0x01
 #define QCN_VM_MAX_REFUND_QUOTIENT 5 /* EIP-3529 */
 
-struct qcn_vm_access_entry {
-    uint8_t addr[QCN_VM_ADDRESS_BYTES];
-    const uint8_t (*keys)[QCN_U256_BYTES];
-    size_t nkeys;
-};
-
 struct qcn_vm_eth_tx {
     int type; /* 0 legacy, 1 EIP-2930, 2 EIP-1559, 3 EIP-4844 */
     uint8_t sender[QCN_VM_ADDRESS_BYTES];
