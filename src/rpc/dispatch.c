@@ -189,7 +189,8 @@ int qcn_rpc_new(struct qcn_rpc **out, const struct qcn_rpc_config *config,
         goto fail;
     }
     if ((err = qcn_rpc_register(rpc, qcn_rpc_methods_base, qcn_rpc_methods_base_len)) != QCN_OK ||
-        (err = qcn_rpc_register(rpc, qcn_rpc_methods_subs, qcn_rpc_methods_subs_len)) != QCN_OK)
+        (err = qcn_rpc_register(rpc, qcn_rpc_methods_subs, qcn_rpc_methods_subs_len)) != QCN_OK ||
+        (err = qcn_rpc_register(rpc, qcn_rpc_methods_eth, qcn_rpc_methods_eth_len)) != QCN_OK)
         goto fail;
     *out = rpc;
     return QCN_OK;
@@ -311,36 +312,104 @@ static void method_metrics(struct qcn_rpc *rpc, struct rpc_method_entry *m)
         m->latency = NULL;
 }
 
-/* Runs one call. Returns the response object (new reference) or NULL for a
- * notification. *oom is set if a response could not be built. */
-static json_t *call_one(struct qcn_rpc *rpc, struct qcn_rpc_ctx *ctx, json_t *req, int *oom)
+/* One request in flight: its response slots (one per call; NULL for
+ * notifications and calls still deferred) and the count of deferred calls.
+ * It answers when the synchronous pass is over and nothing is deferred. */
+struct qcn_rpc_request {
+    struct qcn_rpc_request *next; /* rpc->requests, only while deferred */
+    struct qcn_rpc *rpc;
+    struct qcn_rpc_conn *conn;
+    json_t **slots;
+    size_t nslots;
+    int batch;
+    size_t deferred;
+    int dispatching;
+    int cancelled;
+    int listed;
+    int oom;
+    qcn_rpc_reply_fn reply;
+    void *reply_ctx;
+};
+
+struct qcn_rpc_call {
+    struct qcn_rpc_request *req;
+    size_t slot;
+    json_t *id; /* NULL for a notification */
+    struct rpc_method_entry *m;
+    uint64_t t0;
+};
+
+static void request_unlist(struct qcn_rpc_request *req)
+{
+    if (!req->listed)
+        return;
+    for (struct qcn_rpc_request **pp = &req->rpc->requests; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == req) {
+            *pp = req->next;
+            break;
+        }
+    }
+    req->listed = 0;
+}
+
+static void request_free(struct qcn_rpc_request *req)
+{
+    request_unlist(req);
+    for (size_t i = 0; i < req->nslots; i++)
+        json_decref(req->slots[i]);
+    free(req->slots);
+    free(req);
+}
+
+static json_t *response_for(json_t *id, json_t *result, const struct qcn_rpc_error *err)
+{
+    if (result != NULL)
+        return json_pack("{s:s,s:O,s:O}", "jsonrpc", "2.0", "id", id, "result", result);
+    return error_response(id, err->code, err->message, err->data);
+}
+
+/* Runs one call into slot i. */
+static void call_one(struct qcn_rpc *rpc, struct qcn_rpc_request *req, struct qcn_rpc_ctx *ctx,
+                     json_t *call, size_t i)
 {
     struct qcn_rpc_error err = {0};
     struct rpc_method_entry *m;
-    json_t *id, *jv, *method, *params, *result = NULL, *resp;
+    json_t *id, *jv, *method, *params, *result = NULL;
     const char *name;
     uint64_t t0;
     int rc;
 
-    if (!json_is_object(req))
-        return error_response(NULL, QCN_RPC_INVALID_REQUEST,
-                              "invalid request: a call must be a JSON object", NULL);
-    id = json_object_get(req, "id");
-    if (!id_valid(id))
-        return error_response(NULL, QCN_RPC_INVALID_REQUEST,
-                              "invalid request: id must be a string, number or null", NULL);
-    jv = json_object_get(req, "jsonrpc");
-    if (!json_is_string(jv) || strcmp(json_string_value(jv), "2.0") != 0)
-        return error_response(id, QCN_RPC_INVALID_REQUEST,
-                              "invalid request: \"jsonrpc\" must be \"2.0\"", NULL);
-    method = json_object_get(req, "method");
-    if (!json_is_string(method))
-        return error_response(id, QCN_RPC_INVALID_REQUEST,
-                              "invalid request: \"method\" must be a string", NULL);
-    params = json_object_get(req, "params");
-    if (params != NULL && !json_is_array(params) && !json_is_object(params))
-        return error_response(id, QCN_RPC_INVALID_REQUEST,
-                              "invalid request: \"params\" must be an array or object", NULL);
+    if (!json_is_object(call)) {
+        req->slots[i] = error_response(NULL, QCN_RPC_INVALID_REQUEST,
+                                       "invalid request: a call must be a JSON object", NULL);
+        goto check;
+    }
+    id = json_object_get(call, "id");
+    if (!id_valid(id)) {
+        req->slots[i] =
+            error_response(NULL, QCN_RPC_INVALID_REQUEST,
+                           "invalid request: id must be a string, number or null", NULL);
+        goto check;
+    }
+    jv = json_object_get(call, "jsonrpc");
+    if (!json_is_string(jv) || strcmp(json_string_value(jv), "2.0") != 0) {
+        req->slots[i] = error_response(id, QCN_RPC_INVALID_REQUEST,
+                                       "invalid request: \"jsonrpc\" must be \"2.0\"", NULL);
+        goto check;
+    }
+    method = json_object_get(call, "method");
+    if (!json_is_string(method)) {
+        req->slots[i] = error_response(id, QCN_RPC_INVALID_REQUEST,
+                                       "invalid request: \"method\" must be a string", NULL);
+        goto check;
+    }
+    params = json_object_get(call, "params");
+    if (params != NULL && !json_is_array(params) && !json_is_object(params)) {
+        req->slots[i] =
+            error_response(id, QCN_RPC_INVALID_REQUEST,
+                           "invalid request: \"params\" must be an array or object", NULL);
+        goto check;
+    }
     name = json_string_value(method);
     m = method_find(rpc, name);
     if (m == NULL) {
@@ -365,34 +434,34 @@ static json_t *call_one(struct qcn_rpc *rpc, struct qcn_rpc_ctx *ctx, json_t *re
         goto answer;
     }
     t0 = qcn_time_mono_ns();
+    ctx->deferred = NULL;
+    ctx->priv = &(struct qcn_rpc_call){req, i, id, m, t0};
     rc = m->handler(ctx, params, &result, &err);
+    ctx->priv = NULL;
+    if (rc == QCN_RPC_DEFERRED && ctx->deferred != NULL)
+        return; /* qcn_rpc_call_done fills the slot (it may already have) */
     qcn_metrics_histogram_observe(m->latency, (double)(qcn_time_mono_ns() - t0) / 1e9);
-    if (rc == 0 && result == NULL) {
-        /* A handler that succeeds without a result answers null. */
-        result = json_null();
-    }
+    if (rc == 0 && result == NULL)
+        result = json_null(); /* a handler that succeeds without a result answers null */
     if (rc != 0) {
         json_decref(result);
         result = NULL;
-        if (err.code == 0)
+        if (err.code == 0 || rc == QCN_RPC_DEFERRED)
             qcn_rpc_error_set(&err, QCN_RPC_INTERNAL_ERROR, "internal error");
     }
 answer:
     if (result == NULL)
         qcn_metrics_counter_inc(rpc->m_errors);
-    if (id == NULL) { /* notification: run, never answer (spec 4.1) */
-        json_decref(result);
-        json_decref(err.data);
-        return NULL;
-    }
-    if (result != NULL)
-        resp = json_pack("{s:s,s:O,s:o}", "jsonrpc", "2.0", "id", id, "result", result);
-    else
-        resp = error_response(id, err.code, err.message, err.data);
+    if (id != NULL) /* a notification runs but is never answered (spec 4.1) */
+        req->slots[i] = response_for(id, result, &err);
+    if (id != NULL && req->slots[i] == NULL)
+        req->oom = 1;
+    json_decref(result);
     json_decref(err.data);
-    if (resp == NULL)
-        *oom = 1;
-    return resp;
+    return;
+check:
+    if (req->slots[i] == NULL)
+        req->oom = 1;
 }
 
 static int dump_cb(const char *buffer, size_t size, void *data)
@@ -412,98 +481,215 @@ static int emit(struct qcn_buf *out, json_t *resp)
     return QCN_OK;
 }
 
-static int emit_error(struct qcn_rpc *rpc, struct qcn_buf *out, int code, const char *msg)
+static void reply_error(struct qcn_rpc *rpc, qcn_rpc_reply_fn reply, void *ctx, int code,
+                        const char *msg)
 {
+    struct qcn_buf out;
     json_t *r = error_response(NULL, code, msg, NULL);
     int err;
     qcn_metrics_counter_inc(rpc->m_batch_rejects);
-    err = emit(out, r);
+    qcn_buf_init(&out, QCN_RPC_MAX_RESPONSE);
+    err = emit(&out, r);
     json_decref(r);
-    return err;
+    reply(ctx, err, (const char *)out.p, out.len);
+    qcn_buf_clear(&out);
 }
 
-/* A response over the output cap is replaced by an error saying so. */
-static int emit_result(struct qcn_rpc *rpc, struct qcn_buf *out, json_t *resp)
+/* Builds the answer from the slots and hands it to the transport. */
+static void request_finish(struct qcn_rpc_request *req)
 {
-    int err = emit(out, resp);
-    if (err == QCN_ERR_TOO_LARGE)
-        err = emit_error(rpc, out, QCN_RPC_LIMIT_EXCEEDED,
-                         "response exceeds the size cap; narrow the request");
-    return err;
+    struct qcn_buf out;
+    json_t *resp = NULL;
+    int err = QCN_OK;
+
+    if (req->cancelled)
+        goto out;
+    qcn_buf_init(&out, QCN_RPC_MAX_RESPONSE);
+    if (req->oom) {
+        err = QCN_ERR_NOMEM;
+    } else if (req->batch) {
+        resp = json_array();
+        if (resp == NULL)
+            err = QCN_ERR_NOMEM;
+        for (size_t i = 0; i < req->nslots && err == QCN_OK; i++)
+            if (req->slots[i] != NULL && json_array_append(resp, req->slots[i]) != 0)
+                err = QCN_ERR_NOMEM;
+        if (err == QCN_OK && json_array_size(resp) > 0)
+            err = emit(&out, resp);
+    } else if (req->slots[0] != NULL) {
+        err = emit(&out, req->slots[0]);
+    }
+    json_decref(resp);
+    if (err == QCN_ERR_TOO_LARGE) {
+        qcn_buf_clear(&out);
+        reply_error(req->rpc, req->reply, req->reply_ctx, QCN_RPC_LIMIT_EXCEEDED,
+                    "response exceeds the size cap; narrow the request");
+    } else {
+        req->reply(req->reply_ctx, err, (const char *)out.p, out.len);
+        qcn_buf_clear(&out);
+    }
+out:
+    request_free(req);
 }
 
-int qcn_rpc_handle(struct qcn_rpc *rpc, struct qcn_rpc_conn *conn, const char *token,
-                   size_t token_len, const uint8_t *body, size_t len, struct qcn_buf *out,
-                   size_t *ncalls)
+struct qcn_rpc_call *qcn_rpc_defer(struct qcn_rpc_ctx *ctx)
 {
-    struct qcn_rpc_ctx ctx = {rpc, conn, 0, &rpc->config, &rpc->backend};
+    struct qcn_rpc_call *c;
+    if (ctx->priv == NULL)
+        return NULL;
+    c = malloc(sizeof *c);
+    if (c == NULL)
+        return NULL;
+    *c = *(struct qcn_rpc_call *)ctx->priv;
+    json_incref(c->id);
+    c->req->deferred++;
+    ctx->deferred = c;
+    return c;
+}
+
+void qcn_rpc_call_done(struct qcn_rpc_call *call, json_t *result, const struct qcn_rpc_error *err)
+{
+    struct qcn_rpc_request *req = call->req;
+    struct qcn_rpc *rpc = req->rpc;
+    struct qcn_rpc_error fallback = {0};
+
+    qcn_metrics_histogram_observe(call->m->latency, (double)(qcn_time_mono_ns() - call->t0) / 1e9);
+    if (result == NULL && err == NULL) {
+        qcn_rpc_error_set(&fallback, QCN_RPC_INTERNAL_ERROR, "internal error");
+        err = &fallback;
+    }
+    if (result == NULL)
+        qcn_metrics_counter_inc(rpc->m_errors);
+    if (call->id != NULL && !req->cancelled) {
+        req->slots[call->slot] = response_for(call->id, result, err);
+        if (req->slots[call->slot] == NULL)
+            req->oom = 1;
+    }
+    json_decref(result);
+    json_decref(call->id);
+    free(call);
+    if (--req->deferred == 0 && !req->dispatching)
+        request_finish(req);
+}
+
+void qcn_rpc_request_cancel(struct qcn_rpc_request *req)
+{
+    if (req != NULL)
+        req->cancelled = 1;
+}
+
+void qcn_rpc_requests_cancel_conn(struct qcn_rpc *rpc, struct qcn_rpc_conn *conn)
+{
+    for (struct qcn_rpc_request *r = rpc->requests; r != NULL; r = r->next)
+        if (r->conn == conn)
+            r->cancelled = 1;
+}
+
+void qcn_rpc_handle(struct qcn_rpc *rpc, struct qcn_rpc_conn *conn, const char *token,
+                    size_t token_len, const uint8_t *body, size_t len, qcn_rpc_reply_fn reply,
+                    void *reply_ctx, size_t *ncalls, struct qcn_rpc_request **pending)
+{
+    struct qcn_rpc_ctx ctx = {rpc, conn, 0, &rpc->config, &rpc->backend, NULL, NULL};
+    struct qcn_rpc_request *req = NULL;
     json_error_t jerr;
-    json_t *req = NULL, *resp = NULL;
+    json_t *doc = NULL;
     char msg[QCN_RPC_MAX_ERROR_MESSAGE];
-    int err = QCN_OK, oom = 0;
+    size_t n;
 
     if (ncalls != NULL)
         *ncalls = 1;
+    if (pending != NULL)
+        *pending = NULL;
     if (len > rpc->config.max_body) {
         snprintf(msg, sizeof msg, "request of %zu bytes exceeds the body cap of %zu bytes", len,
                  rpc->config.max_body);
-        return emit_error(rpc, out, QCN_RPC_LIMIT_EXCEEDED, msg);
+        reply_error(rpc, reply, reply_ctx, QCN_RPC_LIMIT_EXCEEDED, msg);
+        return;
     }
     if (!depth_ok(body, len, rpc->config.max_depth)) {
         snprintf(msg, sizeof msg, "parse error: JSON nested deeper than %d levels",
                  rpc->config.max_depth);
-        return emit_error(rpc, out, QCN_RPC_PARSE_ERROR, msg);
+        reply_error(rpc, reply, reply_ctx, QCN_RPC_PARSE_ERROR, msg);
+        return;
     }
-    req = json_loadb((const char *)body, len, JSON_DECODE_ANY, &jerr);
-    if (req == NULL) {
+    doc = json_loadb((const char *)body, len, JSON_DECODE_ANY, &jerr);
+    if (doc == NULL) {
         snprintf(msg, sizeof msg, "parse error: %s at line %d column %d", jerr.text, jerr.line,
                  jerr.column);
-        return emit_error(rpc, out, QCN_RPC_PARSE_ERROR, msg);
+        reply_error(rpc, reply, reply_ctx, QCN_RPC_PARSE_ERROR, msg);
+        return;
     }
+    n = json_is_array(doc) ? json_array_size(doc) : 1;
+    if (ncalls != NULL)
+        *ncalls = n;
+    if (json_is_array(doc) && n == 0) {
+        reply_error(rpc, reply, reply_ctx, QCN_RPC_INVALID_REQUEST, "invalid request: empty batch");
+        goto out;
+    }
+    if (json_is_array(doc) && n > rpc->config.max_batch) {
+        snprintf(msg, sizeof msg,
+                 "invalid request: batch of %zu calls exceeds the batch cap of %zu", n,
+                 rpc->config.max_batch);
+        reply_error(rpc, reply, reply_ctx, QCN_RPC_INVALID_REQUEST, msg);
+        goto out;
+    }
+    req = calloc(1, sizeof *req);
+    if (req != NULL)
+        req->slots = calloc(n, sizeof *req->slots);
+    if (req == NULL || req->slots == NULL) {
+        free(req);
+        reply(reply_ctx, QCN_ERR_NOMEM, NULL, 0);
+        goto out;
+    }
+    req->rpc = rpc;
+    req->conn = conn;
+    req->nslots = n;
+    req->batch = json_is_array(doc);
+    req->reply = reply;
+    req->reply_ctx = reply_ctx;
+    req->dispatching = 1;
     ctx.admin = token_ok(rpc, token, token_len);
-
-    if (json_is_array(req)) {
-        size_t n = json_array_size(req);
-        if (ncalls != NULL)
-            *ncalls = n;
-        if (n == 0) {
-            err = emit_error(rpc, out, QCN_RPC_INVALID_REQUEST, "invalid request: empty batch");
-            goto out;
-        }
-        if (n > rpc->config.max_batch) {
-            snprintf(msg, sizeof msg,
-                     "invalid request: batch of %zu calls exceeds the batch cap of %zu", n,
-                     rpc->config.max_batch);
-            err = emit_error(rpc, out, QCN_RPC_INVALID_REQUEST, msg);
-            goto out;
-        }
-        resp = json_array();
-        if (resp == NULL) {
-            err = QCN_ERR_NOMEM;
-            goto out;
-        }
-        for (size_t i = 0; i < n && !oom; i++) {
-            json_t *r = call_one(rpc, &ctx, json_array_get(req, i), &oom);
-            if (r != NULL && json_array_append_new(resp, r) != 0)
-                oom = 1;
-        }
-        if (oom) {
-            err = QCN_ERR_NOMEM;
-            goto out;
-        }
-        if (json_array_size(resp) > 0)
-            err = emit_result(rpc, out, resp);
-        goto out;
+    for (size_t i = 0; i < n && !req->oom; i++)
+        call_one(rpc, req, &ctx, req->batch ? json_array_get(doc, i) : doc, i);
+    req->dispatching = 0;
+    if (req->deferred == 0) {
+        request_finish(req);
+    } else {
+        req->next = rpc->requests;
+        rpc->requests = req;
+        req->listed = 1;
+        if (pending != NULL)
+            *pending = req;
     }
-    resp = call_one(rpc, &ctx, req, &oom);
-    if (oom) {
-        err = QCN_ERR_NOMEM;
-        goto out;
-    }
-    if (resp != NULL)
-        err = emit_result(rpc, out, resp);
 out:
-    json_decref(req);
-    json_decref(resp);
-    return err;
+    json_decref(doc);
+}
+
+struct sync_reply {
+    struct qcn_buf *out;
+    int err;
+    int done;
+};
+
+static void sync_reply_fn(void *ctx, int err, const char *text, size_t len)
+{
+    struct sync_reply *s = ctx;
+    s->done = 1;
+    s->err = err;
+    if (err == QCN_OK && len > 0)
+        s->err = qcn_buf_append(s->out, text, len);
+}
+
+int qcn_rpc_handle_sync(struct qcn_rpc *rpc, struct qcn_rpc_conn *conn, const char *token,
+                        size_t token_len, const uint8_t *body, size_t len, struct qcn_buf *out)
+{
+    struct sync_reply s = {out, QCN_OK, 0};
+    struct qcn_rpc_request *pending = NULL;
+
+    qcn_rpc_handle(rpc, conn, token, token_len, body, len, sync_reply_fn, &s, NULL, &pending);
+    if (!s.done) {
+        qcn_rpc_request_cancel(pending);
+        return QCN_ERR_BUSY;
+    }
+    return s.err;
 }

@@ -58,13 +58,19 @@ struct qcn_rpc {
     size_t nsubs;
     struct rpc_filter *filters;
     size_t nfilters;
+    struct qcn_rpc_request *requests; /* with deferred calls outstanding */
 };
+
+/* Cancels the in-flight requests of a connection (on detach). */
+void qcn_rpc_requests_cancel_conn(struct qcn_rpc *rpc, struct qcn_rpc_conn *conn);
 
 /* Built-in method tables (methods_*.c). */
 extern const struct qcn_rpc_method qcn_rpc_methods_base[];
 extern const size_t qcn_rpc_methods_base_len;
 extern const struct qcn_rpc_method qcn_rpc_methods_subs[];
 extern const size_t qcn_rpc_methods_subs_len;
+extern const struct qcn_rpc_method qcn_rpc_methods_eth[];
+extern const size_t qcn_rpc_methods_eth_len;
 
 /* Parses a log filter object ({address, topics}) into crit. */
 int qcn_rpc_log_criteria_parse(struct qcn_rpc_error *err, struct log_criteria *crit,

@@ -28,6 +28,10 @@
 
 #include <jansson.h>
 
+#include "codec/block.h"
+#include "codec/receipt.h"
+#include "codec/tx.h"
+#include "codec/u256.h"
 #include "util/bytes.h"
 #include "util/err.h"
 #include "util/metrics.h"
@@ -102,6 +106,8 @@ int qcn_rpc_error_param(struct qcn_rpc_error *err, const char *field, const char
 
 struct qcn_rpc;
 struct qcn_rpc_conn;
+struct qcn_rpc_call;
+struct qcn_rpc_request;
 
 /* Per-call context given to handlers. */
 struct qcn_rpc_ctx {
@@ -110,14 +116,29 @@ struct qcn_rpc_ctx {
     int admin;                 /* 1 if the request carried the admin token */
     const struct qcn_rpc_config *config;
     const struct qcn_rpc_backend *backend;
+    struct qcn_rpc_call *deferred; /* set by qcn_rpc_defer */
+    void *priv;                    /* the dispatcher's */
 };
 
 /* A handler returns 0 and sets *result to a new reference, or returns the
- * nonzero JSON-RPC error code after filling err (qcn_rpc_error_set). params is
- * the request's "params" (an array, an object, or NULL when absent), borrowed
- * for the call. */
+ * nonzero JSON-RPC error code after filling err (qcn_rpc_error_set), or
+ * returns QCN_RPC_DEFERRED after qcn_rpc_defer (the answer comes later through
+ * qcn_rpc_call_done). params is the request's "params" (an array, an object,
+ * or NULL when absent), borrowed for the call. */
 typedef int (*qcn_rpc_handler)(struct qcn_rpc_ctx *ctx, json_t *params, json_t **result,
                                struct qcn_rpc_error *err);
+
+/* Not a JSON-RPC code: "the answer will come through qcn_rpc_call_done". */
+#define QCN_RPC_DEFERRED 0x7fffffff
+
+/* Takes a handle for answering this call later (e.g. after a transaction's
+ * signatures were verified on worker threads). NULL on allocation failure.
+ * The handler must then return QCN_RPC_DEFERRED. */
+struct qcn_rpc_call *qcn_rpc_defer(struct qcn_rpc_ctx *ctx);
+/* Answers a deferred call exactly once, on the loop thread, possibly before
+ * the handler has returned. result (stolen) on success, or NULL and err. If the
+ * client went away meanwhile the answer is dropped. */
+void qcn_rpc_call_done(struct qcn_rpc_call *call, json_t *result, const struct qcn_rpc_error *err);
 
 #define QCN_RPC_ADMIN 1u   /* needs Authorization: Bearer <token> */
 #define QCN_RPC_WS_ONLY 2u /* needs a WebSocket connection (subscriptions) */
@@ -128,9 +149,11 @@ struct qcn_rpc_method {
     unsigned flags;
 };
 
-/* What the node supplies. Every function is optional (NULL). Return QCN_OK,
- * QCN_ERR_NOT_FOUND (answered as JSON null where Ethereum does so), or
- * another qcn_err (answered as an error with qcn_err_str's text). */
+/* What the node supplies. Every function is optional (NULL: the methods that
+ * need it answer -32004 "not available"). All run on the loop thread and read
+ * the committed head state. Return QCN_OK, QCN_ERR_NOT_FOUND (answered as
+ * JSON null where Ethereum does so), or another qcn_err (answered as -32000
+ * with qcn_err_str's text). Outputs are owned by the caller. */
 struct qcn_rpc_backend {
     void *user;
     /* Height of the current head block. */
@@ -138,6 +161,39 @@ struct qcn_rpc_backend {
     /* Extra fields for qcn_nodeInfo (peers, consensus engine, ...): a new
      * JSON object merged into the answer. */
     int (*node_info)(void *user, json_t **out);
+    /* A canonical block with its transactions (out->hash filled). The caller
+     * frees it with qcn_block_clear. */
+    int (*block_by_number)(void *user, uint64_t number, struct qcn_block *out);
+    int (*block_by_hash)(void *user, const uint8_t hash[QCN_HASH_BYTES], struct qcn_block *out);
+    /* A block's receipts in transaction order: *out is a malloc'd array of *n
+     * (the caller runs qcn_receipt_clear on each, then free). gas_used and
+     * effective_gas_price may be left 0: the RPC layer derives them. */
+    int (*block_receipts)(void *user, const uint8_t block_hash[QCN_HASH_BYTES],
+                          struct qcn_receipt **out, size_t *n);
+    /* Where a committed transaction is (TXINDEX). */
+    int (*tx_location)(void *user, const uint8_t tx_hash[QCN_HASH_BYTES],
+                       uint8_t block_hash[QCN_HASH_BYTES], uint32_t *index);
+    /* Head-state account; QCN_ERR_NOT_FOUND counts as the empty account. */
+    int (*account)(void *user, const uint8_t addr[QCN_ADDRESS_BYTES], uint64_t *nonce,
+                   struct qcn_u256 *balance);
+    int (*code)(void *user, const uint8_t addr[QCN_ADDRESS_BYTES], struct qcn_buf *out);
+    int (*storage)(void *user, const uint8_t addr[QCN_ADDRESS_BYTES],
+                   const uint8_t slot[QCN_HASH_BYTES], uint8_t out[QCN_HASH_BYTES]);
+    /* The account's key record (codec/keyrec.h encoding), appended to out. */
+    int (*key_record)(void *user, const uint8_t addr[QCN_ADDRESS_BYTES], struct qcn_buf *out);
+    /* Mempool: a pooled transaction (new reference), the next nonce counting
+     * pooled transactions, and the pool's size. */
+    int (*pending_tx)(void *user, const uint8_t hash[QCN_HASH_BYTES], struct qcn_tx **out);
+    int (*pending_nonce)(void *user, const uint8_t addr[QCN_ADDRESS_BYTES], uint64_t *out);
+    int (*mempool_status)(void *user, size_t *count, size_t *bytes);
+    /* Base fee the next block must carry (EIP-1559). */
+    int (*next_base_fee)(void *user, uint64_t *out);
+    /* Submits an encoded transaction. done(done_ctx, err, hash) is called
+     * exactly once on the loop thread, possibly before submit_tx returns:
+     * QCN_OK once the transaction is in the pool, or the rejection reason. */
+    int (*submit_tx)(void *user, const uint8_t *raw, size_t len,
+                     void (*done)(void *done_ctx, int err, const uint8_t hash[QCN_HASH_BYTES]),
+                     void *done_ctx);
 };
 
 /* ---- dispatcher ---- */
@@ -158,15 +214,29 @@ void qcn_rpc_free(struct qcn_rpc *rpc);
 QCN_MUST_CHECK int qcn_rpc_register(struct qcn_rpc *rpc, const struct qcn_rpc_method *methods,
                                     size_t n);
 
-/* Handles one request body (a call or a batch) and appends the response text
- * to out (nothing for notifications-only requests). conn is NULL for HTTP.
- * token is the bearer token the client presented (NULL if none).
- * *ncalls gets the number of calls in the request (for rate limiting; may be
- * NULL). Returns QCN_OK (the response may still be a JSON-RPC error) or
- * QCN_ERR_NOMEM / QCN_ERR_TOO_LARGE when no response could be built. */
-QCN_MUST_CHECK int qcn_rpc_handle(struct qcn_rpc *rpc, struct qcn_rpc_conn *conn, const char *token,
-                                  size_t token_len, const uint8_t *body, size_t len,
-                                  struct qcn_buf *out, size_t *ncalls);
+/* Receives a request's complete answer: the response text (len 0 when the
+ * request held only notifications), or err != QCN_OK (QCN_ERR_NOMEM) when no
+ * answer could be built. text lives for the call only. */
+typedef void (*qcn_rpc_reply_fn)(void *ctx, int err, const char *text, size_t len);
+
+/* Handles one request body (a call or a batch). conn is NULL for HTTP.
+ * token is the bearer token the client presented (NULL if none). *ncalls
+ * gets the number of calls (for rate limiting; may be NULL). reply is
+ * called exactly once: before this returns if no call was deferred,
+ * otherwise later; in that case *pending (may be NULL) gets a handle the
+ * transport passes to qcn_rpc_request_cancel if its client goes away
+ * (WebSocket requests are also cancelled by qcn_rpc_conn_detach). */
+void qcn_rpc_handle(struct qcn_rpc *rpc, struct qcn_rpc_conn *conn, const char *token,
+                    size_t token_len, const uint8_t *body, size_t len, qcn_rpc_reply_fn reply,
+                    void *reply_ctx, size_t *ncalls, struct qcn_rpc_request **pending);
+/* The client is gone: reply will not be called. */
+void qcn_rpc_request_cancel(struct qcn_rpc_request *req);
+
+/* Synchronous form for tests and the fuzzer: appends the answer to out.
+ * QCN_ERR_BUSY if a call deferred (the request is cancelled). */
+QCN_MUST_CHECK int qcn_rpc_handle_sync(struct qcn_rpc *rpc, struct qcn_rpc_conn *conn,
+                                       const char *token, size_t token_len, const uint8_t *body,
+                                       size_t len, struct qcn_buf *out);
 
 /* The metrics registry the dispatcher uses (its own or the config's). */
 struct qcn_metrics *qcn_rpc_metrics(struct qcn_rpc *rpc);
@@ -197,6 +267,16 @@ void qcn_rpc_conn_detach(struct qcn_rpc *rpc, struct qcn_rpc_conn *conn);
  * against each subscription's address/topics filter. */
 void qcn_rpc_notify_json(struct qcn_rpc *rpc, const char *kind, json_t *result);
 
+/* A block was committed: newHeads (its header object), then logs (one event
+ * per log, in block order). receipts: the block's blk->ntx receipts, or NULL
+ * if the node has none at hand (no logs events then). Call once per block in
+ * height order. */
+void qcn_rpc_notify_block(struct qcn_rpc *rpc, const struct qcn_block *blk,
+                          const struct qcn_receipt *receipts);
+
+/* A transaction entered the mempool: newPendingTransactions (its hash). */
+void qcn_rpc_notify_pending_tx(struct qcn_rpc *rpc, const uint8_t hash[QCN_HASH_BYTES]);
+
 /* ---- server ---- */
 
 struct qcn_rpc_server;
@@ -210,9 +290,14 @@ QCN_MUST_CHECK int qcn_rpc_server_new(struct qcn_rpc_server **out, void *loop, s
 /* The port actually bound (useful with port = -1). */
 int qcn_rpc_server_port(const struct qcn_rpc_server *s);
 
-/* Closes every connection and destroys the context. libwebsockets closes its
- * libuv handles asynchronously: the caller must keep running the loop (or
- * call uv_run once more) before uv_loop_close. NULL is a no-op. */
+/* Shutting down takes two steps because libwebsockets closes its libuv
+ * handles asynchronously:
+ *   qcn_rpc_server_stop(s)   on the loop thread: closes every connection and
+ *                            starts closing lws's handles;
+ *   ...the loop runs until those handles are closed (uv_run returns)...
+ *   qcn_rpc_server_free(s)   finishes the teardown and frees s.
+ * Free the dispatcher (qcn_rpc_free) after the server. NULL is a no-op. */
+void qcn_rpc_server_stop(struct qcn_rpc_server *s);
 void qcn_rpc_server_free(struct qcn_rpc_server *s);
 
 #endif

@@ -38,6 +38,7 @@
 struct qcn_rpc_server {
     struct qcn_rpc *rpc;
     struct lws_context *ctx;
+    int stopping;
     int port;
     char origins[MAX_CORS_ORIGINS][MAX_ORIGIN];
     size_t norigins;
@@ -74,9 +75,14 @@ struct pss {
     int too_large;
     int close_after;
     int responded; /* answered early (before the body): ignore the body */
-    /* HTTP response */
+    /* HTTP response: headers go out in one writeable callback, the body in
+     * the following ones (lws allows one lws_write per callback) */
     unsigned char *resp; /* LWS_PRE headroom + body */
     size_t resp_len, resp_off;
+    unsigned status;
+    const char *ctype;
+    int headers_sent;
+    struct qcn_rpc_request *pending; /* a deferred answer is on its way */
     /* WebSocket send queue */
     struct ws_msg *qhead, *qtail;
     size_t qbytes;
@@ -175,6 +181,11 @@ static int rate_take(struct qcn_rpc_server *s, struct pss *p, double n)
 
 static void http_reset(struct pss *p)
 {
+    if (p->pending != NULL) {
+        qcn_rpc_request_cancel(p->pending);
+        p->pending = NULL;
+    }
+    p->headers_sent = 0;
     qcn_buf_clear(&p->in);
     free(p->resp);
     p->resp = NULL;
@@ -186,14 +197,11 @@ static void http_reset(struct pss *p)
     p->token_len = 0;
 }
 
-/* Writes the status line and headers now and queues body for the writeable
- * callback. body is copied. Returns 0, or -1 to close the connection. */
+/* Queues a response (body copied); the writeable callbacks send it.
+ * Returns 0, or -1 to close the connection. */
 static int http_respond(struct pss *p, unsigned code, const char *ctype, const void *body,
                         size_t len)
 {
-    unsigned char hdr[LWS_PRE + HEADER_SPACE];
-    unsigned char *start = hdr + LWS_PRE, *pos = start, *end = hdr + sizeof hdr - 1;
-
     p->responded = 1;
     free(p->resp);
     p->resp = malloc(LWS_PRE + len + 1);
@@ -203,9 +211,21 @@ static int http_respond(struct pss *p, unsigned code, const char *ctype, const v
         memcpy(p->resp + LWS_PRE, body, len);
     p->resp_len = len;
     p->resp_off = 0;
+    p->status = code;
+    p->ctype = ctype;
+    p->headers_sent = 0;
     qcn_metrics_counter_inc(p->srv->m_http);
+    lws_callback_on_writable(p->wsi);
+    return 0;
+}
 
-    if (lws_add_http_common_headers(p->wsi, code, ctype, len, &pos, end))
+static int http_write_headers(struct pss *p)
+{
+    unsigned char hdr[LWS_PRE + HEADER_SPACE];
+    unsigned char *start = hdr + LWS_PRE, *pos = start, *end = hdr + sizeof hdr - 1;
+    unsigned code = p->status;
+
+    if (lws_add_http_common_headers(p->wsi, code, p->ctype, p->resp_len, &pos, end))
         return -1;
     if (p->cors[0] != '\0' &&
         (lws_add_http_header_by_name(p->wsi, (const unsigned char *)"access-control-allow-origin:",
@@ -228,7 +248,7 @@ static int http_respond(struct pss *p, unsigned code, const char *ctype, const v
         return -1;
     if (lws_finalize_write_http_header(p->wsi, start, &pos, end))
         return -1;
-    lws_callback_on_writable(p->wsi);
+    p->headers_sent = 1;
     return 0;
 }
 
@@ -337,11 +357,24 @@ static int on_http(struct qcn_rpc_server *s, struct pss *p, const char *uri)
     return 0;
 }
 
+static void http_reply(void *ctx, int err, const char *text, size_t len)
+{
+    struct pss *p = ctx;
+    p->pending = NULL;
+    if (err != QCN_OK) {
+        if (http_error(p, HTTP_STATUS_INTERNAL_SERVER_ERROR, QCN_RPC_INTERNAL_ERROR,
+                       "internal error: response could not be built") != 0)
+            lws_set_timeout(p->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+        return;
+    }
+    if (http_respond(p, HTTP_STATUS_OK, "application/json", text, len) != 0)
+        lws_set_timeout(p->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+}
+
 static int on_http_body_done(struct qcn_rpc_server *s, struct pss *p)
 {
-    struct qcn_buf out;
     size_t ncalls = 1;
-    int rc;
+    struct qcn_rpc_request *pending = NULL;
 
     lws_set_timeout(p->wsi, NO_PENDING_TIMEOUT, 0);
     if (p->too_large) {
@@ -351,22 +384,15 @@ static int on_http_body_done(struct qcn_rpc_server *s, struct pss *p)
         p->close_after = 1;
         return http_error(p, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, QCN_RPC_LIMIT_EXCEEDED, msg);
     }
-    qcn_buf_init(&out, QCN_RPC_MAX_RESPONSE);
-    rc = qcn_rpc_handle(s->rpc, NULL, p->token_len ? p->token : NULL, p->token_len, p->in.p,
-                        p->in.len, &out, &ncalls);
+    qcn_rpc_handle(s->rpc, NULL, p->token_len ? p->token : NULL, p->token_len, p->in.p, p->in.len,
+                   http_reply, p, &ncalls, &pending);
+    p->pending = pending;
     qcn_wipe(p->token, sizeof p->token);
     p->token_len = 0;
     qcn_buf_clear(&p->in);
     if (ncalls > 1)
         (void)rate_take(s, p, (double)(ncalls - 1));
-    if (rc != QCN_OK) {
-        qcn_buf_clear(&out);
-        return http_error(p, HTTP_STATUS_INTERNAL_SERVER_ERROR, QCN_RPC_INTERNAL_ERROR,
-                          "internal error: response could not be built");
-    }
-    rc = http_respond(p, HTTP_STATUS_OK, "application/json", out.p, out.len);
-    qcn_buf_clear(&out);
-    return rc;
+    return 0;
 }
 
 static int on_http_writeable(struct pss *p)
@@ -376,6 +402,15 @@ static int on_http_writeable(struct pss *p)
 
     if (p->resp == NULL)
         return 0;
+    if (!p->headers_sent) {
+        if (http_write_headers(p) != 0)
+            return -1;
+        if (p->resp_len > 0) {
+            lws_callback_on_writable(p->wsi);
+            return 0;
+        }
+        goto done;
+    }
     n = p->resp_len - p->resp_off;
     if (n > HTTP_CHUNK)
         n = HTTP_CHUNK;
@@ -389,6 +424,7 @@ static int on_http_writeable(struct pss *p)
         lws_callback_on_writable(p->wsi);
         return 0;
     }
+done:
     free(p->resp);
     p->resp = NULL;
     if (p->close_after)
@@ -447,17 +483,16 @@ static int ws_send(struct qcn_rpc_conn *c, const char *text, size_t len)
     return QCN_OK;
 }
 
-static void ws_reply(struct pss *p, struct qcn_buf *out)
+static void ws_reply(void *ctx, int err, const char *text, size_t len)
 {
-    if (out->len > 0 && ws_send(&p->conn, (const char *)out->p, out->len) != QCN_OK)
+    struct pss *p = ctx;
+    if (err == QCN_OK && len > 0 && ws_send(&p->conn, text, len) != QCN_OK)
         p->conn.cut = 1;
 }
 
 static int on_ws_receive(struct qcn_rpc_server *s, struct pss *p, const void *in, size_t len)
 {
-    struct qcn_buf out;
     size_t ncalls = 1;
-    int rc;
 
     if (p->cutting)
         return 0;
@@ -468,22 +503,20 @@ static int on_ws_receive(struct qcn_rpc_server *s, struct pss *p, const void *in
     }
     if (!lws_is_final_fragment(p->wsi) || lws_remaining_packet_payload(p->wsi) > 0)
         return 0;
-    qcn_buf_init(&out, QCN_RPC_MAX_RESPONSE);
     if (!rate_take(s, p, 1.0)) {
         static const char limited[] = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32005,"
                                       "\"message\":\"rate limit exceeded\"}}";
         qcn_metrics_counter_inc(s->m_rate_limited);
-        rc = qcn_buf_append(&out, limited, sizeof limited - 1);
+        ws_reply(p, QCN_OK, limited, sizeof limited - 1);
     } else {
-        rc = qcn_rpc_handle(s->rpc, &p->conn, p->token_len ? p->token : NULL, p->token_len, p->in.p,
-                            p->in.len, &out, &ncalls);
+        /* Answers to deferred calls arrive later through ws_reply; the
+         * connection's detach cancels them if it closes first. */
+        qcn_rpc_handle(s->rpc, &p->conn, p->token_len ? p->token : NULL, p->token_len, p->in.p,
+                       p->in.len, ws_reply, p, &ncalls, NULL);
         if (ncalls > 1)
             (void)rate_take(s, p, (double)(ncalls - 1));
     }
     qcn_buf_reset(&p->in);
-    if (rc == QCN_OK)
-        ws_reply(p, &out);
-    qcn_buf_clear(&out);
     return 0;
 }
 
@@ -582,11 +615,6 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         free(lws_get_opaque_user_data(wsi));
         lws_set_opaque_user_data(wsi, NULL);
         break;
-    case LWS_CALLBACK_PROTOCOL_DESTROY:
-        /* Last callback of the context: lws has closed every connection. */
-        s = lws_context_user(lws_get_context(wsi));
-        free(s);
-        return 0;
     default:
         break;
     }
@@ -663,6 +691,8 @@ int qcn_rpc_server_new(struct qcn_rpc_server **out, void *loop, struct qcn_rpc *
     info.keepalive_timeout = 60;
     info.timeout_secs = BODY_TIMEOUT_S;
     info.server_string = "qcn";
+    /* lws clears s->ctx once the context is wholly gone (see server_free). */
+    info.pcontext = &s->ctx;
     s->ctx = lws_create_context(&info);
     if (s->ctx == NULL) {
         QCN_LOG(QCN_LOG_ERROR, "rpc", "cannot listen on %s:%d", rpc->config.addr, rpc->config.port);
@@ -682,11 +712,25 @@ int qcn_rpc_server_port(const struct qcn_rpc_server *s)
     return s->port;
 }
 
+void qcn_rpc_server_stop(struct qcn_rpc_server *s)
+{
+    if (s == NULL || s->stopping)
+        return;
+    s->stopping = 1;
+    /* With a foreign libuv loop this closes every connection and starts
+     * closing lws's handles; the loop must run for them to close. */
+    if (s->ctx != NULL)
+        lws_context_destroy(s->ctx);
+}
+
 void qcn_rpc_server_free(struct qcn_rpc_server *s)
 {
     if (s == NULL)
         return;
-    /* s itself is freed by the PROTOCOL_DESTROY callback, which lws runs
-     * once its libuv handles are closed (possibly after this returns). */
-    lws_context_destroy(s->ctx);
+    qcn_rpc_server_stop(s);
+    /* The second call finishes what the handles' close callbacks left
+     * (lws's foreign-loop teardown); a no-op if it already completed. */
+    if (s->ctx != NULL)
+        lws_context_destroy(s->ctx);
+    free(s);
 }

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rpc/format.h"
 #include "util/time.h"
 
 #define MAX_FILTER_ADDRESSES 256
@@ -201,11 +202,13 @@ void qcn_rpc_subs_free_all(struct qcn_rpc *rpc)
 void qcn_rpc_conn_attach(struct qcn_rpc *rpc, struct qcn_rpc_conn *conn)
 {
     conn->id = ++rpc->next_conn_id;
+    conn->cut = 0;
 }
 
 void qcn_rpc_conn_detach(struct qcn_rpc *rpc, struct qcn_rpc_conn *conn)
 {
     struct rpc_sub **pp = &rpc->subs;
+    qcn_rpc_requests_cancel_conn(rpc, conn);
     while (*pp != NULL) {
         struct rpc_sub *s = *pp;
         if (s->conn == conn) {
@@ -503,6 +506,43 @@ void qcn_rpc_notify_json(struct qcn_rpc *rpc, const char *kind_name, json_t *res
         }
     }
     qcn_metrics_gauge_set(rpc->m_subs, (double)rpc->nsubs);
+}
+
+void qcn_rpc_notify_block(struct qcn_rpc *rpc, const struct qcn_block *blk,
+                          const struct qcn_receipt *receipts)
+{
+    json_t *h = qcn_rpc_header_json(&blk->header, blk->hash);
+    uint64_t log_index = 0;
+
+    if (h != NULL)
+        qcn_rpc_notify_json(rpc, "newHeads", h);
+    json_decref(h);
+    if (receipts == NULL || (rpc->nsubs == 0 && rpc->nfilters == 0))
+        return;
+    for (size_t i = 0; i < blk->ntx; i++) {
+        struct qcn_rpc_tx_pos pos;
+        memcpy(pos.block_hash, blk->hash, QCN_HASH_BYTES);
+        pos.block_number = blk->header.height;
+        pos.index = i;
+        pos.base_fee = blk->header.base_fee;
+        for (uint32_t k = 0; k < receipts[i].nlogs; k++, log_index++) {
+            json_t *l = qcn_rpc_log_json(&receipts[i].logs[k], &pos, blk->txs[i]->hash, log_index);
+            if (l != NULL)
+                qcn_rpc_notify_json(rpc, "logs", l);
+            json_decref(l);
+        }
+    }
+}
+
+void qcn_rpc_notify_pending_tx(struct qcn_rpc *rpc, const uint8_t hash[QCN_HASH_BYTES])
+{
+    json_t *h;
+    if (rpc->nsubs == 0 && rpc->nfilters == 0)
+        return;
+    h = qcn_rpc_json_data(hash, QCN_HASH_BYTES);
+    if (h != NULL)
+        qcn_rpc_notify_json(rpc, "newPendingTransactions", h);
+    json_decref(h);
 }
 
 const struct qcn_rpc_method qcn_rpc_methods_subs[] = {

@@ -104,8 +104,7 @@ static void on_async(uv_async_t *a)
         json_decref(l2);
     }
     if (stop) {
-        qcn_rpc_server_free(h->srv);
-        h->srv = NULL;
+        qcn_rpc_server_stop(h->srv);
         uv_close((uv_handle_t *)&h->async, NULL);
     }
     pthread_mutex_lock(&h->mu);
@@ -185,7 +184,9 @@ static void harness_stop(struct harness *h)
 {
     harness_kick(h, 0, 0, 0, 1);
     pthread_join(h->thread, NULL);
-    /* lws closed its handles while the loop drained; the loop is empty now. */
+    /* lws closed its handles while the loop drained; finish and check the
+     * loop is empty. */
+    qcn_rpc_server_free(h->srv);
     assert_int_equal(uv_loop_close(&h->loop), 0);
     qcn_rpc_free(h->rpc);
     unlink(h->token_path);
