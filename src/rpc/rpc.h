@@ -269,8 +269,8 @@ void qcn_rpc_notify_json(struct qcn_rpc *rpc, const char *kind, json_t *result);
 
 /* A block was committed: newHeads (its header object), then logs (one event
  * per log, in block order). receipts: the block's blk->ntx receipts, or NULL
- * if the node has none at hand (no logs events then). Call once per block in
- * height order. */
+ * to have them read through the backend (the block is committed). Call once
+ * per block, in height order, after the commit. */
 void qcn_rpc_notify_block(struct qcn_rpc *rpc, const struct qcn_block *blk,
                           const struct qcn_receipt *receipts);
 

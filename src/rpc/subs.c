@@ -512,13 +512,24 @@ void qcn_rpc_notify_block(struct qcn_rpc *rpc, const struct qcn_block *blk,
                           const struct qcn_receipt *receipts)
 {
     json_t *h = qcn_rpc_header_json(&blk->header, blk->hash);
+    struct qcn_receipt *loaded = NULL;
+    size_t nloaded = 0;
     uint64_t log_index = 0;
 
     if (h != NULL)
         qcn_rpc_notify_json(rpc, "newHeads", h);
     json_decref(h);
-    if (receipts == NULL || (rpc->nsubs == 0 && rpc->nfilters == 0))
+    if (rpc->nsubs == 0 && rpc->nfilters == 0)
         return;
+    if (receipts == NULL && blk->ntx > 0 && rpc->backend.block_receipts != NULL) {
+        /* Committed already: the store has them. */
+        if (rpc->backend.block_receipts(rpc->backend.user, blk->hash, &loaded, &nloaded) ==
+                QCN_OK &&
+            nloaded == blk->ntx)
+            receipts = loaded;
+    }
+    if (receipts == NULL)
+        goto out;
     for (size_t i = 0; i < blk->ntx; i++) {
         struct qcn_rpc_tx_pos pos;
         memcpy(pos.block_hash, blk->hash, QCN_HASH_BYTES);
@@ -532,6 +543,10 @@ void qcn_rpc_notify_block(struct qcn_rpc *rpc, const struct qcn_block *blk,
             json_decref(l);
         }
     }
+out:
+    for (size_t i = 0; i < nloaded; i++)
+        qcn_receipt_clear(&loaded[i]);
+    free(loaded);
 }
 
 void qcn_rpc_notify_pending_tx(struct qcn_rpc *rpc, const uint8_t hash[QCN_HASH_BYTES])
