@@ -47,8 +47,9 @@ struct node {
 
 struct qcn_mpt {
     struct qcn_mpt_nodestore store;
-    struct node *root;                     /* NULL: the empty trie */
+    struct node *root;                     /* NULL: the empty trie (or not loaded) */
     uint8_t root_hash[QCN_MPT_HASH_BYTES]; /* the last committed (or opened) root */
+    int root_unloaded;                     /* root is NULL but stands for root_hash: load on use */
     int changed;                           /* uncommitted changes exist */
     int poisoned;       /* a change failed half-way: only discard or free are safe */
     struct qcn_buf io;  /* bytes read from the store */
@@ -406,6 +407,19 @@ static int resolve(struct qcn_mpt *t, struct node **slot, int flags)
     return QCN_OK;
 }
 
+/* Loads the root after a discard or an eviction (which allocate nothing, so
+ * they cannot fail). */
+static int ensure_root(struct qcn_mpt *t)
+{
+    int err;
+    if (!t->root_unloaded)
+        return QCN_OK;
+    err = load(t, &t->root, t->root_hash, AT_ROOT);
+    if (err == QCN_OK)
+        t->root_unloaded = 0;
+    return err;
+}
+
 /* ------------------------------------------------------------------------
  * Opening, reading */
 
@@ -462,6 +476,9 @@ static int lookup(struct qcn_mpt *t, const uint8_t **val, size_t *vlen, const ui
 
     *val = NULL;
     *vlen = 0;
+    err = ensure_root(t);
+    if (err != QCN_OK)
+        return err;
     for (;;) {
         err = resolve(t, slot, flags);
         if (err != QCN_OK)
@@ -827,6 +844,9 @@ static int apply(struct qcn_mpt *t, const uint8_t *key, size_t key_len, const ui
         return err;
     if (value_len > QCN_MPT_MAX_VALUE_BYTES || (value == NULL && value_len > 0))
         return QCN_ERR_INVALID_ARG;
+    err = ensure_root(t);
+    if (err != QCN_OK)
+        return err;
     key_to_nibbles(nib, key, key_len);
     if (value_len == 0)
         err = remove_key(t, &t->root, nib, 2 * key_len, 0, AT_ROOT, &changed);
@@ -1132,13 +1152,9 @@ void qcn_mpt_discard(struct qcn_mpt *t)
 {
     node_free(t->root);
     t->root = NULL;
-    /* The root is reloaded lazily; if that fails, the next call reports it. */
-    if (memcmp(t->root_hash, QCN_MPT_EMPTY_ROOT, QCN_MPT_HASH_BYTES) != 0)
-        t->root = stub_new(t->root_hash);
+    t->root_unloaded = memcmp(t->root_hash, QCN_MPT_EMPTY_ROOT, QCN_MPT_HASH_BYTES) != 0;
     t->changed = 0;
     t->poisoned = 0;
-    if (memcmp(t->root_hash, QCN_MPT_EMPTY_ROOT, QCN_MPT_HASH_BYTES) != 0 && t->root == NULL)
-        t->poisoned = 1; /* out of memory for the stub: refuse changes */
 }
 
 static void evict(struct node **slot)
@@ -1163,6 +1179,13 @@ static void evict(struct node **slot)
 
 void qcn_mpt_evict(struct qcn_mpt *t)
 {
+    struct node *r = t->root;
+    if (r != NULL && !t->changed && !r->dirty && r->ref_len == QCN_MPT_HASH_BYTES) {
+        node_free(r);
+        t->root = NULL;
+        t->root_unloaded = 1;
+        return;
+    }
     evict(&t->root);
 }
 
@@ -1201,6 +1224,9 @@ int qcn_mpt_prove(struct qcn_mpt *t, struct qcn_mpt_proof *proof, const uint8_t 
         return err;
     if (t->changed || t->poisoned)
         return QCN_ERR_STATE;
+    err = ensure_root(t);
+    if (err != QCN_OK)
+        return err;
     key_to_nibbles(nib, key, key_len);
     for (;;) {
         err = resolve(t, slot, flags);

@@ -134,9 +134,11 @@ QCN_MUST_CHECK int qcn_mpt_get(struct qcn_mpt *t, struct qcn_buf *value, const u
 
 /* Sets key to value in memory (value_len == 0 deletes). Returns QCN_OK,
  * QCN_ERR_INVALID_ARG (key or value over its cap), or a load error as for
- * qcn_mpt_get. On a load error the trie may hold part of a restructuring that
- * is still a correct trie for the old content, but the change itself may or
- * may not be applied: callers treat the handle as poisoned and free it. */
+ * qcn_mpt_get. A load error (or QCN_ERR_NOMEM) can strike half-way through a
+ * restructuring, so after any error other than QCN_ERR_INVALID_ARG the handle
+ * refuses further put/delete/update/hash/commit/prove with QCN_ERR_STATE until
+ * qcn_mpt_discard (back to the last committed root) or qcn_mpt_free; reads
+ * keep working. Also QCN_ERR_STATE if the handle is already in that state. */
 QCN_MUST_CHECK int qcn_mpt_put(struct qcn_mpt *t, const uint8_t *key, size_t key_len,
                                const uint8_t *value, size_t value_len);
 /* Removes key (absent keys are fine). Same errors as qcn_mpt_put. Deleting

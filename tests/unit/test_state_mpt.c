@@ -680,6 +680,59 @@ static void test_proofs(void **state)
     qcn_mpt_memstore_free(ms);
 }
 
+/* Discard and evict drop nodes without allocating; the root is reloaded
+ * from the store on the next use. */
+static void test_discard_evict(void **state)
+{
+    struct qcn_mpt_memstore *ms;
+    struct qcn_mpt_nodestore ns;
+    struct qcn_mpt *t;
+    struct ref_map ref = {0};
+    struct qcn_mpt_proof proof;
+    struct qcn_buf v;
+    uint8_t root[32], root2[32];
+    int found;
+    struct qcn_view value;
+    (void)state;
+
+    rng_state = 0x5555aaaa5555aaaaull;
+    assert_int_equal(qcn_mpt_memstore_new(&ms), QCN_OK);
+    ns = qcn_mpt_memstore_iface(ms);
+    build_trie(ms, &ref, 200, root);
+    qcn_buf_init(&v, VAL_MAX);
+    qcn_mpt_proof_init(&proof);
+    assert_int_equal(qcn_mpt_open(&t, &ns, root), QCN_OK);
+    qcn_mpt_evict(t);
+    assert_int_equal(qcn_mpt_hash(t, root2), QCN_OK);
+    assert_memory_equal(root, root2, 32);
+    assert_int_equal(qcn_mpt_prove(t, &proof, ref.e[3].key, ref.e[3].klen), QCN_OK);
+    assert_int_equal(qcn_mpt_verify_proof(&found, &value, root, ref.e[3].key, ref.e[3].klen,
+                                          proof.node, proof.count),
+                     QCN_OK);
+    assert_int_equal(found, 1);
+    qcn_mpt_evict(t);
+    assert_int_equal(qcn_mpt_delete(t, ref.e[0].key, ref.e[0].klen), QCN_OK);
+    assert_int_equal(qcn_mpt_put(t, ref.e[1].key, ref.e[1].klen, (const uint8_t *)"new", 3),
+                     QCN_OK);
+    /* Evicting with changes pending keeps them. */
+    qcn_mpt_evict(t);
+    assert_int_equal(qcn_mpt_get(t, &v, ref.e[0].key, ref.e[0].klen), QCN_ERR_NOT_FOUND);
+    assert_int_equal(qcn_mpt_get(t, &v, ref.e[1].key, ref.e[1].klen), QCN_OK);
+    assert_int_equal(v.len, 3);
+    assert_int_equal(qcn_mpt_hash(t, root2), QCN_OK);
+    assert_memory_not_equal(root, root2, 32);
+    qcn_mpt_discard(t);
+    assert_int_equal(qcn_mpt_dirty(t), 0);
+    assert_int_equal(qcn_mpt_hash(t, root2), QCN_OK);
+    assert_memory_equal(root, root2, 32);
+    check_contents(t, &ref);
+    qcn_mpt_free(t);
+    qcn_mpt_proof_clear(&proof);
+    qcn_buf_clear(&v);
+    free(ref.e);
+    qcn_mpt_memstore_free(ms);
+}
+
 /* A node store that lies: flips a byte of one node, forgets one, or fails
  * puts, on request. */
 struct lying_store {
@@ -876,6 +929,7 @@ int main(void)
         cmocka_unit_test(test_small_root_and_hash_keys),
         cmocka_unit_test(test_bad_args),
         cmocka_unit_test(test_proofs),
+        cmocka_unit_test(test_discard_evict),
         cmocka_unit_test(test_corrupt_store),
         cmocka_unit_test(test_node_check),
     };
