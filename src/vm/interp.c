@@ -10,6 +10,7 @@
  * across calls, so a warm machine runs without allocating. Return data is a
  * view into the child's pooled memory (or its precompile output buffer),
  * valid until the parent's next call, which replaces it anyway. */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,10 @@ struct qcn_vm {
     const struct qcn_vm_block_env *blk;
     const struct qcn_vm_tx_env *tx;
     FILE *trace;
+    char *tbuf; /* the pending trace line: head, then tail after thead */
+    size_t tlen, tcap, thead;
+    int tpend;
+    int64_t tgas;
     int fatal;
     int eth_only;
 };
@@ -79,6 +84,7 @@ void qcn_vm_free(struct qcn_vm *vm)
         free(vm->pools[i].initcode.bytes);
         free(vm->pools[i].initcode.jumpdest);
     }
+    free(vm->tbuf);
     free(vm);
 }
 
@@ -307,29 +313,81 @@ static void copy_padded(uint8_t *dst, const uint8_t *src, size_t srclen, const s
         memset(dst + n, 0, len - n);
 }
 
+/* EIP-3155 tracing. A line is formatted before its opcode runs and printed
+ * once the opcode's real cost is known: at the next opcode or when the frame
+ * ends. Calls and creates print at once with their static cost, so a
+ * child's lines follow the parent's. Only one line is ever pending. */
+static void tbuf_printf(struct qcn_vm *vm, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void tbuf_printf(struct qcn_vm *vm, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    for (;;) {
+        size_t room = vm->tcap - vm->tlen;
+        va_start(ap, fmt);
+        n = vsnprintf(vm->tbuf + vm->tlen, room, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return;
+        if ((size_t)n < room) {
+            vm->tlen += (size_t)n;
+            return;
+        }
+        {
+            size_t ncap = vm->tcap * 2 + (size_t)n + 64;
+            char *nb = realloc(vm->tbuf, ncap);
+            if (nb == NULL)
+                return;
+            vm->tbuf = nb;
+            vm->tcap = ncap;
+        }
+    }
+}
+
+static void trace_flush(struct qcn_vm *vm, int64_t gas_now)
+{
+    if (!vm->tpend)
+        return;
+    vm->tpend = 0;
+    fprintf(vm->trace, "%.*s\"gasCost\":\"0x%llx\",%s\n", (int)vm->thead, vm->tbuf,
+            (unsigned long long)(vm->tgas - gas_now), vm->tbuf + vm->thead);
+}
+
 static void trace_op(struct frame *f, uint64_t pc, uint8_t op, const struct qcn_u256 *base,
                      const struct qcn_u256 *sp)
 {
-    FILE *t = f->vm->trace;
+    struct qcn_vm *vm = f->vm;
     const char *name = qcn_vm_opinfo[op].name;
-    fprintf(t,
-            "{\"pc\":%llu,\"op\":%u,\"gas\":\"0x%llx\",\"gasCost\":\"0x%x\",\"memSize\":%zu,"
-            "\"stack\":[",
-            (unsigned long long)pc, op, (unsigned long long)f->gas, (unsigned)qcn_vm_opinfo[op].gas,
-            f->msize);
+    trace_flush(vm, f->gas);
+    if (vm->tbuf == NULL) {
+        vm->tbuf = malloc(4096);
+        if (vm->tbuf == NULL)
+            return;
+        vm->tcap = 4096;
+    }
+    vm->tlen = 0;
+    tbuf_printf(vm, "{\"pc\":%llu,\"op\":%u,\"gas\":\"0x%llx\",", (unsigned long long)pc, op,
+                (unsigned long long)f->gas);
+    vm->thead = vm->tlen;
+    tbuf_printf(vm, "\"memSize\":%zu,\"stack\":[", f->msize);
     for (const struct qcn_u256 *p = base; p < sp; p++) {
         int first = 1;
-        fputs(p == base ? "\"0x" : ",\"0x", t);
+        tbuf_printf(vm, "%s", p == base ? "\"0x" : ",\"0x");
         for (int i = 3; i >= 0; i--) {
             if (first && p->w[i] == 0 && i > 0)
                 continue;
-            fprintf(t, first ? "%llx" : "%016llx", (unsigned long long)p->w[i]);
+            tbuf_printf(vm, first ? "%llx" : "%016llx", (unsigned long long)p->w[i]);
             first = 0;
         }
-        fputc('"', t);
+        tbuf_printf(vm, "\"");
     }
-    fprintf(t, "],\"depth\":%d,\"refund\":%lld,\"opName\":\"%s\"}\n", f->msg->depth + 1,
-            (long long)qcn_vm_state_refund(f->vm->st), name != NULL ? name : "UNDEFINED");
+    tbuf_printf(vm, "],\"depth\":%d,\"refund\":%lld,\"opName\":\"%s\"}", f->msg->depth + 1,
+                (long long)qcn_vm_state_refund(vm->st), name != NULL ? name : "UNDEFINED");
+    vm->tpend = 1;
+    vm->tgas = f->gas;
+    if (op == 0xf0 || op == 0xf1 || op == 0xf2 || op == 0xf4 || op == 0xf5 || op == 0xfa)
+        trace_flush(vm, f->gas - qcn_vm_opinfo[op].gas);
 }
 
 /* SSTORE gas and refunds: EIP-2200 with EIP-2929 costs and EIP-3529 refunds. */
@@ -1050,6 +1108,8 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
             res->output_len = l;
             res->gas_left = f.gas;
             res->status = op == 0xf3 ? QCN_VM_SUCCESS : QCN_VM_REVERT;
+            if (vm->trace != NULL)
+                trace_flush(vm, f.gas);
             return;
         }
         case 0xff:
@@ -1082,10 +1142,14 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
 stop:
     res->status = QCN_VM_SUCCESS;
     res->gas_left = f.gas;
+    if (vm->trace != NULL)
+        trace_flush(vm, f.gas);
     return;
 fail:
     res->status = QCN_VM_FAILURE;
     res->gas_left = 0;
+    if (vm->trace != NULL)
+        trace_flush(vm, f.gas < 0 ? 0 : f.gas);
 }
 
 /* ------------------------------------------------------------------------ */
