@@ -126,62 +126,17 @@ size_t qcn_mldsa_sig_bytes(int param)
     return p ? p->sig_bytes : 0;
 }
 
-/* ---- scalar helpers (all branch-free) ---------------------------------- */
+/* ---- scalar helpers (branch-free; defined in mldsa_internal.h) ------------ */
 
-static inline int32_t reduce32(int32_t a)
-{
-    int32_t t = (a + (1 << 22)) >> 23;
-    return a - t * Q;
-}
-
-static inline int32_t caddq(int32_t a)
-{
-    return a + ((a >> 31) & Q);
-}
-
-static inline int32_t freeze(int32_t a)
-{
-    return caddq(reduce32(a));
-}
-
-/* 1 if x != 0 else 0, without a branch. */
-static inline uint32_t ct_nonzero(uint32_t x)
-{
-    return (x | (0u - x)) >> 31;
-}
-
-/* Decompose (Alg 36) of a in [0, q): a = a1 * 2 gamma2 + a0 with a0 in
- * (-gamma2, gamma2], and the wrap at q - 1 (a1 = 0, a0 - 1). The division by
- * 2 gamma2 is a multiply and shift (exact for a < q + gamma2; the unit test
- * compares qcn_mldsa_decompose with plain division for every a in [0, q)). */
-struct decomposer {
-    uint64_t m;
-    int32_t two_g2, g2;
-    uint32_t top;
-};
-
-static void decomposer_init(struct decomposer *d, unsigned gamma2)
-{
-    uint64_t div = 2u * (uint64_t)gamma2;
-    d->m = ((1ULL << 48) + div - 1) / div;
-    d->two_g2 = (int32_t)div;
-    d->g2 = (int32_t)gamma2;
-    d->top = (uint32_t)((Q - 1) / div);
-}
-
-static inline int32_t decompose(const struct decomposer *d, int32_t *a0, int32_t a)
-{
-    uint32_t a1 = (uint32_t)(((uint64_t)(uint32_t)(a + d->g2 - 1) * d->m) >> 48);
-    int32_t wrap = -(int32_t)(ct_nonzero(a1 ^ d->top) ^ 1);
-    *a0 = a - (int32_t)a1 * d->two_g2 + wrap;
-    return (int32_t)(a1 & ~(uint32_t)wrap);
-}
+#define reduce32 qcn_mldsa_reduce32
+#define freeze qcn_mldsa_freeze
+#define ct_nonzero qcn_mldsa_ct_nonzero
 
 int32_t qcn_mldsa_decompose(int32_t *a0, int32_t a, unsigned gamma2)
 {
-    struct decomposer d;
-    decomposer_init(&d, gamma2);
-    return decompose(&d, a0, a);
+    struct qcn_mldsa_dc d;
+    qcn_mldsa_dc_init(&d, gamma2);
+    return qcn_mldsa_decompose1(&d, a0, a);
 }
 
 /* Power2Round (Alg 35) of a in [0, q). */
@@ -192,57 +147,103 @@ static inline int32_t power2round(int32_t *a0, int32_t a)
     return a1;
 }
 
-/* 1 if some |a[i]| >= bound (a reduce32 output), else 0; no early exit. */
-static uint32_t poly_exceeds(const poly *a, int32_t bound)
-{
-    uint32_t bad = 0;
-    unsigned i;
-    for (i = 0; i < N; i++) {
-        int32_t t = a->c[i] >> 31;
-        int32_t abs = a->c[i] - (t & 2 * a->c[i]);
-        bad |= (uint32_t)(bound - 1 - abs) >> 31;
-    }
-    return bad;
-}
-
 /* ---- bit packing (Alg 16-19) ------------------------------------------- */
 
-/* Packs neg ? base - a[i] : a[i] into bits-bit little-endian fields. The loop
- * shape depends only on bits, never on the values. */
-static void pack_poly(uint8_t *out, const int32_t *a, unsigned bits, int32_t base, int neg)
+/* Eight bits-bit fields make exactly bits bytes, so packing works on groups
+ * of eight coefficients held in three 64-bit words (bits <= 20). Each width
+ * gets its own copy (pack_poly / unpack_poly switch on it) so that the shifts
+ * below are constants. Nothing depends on the values. */
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+static ALWAYS_INLINE void pack_fixed(uint8_t *out, const int32_t *a, unsigned bits, int32_t base,
+                                     int neg)
 {
-    uint64_t acc = 0;
-    unsigned nacc = 0, i;
     uint32_t mask = (1u << bits) - 1;
-    for (i = 0; i < N; i++) {
-        uint32_t v = (uint32_t)(neg ? base - a[i] : a[i]) & mask;
-        acc |= (uint64_t)v << nacc;
-        nacc += bits;
-        while (nacc >= 8) {
-            *out++ = (uint8_t)acc;
-            acc >>= 8;
-            nacc -= 8;
+    unsigned g, j;
+    for (g = 0; g < N / 8; g++, a += 8, out += bits) {
+        uint64_t w[3] = {0, 0, 0};
+        for (j = 0; j < 8; j++) {
+            unsigned pos = j * bits, wi = pos >> 6, sh = pos & 63;
+            uint64_t v = (uint32_t)(neg ? base - a[j] : a[j]) & mask;
+            w[wi] |= v << sh;
+            if (sh + bits > 64)
+                w[wi + 1] |= v >> (64 - sh);
+        }
+        memcpy(out, w, bits);
+    }
+}
+
+static ALWAYS_INLINE void unpack_fixed(int32_t *a, const uint8_t *in, unsigned bits, int32_t base,
+                                       int neg)
+{
+    uint32_t mask = (1u << bits) - 1;
+    unsigned g, j;
+    for (g = 0; g < N / 8; g++, a += 8, in += bits) {
+        uint64_t w[3] = {0, 0, 0};
+        memcpy(w, in, bits);
+        for (j = 0; j < 8; j++) {
+            unsigned pos = j * bits, wi = pos >> 6, sh = pos & 63;
+            uint64_t v = w[wi] >> sh;
+            if (sh + bits > 64)
+                v |= w[wi + 1] << (64 - sh);
+            a[j] = neg ? base - (int32_t)((uint32_t)v & mask) : (int32_t)((uint32_t)v & mask);
         }
     }
 }
 
-/* The inverse of pack_poly. Returns the OR of all raw fields, for callers
- * that check a range. */
+/* Packs neg ? base - a[i] : a[i] into bits-bit little-endian fields. */
+static void pack_poly(uint8_t *out, const int32_t *a, unsigned bits, int32_t base, int neg)
+{
+    switch (bits) {
+    case 3:
+        pack_fixed(out, a, 3, base, neg);
+        break;
+    case 4:
+        pack_fixed(out, a, 4, base, neg);
+        break;
+    case 6:
+        pack_fixed(out, a, 6, base, neg);
+        break;
+    case 10:
+        pack_fixed(out, a, 10, base, neg);
+        break;
+    case 13:
+        pack_fixed(out, a, 13, base, neg);
+        break;
+    case 18:
+        pack_fixed(out, a, 18, base, neg);
+        break;
+    default:
+        pack_fixed(out, a, 20, base, neg);
+        break;
+    }
+}
+
+/* The inverse of pack_poly. */
 static void unpack_poly(int32_t *a, const uint8_t *in, unsigned bits, int32_t base, int neg)
 {
-    uint64_t acc = 0;
-    unsigned nacc = 0, i;
-    uint32_t mask = (1u << bits) - 1;
-    for (i = 0; i < N; i++) {
-        uint32_t v;
-        while (nacc < bits) {
-            acc |= (uint64_t)*in++ << nacc;
-            nacc += 8;
-        }
-        v = (uint32_t)acc & mask;
-        acc >>= bits;
-        nacc -= bits;
-        a[i] = neg ? base - (int32_t)v : (int32_t)v;
+    switch (bits) {
+    case 3:
+        unpack_fixed(a, in, 3, base, neg);
+        break;
+    case 4:
+        unpack_fixed(a, in, 4, base, neg);
+        break;
+    case 6:
+        unpack_fixed(a, in, 6, base, neg);
+        break;
+    case 10:
+        unpack_fixed(a, in, 10, base, neg);
+        break;
+    case 13:
+        unpack_fixed(a, in, 13, base, neg);
+        break;
+    case 18:
+        unpack_fixed(a, in, 18, base, neg);
+        break;
+    default:
+        unpack_fixed(a, in, 20, base, neg);
+        break;
     }
 }
 
@@ -399,13 +400,6 @@ static void sample_mask(const struct qcn_mldsa_impl *im, poly *v, unsigned count
         }
         im->gamma1_4x(o, rhopp, nonce, (int)gamma1_bits);
     }
-}
-
-static void poly_reduce(poly *a)
-{
-    unsigned i;
-    for (i = 0; i < N; i++)
-        a->c[i] = reduce32(a->c[i]);
 }
 
 /* ---- encodings (Alg 22-27) ------------------------------------------------- */
@@ -573,7 +567,7 @@ int qcn_mldsa_keygen(int param, uint8_t *pk, uint8_t *sk, const uint8_t seed[QCN
     }
     matrix_mul_stream(im, st.t, st.sk.rho, st.s1hat, p);
     for (i = 0; i < p->k; i++) {
-        poly_reduce(&st.t[i]);
+        im->reduce(st.t[i].c);
         im->invntt(st.t[i].c);
         for (j = 0; j < N; j++) {
             int32_t t = freeze(st.t[i].c[j] + st.sk.s2[i].c[j]);
@@ -605,14 +599,12 @@ static int sign_mu(const struct params *p, uint8_t *sig, const uint8_t *sk,
 {
     const struct qcn_mldsa_impl *im = qcn_mldsa_impl_get();
     struct sign_state *st, stbuf;
-    struct decomposer dc;
     unsigned i, j, iter;
     int32_t zbound = ((int32_t)1 << p->gamma1_bits) - (int32_t)p->beta;
     int32_t r0bound = (int32_t)(p->gamma2 - p->beta);
     int rc = QCN_ERR_INTERNAL;
 
     st = &stbuf;
-    decomposer_init(&dc, p->gamma2);
     if (sk_decode(&st->sk, sk, p) != 0) {
         rc = QCN_ERR_BAD_KEY;
         goto out;
@@ -648,13 +640,9 @@ static int sign_mu(const struct params *p, uint8_t *sig, const uint8_t *sk,
             im->pointwise(st->w[i].c, st->mat[i * p->l].c, st->yhat[0].c);
             for (j = 1; j < p->l; j++)
                 im->pointwise_acc(st->w[i].c, st->mat[i * p->l + j].c, st->yhat[j].c);
-            poly_reduce(&st->w[i]);
+            im->reduce(st->w[i].c);
             im->invntt(st->w[i].c);
-            for (j = 0; j < N; j++) {
-                int32_t a0;
-                st->w[i].c[j] = freeze(st->w[i].c[j]);
-                st->w1[i].c[j] = decompose(&dc, &a0, st->w[i].c[j]);
-            }
+            im->freeze_highbits(st->w1[i].c, st->w[i].c, p->gamma2);
         }
         w1_encode(st->w1buf, st->w1, p);
         qcn_shake256_init(&k);
@@ -669,21 +657,16 @@ static int sign_mu(const struct params *p, uint8_t *sig, const uint8_t *sk,
         for (i = 0; i < p->l; i++) {
             im->pointwise(st->out.z[i].c, st->c.c, st->s1hat[i].c);
             im->invntt(st->out.z[i].c);
-            for (j = 0; j < N; j++)
-                st->out.z[i].c[j] = reduce32(st->out.z[i].c[j] + st->y[i].c[j]);
-            reject |= poly_exceeds(&st->out.z[i], zbound);
+            im->add_reduce(st->out.z[i].c, st->out.z[i].c, st->y[i].c);
+            reject |= im->exceeds(st->out.z[i].c, zbound);
         }
         /* r = w - c s2, r0 = LowBits(r) (line 17). */
         for (i = 0; i < p->k; i++) {
             im->pointwise(st->tmp.c, st->c.c, st->s2hat[i].c);
             im->invntt(st->tmp.c);
-            for (j = 0; j < N; j++) {
-                int32_t a0;
-                st->r[i].c[j] = freeze(st->w[i].c[j] - st->tmp.c[j]);
-                (void)decompose(&dc, &a0, st->r[i].c[j]);
-                st->tmp.c[j] = a0;
-            }
-            reject |= poly_exceeds(&st->tmp, r0bound);
+            im->sub_freeze(st->r[i].c, st->w[i].c, st->tmp.c);
+            im->lowbits(st->tmp.c, st->r[i].c, p->gamma2);
+            reject |= im->exceeds(st->tmp.c, r0bound);
         }
         QCN_MLDSA_DECLASSIFY(&reject, sizeof reject);
         if (reject)
@@ -694,15 +677,9 @@ static int sign_mu(const struct params *p, uint8_t *sig, const uint8_t *sk,
         for (i = 0; i < p->k; i++) {
             im->pointwise(st->tmp.c, st->c.c, st->t0hat[i].c);
             im->invntt(st->tmp.c);
-            poly_reduce(&st->tmp);
-            reject |= poly_exceeds(&st->tmp, (int32_t)p->gamma2);
-            for (j = 0; j < N; j++) {
-                int32_t a0, hi1, hi2;
-                hi1 = decompose(&dc, &a0, freeze(st->r[i].c[j] + st->tmp.c[j]));
-                hi2 = decompose(&dc, &a0, st->r[i].c[j]);
-                st->out.h[i][j] = (uint8_t)ct_nonzero((uint32_t)(hi1 ^ hi2));
-                hcount += st->out.h[i][j];
-            }
+            im->reduce(st->tmp.c);
+            reject |= im->exceeds(st->tmp.c, (int32_t)p->gamma2);
+            hcount += im->make_hint(st->out.h[i], st->r[i].c, st->tmp.c, p->gamma2);
         }
         reject |= (uint32_t)((int32_t)p->omega - (int32_t)hcount) >> 31;
         QCN_MLDSA_DECLASSIFY(&reject, sizeof reject);
@@ -737,7 +714,6 @@ static int verify_mu(const struct params *p, const uint8_t *pk,
 {
     const struct qcn_mldsa_impl *im = qcn_mldsa_impl_get();
     struct verify_state st;
-    struct decomposer dc;
     struct qcn_keccak k;
     int32_t zbound = ((int32_t)1 << p->gamma1_bits) - (int32_t)p->beta;
     unsigned i, j;
@@ -747,12 +723,15 @@ static int verify_mu(const struct params *p, const uint8_t *pk,
     if (sig_decode(&st.s, sig, p) != 0)
         return QCN_ERR_BAD_SIGNATURE;
     for (i = 0; i < p->l; i++)
-        if (poly_exceeds(&st.s.z[i], zbound))
+        if (im->exceeds(st.s.z[i].c, zbound))
             return QCN_ERR_BAD_SIGNATURE;
     pk_decode(st.rho, st.t1, pk, p);
-    decomposer_init(&dc, p->gamma2);
 
+    /* w' = A z - c t1 2^d (line 9), with -c so the subtraction is an
+     * accumulation. */
     sample_in_ball(&st.c, st.s.ctilde, p->ctilde_bytes, p->tau);
+    for (j = 0; j < N; j++)
+        st.c.c[j] = -st.c.c[j];
     im->ntt(st.c.c);
     for (i = 0; i < p->l; i++) {
         st.zhat[i] = st.s.z[i];
@@ -760,25 +739,13 @@ static int verify_mu(const struct params *p, const uint8_t *pk,
     }
     matrix_mul_stream(im, st.w, st.rho, st.zhat, p);
     for (i = 0; i < p->k; i++) {
-        /* w' = A z - c t1 2^d (line 9). */
         for (j = 0; j < N; j++)
-            st.t1[i].c[j] <<= D_BITS;
+            st.t1[i].c[j] *= 1 << D_BITS;
         im->ntt(st.t1[i].c);
-        im->pointwise(st.tmp.c, st.c.c, st.t1[i].c);
-        for (j = 0; j < N; j++)
-            st.w[i].c[j] = reduce32(st.w[i].c[j] - st.tmp.c[j]);
+        im->pointwise_acc(st.w[i].c, st.c.c, st.t1[i].c);
+        im->reduce(st.w[i].c);
         im->invntt(st.w[i].c);
-        /* UseHint (Alg 40). */
-        for (j = 0; j < N; j++) {
-            int32_t a0, a1 = decompose(&dc, &a0, freeze(st.w[i].c[j]));
-            if (st.s.h[i][j]) {
-                if (a0 > 0)
-                    a1 = a1 + 1 == (int32_t)dc.top ? 0 : a1 + 1;
-                else
-                    a1 = a1 == 0 ? (int32_t)dc.top - 1 : a1 - 1;
-            }
-            st.w[i].c[j] = a1;
-        }
+        im->use_hint(st.w[i].c, st.w[i].c, st.s.h[i], p->gamma2);
     }
     w1_encode(st.w1buf, st.w, p);
     qcn_shake256_init(&k);

@@ -326,6 +326,9 @@ static AVX2 void invntt_avx2(int32_t a[N])
     const __m256i f = _mm256_set1_epi32(QCN_MLDSA_INVNTT_F);
     const __m256i fq =
         _mm256_set1_epi32((int32_t)((uint32_t)QCN_MLDSA_INVNTT_F * (uint32_t)QCN_MLDSA_QINV));
+    const __m256i zf = _mm256_set1_epi32(QCN_MLDSA_INVNTT_ZF);
+    const __m256i zfq =
+        _mm256_set1_epi32((int32_t)((uint32_t)QCN_MLDSA_INVNTT_ZF * (uint32_t)QCN_MLDSA_QINV));
     for (blk = 0; blk < 4; blk++) {
         __m256i v[8];
         unsigned g = 8 * blk;
@@ -346,7 +349,7 @@ static AVX2 void invntt_avx2(int32_t a[N])
             store(a + 64 * blk + 8 * c, v[c]);
     }
     k = 32;
-    for (len = 8; len < N; len <<= 1) {
+    for (len = 8; len < N / 2; len <<= 1) {
         for (start = 0; start < N; start += 2 * len) {
             __m256i z, zq;
             k--;
@@ -360,8 +363,12 @@ static AVX2 void invntt_avx2(int32_t a[N])
             }
         }
     }
-    for (j = 0; j < N; j += 8)
-        store(a + j, montmul(load(a + j), f, fq));
+    /* Last layer with the scaling folded in, as in invntt_ref. */
+    for (j = 0; j < N / 2; j += 8) {
+        __m256i x = load(a + j), y = load(a + j + N / 2);
+        store(a + j, montmul(_mm256_add_epi32(x, y), f, fq));
+        store(a + j + N / 2, montmul(_mm256_sub_epi32(x, y), zf, zfq));
+    }
 }
 
 static AVX2 void pointwise_avx2(int32_t c[N], const int32_t a[N], const int32_t b[N])
@@ -487,7 +494,7 @@ static AVX2 void keccak_f1600_x4(__m256i s[25])
 }
 
 /* Four sponges over seed || nonce[t] (one block: seedlen + 2 < rate), padded
- * for SHAKE, ready to squeeze. */
+ * for SHAKE; the first x4_squeeze_block permutes. */
 static AVX2 void x4_absorb(__m256i s[25], unsigned rate, const uint8_t *seed, size_t seedlen,
                            const uint16_t nonce[4])
 {
@@ -506,22 +513,21 @@ static AVX2 void x4_absorb(__m256i s[25], unsigned rate, const uint8_t *seed, si
         s[j] = j < rate / 8 ? _mm256_set_epi64x((long long)blk[3][j], (long long)blk[2][j],
                                                 (long long)blk[1][j], (long long)blk[0][j])
                             : _mm256_setzero_si256();
-    keccak_f1600_x4(s);
     qcn_wipe(blk, sizeof blk);
 }
 
-/* Writes the current block of each state to out[t] (rate bytes), then
- * permutes so the next call gives the next block. */
+/* Permutes, then writes the next output block of each state to out[t]
+ * (rate bytes): one permutation per block squeezed, none wasted. */
 static AVX2 void x4_squeeze_block(__m256i s[25], unsigned rate, uint8_t *out[4])
 {
     uint64_t lane[4];
     unsigned j, t;
+    keccak_f1600_x4(s);
     for (j = 0; j < rate / 8; j++) {
         _mm256_storeu_si256((__m256i *)(void *)lane, s[j]);
         for (t = 0; t < 4; t++)
             memcpy(out[t] + 8 * j, &lane[t], 8);
     }
-    keccak_f1600_x4(s);
 }
 
 #define UNIFORM_BLOCKS 5
@@ -623,9 +629,175 @@ static AVX2 void gamma1_4x_avx2(struct qcn_mldsa_poly *out[4], const uint8_t rho
     qcn_wipe(s, sizeof s);
 }
 
+/* ---- coefficient kernels (same integer results as mldsa_poly.c) ---------- */
+
+static inline AVX2 __m256i reduce32_v(__m256i a)
+{
+    __m256i t = _mm256_srai_epi32(_mm256_add_epi32(a, _mm256_set1_epi32(1 << 22)), 23);
+    return _mm256_sub_epi32(a, _mm256_mullo_epi32(t, _mm256_set1_epi32(QCN_MLDSA_Q)));
+}
+
+static inline AVX2 __m256i freeze_v(__m256i a)
+{
+    a = reduce32_v(a);
+    return _mm256_add_epi32(
+        a, _mm256_and_si256(_mm256_srai_epi32(a, 31), _mm256_set1_epi32(QCN_MLDSA_Q)));
+}
+
+/* qcn_mldsa_decompose1 on eight lanes. */
+struct dcv {
+    __m256i g2m1, mul, top, two_g2;
+    __m128i pre, post;
+};
+
+static inline AVX2 void dcv_init(struct dcv *v, unsigned gamma2)
+{
+    struct qcn_mldsa_dc d;
+    qcn_mldsa_dc_init(&d, gamma2);
+    v->g2m1 = _mm256_set1_epi32(d.g2 - 1);
+    v->mul = _mm256_set1_epi32((int32_t)d.mul);
+    v->top = _mm256_set1_epi32((int32_t)d.top);
+    v->two_g2 = _mm256_set1_epi32(d.two_g2);
+    v->pre = _mm_cvtsi32_si128((int)d.pre);
+    v->post = _mm_cvtsi32_si128((int)d.post);
+}
+
+static inline AVX2 __m256i decompose_v(const struct dcv *v, __m256i *a0, __m256i a)
+{
+    __m256i x = _mm256_srl_epi32(_mm256_add_epi32(a, v->g2m1), v->pre);
+    __m256i a1 = _mm256_srl_epi32(_mm256_mullo_epi32(x, v->mul), v->post);
+    __m256i wrap = _mm256_cmpeq_epi32(a1, v->top);
+    *a0 = _mm256_add_epi32(_mm256_sub_epi32(a, _mm256_mullo_epi32(a1, v->two_g2)), wrap);
+    return _mm256_andnot_si256(wrap, a1);
+}
+
+static AVX2 void reduce_avx2(int32_t a[N])
+{
+    unsigned i;
+    for (i = 0; i < N; i += 8)
+        store(a + i, reduce32_v(load(a + i)));
+}
+
+static AVX2 void add_reduce_avx2(int32_t c[N], const int32_t a[N], const int32_t b[N])
+{
+    unsigned i;
+    for (i = 0; i < N; i += 8)
+        store(c + i, reduce32_v(_mm256_add_epi32(load(a + i), load(b + i))));
+}
+
+static AVX2 void sub_freeze_avx2(int32_t c[N], const int32_t a[N], const int32_t b[N])
+{
+    unsigned i;
+    for (i = 0; i < N; i += 8)
+        store(c + i, freeze_v(_mm256_sub_epi32(load(a + i), load(b + i))));
+}
+
+static AVX2 void freeze_highbits_avx2(int32_t w1[N], int32_t w[N], unsigned gamma2)
+{
+    struct dcv v;
+    unsigned i;
+    dcv_init(&v, gamma2);
+    for (i = 0; i < N; i += 8) {
+        __m256i a0, x = freeze_v(load(w + i));
+        store(w + i, x);
+        store(w1 + i, decompose_v(&v, &a0, x));
+    }
+}
+
+static AVX2 void lowbits_avx2(int32_t a0[N], const int32_t a[N], unsigned gamma2)
+{
+    struct dcv v;
+    unsigned i;
+    dcv_init(&v, gamma2);
+    for (i = 0; i < N; i += 8) {
+        __m256i lo;
+        (void)decompose_v(&v, &lo, load(a + i));
+        store(a0 + i, lo);
+    }
+}
+
+static AVX2 uint32_t exceeds_avx2(const int32_t a[N], int32_t bound)
+{
+    const __m256i b = _mm256_set1_epi32(bound - 1);
+    __m256i acc = _mm256_setzero_si256();
+    unsigned i;
+    for (i = 0; i < N; i += 8)
+        acc = _mm256_or_si256(acc, _mm256_cmpgt_epi32(_mm256_abs_epi32(load(a + i)), b));
+    return (uint32_t)(1 ^ _mm256_testz_si256(acc, acc));
+}
+
+static AVX2 unsigned make_hint_avx2(uint8_t h[N], const int32_t r[N], const int32_t ct0[N],
+                                    unsigned gamma2)
+{
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    const __m256i one = _mm256_set1_epi32(1);
+    __m256i count = _mm256_setzero_si256(), hv[4];
+    struct dcv v;
+    unsigned i, t;
+    int32_t lanes[8];
+    dcv_init(&v, gamma2);
+    for (i = 0; i < N; i += 32) {
+        for (t = 0; t < 4; t++) {
+            __m256i a0, x = load(r + i + 8 * t);
+            __m256i hi1 =
+                decompose_v(&v, &a0, freeze_v(_mm256_add_epi32(x, load(ct0 + i + 8 * t))));
+            __m256i hi2 = decompose_v(&v, &a0, x);
+            hv[t] = _mm256_andnot_si256(_mm256_cmpeq_epi32(hi1, hi2), one);
+            count = _mm256_add_epi32(count, hv[t]);
+        }
+        /* 32 words of 0/1 to 32 bytes in coefficient order. */
+        _mm256_storeu_si256(
+            (__m256i *)(void *)(h + i),
+            _mm256_permutevar8x32_epi32(_mm256_packs_epi16(_mm256_packs_epi32(hv[0], hv[1]),
+                                                           _mm256_packs_epi32(hv[2], hv[3])),
+                                        order));
+    }
+    _mm256_storeu_si256((__m256i *)(void *)lanes, count);
+    for (t = 1; t < 8; t++)
+        lanes[0] += lanes[t];
+    return (unsigned)lanes[0];
+}
+
+static AVX2 void use_hint_avx2(int32_t w1[N], const int32_t w[N], const uint8_t h[N],
+                               unsigned gamma2)
+{
+    const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
+    const __m256i minus1 = _mm256_set1_epi32(-1);
+    struct dcv v;
+    __m256i topm1;
+    unsigned i;
+    dcv_init(&v, gamma2);
+    topm1 = _mm256_sub_epi32(v.top, one);
+    for (i = 0; i < N; i += 8) {
+        __m256i a0, a1 = decompose_v(&v, &a0, freeze_v(load(w + i)));
+        __m256i hint =
+            _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(h + i)));
+        __m256i hm = _mm256_cmpgt_epi32(hint, zero);
+        __m256i delta = _mm256_blendv_epi8(minus1, one, _mm256_cmpgt_epi32(a0, zero));
+        a1 = _mm256_add_epi32(a1, _mm256_and_si256(delta, hm));
+        a1 = _mm256_andnot_si256(_mm256_cmpeq_epi32(a1, v.top), a1);
+        a1 = _mm256_blendv_epi8(a1, topm1, _mm256_cmpgt_epi32(zero, a1));
+        store(w1 + i, a1);
+    }
+}
+
 const struct qcn_mldsa_impl qcn_mldsa_impl_avx2 = {
-    "avx2",          ntt_avx2,    invntt_avx2,    pointwise_avx2, pointwise_acc_avx2,
-    uniform_4x_avx2, eta_4x_avx2, gamma1_4x_avx2,
+    .name = "avx2",
+    .ntt = ntt_avx2,
+    .invntt = invntt_avx2,
+    .pointwise = pointwise_avx2,
+    .pointwise_acc = pointwise_acc_avx2,
+    .uniform_4x = uniform_4x_avx2,
+    .eta_4x = eta_4x_avx2,
+    .gamma1_4x = gamma1_4x_avx2,
+    .reduce = reduce_avx2,
+    .add_reduce = add_reduce_avx2,
+    .sub_freeze = sub_freeze_avx2,
+    .freeze_highbits = freeze_highbits_avx2,
+    .lowbits = lowbits_avx2,
+    .exceeds = exceeds_avx2,
+    .make_hint = make_hint_avx2,
+    .use_hint = use_hint_avx2,
 };
 
 #endif

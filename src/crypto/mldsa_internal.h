@@ -18,6 +18,9 @@
 /* 2^64 / 256 mod q: the inverse NTT's final scaling, leaving R^1 on the result
  * so that invntt(pointwise(a, b)) is a*b in the normal domain. */
 #define QCN_MLDSA_INVNTT_F 41978
+/* -zetas[1] * F * 2^-32 mod q: the inverse NTT's last layer (distance 128)
+ * multiplies its differences by this, folding in the final scaling. */
+#define QCN_MLDSA_INVNTT_ZF 3975713
 
 struct qcn_mldsa_poly {
     _Alignas(32) int32_t c[QCN_MLDSA_N];
@@ -48,7 +51,88 @@ struct qcn_mldsa_impl {
      * SHAKE256(rho'' || nonce, 32*(gamma1_bits+1)). */
     void (*gamma1_4x)(struct qcn_mldsa_poly *out[4], const uint8_t rhopp[64],
                       const uint16_t nonce[4], int gamma1_bits);
+
+    /* Coefficient-wise kernels of the sign and verify loops (FIPS 204 §7.4),
+     * all branch-free. reduce32 and freeze are defined below. */
+    void (*reduce)(int32_t a[QCN_MLDSA_N]); /* a = reduce32(a) */
+    /* c = reduce32(a + b) */
+    void (*add_reduce)(int32_t c[QCN_MLDSA_N], const int32_t a[QCN_MLDSA_N],
+                       const int32_t b[QCN_MLDSA_N]);
+    /* c = freeze(a - b), in [0, q) */
+    void (*sub_freeze)(int32_t c[QCN_MLDSA_N], const int32_t a[QCN_MLDSA_N],
+                       const int32_t b[QCN_MLDSA_N]);
+    /* w = freeze(w), then w1 = HighBits(w) (Alg 37) */
+    void (*freeze_highbits)(int32_t w1[QCN_MLDSA_N], int32_t w[QCN_MLDSA_N], unsigned gamma2);
+    /* a0 = LowBits(a) (Alg 38) for a in [0, q) */
+    void (*lowbits)(int32_t a0[QCN_MLDSA_N], const int32_t a[QCN_MLDSA_N], unsigned gamma2);
+    /* 1 if some |a[i]| >= bound (a a reduce32 output), else 0; no early exit */
+    uint32_t (*exceeds)(const int32_t a[QCN_MLDSA_N], int32_t bound);
+    /* h[i] = MakeHint(-ct0, r + ct0) = [HighBits(freeze(r + ct0)) != HighBits(r)]
+     * (Alg 39) for r in [0, q) and ct0 a reduce32 output; returns the number
+     * of ones */
+    unsigned (*make_hint)(uint8_t h[QCN_MLDSA_N], const int32_t r[QCN_MLDSA_N],
+                          const int32_t ct0[QCN_MLDSA_N], unsigned gamma2);
+    /* w1 = UseHint(h, freeze(w)) (Alg 40) for |w| < q; verification only */
+    void (*use_hint)(int32_t w1[QCN_MLDSA_N], const int32_t w[QCN_MLDSA_N],
+                     const uint8_t h[QCN_MLDSA_N], unsigned gamma2);
 };
+
+/* ---- scalar helpers shared by the back ends ------------------------------ */
+
+/* For |a| < 2^31 - 2^22 returns a' = a mod q with |a'| <= 6283008. */
+static inline int32_t qcn_mldsa_reduce32(int32_t a)
+{
+    int32_t t = (a + (1 << 22)) >> 23;
+    return a - t * QCN_MLDSA_Q;
+}
+
+static inline int32_t qcn_mldsa_caddq(int32_t a)
+{
+    return a + ((a >> 31) & QCN_MLDSA_Q);
+}
+
+/* The representative in [0, q). */
+static inline int32_t qcn_mldsa_freeze(int32_t a)
+{
+    return qcn_mldsa_caddq(qcn_mldsa_reduce32(a));
+}
+
+/* 1 if x != 0 else 0, without a branch. */
+static inline uint32_t qcn_mldsa_ct_nonzero(uint32_t x)
+{
+    return (x | (0u - x)) >> 31;
+}
+
+/* Decompose (Alg 36): a1 = floor((a + gamma2 - 1) / (2 gamma2)) computed as
+ * ((x >> pre) * mul) >> post in 32 bits: 2 gamma2 is 2^9 * 1023 or
+ * 2^11 * 93, and mul = ceil(2^post / 1023 or 93) keeps the error below one
+ * step for every a in [0, q) (the unit test checks all of them). */
+struct qcn_mldsa_dc {
+    int32_t g2, two_g2;
+    uint32_t top, pre, mul, post;
+};
+
+static inline void qcn_mldsa_dc_init(struct qcn_mldsa_dc *d, unsigned gamma2)
+{
+    d->g2 = (int32_t)gamma2;
+    d->two_g2 = 2 * (int32_t)gamma2;
+    if (gamma2 == (QCN_MLDSA_Q - 1) / 32) {
+        d->pre = 9, d->mul = 65601, d->post = 26, d->top = 16;
+    } else {
+        d->pre = 11, d->mul = 11276, d->post = 20, d->top = 44;
+    }
+}
+
+/* a in [0, q): returns a1 and sets *a0 in (-gamma2, gamma2], with the wrap
+ * at q - 1 (a1 = 0, a0 - 1). */
+static inline int32_t qcn_mldsa_decompose1(const struct qcn_mldsa_dc *d, int32_t *a0, int32_t a)
+{
+    uint32_t x = (uint32_t)(a + d->g2 - 1);
+    uint32_t a1 = ((x >> d->pre) * d->mul) >> d->post;
+    int32_t wrap = -(int32_t)(qcn_mldsa_ct_nonzero(a1 ^ d->top) ^ 1);
+    *a0 = a - (int32_t)a1 * d->two_g2 + wrap;
+    return (int32_t)(a1 & ~(uint32_t)wrap);
+}
 
 extern const struct qcn_mldsa_impl qcn_mldsa_impl_portable;
 #if defined(__x86_64__) && defined(__GNUC__)

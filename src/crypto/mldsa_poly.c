@@ -75,11 +75,13 @@ static void ntt_ref(int32_t a[QCN_MLDSA_N])
 
 /* FIPS 204 Alg 42, Gentleman-Sande. The sums double per layer; with inputs
  * below q the largest after 8 layers is 256q < 2^31. The final factor
- * 2^64/256 both divides by 256 and leaves one factor R. */
+ * 2^64/256 both divides by 256 and leaves one factor R; it is folded into
+ * the last layer (the sums are multiplied by F, the differences by
+ * zeta * F * R^-1 instead of zeta). */
 static void invntt_ref(int32_t a[QCN_MLDSA_N])
 {
     unsigned len, start, j, k = QCN_MLDSA_N;
-    for (len = 1; len < QCN_MLDSA_N; len <<= 1) {
+    for (len = 1; len < QCN_MLDSA_N / 2; len <<= 1) {
         for (start = 0; start < QCN_MLDSA_N; start = j + len) {
             int32_t zeta = -qcn_mldsa_zetas[--k];
             for (j = start; j < start + len; j++) {
@@ -89,8 +91,11 @@ static void invntt_ref(int32_t a[QCN_MLDSA_N])
             }
         }
     }
-    for (j = 0; j < QCN_MLDSA_N; j++)
-        a[j] = mont_reduce((int64_t)QCN_MLDSA_INVNTT_F * a[j]);
+    for (j = 0; j < QCN_MLDSA_N / 2; j++) {
+        int32_t t = a[j];
+        a[j] = mont_reduce((int64_t)QCN_MLDSA_INVNTT_F * (t + a[j + 128]));
+        a[j + 128] = mont_reduce((int64_t)QCN_MLDSA_INVNTT_ZF * (t - a[j + 128]));
+    }
 }
 
 static void pointwise_ref(int32_t c[QCN_MLDSA_N], const int32_t a[QCN_MLDSA_N],
@@ -110,7 +115,9 @@ static void pointwise_acc_ref(int32_t c[QCN_MLDSA_N], const int32_t a[QCN_MLDSA_
 }
 
 /* CoeffFromThreeBytes (Alg 14) over a buffer: 23-bit little-endian values,
- * rejected when >= q. The stream is public (derived from rho). */
+ * rejected when >= q. The stream is public (derived from rho). The store is
+ * unconditional and the count advances by the accept bit, which avoids a
+ * mispredicted branch per candidate; a rejected value is overwritten later. */
 unsigned qcn_mldsa_rej_uniform(int32_t *a, unsigned ctr, const uint8_t *buf, size_t buflen)
 {
     size_t pos = 0;
@@ -118,10 +125,16 @@ unsigned qcn_mldsa_rej_uniform(int32_t *a, unsigned ctr, const uint8_t *buf, siz
         uint32_t t = (uint32_t)buf[pos] | ((uint32_t)buf[pos + 1] << 8) |
                      ((uint32_t)(buf[pos + 2] & 0x7f) << 16);
         pos += 3;
-        if (t < QCN_MLDSA_Q)
-            a[ctr++] = (int32_t)t;
+        a[ctr] = (int32_t)t;
+        ctr += (t - QCN_MLDSA_Q) >> 31;
     }
     return ctr;
+}
+
+static inline int32_t eta_coeff(uint32_t b, int eta)
+{
+    int32_t v = (int32_t)b;
+    return eta == 2 ? 2 - (v - ((205 * v) >> 10) * 5) : 4 - v;
 }
 
 /* CoeffFromHalfByte (Alg 15) over a buffer. The stream is secret. Whether a
@@ -129,30 +142,35 @@ unsigned qcn_mldsa_rej_uniform(int32_t *a, unsigned ctr, const uint8_t *buf, siz
  * the accept pattern says nothing about the accepted coefficients: it is
  * computed without branches for a whole buffer, declassified, and only then
  * used to decide where each coefficient goes. The coefficient values
- * themselves are computed branch-free (b mod 5 as a multiply and shift). */
+ * themselves are computed branch-free (b mod 5 as a multiply and shift) and
+ * stored unconditionally while two slots are free. */
 unsigned qcn_mldsa_rej_eta(int32_t *a, unsigned ctr, const uint8_t *buf, size_t buflen, int eta)
 {
     uint8_t accept[2 * QCN_SHAKE256_RATE];
+    uint32_t bound = eta == 2 ? 15 : 9;
     size_t pos = 0;
 
     while (ctr < QCN_MLDSA_N && pos < buflen) {
+        const uint8_t *p = buf + pos;
         size_t n = buflen - pos, i;
-        uint32_t bound = eta == 2 ? 15 : 9;
         if (n > QCN_SHAKE256_RATE)
             n = QCN_SHAKE256_RATE;
-        for (i = 0; i < 2 * n; i++) {
-            uint32_t b = (uint32_t)(buf[pos + i / 2] >> (4 * (i & 1))) & 15;
-            accept[i] = (uint8_t)((b - bound) >> 31);
+        for (i = 0; i < n; i++) {
+            accept[2 * i] = (uint8_t)(((uint32_t)(p[i] & 15) - bound) >> 31);
+            accept[2 * i + 1] = (uint8_t)(((uint32_t)(p[i] >> 4) - bound) >> 31);
         }
         QCN_MLDSA_DECLASSIFY(accept, 2 * n);
-        for (i = 0; i < 2 * n && ctr < QCN_MLDSA_N; i++) {
-            int32_t b = (int32_t)(buf[pos + i / 2] >> (4 * (i & 1))) & 15;
-            if (!accept[i])
-                continue;
-            if (eta == 2)
-                a[ctr++] = 2 - (b - ((205 * b) >> 10) * 5);
-            else
-                a[ctr++] = 4 - b;
+        for (i = 0; i < n && ctr + 2 <= QCN_MLDSA_N; i++) {
+            a[ctr] = eta_coeff(p[i] & 15u, eta);
+            ctr += accept[2 * i];
+            a[ctr] = eta_coeff((uint32_t)p[i] >> 4, eta);
+            ctr += accept[2 * i + 1];
+        }
+        for (; i < n && ctr < QCN_MLDSA_N; i++) {
+            if (accept[2 * i])
+                a[ctr++] = eta_coeff(p[i] & 15u, eta);
+            if (accept[2 * i + 1] && ctr < QCN_MLDSA_N)
+                a[ctr++] = eta_coeff((uint32_t)p[i] >> 4, eta);
         }
         pos += n;
     }
@@ -262,9 +280,114 @@ static void gamma1_4x_ref(struct qcn_mldsa_poly *out[4], const uint8_t rhopp[64]
             qcn_mldsa_poly_gamma1_ref(out[i], rhopp, nonce[i], gamma1_bits);
 }
 
+static void reduce_ref(int32_t a[QCN_MLDSA_N])
+{
+    unsigned i;
+    for (i = 0; i < QCN_MLDSA_N; i++)
+        a[i] = qcn_mldsa_reduce32(a[i]);
+}
+
+static void add_reduce_ref(int32_t c[QCN_MLDSA_N], const int32_t a[QCN_MLDSA_N],
+                           const int32_t b[QCN_MLDSA_N])
+{
+    unsigned i;
+    for (i = 0; i < QCN_MLDSA_N; i++)
+        c[i] = qcn_mldsa_reduce32(a[i] + b[i]);
+}
+
+static void sub_freeze_ref(int32_t c[QCN_MLDSA_N], const int32_t a[QCN_MLDSA_N],
+                           const int32_t b[QCN_MLDSA_N])
+{
+    unsigned i;
+    for (i = 0; i < QCN_MLDSA_N; i++)
+        c[i] = qcn_mldsa_freeze(a[i] - b[i]);
+}
+
+static void freeze_highbits_ref(int32_t w1[QCN_MLDSA_N], int32_t w[QCN_MLDSA_N], unsigned gamma2)
+{
+    struct qcn_mldsa_dc d;
+    unsigned i;
+    int32_t a0;
+    qcn_mldsa_dc_init(&d, gamma2);
+    for (i = 0; i < QCN_MLDSA_N; i++) {
+        w[i] = qcn_mldsa_freeze(w[i]);
+        w1[i] = qcn_mldsa_decompose1(&d, &a0, w[i]);
+    }
+}
+
+static void lowbits_ref(int32_t a0[QCN_MLDSA_N], const int32_t a[QCN_MLDSA_N], unsigned gamma2)
+{
+    struct qcn_mldsa_dc d;
+    unsigned i;
+    qcn_mldsa_dc_init(&d, gamma2);
+    for (i = 0; i < QCN_MLDSA_N; i++)
+        (void)qcn_mldsa_decompose1(&d, &a0[i], a[i]);
+}
+
+static uint32_t exceeds_ref(const int32_t a[QCN_MLDSA_N], int32_t bound)
+{
+    uint32_t bad = 0;
+    unsigned i;
+    for (i = 0; i < QCN_MLDSA_N; i++) {
+        int32_t t = a[i] >> 31;
+        int32_t abs = a[i] - (t & 2 * a[i]);
+        bad |= (uint32_t)(bound - 1 - abs) >> 31;
+    }
+    return bad;
+}
+
+static unsigned make_hint_ref(uint8_t h[QCN_MLDSA_N], const int32_t r[QCN_MLDSA_N],
+                              const int32_t ct0[QCN_MLDSA_N], unsigned gamma2)
+{
+    struct qcn_mldsa_dc d;
+    unsigned i, count = 0;
+    qcn_mldsa_dc_init(&d, gamma2);
+    for (i = 0; i < QCN_MLDSA_N; i++) {
+        int32_t a0, hi1, hi2;
+        hi1 = qcn_mldsa_decompose1(&d, &a0, qcn_mldsa_freeze(r[i] + ct0[i]));
+        hi2 = qcn_mldsa_decompose1(&d, &a0, r[i]);
+        h[i] = (uint8_t)qcn_mldsa_ct_nonzero((uint32_t)(hi1 ^ hi2));
+        count += h[i];
+    }
+    return count;
+}
+
+/* Public data only (verification): branches are fine here. */
+static void use_hint_ref(int32_t w1[QCN_MLDSA_N], const int32_t w[QCN_MLDSA_N],
+                         const uint8_t h[QCN_MLDSA_N], unsigned gamma2)
+{
+    struct qcn_mldsa_dc d;
+    unsigned i;
+    qcn_mldsa_dc_init(&d, gamma2);
+    for (i = 0; i < QCN_MLDSA_N; i++) {
+        int32_t a0, a1 = qcn_mldsa_decompose1(&d, &a0, qcn_mldsa_freeze(w[i]));
+        if (h[i]) {
+            if (a0 > 0)
+                a1 = a1 + 1 == (int32_t)d.top ? 0 : a1 + 1;
+            else
+                a1 = a1 == 0 ? (int32_t)d.top - 1 : a1 - 1;
+        }
+        w1[i] = a1;
+    }
+}
+
 const struct qcn_mldsa_impl qcn_mldsa_impl_portable = {
-    "portable",        ntt_ref,        invntt_ref, pointwise_ref,
-    pointwise_acc_ref, uniform_4x_ref, eta_4x_ref, gamma1_4x_ref,
+    .name = "portable",
+    .ntt = ntt_ref,
+    .invntt = invntt_ref,
+    .pointwise = pointwise_ref,
+    .pointwise_acc = pointwise_acc_ref,
+    .uniform_4x = uniform_4x_ref,
+    .eta_4x = eta_4x_ref,
+    .gamma1_4x = gamma1_4x_ref,
+    .reduce = reduce_ref,
+    .add_reduce = add_reduce_ref,
+    .sub_freeze = sub_freeze_ref,
+    .freeze_highbits = freeze_highbits_ref,
+    .lowbits = lowbits_ref,
+    .exceeds = exceeds_ref,
+    .make_hint = make_hint_ref,
+    .use_hint = use_hint_ref,
 };
 
 /* The selection is process-wide and made once; it depends only on the CPU

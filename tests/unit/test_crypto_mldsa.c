@@ -517,6 +517,75 @@ static void test_backend_arithmetic(void **state)
     }
 }
 
+/* Every back end's NTT and inverse NTT give exactly the portable integers
+ * (the same operations in the same order), and its coefficient kernels give
+ * exactly the portable results, on random inputs and edge values. */
+static void test_backend_bit_identical(void **state)
+{
+    const struct qcn_mldsa_impl *ref = &qcn_mldsa_impl_portable, *im;
+    static const unsigned g2s[] = {(QCN_MLDSA_Q - 1) / 88, (QCN_MLDSA_Q - 1) / 32};
+    struct qcn_mldsa_poly a, b, x, y, u, v;
+    uint8_t h1[QCN_MLDSA_N], h2[QCN_MLDSA_N];
+    int round;
+    unsigned i, gi;
+    (void)state;
+    if (backend_count() < 2)
+        skip();
+    backend_use(1);
+    im = qcn_mldsa_impl_get();
+    for (round = 0; round < 40; round++) {
+        for (i = 0; i < QCN_MLDSA_N; i++) {
+            uint32_t r = (uint32_t)rand8() | ((uint32_t)rand8() << 8) | ((uint32_t)rand8() << 16);
+            a.c[i] = (int32_t)(r % (2 * QCN_MLDSA_Q - 1)) - (QCN_MLDSA_Q - 1);
+            b.c[i] = (int32_t)(r % QCN_MLDSA_Q);
+        }
+        /* Edges: 0, q - 1, the decompose wrap region, +-(q - 1). */
+        a.c[0] = QCN_MLDSA_Q - 1, a.c[1] = -(QCN_MLDSA_Q - 1), a.c[2] = 0;
+        b.c[0] = QCN_MLDSA_Q - 1, b.c[1] = 0, b.c[2] = QCN_MLDSA_Q - 2, b.c[3] = 95232;
+        b.c[4] = 261888, b.c[5] = 261889, b.c[6] = QCN_MLDSA_Q - 95232;
+
+        x = a, y = a;
+        ref->ntt(x.c), im->ntt(y.c);
+        assert_memory_equal(x.c, y.c, sizeof x.c);
+        ref->invntt(x.c), im->invntt(y.c);
+        assert_memory_equal(x.c, y.c, sizeof x.c);
+
+        x = a, y = a;
+        ref->reduce(x.c), im->reduce(y.c);
+        assert_memory_equal(x.c, y.c, sizeof x.c);
+        ref->add_reduce(x.c, a.c, b.c), im->add_reduce(y.c, a.c, b.c);
+        assert_memory_equal(x.c, y.c, sizeof x.c);
+        ref->sub_freeze(x.c, a.c, b.c), im->sub_freeze(y.c, a.c, b.c);
+        assert_memory_equal(x.c, y.c, sizeof x.c);
+        for (i = 0; i < QCN_MLDSA_N; i++)
+            assert_true(x.c[i] >= 0 && x.c[i] < QCN_MLDSA_Q);
+        for (gi = 0; gi < 2; gi++) {
+            int32_t bound = (int32_t)(rand8() % 200) + (round == 0 ? QCN_MLDSA_Q : 1) * 100;
+            x = a, y = a;
+            ref->freeze_highbits(u.c, x.c, g2s[gi]);
+            im->freeze_highbits(v.c, y.c, g2s[gi]);
+            assert_memory_equal(x.c, y.c, sizeof x.c);
+            assert_memory_equal(u.c, v.c, sizeof u.c);
+            ref->lowbits(u.c, b.c, g2s[gi]), im->lowbits(v.c, b.c, g2s[gi]);
+            assert_memory_equal(u.c, v.c, sizeof u.c);
+            x = a;
+            ref->reduce(x.c);
+            assert_int_equal(ref->exceeds(x.c, bound), im->exceeds(x.c, bound));
+            assert_int_equal(ref->exceeds(u.c, (int32_t)g2s[gi] + 1), 0);
+            assert_int_equal(im->exceeds(u.c, (int32_t)g2s[gi] + 1), 0);
+            assert_int_equal(im->exceeds(u.c, (int32_t)g2s[gi]), 1);
+            /* ct0-like small values so hints are sparse but present. */
+            for (i = 0; i < QCN_MLDSA_N; i++)
+                y.c[i] = (int32_t)(rand8() % 64) - 32 + (i % 7 == 0 ? (int32_t)g2s[gi] : 0);
+            assert_int_equal(ref->make_hint(h1, b.c, y.c, g2s[gi]),
+                             im->make_hint(h2, b.c, y.c, g2s[gi]));
+            assert_memory_equal(h1, h2, sizeof h1);
+            ref->use_hint(u.c, a.c, h1, g2s[gi]), im->use_hint(v.c, a.c, h1, g2s[gi]);
+            assert_memory_equal(u.c, v.c, sizeof u.c);
+        }
+    }
+}
+
 /* The batched samplers of each back end match the portable single ones,
  * including skipped (NULL) lanes. */
 static void test_backend_samplers(void **state)
@@ -576,6 +645,7 @@ int main(void)
         cmocka_unit_test(test_garbage_never_crashes),
         cmocka_unit_test(test_decompose_exhaustive),
         cmocka_unit_test(test_backend_arithmetic),
+        cmocka_unit_test(test_backend_bit_identical),
         cmocka_unit_test(test_backend_samplers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
