@@ -620,6 +620,14 @@ static int op_selfdestruct(struct frame *f, const struct qcn_u256 *target)
     return 0;
 }
 
+/* Runs of case labels, so PUSH/DUP/SWAP get their own jump-table entries. */
+#define CASE2(x)                                                                                   \
+    case (x):                                                                                      \
+    case (x) + 1:
+#define CASE4(x) CASE2(x) CASE2((x) + 2)
+#define CASE8(x) CASE4(x) CASE4((x) + 4)
+#define CASE16(x) CASE8(x) CASE8((x) + 8)
+
 /* Runs code for msg (whose recipient account is self). The output, if any,
  * is a view into this depth's pooled memory. */
 static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
@@ -1116,25 +1124,43 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
             if (op_selfdestruct(&f, &sp[-1]) != 0)
                 goto fail;
             goto stop;
-        default:
-            if (op >= 0x60 && op <= 0x7f) {
+        case 0x60: /* PUSH1: the most common opcode */
+            *sp++ = qcn_u256_from_u64(cb[pc + 1]);
+            pc += 2;
+            continue;
+            CASE4(0x61)
+            CASE2(0x65)
+        case 0x67: {
+            /* PUSH2..PUSH8 fit one limb. The code is zero-padded, so a
+             * truncated PUSH reads zeros. */
+            unsigned n = (unsigned)(op - 0x5f);
+            uint64_t v = 0;
+            for (unsigned k = 1; k <= n; k++)
+                v = v << 8 | cb[pc + k];
+            *sp++ = qcn_u256_from_u64(v);
+            pc += n + 1;
+            continue;
+        }
+            CASE8(0x68)
+            CASE16(0x70)
+            {
                 unsigned n = (unsigned)(op - 0x5f);
-                /* The code is zero-padded, so a truncated PUSH reads zeros. */
                 qcn_u256_from_be(sp++, cb + pc + 1, n);
                 pc += n + 1;
                 continue;
             }
-            if (op >= 0x80 && op <= 0x8f) {
-                *sp = sp[-1 - (op - 0x80)];
-                sp++;
-                break;
-            }
-            if (op >= 0x90 && op <= 0x9f) {
+            CASE16(0x80)
+            *sp = sp[-1 - (op - 0x80)];
+            sp++;
+            break;
+            CASE16(0x90)
+            {
                 struct qcn_u256 t = sp[-1];
                 sp[-1] = sp[-2 - (op - 0x90)];
                 sp[-2 - (op - 0x90)] = t;
                 break;
             }
+        default:
             goto fail; /* INVALID (0xfe) and undefined opcodes */
         }
         pc++;
