@@ -15,6 +15,7 @@
  * otherwise see it as derived from the secret d. */
 #include "crypto/mlkem.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #include "crypto/keccak.h"
@@ -224,10 +225,24 @@ void qcn_mlkem_basemul_acc_ref(int16_t rc[QCN_MLKEM_N], const int16_t ac[QCN_MLK
     }
 }
 
+/* The one piece of process-wide state in ML-KEM: a test switch (see
+ * mlkem_internal.h). Relaxed ordering: it guards no other data. */
+static atomic_int force_portable;
+
+void qcn_mlkem_force_portable(int on)
+{
+    atomic_store_explicit(&force_portable, on != 0, memory_order_relaxed);
+}
+
+int qcn_mlkem_use_avx2(void)
+{
+    return !atomic_load_explicit(&force_portable, memory_order_relaxed) && qcn_mlkem_have_avx2();
+}
+
 /* Run-time dispatch: the AVX2 kernels give bit-identical results. */
 static void poly_ntt(poly *f)
 {
-    if (qcn_mlkem_have_avx2())
+    if (qcn_mlkem_use_avx2())
         qcn_mlkem_ntt_avx2(f->c);
     else
         qcn_mlkem_ntt_ref(f->c);
@@ -235,7 +250,7 @@ static void poly_ntt(poly *f)
 
 static void poly_invntt(poly *f)
 {
-    if (qcn_mlkem_have_avx2())
+    if (qcn_mlkem_use_avx2())
         qcn_mlkem_invntt_avx2(f->c);
     else
         qcn_mlkem_invntt_ref(f->c);
@@ -243,7 +258,7 @@ static void poly_invntt(poly *f)
 
 static void poly_basemul_acc(poly *r, const poly *a, const poly *b)
 {
-    if (qcn_mlkem_have_avx2())
+    if (qcn_mlkem_use_avx2())
         qcn_mlkem_basemul_acc_avx2(r->c, a->c, b->c);
     else
         qcn_mlkem_basemul_acc_ref(r->c, a->c, b->c);
@@ -391,7 +406,7 @@ static void gen_matrix(poly a[MAX_K][MAX_K], const uint8_t rho[SYM_BYTES], unsig
                        int transposed)
 {
     unsigned total = k * k, e = 0;
-    if (qcn_mlkem_have_avx2()) {
+    if (qcn_mlkem_use_avx2()) {
         for (; e + 4 <= total; e += 4) {
             int16_t *out[4];
             uint8_t idx[4][2];
@@ -454,7 +469,7 @@ static void sample_noise(poly *const *polys, const unsigned *eta, unsigned count
     uint8_t buf[4][64 * MAX_ETA];
     unsigned t = 0;
 
-    if (qcn_mlkem_have_avx2()) {
+    if (qcn_mlkem_use_avx2()) {
         for (; t + 4 <= count; t += 4) {
             uint8_t *out[4] = {buf[0], buf[1], buf[2], buf[3]};
             uint8_t nonce[4];

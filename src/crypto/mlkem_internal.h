@@ -33,6 +33,15 @@ void qcn_mlkem_basemul_acc_ref(int16_t r[QCN_MLKEM_N], const int16_t a[QCN_MLKEM
 
 /* 1 if the CPU has AVX2 (checked at run time; 0 on non-x86 builds). */
 int qcn_mlkem_have_avx2(void);
+/* 1 if ML-KEM dispatches to the AVX2 code: the CPU has it and
+ * qcn_mlkem_force_portable(1) was not called. */
+int qcn_mlkem_use_avx2(void);
+/* Test hook: on != 0 makes every later ML-KEM call use the portable code, so
+ * the tests (ACVP, valgrind constant-time) cover both paths on an AVX2
+ * machine. A relaxed atomic flag; switching while other threads run ML-KEM
+ * is safe (each call sees one value or the other) but production code has
+ * no reason to call it. */
+void qcn_mlkem_force_portable(int on);
 /* Only call when qcn_mlkem_have_avx2() is 1. */
 void qcn_mlkem_ntt_avx2(int16_t c[QCN_MLKEM_N]);
 void qcn_mlkem_invntt_avx2(int16_t c[QCN_MLKEM_N]);
