@@ -245,8 +245,8 @@ int qcn_chain_tx_static_check(const struct qcn_chain *c, const struct qcn_tx *tx
 /* The key the sender's signatures must verify against, as an encoded record
  * in rec: the recorded one, or (first use) the attached public key, which
  * must hash to the sender's address. *recorded says which. */
-int qcn_chain_tx_resolve_key(struct qcn_chain *c, struct qcn_buf *rec, int *recorded,
-                             const struct qcn_tx *tx)
+int qcn_chain_tx_resolve_key(struct qcn_chain *c, struct qcn_buf *rec, uint8_t *kh_out,
+                             int *recorded, const struct qcn_tx *tx)
 {
     struct qcn_keyrec kr;
     uint8_t kh[QCN_HASH_BYTES], a[QCN_ADDRESS_BYTES];
@@ -254,6 +254,8 @@ int qcn_chain_tx_resolve_key(struct qcn_chain *c, struct qcn_buf *rec, int *reco
 
     *recorded = 0;
     err = qcn_statedb_key_get(c->db, kh, rec, tx->from);
+    if (kh_out != NULL)
+        memcpy(kh_out, kh, QCN_HASH_BYTES);
     if (err == QCN_OK) {
         *recorded = 1;
         if (tx->pubkey.len != 0) {
@@ -277,7 +279,11 @@ int qcn_chain_tx_resolve_key(struct qcn_chain *c, struct qcn_buf *rec, int *reco
     if ((err = qcn_keyrec_single(&kr, tx->scheme, tx->pubkey)) != QCN_OK)
         return err;
     qcn_buf_reset(rec);
-    return qcn_keyrec_encode(rec, &kr);
+    if ((err = qcn_keyrec_encode(rec, &kr)) != QCN_OK)
+        return err;
+    if (kh_out != NULL)
+        qcn_keyrec_hash(kh_out, rec->p, rec->len);
+    return QCN_OK;
 }
 
 int qcn_chain_tx_prepare(struct qcn_chain *c, struct qcn_tx *tx)
@@ -291,7 +297,7 @@ int qcn_chain_tx_prepare(struct qcn_chain *c, struct qcn_tx *tx)
         return err;
     if (need && !c->has_vm)
         return QCN_ERR_TX_VM_UNAVAILABLE;
-    if ((err = qcn_chain_tx_resolve_key(c, &c->tmp, &recorded, tx)) != QCN_OK)
+    if ((err = qcn_chain_tx_resolve_key(c, &c->tmp, NULL, &recorded, tx)) != QCN_OK)
         return err;
     copy = malloc(c->tmp.len);
     if (copy == NULL)
@@ -439,6 +445,7 @@ int qcn_chain_tx_execute(struct qcn_chain *c, struct qcn_exec *x, struct qcn_tx 
 {
     struct qcn_account sender;
     struct qcn_u256 cost, fee, t;
+    uint8_t kh[QCN_HASH_BYTES];
     uint64_t ig, price, tip, gas, opgas = 0;
     int err, exists, recorded, need;
     size_t inner;
@@ -464,21 +471,17 @@ int qcn_chain_tx_execute(struct qcn_chain *c, struct qcn_exec *x, struct qcn_tx 
         return QCN_ERR_OVERFLOW; /* EIP-2681 */
     if (qcn_account_has_code(&sender))
         return QCN_ERR_TX_SENDER_CODE; /* EIP-3607 */
-    if ((err = qcn_chain_tx_resolve_key(c, &c->tmp, &recorded, tx)) != QCN_OK)
+    if ((err = qcn_chain_tx_resolve_key(c, &c->tmp, kh, &recorded, tx)) != QCN_OK)
         return err;
     /* The signature was checked on admission (or in a batch before this
      * block) against a record with this hash: no second verification. */
-    {
-        uint8_t kh[QCN_HASH_BYTES];
-        qcn_keyrec_hash(kh, c->tmp.p, c->tmp.len);
-        if (!tx->verified || memcmp(kh, tx->verified_key_hash, QCN_HASH_BYTES) != 0) {
-            x->verifications++;
-            c->stats.exec_verifies++;
-            if ((err = qcn_tx_verify_with(tx, c->tmp.p, c->tmp.len)) != QCN_OK)
-                return err;
-        } else {
-            c->stats.reused_verifies++;
-        }
+    if (!tx->verified || memcmp(kh, tx->verified_key_hash, QCN_HASH_BYTES) != 0) {
+        x->verifications++;
+        c->stats.exec_verifies++;
+        if ((err = qcn_tx_verify_with(tx, c->tmp.p, c->tmp.len)) != QCN_OK)
+            return err;
+    } else {
+        c->stats.reused_verifies++;
     }
     /* EIP-1559: the sender must afford gas_limit * max_fee + value. */
     cost = qcn_u256_mul_u64_u64(tx->gas_limit, tx->max_fee);

@@ -30,7 +30,8 @@ struct qcn_exec {
 };
 
 int qcn_chain_tx_static_check(const struct qcn_chain *c, const struct qcn_tx *tx);
-int qcn_chain_tx_resolve_key(struct qcn_chain *c, struct qcn_buf *rec, int *recorded,
+/* The sender's key record into rec and its hash into kh (kh may be NULL). */
+int qcn_chain_tx_resolve_key(struct qcn_chain *c, struct qcn_buf *rec, uint8_t *kh, int *recorded,
                              const struct qcn_tx *tx);
 /* Validates and executes tx in the current block. QCN_OK: included (r filled,
  * status may be 0). Any other error: the transaction is invalid here and the

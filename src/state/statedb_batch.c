@@ -49,7 +49,7 @@ static uint8_t *arena(struct qcn_writeset *ws, size_t n)
 }
 
 static int add(struct qcn_writeset *ws, int table, int del, const uint8_t *key, size_t klen,
-               const uint8_t *val, size_t vlen)
+               const uint8_t *val, size_t vlen, uint8_t **where)
 {
     struct qcn_write *w;
     uint8_t *p;
@@ -72,8 +72,10 @@ static int add(struct qcn_writeset *ws, int table, int del, const uint8_t *key, 
     if (p == NULL)
         return QCN_ERR_NOMEM;
     memcpy(p, key, klen);
-    if (vlen)
+    if (vlen && val != NULL)
         memcpy(p + klen, val, vlen);
+    if (where != NULL)
+        *where = p + klen;
     w = &ws->w[ws->n++];
     w->table = (uint8_t)table;
     w->del = (uint8_t)del;
@@ -88,10 +90,17 @@ static int add(struct qcn_writeset *ws, int table, int del, const uint8_t *key, 
 int qcn_writeset_put(struct qcn_writeset *ws, int table, const uint8_t *key, size_t klen,
                      const uint8_t *val, size_t vlen)
 {
-    return add(ws, table, 0, key, klen, val, vlen);
+    return add(ws, table, 0, key, klen, val, vlen, NULL);
+}
+
+int qcn_writeset_put_alloc(struct qcn_writeset *ws, int table, const uint8_t *key, size_t klen,
+                           size_t vlen, uint8_t **val)
+{
+    *val = NULL;
+    return add(ws, table, 0, key, klen, NULL, vlen, val);
 }
 
 int qcn_writeset_del(struct qcn_writeset *ws, int table, const uint8_t *key, size_t klen)
 {
-    return add(ws, table, 1, key, klen, NULL, 0);
+    return add(ws, table, 1, key, klen, NULL, 0, NULL);
 }

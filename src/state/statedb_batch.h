@@ -80,6 +80,10 @@ void qcn_writeset_clear(struct qcn_writeset *ws);
  * QCN_ERR_INVALID_ARG for a table out of range. */
 QCN_MUST_CHECK int qcn_writeset_put(struct qcn_writeset *ws, int table, const uint8_t *key,
                                     size_t klen, const uint8_t *val, size_t vlen);
+/* Appends a put whose value (vlen bytes) the caller fills in through *val,
+ * which stays valid as long as the set (large values built in place). */
+QCN_MUST_CHECK int qcn_writeset_put_alloc(struct qcn_writeset *ws, int table, const uint8_t *key,
+                                          size_t klen, size_t vlen, uint8_t **val);
 QCN_MUST_CHECK int qcn_writeset_del(struct qcn_writeset *ws, int table, const uint8_t *key,
                                     size_t klen);
 
