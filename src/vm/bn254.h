@@ -129,8 +129,10 @@ void qcn_bn254_g2_to_bytes(uint8_t out[QCN_BN254_G2_BYTES], const struct qcn_bn2
 /* 1 if a (Jacobian, any Z) satisfies the curve equation or is infinity. */
 int qcn_bn254_g1_on_curve(const struct qcn_bn254_g1 *a);
 int qcn_bn254_g2_on_curve(const struct qcn_bn254_g2 *a);
-/* 1 if [r]a is infinity. */
+/* 1 if a is in the order-r subgroup (fast endomorphism test, see bn254.c). */
 int qcn_bn254_g2_in_subgroup(const struct qcn_bn254_g2 *a);
+/* 1 if [r]a is infinity: the slow, obviously correct test, for tests. */
+int qcn_bn254_g2_order_check(const struct qcn_bn254_g2 *a);
 int qcn_bn254_g1_eq(const struct qcn_bn254_g1 *a, const struct qcn_bn254_g1 *b);
 int qcn_bn254_g2_eq(const struct qcn_bn254_g2 *a, const struct qcn_bn254_g2 *b);
 void qcn_bn254_g1_neg(struct qcn_bn254_g1 *r, const struct qcn_bn254_g1 *a);

@@ -318,6 +318,7 @@ static void test_g2_laws(void **state)
     qcn_bn254_g2_generator(&g);
     assert_true(qcn_bn254_g2_on_curve(&g));
     assert_true(qcn_bn254_g2_in_subgroup(&g));
+    assert_true(qcn_bn254_g2_order_check(&g));
     r_bytes(r);
     qcn_bn254_g2_mul(&a, &g, r, 32);
     assert_true(qcn_bn254_g2_is_inf(&a));
@@ -653,52 +654,107 @@ static int fp2_sqrt(struct qcn_bn254_fp2 *r, const struct qcn_bn254_fp2 *a)
     return ok;
 }
 
-/* Points on the twist but outside the order-r subgroup (the cofactor is
- * 2p - r, so a random twist point is almost never in it) are rejected, and
- * multiplying one by the cofactor lands in the subgroup. */
-static void test_g2_subgroup(void **state)
+/* A random point of E'(Fp2) (almost surely outside the subgroup). */
+static void rnd_twist_point(struct qcn_bn254_g2 *q)
 {
-    struct qcn_bn254_g2 q, g;
+    struct qcn_bn254_g2 g;
     struct qcn_bn254_fp2 rhs, b2, gy2, gx3;
-    uint8_t enc[128], raw[32], *cof;
-    mpz_t p, r, c;
-    size_t n;
-    int found = 0, tries;
-    (void)state;
+    uint8_t raw[32];
     qcn_bn254_g2_generator(&g);
     qcn_bn254_fp2_sqr(&gy2, &g.y);
     qcn_bn254_fp2_sqr(&gx3, &g.x);
     qcn_bn254_fp2_mul(&gx3, &gx3, &g.x);
     qcn_bn254_fp2_sub(&b2, &gy2, &gx3);
-    for (tries = 0; tries < 50 && found < 5; tries++) {
-        rnd_fp(&q.x.c0, raw);
-        rnd_fp(&q.x.c1, raw);
-        qcn_bn254_fp2_sqr(&rhs, &q.x);
-        qcn_bn254_fp2_mul(&rhs, &rhs, &q.x);
+    do {
+        rnd_fp(&q->x.c0, raw);
+        rnd_fp(&q->x.c1, raw);
+        qcn_bn254_fp2_sqr(&rhs, &q->x);
+        qcn_bn254_fp2_mul(&rhs, &rhs, &q->x);
         qcn_bn254_fp2_add(&rhs, &rhs, &b2);
-        if (!fp2_sqrt(&q.y, &rhs))
-            continue;
-        found++;
-        qcn_bn254_fp2_set_u64(&q.z, 1);
+    } while (!fp2_sqrt(&q->y, &rhs));
+    qcn_bn254_fp2_set_u64(&q->z, 1);
+}
+
+/* Points on the twist but outside the order-r subgroup are rejected, by both
+ * the fast endomorphism test and [r]Q; multiplying by the cofactor h = 2p - r
+ * lands in the subgroup. h = 10069 * 5864401 * 1875725156269 * q178 is
+ * squarefree, so E'(Fp2) is cyclic: the fast test's map is a scalar on each
+ * prime-order part, and checking one point of each prime order q (made as
+ * [r h/q]T) proves the fast test rejects every point outside G2. */
+static void test_g2_subgroup(void **state)
+{
+    static const char *const factors[] = {"10069", "5864401", "1875725156269", NULL};
+    struct qcn_bn254_g2 q, g, t, s;
+    uint8_t enc[128], *k;
+    mpz_t p, r, h, e, rest;
+    size_t n, i;
+    int tries;
+    (void)state;
+    mpz_inits(p, r, h, e, rest, NULL);
+    mpz_set_str(p, P_DEC, 10);
+    mpz_set_str(r, R_DEC, 10);
+    mpz_mul_ui(h, p, 2);
+    mpz_sub(h, h, r);
+    qcn_bn254_g2_generator(&g);
+    for (tries = 0; tries < 5; tries++) {
+        rnd_twist_point(&q);
         assert_true(qcn_bn254_g2_on_curve(&q));
         assert_false(qcn_bn254_g2_in_subgroup(&q));
+        assert_false(qcn_bn254_g2_order_check(&q));
         qcn_bn254_g2_to_bytes(enc, &q);
-        assert_int_equal(qcn_bn254_g2_from_bytes(&g, enc), -1);
-        /* [2p - r]Q is in the subgroup and decodes. */
-        mpz_inits(p, r, c, NULL);
-        mpz_set_str(p, P_DEC, 10);
-        mpz_set_str(r, R_DEC, 10);
-        mpz_mul_ui(c, p, 2);
-        mpz_sub(c, c, r);
-        cof = mpz_to_be(c, &n);
-        qcn_bn254_g2_mul(&q, &q, cof, n);
-        free(cof);
-        mpz_clears(p, r, c, NULL);
-        assert_true(qcn_bn254_g2_in_subgroup(&q));
-        qcn_bn254_g2_to_bytes(enc, &q);
-        assert_int_equal(qcn_bn254_g2_from_bytes(&g, enc), 0);
+        assert_int_equal(qcn_bn254_g2_from_bytes(&t, enc), -1);
+        /* [h]Q is in the subgroup and decodes. */
+        k = mpz_to_be(h, &n);
+        qcn_bn254_g2_mul(&t, &q, k, n);
+        free(k);
+        assert_true(qcn_bn254_g2_in_subgroup(&t));
+        assert_true(qcn_bn254_g2_order_check(&t));
+        qcn_bn254_g2_to_bytes(enc, &t);
+        assert_int_equal(qcn_bn254_g2_from_bytes(&s, enc), 0);
     }
-    assert_true(found >= 5);
+    /* One point of each prime order dividing h, alone and added to G. */
+    mpz_set(rest, h);
+    for (i = 0; i < 4; i++) {
+        mpz_t qf;
+        mpz_init(qf);
+        if (factors[i] != NULL) {
+            mpz_set_str(qf, factors[i], 10);
+            assert_true(mpz_divisible_p(rest, qf));
+            mpz_divexact(rest, rest, qf);
+        } else {
+            mpz_set(qf, rest); /* the remaining 178-bit prime */
+            assert_true(mpz_probab_prime_p(qf, 30) > 0);
+        }
+        mpz_divexact(e, h, qf);
+        mpz_mul(e, e, r);
+        k = mpz_to_be(e, &n);
+        do {
+            rnd_twist_point(&q);
+            qcn_bn254_g2_mul(&t, &q, k, n);
+        } while (qcn_bn254_g2_is_inf(&t));
+        free(k);
+        /* t has order exactly qf: [qf]t = O */
+        k = mpz_to_be(qf, &n);
+        qcn_bn254_g2_mul(&s, &t, k, n);
+        free(k);
+        assert_true(qcn_bn254_g2_is_inf(&s));
+        assert_false(qcn_bn254_g2_in_subgroup(&t));
+        assert_false(qcn_bn254_g2_order_check(&t));
+        qcn_bn254_g2_add(&s, &g, &t);
+        assert_false(qcn_bn254_g2_in_subgroup(&s));
+        assert_false(qcn_bn254_g2_order_check(&s));
+        mpz_clear(qf);
+    }
+    assert_int_equal(mpz_cmp_ui(rest, 1) > 0, 1);
+    /* Subgroup points pass both tests. */
+    for (tries = 0; tries < 5; tries++) {
+        uint8_t kb[32];
+        rnd_bytes(kb, 32);
+        qcn_bn254_g2_mul(&t, &g, kb, 32);
+        assert_true(qcn_bn254_g2_in_subgroup(&t));
+        assert_true(qcn_bn254_g2_order_check(&t));
+    }
+    mpz_clears(p, r, h, e, rest, NULL);
 }
 
 /* ---- stZeroKnowledge: the pairing data of each ecpairing_*.json test,
