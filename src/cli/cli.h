@@ -30,6 +30,10 @@ int qcn_cmd_crypto(int argc, char **argv);
 /* `qcn crypto <op> --alg ml-kem-*`: called by qcn_cmd_crypto (cmd_crypto_kem.c). */
 int qcn_cli_crypto_kem(int argc, char **argv);
 int qcn_cmd_bench(int argc, char **argv);
+int qcn_cmd_node(int argc, char **argv);
+int qcn_cmd_init(int argc, char **argv);
+int qcn_cmd_db(int argc, char **argv);
+int qcn_bench_chain(int argc, char **argv);
 int qcn_cmd_evm(int argc, char **argv);
 
 #endif

@@ -13,6 +13,7 @@ struct bench_entry {
 };
 
 static const struct bench_entry benches[] = {
+    {"chain", qcn_bench_chain},
     {"crypto", qcn_bench_crypto},
     {"evm", qcn_bench_evm},
     {NULL, NULL},

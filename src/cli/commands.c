@@ -6,6 +6,9 @@
 const struct qcn_cli_cmd qcn_cli_commands[] = {
     {"bench", "measure crypto, chain, evm and network performance", qcn_cmd_bench},
     {"crypto", "ML-DSA / ML-KEM operations, hex in and hex out", qcn_cmd_crypto},
+    {"db", "store tools: backup, check, info", qcn_cmd_db},
     {"evm", "run Ethereum state tests against the EVM (statetest)", qcn_cmd_evm},
+    {"init", "initialise a data directory from a genesis file (or --dev)", qcn_cmd_init},
+    {"node", "run a node", qcn_cmd_node},
     {NULL, NULL, NULL},
 };

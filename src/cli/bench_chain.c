@@ -1,0 +1,452 @@
+/* qcn bench chain: native transfers from many senders, pre-signed, pushed
+ * through the node's whole path on one node: admission (decode, chain
+ * checks, ML-DSA-65 verification on libuv's thread pool, mempool), block
+ * building, execution and the store commit.
+ *
+ * Reports:
+ *   - the ML-DSA-65 verification rate of this machine on all cores (the
+ *     physical limit of the design: every transaction carries one signature
+ *     that must be checked once);
+ *   - sustained TPS: N transfers submitted at once to a node whose dev engine
+ *     makes a block as soon as transactions wait (at most --block per block),
+ *     from the first submission to the last commit; and its ratio to the
+ *     verification rate;
+ *   - one block of --block transfers (already admitted): build + execute
+ *     time and store commit time.
+ * Pre-signing (not measured) uses all cores. Everything runs in a temporary
+ * data directory that is removed afterwards. Numbers on a shared machine are
+ * noisy; run it twice. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chain/chain.h"
+#include "chain/mempool.h"
+#include "cli/cli.h"
+#include "codec/tx.h"
+#include "crypto/mldsa.h"
+#include "node/devkey.h"
+#include "node/node.h"
+#include "node/tools.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "util/time.h"
+
+#define BENCH_CHAIN_ID 4242u
+#define BENCH_TIP 1000000000ull
+#define BENCH_MAX_SENDERS 100000u
+#define BENCH_MAX_TXS 1000000u
+
+struct bench {
+    size_t senders, ntx, block;
+    unsigned threads;
+    int json;
+    struct qcn_dev_key *keys;
+    uint64_t gas;
+    /* pre-signed envelopes: ntx for the sustained run, block for the single block */
+    uint8_t **raw;
+    size_t *rawlen;
+    size_t total;
+    /* progress */
+    size_t submitted, admitted, rejected, committed;
+    size_t target_committed;
+    int first_err;
+    uint64_t t_start, t_end;
+    struct qcn_node *node;
+};
+
+struct sign_job {
+    struct bench *b;
+    size_t from, to;
+    int err;
+};
+
+/* Transaction i: sender i % senders, nonce i / senders (so each sender's
+ * nonces are consecutive across both phases). */
+static void *sign_worker(void *arg)
+{
+    struct sign_job *j = arg;
+    struct bench *b = j->b;
+    struct qcn_dev_transfer t;
+    struct qcn_buf enc;
+    size_t i;
+
+    qcn_buf_init(&enc, QCN_TX_MAX_BYTES);
+    memset(&t, 0, sizeof t);
+    t.chain_id = BENCH_CHAIN_ID;
+    t.max_priority_fee = BENCH_TIP;
+    t.max_fee = 4 * BENCH_TIP;
+    t.gas_limit = b->gas;
+    t.value = 1;
+    t.with_pubkey = 0;
+    for (i = j->from; i < j->to && j->err == QCN_OK; i++) {
+        const struct qcn_dev_key *k = &b->keys[i % b->senders];
+        t.nonce = i / b->senders;
+        memcpy(t.to, b->keys[(i + 1) % b->senders].address, sizeof t.to);
+        t.to[0] ^= 0x5a; /* fresh recipients: the state grows as it would */
+        t.to[1] = (uint8_t)i;
+        j->err = qcn_dev_transfer_sign(&enc, k, &t);
+        if (j->err != QCN_OK)
+            break;
+        b->raw[i] = malloc(enc.len);
+        if (b->raw[i] == NULL) {
+            j->err = QCN_ERR_NOMEM;
+            break;
+        }
+        memcpy(b->raw[i], enc.p, enc.len);
+        b->rawlen[i] = enc.len;
+    }
+    qcn_buf_clear(&enc);
+    return NULL;
+}
+
+static int run_threads(void *(*fn)(void *), struct sign_job *jobs, unsigned n)
+{
+    pthread_t th[256];
+    unsigned i;
+    for (i = 0; i < n; i++)
+        if (pthread_create(&th[i], NULL, fn, &jobs[i]) != 0)
+            return QCN_ERR_INTERNAL;
+    for (i = 0; i < n; i++)
+        pthread_join(th[i], NULL);
+    for (i = 0; i < n; i++)
+        if (jobs[i].err != QCN_OK)
+            return jobs[i].err;
+    return QCN_OK;
+}
+
+/* ---- ML-DSA-65 verification rate on all cores. */
+
+struct verify_job {
+    const uint8_t *pk, *sig;
+    uint8_t msg[32];
+    uint64_t deadline_ns;
+    uint64_t count;
+    int err;
+};
+
+static void *verify_worker(void *arg)
+{
+    struct verify_job *j = arg;
+    while (qcn_time_mono_ns() < j->deadline_ns) {
+        if (qcn_mldsa_verify(QCN_MLDSA65, j->pk, j->msg, sizeof j->msg,
+                             (const uint8_t *)QCN_TX_SIG_CTX, QCN_TX_SIG_CTX_LEN, j->sig,
+                             QCN_MLDSA65_SIG_BYTES) != QCN_OK) {
+            j->err = QCN_ERR_BAD_SIGNATURE;
+            break;
+        }
+        j->count++;
+    }
+    return NULL;
+}
+
+static int verify_rate(const struct qcn_dev_key *k, unsigned threads, double *rate)
+{
+    struct verify_job jobs[256];
+    pthread_t th[256];
+    uint8_t sig[QCN_MLDSA65_SIG_BYTES], msg[32];
+    uint64_t t0, t1, total = 0;
+    unsigned i;
+    int err;
+
+    memset(msg, 0x42, sizeof msg);
+    err = qcn_mldsa_sign(QCN_MLDSA65, sig, k->sk, msg, sizeof msg, (const uint8_t *)QCN_TX_SIG_CTX,
+                         QCN_TX_SIG_CTX_LEN, QCN_MLDSA_DETERMINISTIC, NULL);
+    if (err != QCN_OK)
+        return err;
+    t0 = qcn_time_mono_ns();
+    for (i = 0; i < threads; i++) {
+        memset(&jobs[i], 0, sizeof jobs[i]);
+        jobs[i].pk = k->pk;
+        jobs[i].sig = sig;
+        memcpy(jobs[i].msg, msg, sizeof msg);
+        jobs[i].deadline_ns = t0 + 1500000000ull;
+        if (pthread_create(&th[i], NULL, verify_worker, &jobs[i]) != 0)
+            return QCN_ERR_INTERNAL;
+    }
+    for (i = 0; i < threads; i++) {
+        pthread_join(th[i], NULL);
+        total += jobs[i].count;
+        if (jobs[i].err != QCN_OK)
+            err = jobs[i].err;
+    }
+    t1 = qcn_time_mono_ns();
+    *rate = (double)total / ((double)(t1 - t0) / 1e9);
+    return err;
+}
+
+/* ---- Driving the node. */
+
+static void on_submitted(void *ctx, int err, const uint8_t hash[32])
+{
+    struct bench *b = ctx;
+    (void)hash;
+    if (err == QCN_OK) {
+        b->admitted++;
+    } else {
+        b->rejected++;
+        if (b->first_err == QCN_OK)
+            b->first_err = err;
+    }
+}
+
+static void on_block(void *ctx, struct qcn_node *n, const struct qcn_block *blk)
+{
+    struct bench *b = ctx;
+    b->committed += blk->ntx;
+    if (b->target_committed > 0 && b->committed >= b->target_committed) {
+        b->t_end = qcn_time_mono_ns();
+        uv_stop(&n->loop);
+    }
+}
+
+static void submit_range(struct bench *b, size_t from, size_t to)
+{
+    size_t i;
+    for (i = from; i < to; i++) {
+        (void)qcn_node_tx_submit(b->node, b->raw[i], b->rawlen[i], on_submitted, b);
+        b->submitted++;
+    }
+}
+
+struct phase_ctx {
+    struct bench *b;
+    size_t from, to;
+};
+
+static void on_start(uv_timer_t *t)
+{
+    struct phase_ctx *p = t->data;
+    p->b->t_start = qcn_time_mono_ns();
+    submit_range(p->b, p->from, p->to);
+}
+
+static void on_poll_admitted(uv_timer_t *t)
+{
+    struct bench *b = t->data;
+    if (b->admitted + b->rejected >= b->submitted)
+        uv_stop(&b->node->loop);
+}
+
+static int make_node(struct bench *b, const char *datadir)
+{
+    struct qcn_node_config cfg;
+    char err[512], dir[QCN_CONFIG_MAX_PATH + 16], hx[8];
+    struct qcn_buf g;
+    uint8_t hash[32];
+    int rc;
+
+    qcn_node_config_default(&cfg);
+    if (qcn_node_config_set(&cfg, "datadir", datadir, err, sizeof err) != QCN_OK)
+        return QCN_ERR_CONFIG;
+    cfg.dev_period_ms = 0;
+    cfg.dev_max_txs = b->block;
+    cfg.rpc_enabled = 0;
+    cfg.pool_max_count = b->total + 1000;
+    cfg.pool_max_per_sender = b->total / b->senders + 2;
+    cfg.pool_max_nonce_gap = b->total / b->senders + 2;
+    cfg.log_level = QCN_LOG_WARN;
+    qcn_buf_init(&g, (size_t)1 << 30);
+    /* Keys recorded at genesis, as after each sender's first transaction:
+     * transfers carry a signature but no public key (the steady state). */
+    rc = qcn_dev_genesis_json(&g, BENCH_CHAIN_ID, 4000000000ull, b->keys, b->senders,
+                              "0x33b2e3c9fd0803ce8000000", 1);
+    if (rc == QCN_OK && qcn_node_config_path(&cfg, dir, sizeof dir, "chaindata") != QCN_OK)
+        rc = QCN_ERR_TOO_LARGE;
+    if (rc == QCN_OK)
+        rc = qcn_node_init_genesis(dir, (const char *)g.p, g.len, hash, err, sizeof err);
+    qcn_buf_clear(&g);
+    (void)hx;
+    if (rc != QCN_OK) {
+        fprintf(stderr, "bench chain: genesis: %s\n", err);
+        return rc;
+    }
+    qcn_log_configure(QCN_LOG_WARN, NULL, 0);
+    return qcn_node_new(&b->node, &cfg);
+}
+
+static int parse_size(const char *s, size_t *out, size_t max)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end != '\0' || s[0] == '\0' || v == 0 || v > max)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+int qcn_bench_chain(int argc, char **argv)
+{
+    struct bench b;
+    struct sign_job jobs[256];
+    struct phase_ctx pc;
+    uv_timer_t start_timer, poll_timer;
+    char datadir[] = "/tmp/qcn-bench-chain-XXXXXX", cmd[128];
+    double vrate = 0, tps, secs;
+    struct qcn_node_stats loop;
+    uint64_t t0, t1;
+    size_t i, ntx_block = 0;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int rc, err = QCN_OK;
+
+    memset(&b, 0, sizeof b);
+    b.senders = 1000;
+    b.ntx = 20000;
+    b.block = 10000;
+    b.threads = ncpu > 0 && ncpu < 256 ? (unsigned)ncpu : 1;
+    for (i = 1; i < (size_t)argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            b.json = 1;
+        } else if (i + 1 < (size_t)argc && strcmp(argv[i], "--senders") == 0) {
+            if (parse_size(argv[++i], &b.senders, BENCH_MAX_SENDERS) != 0)
+                return qcn_cli_usage_error("bench chain", "bad --senders");
+        } else if (i + 1 < (size_t)argc && strcmp(argv[i], "--txs") == 0) {
+            if (parse_size(argv[++i], &b.ntx, BENCH_MAX_TXS) != 0)
+                return qcn_cli_usage_error("bench chain", "bad --txs");
+        } else if (i + 1 < (size_t)argc && strcmp(argv[i], "--block") == 0) {
+            if (parse_size(argv[++i], &b.block, QCN_BLOCK_MAX_TXS) != 0)
+                return qcn_cli_usage_error("bench chain", "bad --block");
+        } else {
+            printf("usage: qcn bench chain [--senders N] [--txs N] [--block N] [--json]\n");
+            return strcmp(argv[i], "--help") == 0 ? QCN_EXIT_OK : QCN_EXIT_USAGE;
+        }
+    }
+    b.total = b.ntx + b.block;
+    if (mkdtemp(datadir) == NULL)
+        return QCN_EXIT_NO;
+    b.keys = calloc(b.senders, sizeof *b.keys); /* bench keys, not secrets */
+    b.raw = calloc(b.total, sizeof *b.raw);
+    b.rawlen = calloc(b.total, sizeof *b.rawlen);
+    if (b.keys == NULL || b.raw == NULL || b.rawlen == NULL) {
+        err = QCN_ERR_NOMEM;
+        goto out;
+    }
+    for (i = 0; i < b.senders; i++) {
+        uint8_t seed[QCN_MLDSA_SEED_BYTES];
+        memset(seed, 0, sizeof seed);
+        qcn_store_be64(seed, i + 1);
+        err = qcn_dev_key_from_seed(&b.keys[i], seed);
+        if (err != QCN_OK)
+            goto out;
+    }
+    err = verify_rate(&b.keys[0], b.threads, &vrate);
+    if (err != QCN_OK)
+        goto out;
+    err = make_node(&b, datadir);
+    if (err != QCN_OK)
+        goto out;
+    {
+        /* Gas: exactly the intrinsic gas of such a transfer. */
+        struct qcn_dev_transfer t;
+        struct qcn_buf enc;
+        struct qcn_tx *tx = NULL;
+        memset(&t, 0, sizeof t);
+        t.chain_id = BENCH_CHAIN_ID;
+        t.gas_limit = 1000000;
+        t.with_pubkey = 0;
+        qcn_buf_init(&enc, QCN_TX_MAX_BYTES);
+        err = qcn_dev_transfer_sign(&enc, &b.keys[0], &t);
+        if (err == QCN_OK)
+            err = qcn_tx_decode(&tx, qcn_buf_view(&enc));
+        if (err == QCN_OK)
+            err = qcn_tx_intrinsic_gas(&b.gas, tx);
+        qcn_tx_unref(tx);
+        qcn_buf_clear(&enc);
+        if (err != QCN_OK)
+            goto out;
+    }
+    if (!b.json)
+        fprintf(stderr, "bench chain: pre-signing %zu transfers from %zu senders on %u threads\n",
+                b.total, b.senders, b.threads);
+    for (i = 0; i < b.threads; i++) {
+        jobs[i].b = &b;
+        jobs[i].from = b.total * i / b.threads;
+        jobs[i].to = b.total * (i + 1) / b.threads;
+        jobs[i].err = QCN_OK;
+    }
+    err = run_threads(sign_worker, jobs, b.threads);
+    if (err != QCN_OK)
+        goto out;
+    err = qcn_node_on_block(b.node, on_block, &b);
+    if (err != QCN_OK)
+        goto out;
+
+    /* Phase 1: sustained. */
+    uv_timer_init(&b.node->loop, &start_timer);
+    uv_timer_init(&b.node->loop, &poll_timer);
+    pc.b = &b;
+    pc.from = 0;
+    pc.to = b.ntx;
+    start_timer.data = &pc;
+    poll_timer.data = &b;
+    b.target_committed = b.ntx;
+    err = b.node->engine.ops->start(b.node->engine.state);
+    if (err != QCN_OK)
+        goto out;
+    uv_timer_start(&start_timer, on_start, 0, 0);
+    uv_run(&b.node->loop, UV_RUN_DEFAULT);
+    if (b.committed < b.ntx) {
+        fprintf(stderr, "bench chain: only %zu of %zu committed (%zu rejected: %s)\n", b.committed,
+                b.ntx, b.rejected, qcn_err_str(b.first_err));
+        err = QCN_ERR_INTERNAL;
+        goto out;
+    }
+    secs = (double)(b.t_end - b.t_start) / 1e9;
+    tps = (double)b.ntx / secs;
+    loop = b.node->stats;
+
+    /* Phase 2: one block of b.block admitted transfers. */
+    b.node->engine.ops->stop(b.node->engine.state);
+    b.target_committed = 0;
+    submit_range(&b, b.ntx, b.total);
+    uv_timer_start(&poll_timer, on_poll_admitted, 1, 1);
+    uv_run(&b.node->loop, UV_RUN_DEFAULT);
+    uv_timer_stop(&poll_timer);
+    t0 = qcn_time_mono_ns();
+    err = qcn_node_produce_block(b.node, b.block, &ntx_block);
+    t1 = qcn_time_mono_ns();
+    if (err != QCN_OK)
+        goto out;
+    uv_close((uv_handle_t *)&start_timer, NULL);
+    uv_close((uv_handle_t *)&poll_timer, NULL);
+
+    if (b.json) {
+        printf("{\"machine_cores\":%u,\"mldsa65_verify_per_s\":%.0f,\"transfers\":%zu,"
+               "\"senders\":%zu,\"seconds\":%.3f,\"tps\":%.0f,\"tps_over_verify\":%.3f,"
+               "\"block_txs\":%zu,\"block_build_ms\":%.1f,\"block_commit_ms\":%.1f,"
+               "\"block_total_ms\":%.1f}\n",
+               b.threads, vrate, b.ntx, b.senders, secs, tps, tps / vrate, ntx_block,
+               (double)b.node->stats.last_build_us / 1000.0,
+               (double)b.node->stats.last_commit_us / 1000.0, (double)(t1 - t0) / 1e6);
+    } else {
+        printf("ML-DSA-65 verification on %u cores: %.0f /s (the limit)\n", b.threads, vrate);
+        printf("sustained: %zu transfers from %zu senders in %.3f s = %.0f TPS "
+               "(%.0f%% of the verification limit)\n",
+               b.ntx, b.senders, secs, tps, 100.0 * tps / vrate);
+        printf("  loop thread during it: submit (decode, chain checks) %.0f ms, admit %.0f ms, "
+               "build+execute %.0f ms, store commit %.0f ms, %llu blocks\n",
+               (double)loop.submit_us / 1000.0, (double)loop.admit_us / 1000.0,
+               (double)loop.build_us / 1000.0, (double)loop.commit_us / 1000.0,
+               (unsigned long long)loop.blocks);
+        printf("one block of %zu transfers: build+execute %.1f ms, store commit %.1f ms, "
+               "total %.1f ms\n",
+               ntx_block, (double)b.node->stats.last_build_us / 1000.0,
+               (double)b.node->stats.last_commit_us / 1000.0, (double)(t1 - t0) / 1e6);
+    }
+out:
+    if (err != QCN_OK)
+        fprintf(stderr, "bench chain: %s\n", qcn_err_str(err));
+    qcn_node_free(b.node);
+    if (b.raw != NULL)
+        for (i = 0; i < b.total; i++)
+            free(b.raw[i]);
+    free(b.raw);
+    free(b.rawlen);
+    free(b.keys);
+    rc = snprintf(cmd, sizeof cmd, "rm -rf %s", datadir);
+    if (rc > 0 && (size_t)rc < sizeof cmd && system(cmd) != 0)
+        fprintf(stderr, "bench chain: could not remove %s\n", datadir);
+    return err == QCN_OK ? QCN_EXIT_OK : QCN_EXIT_NO;
+}

@@ -1,0 +1,629 @@
+/* node.c - the node's life cycle, its loop, signals, the engine host, block
+ * production and the admission pipeline.
+ *
+ * Why the pieces are where they are:
+ *  - One loop thread owns the chain, the pool and the store's write side, so
+ *    none of them needs a lock (STYLE.md "State, logging, threads").
+ *  - ML-DSA verification is the expensive part of admission (FIPS 204
+ *    Verify: a few hundred microseconds); it runs on libuv's thread pool in
+ *    chunks of QCN_NODE_VERIFY_CHUNK, sized to the number of cores, and the
+ *    verdicts come back to the loop, which admits to the pool. The verified
+ *    flag set on the transaction is reused when the block executes it
+ *    (chain/verify.h), so each signature is checked once.
+ *  - A block is built, executed and committed in one synchronous step on the
+ *    loop: the store commit is one LMDB write transaction (store.h), so the
+ *    head on disk only ever moves from one complete block to the next. */
+#include "node/node.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "chain/chain.h"
+#include "chain/mempool.h"
+#include "chain/verify.h"
+#include "codec/block.h"
+#include "codec/tx.h"
+#include "crypto/keccak.h"
+#include "node/node_internal.h"
+#include "state/statedb_batch.h"
+#include "util/log.h"
+#include "util/time.h"
+
+/* The store's tables are numbered as the ledger's logical tables, so a write
+ * set maps onto the store without translation. */
+_Static_assert((int)QCN_STORE_META == (int)QCN_TABLE_META, "table numbering");
+_Static_assert((int)QCN_STORE_HEADER == (int)QCN_TABLE_HEADER, "table numbering");
+_Static_assert((int)QCN_STORE_BODY == (int)QCN_TABLE_BODY, "table numbering");
+_Static_assert((int)QCN_STORE_RECEIPTS == (int)QCN_TABLE_RECEIPTS, "table numbering");
+_Static_assert((int)QCN_STORE_CANON == (int)QCN_TABLE_CANON, "table numbering");
+_Static_assert((int)QCN_STORE_TXINDEX == (int)QCN_TABLE_TXINDEX, "table numbering");
+_Static_assert((int)QCN_STORE_TRIE == (int)QCN_TABLE_TRIE, "table numbering");
+_Static_assert((int)QCN_STORE_ACCOUNT == (int)QCN_TABLE_ACCOUNT, "table numbering");
+_Static_assert((int)QCN_STORE_STORAGE == (int)QCN_TABLE_STORAGE, "table numbering");
+_Static_assert((int)QCN_STORE_CODE == (int)QCN_TABLE_CODE, "table numbering");
+_Static_assert((int)QCN_STORE_KEYREC == (int)QCN_TABLE_KEYREC, "table numbering");
+_Static_assert((int)QCN_STORE_ACCKEY == (int)QCN_TABLE_ACCKEY, "table numbering");
+_Static_assert((int)QCN_STORE_TABLES == (int)QCN_TABLE_COUNT, "table numbering");
+
+/* ---- Writing a chain write set. */
+
+int qcn_node_commit_writes(struct qcn_store *s, const struct qcn_writeset *ws)
+{
+    struct qcn_store_write *w;
+    size_t i;
+    int err;
+
+    if (ws->n == 0)
+        return QCN_OK;
+    w = malloc(ws->n * sizeof *w);
+    if (w == NULL)
+        return QCN_ERR_NOMEM;
+    for (i = 0; i < ws->n; i++) {
+        w[i].table = ws->w[i].table;
+        w[i].del = ws->w[i].del;
+        w[i].klen = ws->w[i].klen;
+        w[i].vlen = ws->w[i].vlen;
+        w[i].key = ws->w[i].key;
+        w[i].val = ws->w[i].val;
+    }
+    err = qcn_store_write_commit(s, w, ws->n);
+    free(w);
+    return err;
+}
+
+int qcn_node_read_head(struct qcn_store *s, struct qcn_chain_params *params,
+                       struct qcn_header *head, uint8_t hash[32])
+{
+    struct qcn_store_snap *r = NULL;
+    struct qcn_view v;
+    uint64_t height;
+    int err;
+
+    memset(head, 0, sizeof *head);
+    err = qcn_store_snap_begin(s, &r);
+    if (err != QCN_OK)
+        return err;
+    err = qcn_store_head_get(r, NULL, &height, hash);
+    if (err == QCN_ERR_NOT_FOUND) {
+        QCN_LOG(QCN_LOG_ERROR, "node", "the store has no chain yet (run `qcn init`)");
+        goto out;
+    }
+    if (err != QCN_OK)
+        goto out;
+    err = qcn_store_get(r, NULL, QCN_STORE_META, "params", 6, &v);
+    if (err == QCN_OK)
+        err = qcn_chain_params_decode(params, v);
+    if (err != QCN_OK) {
+        QCN_LOG(QCN_LOG_ERROR, "node", "chain parameters missing or unreadable: %s",
+                qcn_err_str(err));
+        err = QCN_ERR_STORE_CORRUPT;
+        goto out;
+    }
+    err = qcn_store_get(r, NULL, QCN_STORE_HEADER, hash, 32, &v);
+    if (err == QCN_OK)
+        err = qcn_header_decode(head, v);
+    if (err != QCN_OK) {
+        QCN_LOG(QCN_LOG_ERROR, "node", "head header unreadable: %s", qcn_err_str(err));
+        err = QCN_ERR_STORE_CORRUPT;
+    }
+out:
+    qcn_store_snap_end(r);
+    return err;
+}
+
+/* ---- Engine host. */
+
+static uint64_t host_now(void *ctx)
+{
+    (void)ctx;
+    return qcn_time_mono_ms();
+}
+
+static void on_engine_timer(uv_timer_t *t)
+{
+    struct qcn_node *n = t->data;
+    if (n->engine.ops != NULL && !n->stopping)
+        n->engine.ops->on_timer(n->engine.state);
+}
+
+static void host_timer_set(void *ctx, uint64_t delay_ms)
+{
+    struct qcn_node *n = ctx;
+    uv_timer_start(&n->engine_timer, on_engine_timer, delay_ms, 0);
+}
+
+static void host_timer_cancel(void *ctx)
+{
+    struct qcn_node *n = ctx;
+    uv_timer_stop(&n->engine_timer);
+}
+
+static size_t host_pending(void *ctx)
+{
+    struct qcn_node *n = ctx;
+    return qcn_mempool_count(n->mempool);
+}
+
+static uint64_t host_head_height(void *ctx)
+{
+    return qcn_node_head_height(ctx);
+}
+
+static int host_produce(void *ctx, size_t max_txs, size_t *ntx)
+{
+    return qcn_node_produce_block(ctx, max_txs, ntx);
+}
+
+uint64_t qcn_node_head_height(const struct qcn_node *n)
+{
+    return qcn_chain_head(n->chain)->height;
+}
+
+void qcn_node_head_hash(const struct qcn_node *n, uint8_t out[32])
+{
+    qcn_chain_head_hash(n->chain, out);
+}
+
+int qcn_node_on_block(struct qcn_node *n, qcn_node_block_cb fn, void *ctx)
+{
+    if (n->nblock_listeners >= QCN_NODE_MAX_BLOCK_LISTENERS)
+        return QCN_ERR_TOO_LARGE;
+    n->block_listeners[n->nblock_listeners].fn = fn;
+    n->block_listeners[n->nblock_listeners].ctx = ctx;
+    n->nblock_listeners++;
+    return QCN_OK;
+}
+
+int qcn_node_produce_block(struct qcn_node *n, size_t max_txs, size_t *ntx)
+{
+    struct qcn_block_result res;
+    struct qcn_build_args args;
+    uint8_t parent[32], hash[32];
+    uint64_t t0, t1, t2, height;
+    size_t i, count;
+    int err;
+
+    *ntx = 0;
+    memset(&args, 0, sizeof args);
+    args.timestamp = qcn_time_unix_s();
+    if (n->cfg.has_coinbase)
+        memcpy(args.proposer, n->cfg.coinbase, sizeof args.proposer);
+    /* The dev engine has no beacon: the mix is a hash of the parent, which is
+     * at least unpredictable before the parent exists (documented as such;
+     * the pos engine brings the real beacon). */
+    qcn_chain_head_hash(n->chain, parent);
+    qcn_keccak256(args.mix, parent, sizeof parent);
+    args.max_txs = max_txs;
+
+    qcn_block_result_init(&res);
+    t0 = qcn_time_mono_ns();
+    err = qcn_chain_block_build(n->chain, n->mempool, &args, &res);
+    if (err != QCN_OK) {
+        qcn_block_result_clear(&res);
+        return err;
+    }
+    t1 = qcn_time_mono_ns();
+    /* The chain's snapshot must not be open across the commit: it would
+     * keep the map from growing, and reads after the commit must see it. */
+    qcn_store_rd_release(&n->rd);
+    err = qcn_node_commit_writes(n->store, &res.writes);
+    t2 = qcn_time_mono_ns();
+    if (err != QCN_OK) {
+        qcn_chain_block_abort(n->chain, &res);
+        qcn_block_result_clear(&res);
+        return err;
+    }
+    qcn_chain_block_commit_done(n->chain, &res, n->mempool);
+    height = res.block.header.height;
+    memcpy(hash, res.block.hash, sizeof hash);
+    count = res.block.ntx;
+    *ntx = count;
+    n->stats.blocks++;
+    n->stats.txs_committed += count;
+    n->stats.last_build_us = (t1 - t0) / 1000;
+    n->stats.last_commit_us = (t2 - t1) / 1000;
+    n->stats.build_us += (t1 - t0) / 1000;
+    n->stats.commit_us += (t2 - t1) / 1000;
+    QCN_LOG(QCN_LOG_INFO, "node", "block %llu txs=%zu build=%llums commit=%llums",
+            (unsigned long long)height, count, (unsigned long long)((t1 - t0) / 1000000),
+            (unsigned long long)((t2 - t1) / 1000000));
+    for (i = 0; i < n->nblock_listeners; i++)
+        n->block_listeners[i].fn(n->block_listeners[i].ctx, n, &res.block);
+    if (n->engine.ops != NULL)
+        n->engine.ops->on_block(n->engine.state, height);
+    qcn_block_result_clear(&res);
+    return QCN_OK;
+}
+
+/* ---- Admission: decode + chain checks (loop), verify (pool), add (loop). */
+
+struct sub {
+    struct qcn_tx *tx;
+    qcn_node_submit_cb cb;
+    void *ctx;
+    int err;
+};
+
+struct qcn_verify_job {
+    uv_work_t req;
+    struct qcn_node *n;
+    size_t count;
+    struct sub subs[QCN_NODE_VERIFY_CHUNK];
+};
+
+static void verify_work(uv_work_t *req)
+{
+    struct qcn_verify_job *j = req->data;
+    size_t i;
+    for (i = 0; i < j->count; i++)
+        j->subs[i].err = qcn_tx_verify(j->subs[i].tx);
+}
+
+static void verify_done(uv_work_t *req, int status)
+{
+    struct qcn_verify_job *j = req->data;
+    struct qcn_node *n = j->n;
+    uint64_t now = qcn_time_unix_ms(), t0 = qcn_time_mono_ns();
+    size_t i, admitted = 0;
+
+    for (i = 0; i < j->count; i++) {
+        struct sub *s = &j->subs[i];
+        int err = s->err;
+        if (status == UV_ECANCELED || n->stopping)
+            err = QCN_ERR_CLOSED;
+        else if (err == QCN_OK)
+            err = qcn_mempool_add(n->mempool, n->chain, s->tx, now);
+        if (err == QCN_OK) {
+            admitted++;
+            n->stats.txs_admitted++;
+        } else {
+            n->stats.txs_rejected++;
+        }
+        if (s->cb != NULL)
+            s->cb(s->ctx, err, s->tx->hash);
+        qcn_tx_unref(s->tx);
+    }
+    n->verify_inflight -= j->count;
+    n->verify_jobs--;
+    free(j);
+    n->stats.admit_us += (qcn_time_mono_ns() - t0) / 1000;
+    if (admitted > 0 && n->engine.ops != NULL && !n->stopping)
+        n->engine.ops->on_tx(n->engine.state);
+}
+
+static int dispatch_job(struct qcn_node *n)
+{
+    struct qcn_node_priv *p = n->priv;
+    struct qcn_verify_job *j = p->open_job;
+    int rc;
+    if (j == NULL)
+        return QCN_OK;
+    p->open_job = NULL;
+    uv_check_stop(&p->flush);
+    n->verify_jobs++;
+    rc = uv_queue_work(&n->loop, &j->req, verify_work, verify_done);
+    if (rc != 0) {
+        /* Cannot happen with valid arguments; answer the callers anyway. */
+        j->req.data = j;
+        verify_done(&j->req, UV_ECANCELED);
+        return QCN_ERR_INTERNAL;
+    }
+    return QCN_OK;
+}
+
+static void on_flush(uv_check_t *h)
+{
+    (void)dispatch_job(h->data);
+}
+
+static int tx_submit(struct qcn_node *n, const uint8_t *raw, size_t len, qcn_node_submit_cb cb,
+                     void *ctx)
+{
+    struct qcn_node_priv *p = n->priv;
+    static const uint8_t zero[32];
+    struct qcn_tx *tx = NULL;
+    struct qcn_verify_job *j;
+    int err;
+
+    n->stats.txs_submitted++;
+    if (n->stopping) {
+        err = QCN_ERR_CLOSED;
+        goto fail;
+    }
+    if (n->verify_inflight >= QCN_NODE_MAX_VERIFY_QUEUE) {
+        err = QCN_ERR_TX_POOL_FULL;
+        goto fail;
+    }
+    err = qcn_tx_decode(&tx, qcn_view_make(raw, len));
+    if (err != QCN_OK)
+        goto fail;
+    if (qcn_mempool_get(n->mempool, tx->hash) != NULL) {
+        err = QCN_ERR_TX_KNOWN;
+        goto fail;
+    }
+    err = qcn_chain_tx_prepare(n->chain, tx);
+    if (err != QCN_OK)
+        goto fail;
+    j = p->open_job;
+    if (j == NULL) {
+        j = calloc(1, sizeof *j);
+        if (j == NULL) {
+            err = QCN_ERR_NOMEM;
+            goto fail;
+        }
+        j->n = n;
+        j->req.data = j;
+        p->open_job = j;
+        uv_check_start(&p->flush, on_flush);
+    }
+    j->subs[j->count].tx = tx;
+    j->subs[j->count].cb = cb;
+    j->subs[j->count].ctx = ctx;
+    j->count++;
+    n->verify_inflight++;
+    if (j->count == QCN_NODE_VERIFY_CHUNK)
+        (void)dispatch_job(n);
+    return QCN_OK;
+fail:
+    n->stats.txs_rejected++;
+    if (cb != NULL)
+        cb(ctx, err, tx != NULL ? tx->hash : zero);
+    qcn_tx_unref(tx);
+    return err;
+}
+
+int qcn_node_tx_submit(struct qcn_node *n, const uint8_t *raw, size_t len, qcn_node_submit_cb cb,
+                       void *ctx)
+{
+    uint64_t t0 = qcn_time_mono_ns();
+    int err = tx_submit(n, raw, len, cb, ctx);
+    n->stats.submit_us += (qcn_time_mono_ns() - t0) / 1000;
+    return err;
+}
+
+/* ---- Signals, housekeeping, life cycle. */
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct qcn_node *n = h->data;
+    QCN_LOG(QCN_LOG_INFO, "node", "%s received: shutting down",
+            signum == SIGINT ? "SIGINT" : "SIGTERM");
+    qcn_node_stop(n);
+}
+
+static void on_housekeeping(uv_timer_t *t)
+{
+    struct qcn_node *n = t->data;
+    size_t dropped = qcn_mempool_expire(n->mempool, qcn_time_unix_ms());
+    if (dropped > 0)
+        QCN_LOG(QCN_LOG_DEBUG, "node", "expired %zu pool entries", dropped);
+    if (n->load != NULL)
+        qcn_node_load_tick(n);
+}
+
+static int lock_datadir(struct qcn_node *n)
+{
+    char path[QCN_CONFIG_MAX_PATH + 16];
+    if (qcn_node_config_path(&n->cfg, path, sizeof path, "LOCK") != QCN_OK)
+        return QCN_ERR_CONFIG;
+    n->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (n->lock_fd < 0) {
+        QCN_LOG(QCN_LOG_ERROR, "node", "%s: %s", path, strerror(errno));
+        return QCN_ERR_IO;
+    }
+    if (flock(n->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        QCN_LOG(QCN_LOG_ERROR, "node", "%s is in use by another qcn process", n->cfg.datadir);
+        return QCN_ERR_BUSY;
+    }
+    return QCN_OK;
+}
+
+static void mempool_config(struct qcn_mempool_config *mc, const struct qcn_node_config *c)
+{
+    qcn_mempool_config_default(mc);
+    mc->max_count = (uint32_t)c->pool_max_count;
+    mc->max_bytes = (size_t)c->pool_max_bytes;
+    mc->max_per_sender = (uint32_t)c->pool_max_per_sender;
+    mc->max_nonce_gap = c->pool_max_nonce_gap;
+    mc->expiry_ms = c->pool_expiry_s * 1000u;
+    mc->replace_bump_pct = (uint32_t)c->pool_replace_bump_pct;
+    mc->min_priority_fee = c->pool_min_priority_fee;
+}
+
+int qcn_node_new(struct qcn_node **out, const struct qcn_node_config *cfg)
+{
+    struct qcn_node *n;
+    struct qcn_node_priv *p;
+    struct qcn_store_opts so = {0};
+    struct qcn_chain_params params;
+    struct qcn_header head;
+    struct qcn_mempool_config mc;
+    struct qcn_engine_host host;
+    struct qcn_engine_config ec;
+    char dir[QCN_CONFIG_MAX_PATH + 16];
+    uint8_t hash[32];
+    int err;
+
+    *out = NULL;
+    memset(&head, 0, sizeof head);
+    n = calloc(1, sizeof *n);
+    p = calloc(1, sizeof *p);
+    if (n == NULL || p == NULL) {
+        free(n);
+        free(p);
+        return QCN_ERR_NOMEM;
+    }
+    n->priv = p;
+    n->cfg = *cfg;
+    n->lock_fd = -1;
+    err = lock_datadir(n);
+    if (err != QCN_OK)
+        goto fail;
+    err = qcn_node_config_path(&n->cfg, dir, sizeof dir, QCN_CONFIG_STORE_DIR);
+    if (err != QCN_OK)
+        goto fail;
+    so.map_size = cfg->store_map_size_mb << 20;
+    err = qcn_store_open(&n->store, dir, &so);
+    if (err != QCN_OK)
+        goto fail;
+    err = qcn_node_read_head(n->store, &params, &head, hash);
+    if (err != QCN_OK)
+        goto fail;
+    qcn_store_rd_init(&n->rd, n->store);
+    p->sr.ctx = &n->rd;
+    p->sr.get = qcn_store_rd_get;
+    err = qcn_chain_open(&n->chain, &params, &p->sr, &head);
+    if (err != QCN_OK) {
+        QCN_LOG(QCN_LOG_ERROR, "node", "cannot open the chain: %s", qcn_err_str(err));
+        goto fail;
+    }
+    mempool_config(&mc, cfg);
+    err = qcn_mempool_new(&n->mempool, &mc);
+    if (err != QCN_OK)
+        goto fail;
+
+    if (uv_loop_init(&n->loop) != 0) {
+        err = QCN_ERR_INTERNAL;
+        goto fail;
+    }
+    n->loop_ready = 1;
+    uv_timer_init(&n->loop, &n->engine_timer);
+    uv_timer_init(&n->loop, &n->housekeeping);
+    uv_signal_init(&n->loop, &n->sigint);
+    uv_signal_init(&n->loop, &n->sigterm);
+    uv_check_init(&n->loop, &p->flush);
+    n->engine_timer.data = n;
+    n->housekeeping.data = n;
+    n->sigint.data = n;
+    n->sigterm.data = n;
+    p->flush.data = n;
+    n->handles_open = 1;
+
+    host.ctx = n;
+    host.now_ms = host_now;
+    host.timer_set = host_timer_set;
+    host.timer_cancel = host_timer_cancel;
+    host.pending_txs = host_pending;
+    host.produce_block = host_produce;
+    host.head_height = host_head_height;
+    memset(&ec, 0, sizeof ec);
+    ec.period_ms = cfg->dev_period_ms;
+    ec.max_txs = (size_t)cfg->dev_max_txs;
+    err = qcn_engine_init(&n->engine, cfg->engine, &host, &ec);
+    if (err != QCN_OK) {
+        QCN_LOG(QCN_LOG_ERROR, "node", "engine '%s': %s", cfg->engine,
+                err == QCN_ERR_NOT_FOUND ? "no such engine" : qcn_err_str(err));
+        err = QCN_ERR_CONFIG;
+        goto fail;
+    }
+    if (cfg->dev_load_tps > 0) {
+        err = qcn_node_load_init(n, cfg->dev_load_tps);
+        if (err != QCN_OK)
+            goto fail;
+    }
+    QCN_LOG(QCN_LOG_INFO, "node", "chain %llu at height %llu, engine %s, data in %s",
+            (unsigned long long)params.chain_id, (unsigned long long)head.height, cfg->engine,
+            cfg->datadir);
+    qcn_header_clear(&head);
+    *out = n;
+    return QCN_OK;
+fail:
+    qcn_header_clear(&head);
+    qcn_node_free(n);
+    return err;
+}
+
+/* The RPC server (src/rpc) is started here once it is wired: it is handed
+ * the loop (n->loop), the configured address (n->cfg.rpc_addr) and a
+ * backend over the node (store snapshots, chain head, qcn_node_tx_submit).
+ * Until then the node only reports the address it is configured with. */
+static int rpc_start(struct qcn_node *n)
+{
+    if (n->cfg.rpc_enabled)
+        QCN_LOG(QCN_LOG_INFO, "node", "rpc address %s (served by the rpc module when wired)",
+                n->cfg.rpc_addr);
+    return QCN_OK;
+}
+
+static void rpc_stop(struct qcn_node *n)
+{
+    (void)n;
+}
+
+int qcn_node_run(struct qcn_node *n)
+{
+    int err;
+    uv_signal_start(&n->sigint, on_signal, SIGINT);
+    uv_signal_start(&n->sigterm, on_signal, SIGTERM);
+    uv_timer_start(&n->housekeeping, on_housekeeping, QCN_NODE_HOUSEKEEPING_MS,
+                   QCN_NODE_HOUSEKEEPING_MS);
+    err = rpc_start(n);
+    if (err != QCN_OK)
+        return err;
+    err = n->engine.ops->start(n->engine.state);
+    if (err != QCN_OK)
+        return err;
+    uv_run(&n->loop, UV_RUN_DEFAULT);
+    QCN_LOG(QCN_LOG_INFO, "node", "stopped at height %llu (%llu blocks, %llu txs this run)",
+            (unsigned long long)qcn_node_head_height(n), (unsigned long long)n->stats.blocks,
+            (unsigned long long)n->stats.txs_committed);
+    return n->exit_code;
+}
+
+static void on_close(uv_handle_t *h)
+{
+    (void)h;
+}
+
+void qcn_node_stop(struct qcn_node *n)
+{
+    struct qcn_node_priv *p = n->priv;
+    if (n->stopping)
+        return;
+    n->stopping = 1;
+    if (n->engine.ops != NULL)
+        n->engine.ops->stop(n->engine.state);
+    rpc_stop(n);
+    /* Verification jobs already queued finish (a chunk takes milliseconds)
+     * and are drained by uv_run; their callers hear QCN_ERR_CLOSED. */
+    (void)dispatch_job(n);
+    if (n->handles_open) {
+        uv_close((uv_handle_t *)&n->engine_timer, on_close);
+        uv_close((uv_handle_t *)&n->housekeeping, on_close);
+        uv_close((uv_handle_t *)&n->sigint, on_close);
+        uv_close((uv_handle_t *)&n->sigterm, on_close);
+        uv_close((uv_handle_t *)&p->flush, on_close);
+        n->handles_open = 0;
+    }
+}
+
+void qcn_node_free(struct qcn_node *n)
+{
+    struct qcn_node_priv *p;
+    if (n == NULL)
+        return;
+    p = n->priv;
+    if (n->loop_ready) {
+        if (!n->stopping)
+            qcn_node_stop(n);
+        /* Run the loop until every close callback and work item is done. */
+        uv_run(&n->loop, UV_RUN_DEFAULT);
+        if (uv_loop_close(&n->loop) != 0)
+            QCN_LOG(QCN_LOG_WARN, "node", "loop closed with handles still open");
+    }
+    qcn_engine_clear(&n->engine);
+    qcn_node_load_free(n);
+    qcn_mempool_free(n->mempool);
+    qcn_chain_free(n->chain);
+    qcn_store_rd_release(&n->rd);
+    qcn_store_close(n->store);
+    if (n->lock_fd >= 0)
+        close(n->lock_fd);
+    free(p);
+    free(n);
+}

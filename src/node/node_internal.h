@@ -1,0 +1,36 @@
+/* node_internal.h - shared between the node's .c files; not a public API. */
+#ifndef QCN_NODE_NODE_INTERNAL_H
+#define QCN_NODE_NODE_INTERNAL_H
+
+#include <uv.h>
+
+#include "chain/chain.h"
+#include "codec/block.h"
+#include "node/node.h"
+#include "state/statedb_batch.h"
+
+/* Mempool expiry and the load generator's tick. */
+#define QCN_NODE_HOUSEKEEPING_MS 50
+
+struct qcn_verify_job;
+
+struct qcn_node_priv {
+    struct qcn_state_reader sr;      /* the chain's view of the store (n->rd) */
+    uv_check_t flush;                /* dispatches a part-filled verify job */
+    struct qcn_verify_job *open_job; /* collecting submissions, not yet queued */
+};
+
+/* Writes a chain write set in one store transaction. */
+QCN_MUST_CHECK int qcn_node_commit_writes(struct qcn_store *s, const struct qcn_writeset *ws);
+
+/* Reads the chain parameters (META "params") and the head header. head must
+ * be cleared by the caller (qcn_header_clear) on success. */
+QCN_MUST_CHECK int qcn_node_read_head(struct qcn_store *s, struct qcn_chain_params *params,
+                                      struct qcn_header *head, uint8_t hash[32]);
+
+/* The hidden load generator (load.c). */
+QCN_MUST_CHECK int qcn_node_load_init(struct qcn_node *n, uint64_t tps);
+void qcn_node_load_tick(struct qcn_node *n);
+void qcn_node_load_free(struct qcn_node *n);
+
+#endif
