@@ -162,6 +162,7 @@ static ALWAYS_INLINE void pack_fixed(uint8_t *out, const int32_t *a, unsigned bi
     unsigned g, j;
     for (g = 0; g < N / 8; g++, a += 8, out += bits) {
         uint64_t w[3] = {0, 0, 0};
+#pragma GCC unroll 8
         for (j = 0; j < 8; j++) {
             unsigned pos = j * bits, wi = pos >> 6, sh = pos & 63;
             uint64_t v = (uint32_t)(neg ? base - a[j] : a[j]) & mask;
@@ -181,6 +182,7 @@ static ALWAYS_INLINE void unpack_fixed(int32_t *a, const uint8_t *in, unsigned b
     for (g = 0; g < N / 8; g++, a += 8, in += bits) {
         uint64_t w[3] = {0, 0, 0};
         memcpy(w, in, bits);
+#pragma GCC unroll 8
         for (j = 0; j < 8; j++) {
             unsigned pos = j * bits, wi = pos >> 6, sh = pos & 63;
             uint64_t v = w[wi] >> sh;
@@ -191,9 +193,19 @@ static ALWAYS_INLINE void unpack_fixed(int32_t *a, const uint8_t *in, unsigned b
     }
 }
 
-/* Packs neg ? base - a[i] : a[i] into bits-bit little-endian fields. */
+/* Packs neg ? base - a[i] : a[i] into bits-bit little-endian fields. Only
+ * the w1 (4, 6) and t1 (10) encodings are unsigned. */
 static void pack_poly(uint8_t *out, const int32_t *a, unsigned bits, int32_t base, int neg)
 {
+    if (!neg) {
+        if (bits == 4)
+            pack_fixed(out, a, 4, 0, 0);
+        else if (bits == 6)
+            pack_fixed(out, a, 6, 0, 0);
+        else
+            pack_fixed(out, a, 10, 0, 0);
+        return;
+    }
     switch (bits) {
     case 3:
         pack_fixed(out, a, 3, base, neg);
@@ -222,6 +234,15 @@ static void pack_poly(uint8_t *out, const int32_t *a, unsigned bits, int32_t bas
 /* The inverse of pack_poly. */
 static void unpack_poly(int32_t *a, const uint8_t *in, unsigned bits, int32_t base, int neg)
 {
+    if (!neg) {
+        if (bits == 4)
+            unpack_fixed(a, in, 4, 0, 0);
+        else if (bits == 6)
+            unpack_fixed(a, in, 6, 0, 0);
+        else
+            unpack_fixed(a, in, 10, 0, 0);
+        return;
+    }
     switch (bits) {
     case 3:
         unpack_fixed(a, in, 3, base, neg);
@@ -384,21 +405,6 @@ static void sample_eta(const struct qcn_mldsa_impl *im, poly *v, unsigned count,
             nonce[t] = (uint16_t)(nonce_base + i + t);
         }
         im->eta_4x(o, rhoprime, nonce, (int)eta);
-    }
-}
-
-static void sample_mask(const struct qcn_mldsa_impl *im, poly *v, unsigned count,
-                        const uint8_t rhopp[64], unsigned kappa, unsigned gamma1_bits)
-{
-    unsigned i, t;
-    for (i = 0; i < count; i += 4) {
-        poly *o[4];
-        uint16_t nonce[4];
-        for (t = 0; t < 4; t++) {
-            o[t] = i + t < count ? &v[i + t] : NULL;
-            nonce[t] = (uint16_t)(kappa + i + t);
-        }
-        im->gamma1_4x(o, rhopp, nonce, (int)gamma1_bits);
     }
 }
 
@@ -587,24 +593,48 @@ int qcn_mldsa_keygen(int param, uint8_t *pk, uint8_t *sk, const uint8_t seed[QCN
 struct sign_state {
     struct sk_parts sk;
     poly s1hat[MAX_L], s2hat[MAX_K], t0hat[MAX_K];
-    poly mat[MAX_K * MAX_L];
     poly y[MAX_L], yhat[MAX_L], w[MAX_K], w1[MAX_K], r[MAX_K], tmp, c;
     struct sig_parts out;
+    /* ExpandMask output for nonces yfirst .. yfirst + 3 (ynext: none yet). */
+    poly ycache[4];
+    unsigned yfirst, yvalid;
     uint8_t rhopp[64], keybuf[32 + QCN_MLDSA_RND_BYTES + QCN_MLDSA_MU_BYTES];
     uint8_t w1buf[MAX_K * N * 6 / 8];
 };
+
+/* y polynomial number `nonce` of the ExpandMask stream (Alg 34: iteration
+ * kappa uses nonces kappa .. kappa + l - 1, so the stream is consumed in
+ * order). Four are made at a time so that every 4-way SHAKE256 batch is
+ * full, whatever l is; the few made past the accepted iteration are wiped
+ * with the rest of the state. */
+static void mask_poly(const struct qcn_mldsa_impl *im, struct sign_state *st, poly *out,
+                      unsigned nonce, unsigned gamma1_bits)
+{
+    if (!st->yvalid || nonce < st->yfirst || nonce >= st->yfirst + 4) {
+        poly *o[4] = {&st->ycache[0], &st->ycache[1], &st->ycache[2], &st->ycache[3]};
+        uint16_t n[4] = {(uint16_t)nonce, (uint16_t)(nonce + 1), (uint16_t)(nonce + 2),
+                         (uint16_t)(nonce + 3)};
+        im->gamma1_4x(o, st->rhopp, n, (int)gamma1_bits);
+        st->yfirst = nonce;
+        st->yvalid = 1;
+    }
+    *out = st->ycache[nonce - st->yfirst];
+}
 
 static int sign_mu(const struct params *p, uint8_t *sig, const uint8_t *sk,
                    const uint8_t mu[QCN_MLDSA_MU_BYTES], const uint8_t rnd[QCN_MLDSA_RND_BYTES])
 {
     const struct qcn_mldsa_impl *im = qcn_mldsa_impl_get();
     struct sign_state *st, stbuf;
+    /* The matrix A is public (ExpandA of rho): kept outside the wiped state. */
+    poly mat[MAX_K * MAX_L];
     unsigned i, j, iter;
     int32_t zbound = ((int32_t)1 << p->gamma1_bits) - (int32_t)p->beta;
     int32_t r0bound = (int32_t)(p->gamma2 - p->beta);
     int rc = QCN_ERR_INTERNAL;
 
     st = &stbuf;
+    st->yvalid = 0;
     if (sk_decode(&st->sk, sk, p) != 0) {
         rc = QCN_ERR_BAD_KEY;
         goto out;
@@ -619,7 +649,7 @@ static int sign_mu(const struct params *p, uint8_t *sig, const uint8_t *sk,
         st->t0hat[i] = st->sk.t0[i];
         im->ntt(st->t0hat[i].c);
     }
-    expand_a(im, st->mat, st->sk.rho, p);
+    expand_a(im, mat, st->sk.rho, p);
 
     /* rho'' = H(K || rnd || mu, 64) (Alg 7 line 7). */
     memcpy(st->keybuf, st->sk.key, 32);
@@ -631,15 +661,15 @@ static int sign_mu(const struct params *p, uint8_t *sig, const uint8_t *sk,
         uint32_t reject = 0, hcount = 0;
         struct qcn_keccak k;
 
-        sample_mask(im, st->y, p->l, st->rhopp, iter * p->l, p->gamma1_bits);
         for (i = 0; i < p->l; i++) {
+            mask_poly(im, st, &st->y[i], iter * p->l + i, p->gamma1_bits);
             st->yhat[i] = st->y[i];
             im->ntt(st->yhat[i].c);
         }
         for (i = 0; i < p->k; i++) {
-            im->pointwise(st->w[i].c, st->mat[i * p->l].c, st->yhat[0].c);
+            im->pointwise(st->w[i].c, mat[i * p->l].c, st->yhat[0].c);
             for (j = 1; j < p->l; j++)
-                im->pointwise_acc(st->w[i].c, st->mat[i * p->l + j].c, st->yhat[j].c);
+                im->pointwise_acc(st->w[i].c, mat[i * p->l + j].c, st->yhat[j].c);
             im->reduce(st->w[i].c);
             im->invntt(st->w[i].c);
             im->freeze_highbits(st->w1[i].c, st->w[i].c, p->gamma2);
