@@ -487,6 +487,16 @@ int qcn_node_new(struct qcn_node **out, const struct qcn_node_config *cfg)
     if (err != QCN_OK)
         goto fail;
 
+    /* Signature checks run on libuv's thread pool, which reads its size from
+     * the environment once, at its first use (below, in this process). */
+    if (getenv("UV_THREADPOOL_SIZE") == NULL) {
+        char v[24];
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        uint64_t threads =
+            cfg->verify_threads ? cfg->verify_threads : (uint64_t)(ncpu > 0 ? ncpu : 1);
+        snprintf(v, sizeof v, "%llu", (unsigned long long)threads);
+        setenv("UV_THREADPOOL_SIZE", v, 0);
+    }
     if (uv_loop_init(&n->loop) != 0) {
         err = QCN_ERR_INTERNAL;
         goto fail;

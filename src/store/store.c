@@ -490,7 +490,7 @@ int qcn_store_iterate(struct qcn_store_snap *r, int table, const void *prefix, s
             ret = qcn_store_map_err(rc);
             break;
         }
-        if (k.mv_size < prefixlen || memcmp(k.mv_data, prefix, prefixlen) != 0)
+        if (prefixlen > 0 && (k.mv_size < prefixlen || memcmp(k.mv_data, prefix, prefixlen) != 0))
             break;
         ret = fn(ctx, qcn_view_make(k.mv_data, k.mv_size), qcn_view_make(v.mv_data, v.mv_size));
         if (ret != 0)
