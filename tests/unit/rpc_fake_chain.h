@@ -44,7 +44,8 @@ struct fake_chain {
     size_t submitted;
 };
 
-static struct qcn_tx *fake_tx(struct fake_chain *fc, uint64_t nonce, uint64_t value, int with_pk)
+__attribute__((unused)) static struct qcn_tx *fake_tx(struct fake_chain *fc, uint64_t nonce,
+                                                      uint64_t value, int with_pk)
 {
     struct qcn_tx_fields f;
     struct qcn_tx_sig sig;
@@ -143,7 +144,7 @@ static int fake_chain_init(struct fake_chain *fc)
     return fc->pending != NULL ? 0 : -1;
 }
 
-static void fake_chain_clear(struct fake_chain *fc)
+__attribute__((unused)) static void fake_chain_clear(struct fake_chain *fc)
 {
     for (int h = 0; h < FAKE_BLOCKS; h++) {
         qcn_block_clear(&fc->blocks[h]);
