@@ -3,7 +3,11 @@
  * Keys and ciphertexts are the FIPS 203 byte encodings. Thread-safe, no heap
  * allocation; secret intermediates are wiped. Decapsulation uses implicit
  * rejection (Alg 18 line 9-11) and runs in time independent of whether the
- * ciphertext was valid. */
+ * ciphertext was valid. No branch or memory index depends on a secret
+ * (checked under valgrind by tests/ct/ct_mlkem.c). On CPUs with AVX2 the NTT
+ * and the SHAKE streams use AVX2 code chosen at run time, with results
+ * identical to the portable code. On an error return, the outputs are zeroed.
+ * docs/crypto.md describes the implementation and its tests. */
 #ifndef QCN_CRYPTO_MLKEM_H
 #define QCN_CRYPTO_MLKEM_H
 
