@@ -57,6 +57,7 @@ static void test_header_roundtrip(void **state)
     assert_int_equal(qcn_header_hash(hash, &d), QCN_OK);
     qcn_keccak256(hash2, b.p, b.len);
     assert_memory_equal(hash, hash2, 32);
+    qcn_header_clear(&d);
     /* Trailing byte, truncation. */
     assert_int_equal(qcn_buf_append_u8(&b, 0), QCN_OK);
     assert_int_not_equal(qcn_header_decode(&d, qcn_buf_view(&b)), QCN_OK);
