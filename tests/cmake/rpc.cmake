@@ -4,3 +4,18 @@ if(TARGET test_rpc_server)
   target_link_libraries(test_rpc_server PRIVATE PkgConfig::CURL)
   set_tests_properties(test_rpc_server PROPERTIES TIMEOUT 120)
 endif()
+
+# The RPC over the in-memory test chain, for real Ethereum clients (e2e).
+if(TARGET qcn_rpc)
+  add_executable(rpc_fake_node "${CMAKE_SOURCE_DIR}/tests/e2e/rpc/fake_node.c")
+  target_link_libraries(rpc_fake_node PRIVATE qcn_rpc)
+  target_compile_options(rpc_fake_node PRIVATE ${QCN_WARNINGS})
+  target_include_directories(rpc_fake_node PRIVATE "${CMAKE_SOURCE_DIR}/tests")
+  find_program(QCN_NODEJS node)
+  if(QCN_NODEJS AND EXISTS "${CMAKE_SOURCE_DIR}/tests/e2e/rpc/package-lock.json")
+    add_test(NAME e2e_rpc_client_shapes
+             COMMAND ${QCN_NODEJS} "${CMAKE_SOURCE_DIR}/tests/e2e/rpc/shapes.mjs"
+                     $<TARGET_FILE:rpc_fake_node>)
+    set_tests_properties(e2e_rpc_client_shapes PROPERTIES LABELS e2e TIMEOUT 120)
+  endif()
+endif()
