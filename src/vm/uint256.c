@@ -14,20 +14,61 @@ static int trimmed_len(const uint64_t *a, int n)
     return n;
 }
 
+/* (hi:lo) / d for hi < d: one hardware division where there is one (the
+ * 128-by-64 division in C is a libgcc call, twice, for quotient and
+ * remainder). */
+static inline uint64_t div_2by1(uint64_t hi, uint64_t lo, uint64_t d, uint64_t *rem)
+{
+#if defined(__x86_64__)
+    uint64_t q, r;
+    __asm__("divq %4" : "=a"(q), "=d"(r) : "a"(lo), "d"(hi), "rm"(d));
+    *rem = r;
+    return q;
+#else
+    qcn_u128 num = (qcn_u128)hi << 64 | lo;
+    *rem = (uint64_t)(num % d);
+    return (uint64_t)(num / d);
+#endif
+}
+
+/* Division by an invariant normalised divisor with a precomputed
+ * reciprocal (Moller and Granlund, "Improved division by invariant
+ * integers", IEEE TC 2011, algorithms 2 and 4): two multiplications instead
+ * of a hardware division per quotient digit. d has its top bit set. */
+static inline uint64_t reciprocal_2by1(uint64_t d)
+{
+    uint64_t r;
+    return div_2by1(~d, ~(uint64_t)0, d, &r);
+}
+
+static inline uint64_t udivrem_2by1(uint64_t u1, uint64_t u0, uint64_t d, uint64_t v, uint64_t *rem)
+{
+    qcn_u128 q = (qcn_u128)v * u1 + ((qcn_u128)u1 << 64 | u0);
+    uint64_t q1 = (uint64_t)(q >> 64) + 1, q0 = (uint64_t)q;
+    uint64_t r = u0 - q1 * d;
+    if (r > q0) {
+        q1--;
+        r += d;
+    }
+    if (r >= d) {
+        q1++;
+        r -= d;
+    }
+    *rem = r;
+    return q1;
+}
+
 /* q[0..m-n] = u / v, r[0..n) = u % v, where u has m limbs, v has n limbs,
  * v[n-1] != 0 and m >= n. q and r must not alias u or v. */
 static void divrem(uint64_t *q, uint64_t *r, const uint64_t *u, int m, const uint64_t *v, int n)
 {
-    uint64_t un[MAX_LIMBS + 1], vn[QCN_U256_LIMBS];
+    uint64_t un[MAX_LIMBS + 1], vn[QCN_U256_LIMBS], recip;
     int s, i, j;
 
     if (n == 1) {
         uint64_t rem = 0;
-        for (i = m - 1; i >= 0; i--) {
-            qcn_u128 cur = (qcn_u128)rem << 64 | u[i];
-            q[i] = (uint64_t)(cur / v[0]);
-            rem = (uint64_t)(cur % v[0]);
-        }
+        for (i = m - 1; i >= 0; i--)
+            q[i] = div_2by1(rem, u[i], v[0], &rem);
         r[0] = rem;
         return;
     }
@@ -42,19 +83,23 @@ static void divrem(uint64_t *q, uint64_t *r, const uint64_t *u, int m, const uin
         un[i] = s != 0 ? u[i] << s | u[i - 1] >> (64 - s) : u[i];
     un[0] = u[0] << s;
 
+    recip = reciprocal_2by1(vn[n - 1]);
     for (j = m - n; j >= 0; j--) {
-        qcn_u128 num = (qcn_u128)un[j + n] << 64 | un[j + n - 1];
-        qcn_u128 qhat = num / vn[n - 1];
-        qcn_u128 rhat = num % vn[n - 1];
-        uint64_t qd, borrow = 0, carry = 0, t, b1, b2;
+        uint64_t qd, rd, borrow = 0, carry = 0, t, b1, b2;
+        int rhat_big = 0;
 
-        while ((qhat >> 64) != 0 || qhat * vn[n - 2] > (rhat << 64 | un[j + n - 2])) {
-            qhat--;
-            rhat += vn[n - 1];
-            if ((rhat >> 64) != 0)
-                break;
+        /* qhat = min(floor(top two digits / v1), B - 1), then corrected
+         * with the third digit (step D3). un[j+n] <= vn[n-1] always. */
+        if (un[j + n] >= vn[n - 1]) {
+            qd = UINT64_MAX;
+            rhat_big = __builtin_add_overflow(un[j + n - 1], vn[n - 1], &rd);
+        } else {
+            qd = udivrem_2by1(un[j + n], un[j + n - 1], vn[n - 1], recip, &rd);
         }
-        qd = (uint64_t)qhat;
+        while (!rhat_big && (qcn_u128)qd * vn[n - 2] > ((qcn_u128)rd << 64 | un[j + n - 2])) {
+            qd--;
+            rhat_big = __builtin_add_overflow(rd, vn[n - 1], &rd);
+        }
         for (i = 0; i < n; i++) {
             qcn_u128 p = (qcn_u128)qd * vn[i] + carry;
             uint64_t plo = (uint64_t)p;
@@ -115,6 +160,15 @@ void qcn_u256_divmod(struct qcn_u256 *q, struct qcn_u256 *rem, const struct qcn_
         /* Division by zero is zero (Yellow Paper, DIV and MOD). */
     } else if (m < n || (m == n && qcn_u256_lt(a, b))) {
         memcpy(rr, a->w, sizeof rr);
+    } else if ((b->w[n - 1] & (b->w[n - 1] - 1)) == 0 && trimmed_len(b->w, n - 1) == 0) {
+        /* A power of two: contracts divide by 2^k to shift (sha1_divs). */
+        unsigned k = (unsigned)(n - 1) * 64 + (unsigned)__builtin_ctzll(b->w[n - 1]);
+        struct qcn_u256 t, mask = *b;
+        qcn_u256_shr(&t, a, k);
+        memcpy(qq, t.w, sizeof qq);
+        (void)qcn_u256_sub(&mask, &mask, &(struct qcn_u256){{1, 0, 0, 0}});
+        qcn_u256_and(&t, a, &mask);
+        memcpy(rr, t.w, sizeof rr);
     } else if (m == 1) {
         qq[0] = a->w[0] / b->w[0];
         rr[0] = a->w[0] % b->w[0];
@@ -173,6 +227,14 @@ void qcn_u256_addmod(struct qcn_u256 *r, const struct qcn_u256 *a, const struct 
         return;
     }
     carry = qcn_u256_add(&s, a, b);
+    if (qcn_u256_lt(a, m) && qcn_u256_lt(b, m)) {
+        /* Both reduced (the usual case in field arithmetic): a + b < 2m,
+         * so one conditional subtraction is enough. */
+        if (carry || !qcn_u256_lt(&s, m))
+            (void)qcn_u256_sub(&s, &s, m);
+        *r = s;
+        return;
+    }
     memcpy(wide, s.w, sizeof s.w);
     wide[4] = carry;
     mod_wide(r, wide, 5, m);
