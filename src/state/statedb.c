@@ -832,3 +832,34 @@ out:
     qcn_buf_clear(&b);
     return err;
 }
+
+int qcn_statedb_prove(struct qcn_statedb *db, struct qcn_mpt_proof *account_proof,
+                      const uint8_t addr[QCN_ADDRESS_BYTES], const uint8_t (*slots)[32],
+                      size_t nslots, struct qcn_mpt_proof *storage_proofs)
+{
+    struct qcn_account a;
+    struct qcn_mpt *st = NULL;
+    uint8_t path[QCN_HASH_BYTES];
+    size_t i;
+    int err, exists;
+
+    /* Proofs are over what the store holds: nothing may be in flight. */
+    if (db->ndirty != 0 || db->nj != 0 || qcn_mpt_dirty(db->trie) ||
+        memcmp(db->root, db->finalized_root, QCN_HASH_BYTES) != 0)
+        return QCN_ERR_STATE;
+    qcn_account_path(path, addr);
+    if ((err = qcn_mpt_prove(db->trie, account_proof, path, sizeof path)) != QCN_OK)
+        return err;
+    if (nslots == 0)
+        return QCN_OK;
+    if ((err = qcn_statedb_account_get(db, &a, &exists, addr)) != QCN_OK)
+        return err;
+    if ((err = qcn_mpt_open(&st, &db->ns, a.storage_root)) != QCN_OK)
+        return err;
+    for (i = 0; i < nslots && err == QCN_OK; i++) {
+        qcn_keccak256(path, slots[i], 32);
+        err = qcn_mpt_prove(st, &storage_proofs[i], path, sizeof path);
+    }
+    qcn_mpt_free(st);
+    return err;
+}

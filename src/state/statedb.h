@@ -81,6 +81,18 @@ void qcn_statedb_finalize(struct qcn_statedb *db);
 /* The write failed or the block was dropped: back to the last finalized state. */
 void qcn_statedb_rollback(struct qcn_statedb *db);
 
+/* Merkle proofs in eth_getProof's form at the last finalized root: the
+ * account's path (key Keccak-256(addr)) into account_proof, and for each of the
+ * nslots slots the path in the account's storage trie (key Keccak-256(slot))
+ * into storage_proofs[i]. Proofs must be qcn_mpt_proof_init'ed; they are reset
+ * first. QCN_ERR_STATE while changes are pending (between a block's first
+ * write and its finalize or rollback), else as qcn_mpt_prove. */
+struct qcn_mpt_proof;
+QCN_MUST_CHECK int qcn_statedb_prove(struct qcn_statedb *db, struct qcn_mpt_proof *account_proof,
+                                     const uint8_t addr[QCN_ADDRESS_BYTES],
+                                     const uint8_t (*slots)[32], size_t nslots,
+                                     struct qcn_mpt_proof *storage_proofs);
+
 /* Root computed from scratch over every account and key record of the
  * finalized state plus pending changes (slow; tests and `qcn db check`). The
  * caller passes the full list of addresses to include. */

@@ -154,6 +154,50 @@ static void test_commit_roots(void **state)
     assert_int_equal(qcn_statedb_account_get(db2, &a, &exists, addr), QCN_OK);
     assert_memory_equal(a.storage_root, qcn_empty_trie_root, 32);
 
+    /* Proofs at the finalized root verify against it (present and absent). */
+    {
+        struct qcn_mpt_proof ap, sp[2];
+        uint8_t slots[2][32], path[32], rt[32];
+        struct qcn_view v;
+        int found;
+        qcn_mpt_proof_init(&ap);
+        qcn_mpt_proof_init(&sp[0]);
+        qcn_mpt_proof_init(&sp[1]);
+        memset(slots, 0, sizeof slots);
+        slots[0][31] = 1;
+        slots[1][31] = 2;
+        addr_of(addr, 5);
+        assert_int_equal(qcn_statedb_prove(db2, &ap, addr, (const uint8_t(*)[32])slots, 2, sp),
+                         QCN_OK);
+        qcn_statedb_root(db2, rt);
+        qcn_account_path(path, addr);
+        assert_int_equal(qcn_mpt_verify_proof(&found, &v, rt, path, 32, ap.node, ap.count), QCN_OK);
+        assert_true(found);
+        assert_int_equal(qcn_account_decode(&a, v), QCN_OK);
+        /* Account 5's storage was cleared this block: absence proofs. */
+        qcn_keccak256(path, slots[0], 32);
+        assert_int_equal(
+            qcn_mpt_verify_proof(&found, &v, a.storage_root, path, 32, sp[0].node, sp[0].count),
+            QCN_OK);
+        assert_false(found);
+        addr_of(addr, 1); /* deleted as empty */
+        assert_int_equal(qcn_statedb_prove(db2, &ap, addr, NULL, 0, NULL), QCN_OK);
+        qcn_account_path(path, addr);
+        assert_int_equal(qcn_mpt_verify_proof(&found, &v, rt, path, 32, ap.node, ap.count), QCN_OK);
+        assert_false(found);
+        /* Not while a change is pending. */
+        addr_of(addr, 3);
+        qcn_account_init(&a);
+        a.nonce = 77;
+        assert_int_equal(qcn_statedb_account_put(db2, addr, &a), QCN_OK);
+        assert_int_equal(qcn_statedb_prove(db2, &ap, addr, NULL, 0, NULL), QCN_ERR_STATE);
+        qcn_statedb_rollback(db2);
+        assert_int_equal(qcn_statedb_prove(db2, &ap, addr, NULL, 0, NULL), QCN_OK);
+        qcn_mpt_proof_clear(&ap);
+        qcn_mpt_proof_clear(&sp[0]);
+        qcn_mpt_proof_clear(&sp[1]);
+    }
+
     /* The first database, still at the old root, never saw these writes. */
     qcn_statedb_root(db, root2);
     assert_memory_equal(root2, root, 32);
