@@ -14,6 +14,8 @@
 
 #include "vm/bn254.h"
 
+__extension__ typedef unsigned __int128 u128;
+
 /* Curve constants, Montgomery form. */
 static const struct qcn_bn254_fp ONE = {
     {0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL, 0x666ea36f7879462cULL, 0x0e0a77c19a07df2fULL}};
@@ -187,6 +189,163 @@ void qcn_bn254_g1_mul(struct qcn_bn254_g1 *r, const struct qcn_bn254_g1 *a, cons
             qcn_bn254_g1_dbl(&acc, &acc);
             qcn_bn254_g1_dbl(&acc, &acc);
             qcn_bn254_g1_add(&acc, &acc, &table[(k[i] >> n) & 15]);
+        }
+    }
+    *r = acc;
+}
+
+/* ---- GLV scalar multiplication on G1 (Gallant, Lambert, Vanstone 2001) ----
+ * phi(x, y) = (beta x, y), beta a cube root of unity in Fp, is [lambda] on
+ * G1 with lambda = 0xb3c4d79d41a917585bfc41088d8daaa78b17ea66b99c90dd, a cube
+ * root of unity mod r. k = k1 + k2 lambda (mod r) with |k1|, |k2| < 2^128
+ * from the reduced lattice basis v1 = (A1, -B1), v2 = (A2, B2) of
+ * {(a, b): a + b lambda = 0 mod r}: c1 = floor(B2 k / r), c2 = floor(B1 k / r)
+ * (by multiplying with G1C = floor(B2 2^256 / r), G2C = floor(B1 2^256 / r)),
+ * k1 = k - c1 A1 - c2 A2, k2 = c1 B1 - c2 B2. Any c1, c2 give a correct
+ * decomposition; the approximations only bound the sizes, and a result that
+ * does not fit 128 bits falls back to the plain multiplication. */
+static const struct qcn_bn254_fp BETA = {
+    {0x71930c11d782e155ULL, 0xa6bb947cffbe3323ULL, 0xaa303344d4741444ULL, 0x2c3b3f0d26594943ULL}};
+static const uint64_t ORDER_LIMBS[4] = {0x43e1f593f0000001ULL, 0x2833e84879b97091ULL,
+                                        0xb85045b68181585dULL, 0x30644e72e131a029ULL};
+static const uint64_t GLV_G1C[2] = {0xd91d232ec7e0b3d7ULL, 0x0000000000000002ULL};
+static const uint64_t GLV_G2C[3] = {0x7a7bd9d4391eb18dULL, 0x4ccef014a773d2cfULL,
+                                    0x0000000000000002ULL};
+static const uint64_t GLV_A1[1] = {0x89d3256894d213e3ULL};
+static const uint64_t GLV_B1[2] = {0x8211bbeb7d4f1128ULL, 0x6f4d8248eeb859fcULL};
+static const uint64_t GLV_A2[2] = {0x0be4e1541221250bULL, 0x6f4d8248eeb859fdULL};
+static const uint64_t GLV_B2[1] = {0x89d3256894d213e3ULL};
+
+/* r[0..an+bn) = a * b (schoolbook). */
+static void limbs_mul(uint64_t *r, const uint64_t *a, size_t an, const uint64_t *b, size_t bn)
+{
+    size_t i, j;
+    memset(r, 0, (an + bn) * sizeof *r);
+    for (i = 0; i < an; i++) {
+        uint64_t carry = 0;
+        for (j = 0; j < bn; j++) {
+            u128 x = (u128)a[i] * b[j] + r[i + j] + carry;
+            r[i + j] = (uint64_t)x;
+            carry = (uint64_t)(x >> 64);
+        }
+        r[i + bn] = carry;
+    }
+}
+
+/* a -= b over 4 limbs, modulo 2^256. */
+static void limbs_sub4(uint64_t a[4], const uint64_t b[4])
+{
+    uint64_t borrow = 0;
+    int i;
+    for (i = 0; i < 4; i++) {
+        u128 d = (u128)a[i] - b[i] - borrow;
+        a[i] = (uint64_t)d;
+        borrow = (uint64_t)(d >> 64) & 1;
+    }
+}
+
+static int limbs_geq4(const uint64_t a[4], const uint64_t b[4])
+{
+    int i;
+    for (i = 3; i >= 0; i--)
+        if (a[i] != b[i])
+            return a[i] > b[i];
+    return 1;
+}
+
+/* A two's-complement 256-bit value known to be small: its magnitude into
+ * 16 big-endian bytes and the sign; 0 if it does not fit 128 bits. */
+static int to_half_scalar(uint8_t out[16], int *neg, uint64_t v[4])
+{
+    int i;
+    *neg = (int)(v[3] >> 63);
+    if (*neg) {
+        uint64_t zero[4] = {0, 0, 0, 0};
+        limbs_sub4(zero, v);
+        memcpy(v, zero, sizeof zero);
+    }
+    if (v[2] != 0 || v[3] != 0)
+        return 0;
+    for (i = 0; i < 8; i++) {
+        out[i] = (uint8_t)(v[1] >> (56 - 8 * i));
+        out[8 + i] = (uint8_t)(v[0] >> (56 - 8 * i));
+    }
+    return 1;
+}
+
+void qcn_bn254_g1_mul_glv(struct qcn_bn254_g1 *r, const struct qcn_bn254_g1 *a,
+                          const uint8_t k[QCN_BN254_SCALAR_BYTES])
+{
+    uint64_t kl[4], prod[7], t[4], k1[4], k2[4];
+    uint8_t s1[16], s2[16];
+    struct qcn_bn254_g1 p1, p2, t1[16], t2[16], acc;
+    int neg1, neg2, i, n;
+
+    for (i = 0; i < 4; i++) {
+        int j;
+        kl[i] = 0;
+        for (j = 0; j < 8; j++)
+            kl[i] = kl[i] << 8 | k[(3 - i) * 8 + j];
+    }
+    /* k mod r: k < 2^256 < 6r. */
+    while (limbs_geq4(kl, ORDER_LIMBS))
+        limbs_sub4(kl, ORDER_LIMBS);
+    /* c1 = (k G1C) >> 256, c2 = (k G2C) >> 256 */
+    {
+        uint64_t c1[2], c2[3];
+        limbs_mul(prod, kl, 4, GLV_G1C, 2);
+        c1[0] = prod[4];
+        c1[1] = prod[5];
+        limbs_mul(prod, kl, 4, GLV_G2C, 3);
+        c2[0] = prod[4];
+        c2[1] = prod[5];
+        c2[2] = prod[6];
+        /* k1 = k - c1 A1 - c2 A2 (mod 2^256) */
+        memcpy(k1, kl, sizeof k1);
+        limbs_mul(prod, c1, 2, GLV_A1, 1);
+        memcpy(t, prod, 3 * sizeof *t);
+        t[3] = 0;
+        limbs_sub4(k1, t);
+        limbs_mul(prod, c2, 3, GLV_A2, 2);
+        memcpy(t, prod, sizeof t);
+        limbs_sub4(k1, t);
+        /* k2 = c1 B1 - c2 B2 (mod 2^256) */
+        limbs_mul(prod, c1, 2, GLV_B1, 2);
+        memcpy(k2, prod, sizeof k2);
+        limbs_mul(prod, c2, 3, GLV_B2, 1);
+        memcpy(t, prod, sizeof t);
+        limbs_sub4(k2, t);
+    }
+    if (!to_half_scalar(s1, &neg1, k1) || !to_half_scalar(s2, &neg2, k2)) {
+        qcn_bn254_g1_mul(r, a, k, QCN_BN254_SCALAR_BYTES);
+        return;
+    }
+    p1 = *a;
+    if (neg1)
+        qcn_bn254_g1_neg(&p1, &p1);
+    qcn_bn254_fp_mul(&p2.x, &a->x, &BETA); /* phi(a) = [lambda] a */
+    p2.y = a->y;
+    p2.z = a->z;
+    if (neg2)
+        qcn_bn254_g1_neg(&p2, &p2);
+    /* Shamir's trick with 4-bit windows over both 128-bit halves. */
+    qcn_bn254_g1_set_inf(&t1[0]);
+    qcn_bn254_g1_set_inf(&t2[0]);
+    t1[1] = p1;
+    t2[1] = p2;
+    for (n = 2; n < 16; n++) {
+        qcn_bn254_g1_add(&t1[n], &t1[n - 1], &p1);
+        qcn_bn254_g1_add(&t2[n], &t2[n - 1], &p2);
+    }
+    qcn_bn254_g1_set_inf(&acc);
+    for (i = 0; i < 16; i++) {
+        for (n = 4; n >= 0; n -= 4) {
+            qcn_bn254_g1_dbl(&acc, &acc);
+            qcn_bn254_g1_dbl(&acc, &acc);
+            qcn_bn254_g1_dbl(&acc, &acc);
+            qcn_bn254_g1_dbl(&acc, &acc);
+            qcn_bn254_g1_add(&acc, &acc, &t1[(s1[i] >> n) & 15]);
+            qcn_bn254_g1_add(&acc, &acc, &t2[(s2[i] >> n) & 15]);
         }
     }
     *r = acc;

@@ -148,6 +148,10 @@ void qcn_bn254_g1_mul(struct qcn_bn254_g1 *r, const struct qcn_bn254_g1 *a, cons
                       size_t klen);
 void qcn_bn254_g2_mul(struct qcn_bn254_g2 *r, const struct qcn_bn254_g2 *a, const uint8_t *k,
                       size_t klen);
+/* [k]a on G1 through the GLV endomorphism (half the doublings); same result
+ * as qcn_bn254_g1_mul for every 32-byte k. */
+void qcn_bn254_g1_mul_glv(struct qcn_bn254_g1 *r, const struct qcn_bn254_g1 *a,
+                          const uint8_t k[QCN_BN254_SCALAR_BYTES]);
 /* Converts to Z = 1 (or leaves infinity as is). */
 void qcn_bn254_g1_normalize(struct qcn_bn254_g1 *r, const struct qcn_bn254_g1 *a);
 void qcn_bn254_g2_normalize(struct qcn_bn254_g2 *r, const struct qcn_bn254_g2 *a);

@@ -99,8 +99,8 @@ static inline void reduce_once(uint64_t r[4], uint64_t x0, uint64_t x1, uint64_t
     }
 }
 
-void qcn_bn254_fp_add(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a,
-                      const struct qcn_bn254_fp *b)
+static inline void fp_add(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a,
+                          const struct qcn_bn254_fp *b)
 {
     /* a, b < p < 2^254: the sum cannot carry out of 256 bits. */
     u128 s;
@@ -116,8 +116,8 @@ void qcn_bn254_fp_add(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a,
     reduce_once(r->v, s0, s1, s2, s3);
 }
 
-void qcn_bn254_fp_sub(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a,
-                      const struct qcn_bn254_fp *b)
+static inline void fp_sub(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a,
+                          const struct qcn_bn254_fp *b)
 {
     u128 d;
     uint64_t d0, d1, d2, d3, mask;
@@ -152,10 +152,10 @@ int qcn_bn254_fp_eq(const struct qcn_bn254_fp *a, const struct qcn_bn254_fp *b)
             (a->v[3] ^ b->v[3])) == 0;
 }
 
-void qcn_bn254_fp_neg(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a)
+static inline void fp_neg(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a)
 {
     static const struct qcn_bn254_fp zero = {{0, 0, 0, 0}};
-    qcn_bn254_fp_sub(r, &zero, a);
+    fp_sub(r, &zero, a);
 }
 
 /* One CIOS row with the "no-carry" shortcut: p's top limb is below
@@ -184,8 +184,8 @@ void qcn_bn254_fp_neg(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a)
         t3 = C_ + A_;                                                                              \
     } while (0)
 
-void qcn_bn254_fp_mul(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a,
-                      const struct qcn_bn254_fp *b)
+static inline void fp_mul(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a,
+                          const struct qcn_bn254_fp *b)
 {
     uint64_t a0 = a->v[0], a1 = a->v[1], a2 = a->v[2], a3 = a->v[3];
     uint64_t b0 = b->v[0], b1 = b->v[1], b2 = b->v[2], b3 = b->v[3];
@@ -199,15 +199,44 @@ void qcn_bn254_fp_mul(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a,
     reduce_once(r->v, t0, t1, t2, t3);
 }
 
+static inline void fp_sqr(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a)
+{
+    fp_mul(r, a, a);
+}
+
+/* Exported forms of the inlined Fp operations. */
+void qcn_bn254_fp_add(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a,
+                      const struct qcn_bn254_fp *b)
+{
+    fp_add(r, a, b);
+}
+
+void qcn_bn254_fp_sub(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a,
+                      const struct qcn_bn254_fp *b)
+{
+    fp_sub(r, a, b);
+}
+
+void qcn_bn254_fp_neg(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a)
+{
+    fp_neg(r, a);
+}
+
+void qcn_bn254_fp_mul(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a,
+                      const struct qcn_bn254_fp *b)
+{
+    fp_mul(r, a, b);
+}
+
 void qcn_bn254_fp_sqr(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a)
 {
-    qcn_bn254_fp_mul(r, a, a);
+    fp_mul(r, a, a);
 }
 
 void qcn_bn254_fp_set_u64(struct qcn_bn254_fp *r, uint64_t x)
 {
     struct qcn_bn254_fp t = {{x, 0, 0, 0}};
-    qcn_bn254_fp_mul(r, &t, &R2);
+    fp_mul(r, &t, &R2);
 }
 
 int qcn_bn254_fp_from_bytes(struct qcn_bn254_fp *r, const uint8_t in[QCN_BN254_FP_BYTES])
@@ -223,7 +252,7 @@ int qcn_bn254_fp_from_bytes(struct qcn_bn254_fp *r, const uint8_t in[QCN_BN254_F
     }
     if (geq_p(t.v))
         return -1;
-    qcn_bn254_fp_mul(r, &t, &R2);
+    fp_mul(r, &t, &R2);
     return 0;
 }
 
@@ -232,7 +261,7 @@ void qcn_bn254_fp_to_bytes(uint8_t out[QCN_BN254_FP_BYTES], const struct qcn_bn2
     static const struct qcn_bn254_fp one_raw = {{1, 0, 0, 0}};
     struct qcn_bn254_fp t;
     int i, k;
-    qcn_bn254_fp_mul(&t, a, &one_raw); /* leave Montgomery form */
+    fp_mul(&t, a, &one_raw); /* leave Montgomery form */
     for (i = 0; i < 4; i++)
         for (k = 0; k < 8; k++)
             out[(3 - i) * 8 + k] = (uint8_t)(t.v[i] >> (56 - 8 * k));
@@ -319,13 +348,13 @@ void qcn_bn254_fp_inv(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a)
         }
         if (geq(u, v)) {
             sub_raw(u, v);
-            qcn_bn254_fp_sub(&x1, &x1, &x2);
+            fp_sub(&x1, &x1, &x2);
         } else {
             sub_raw(v, u);
-            qcn_bn254_fp_sub(&x2, &x2, &x1);
+            fp_sub(&x2, &x2, &x1);
         }
     }
-    qcn_bn254_fp_mul(r, is_one_raw(u) ? &x1 : &x2, &R3);
+    fp_mul(r, is_one_raw(u) ? &x1 : &x2, &R3);
 }
 
 /* ---------------------------------------------------------------- Fp2 */
@@ -339,27 +368,27 @@ void qcn_bn254_fp2_set_u64(struct qcn_bn254_fp2 *r, uint64_t x)
 void qcn_bn254_fp2_add(struct qcn_bn254_fp2 *r, const struct qcn_bn254_fp2 *a,
                        const struct qcn_bn254_fp2 *b)
 {
-    qcn_bn254_fp_add(&r->c0, &a->c0, &b->c0);
-    qcn_bn254_fp_add(&r->c1, &a->c1, &b->c1);
+    fp_add(&r->c0, &a->c0, &b->c0);
+    fp_add(&r->c1, &a->c1, &b->c1);
 }
 
 void qcn_bn254_fp2_sub(struct qcn_bn254_fp2 *r, const struct qcn_bn254_fp2 *a,
                        const struct qcn_bn254_fp2 *b)
 {
-    qcn_bn254_fp_sub(&r->c0, &a->c0, &b->c0);
-    qcn_bn254_fp_sub(&r->c1, &a->c1, &b->c1);
+    fp_sub(&r->c0, &a->c0, &b->c0);
+    fp_sub(&r->c1, &a->c1, &b->c1);
 }
 
 void qcn_bn254_fp2_neg(struct qcn_bn254_fp2 *r, const struct qcn_bn254_fp2 *a)
 {
-    qcn_bn254_fp_neg(&r->c0, &a->c0);
-    qcn_bn254_fp_neg(&r->c1, &a->c1);
+    fp_neg(&r->c0, &a->c0);
+    fp_neg(&r->c1, &a->c1);
 }
 
 void qcn_bn254_fp2_conj(struct qcn_bn254_fp2 *r, const struct qcn_bn254_fp2 *a)
 {
     r->c0 = a->c0;
-    qcn_bn254_fp_neg(&r->c1, &a->c1);
+    fp_neg(&r->c1, &a->c1);
 }
 
 /* Karatsuba: (a0 + a1 u)(b0 + b1 u) with u^2 = -1. */
@@ -367,61 +396,61 @@ void qcn_bn254_fp2_mul(struct qcn_bn254_fp2 *r, const struct qcn_bn254_fp2 *a,
                        const struct qcn_bn254_fp2 *b)
 {
     struct qcn_bn254_fp v0, v1, s, t;
-    qcn_bn254_fp_mul(&v0, &a->c0, &b->c0);
-    qcn_bn254_fp_mul(&v1, &a->c1, &b->c1);
-    qcn_bn254_fp_add(&s, &a->c0, &a->c1);
-    qcn_bn254_fp_add(&t, &b->c0, &b->c1);
-    qcn_bn254_fp_mul(&s, &s, &t);
-    qcn_bn254_fp_sub(&s, &s, &v0);
-    qcn_bn254_fp_sub(&r->c1, &s, &v1);
-    qcn_bn254_fp_sub(&r->c0, &v0, &v1);
+    fp_mul(&v0, &a->c0, &b->c0);
+    fp_mul(&v1, &a->c1, &b->c1);
+    fp_add(&s, &a->c0, &a->c1);
+    fp_add(&t, &b->c0, &b->c1);
+    fp_mul(&s, &s, &t);
+    fp_sub(&s, &s, &v0);
+    fp_sub(&r->c1, &s, &v1);
+    fp_sub(&r->c0, &v0, &v1);
 }
 
 void qcn_bn254_fp2_mul_fp(struct qcn_bn254_fp2 *r, const struct qcn_bn254_fp2 *a,
                           const struct qcn_bn254_fp *b)
 {
-    qcn_bn254_fp_mul(&r->c0, &a->c0, b);
-    qcn_bn254_fp_mul(&r->c1, &a->c1, b);
+    fp_mul(&r->c0, &a->c0, b);
+    fp_mul(&r->c1, &a->c1, b);
 }
 
 /* (a0 + a1 u)^2 = (a0 + a1)(a0 - a1) + 2 a0 a1 u. */
 void qcn_bn254_fp2_sqr(struct qcn_bn254_fp2 *r, const struct qcn_bn254_fp2 *a)
 {
     struct qcn_bn254_fp s, d, m;
-    qcn_bn254_fp_add(&s, &a->c0, &a->c1);
-    qcn_bn254_fp_sub(&d, &a->c0, &a->c1);
-    qcn_bn254_fp_mul(&m, &a->c0, &a->c1);
-    qcn_bn254_fp_mul(&r->c0, &s, &d);
-    qcn_bn254_fp_add(&r->c1, &m, &m);
+    fp_add(&s, &a->c0, &a->c1);
+    fp_sub(&d, &a->c0, &a->c1);
+    fp_mul(&m, &a->c0, &a->c1);
+    fp_mul(&r->c0, &s, &d);
+    fp_add(&r->c1, &m, &m);
 }
 
 /* 1/(a0 + a1 u) = (a0 - a1 u) / (a0^2 + a1^2). */
 void qcn_bn254_fp2_inv(struct qcn_bn254_fp2 *r, const struct qcn_bn254_fp2 *a)
 {
     struct qcn_bn254_fp t0, t1;
-    qcn_bn254_fp_sqr(&t0, &a->c0);
-    qcn_bn254_fp_sqr(&t1, &a->c1);
-    qcn_bn254_fp_add(&t0, &t0, &t1);
+    fp_sqr(&t0, &a->c0);
+    fp_sqr(&t1, &a->c1);
+    fp_add(&t0, &t0, &t1);
     qcn_bn254_fp_inv(&t0, &t0);
-    qcn_bn254_fp_mul(&r->c0, &a->c0, &t0);
-    qcn_bn254_fp_mul(&t1, &a->c1, &t0);
-    qcn_bn254_fp_neg(&r->c1, &t1);
+    fp_mul(&r->c0, &a->c0, &t0);
+    fp_mul(&t1, &a->c1, &t0);
+    fp_neg(&r->c1, &t1);
 }
 
 /* (a0 + a1 u)(9 + u) = (9 a0 - a1) + (a0 + 9 a1) u. */
 void qcn_bn254_fp2_mul_xi(struct qcn_bn254_fp2 *r, const struct qcn_bn254_fp2 *a)
 {
     struct qcn_bn254_fp n0, n1;
-    qcn_bn254_fp_add(&n0, &a->c0, &a->c0); /* 2 */
-    qcn_bn254_fp_add(&n0, &n0, &n0);       /* 4 */
-    qcn_bn254_fp_add(&n0, &n0, &n0);       /* 8 */
-    qcn_bn254_fp_add(&n0, &n0, &a->c0);    /* 9 */
-    qcn_bn254_fp_add(&n1, &a->c1, &a->c1);
-    qcn_bn254_fp_add(&n1, &n1, &n1);
-    qcn_bn254_fp_add(&n1, &n1, &n1);
-    qcn_bn254_fp_add(&n1, &n1, &a->c1);
-    qcn_bn254_fp_sub(&n0, &n0, &a->c1);
-    qcn_bn254_fp_add(&r->c1, &n1, &a->c0);
+    fp_add(&n0, &a->c0, &a->c0); /* 2 */
+    fp_add(&n0, &n0, &n0);       /* 4 */
+    fp_add(&n0, &n0, &n0);       /* 8 */
+    fp_add(&n0, &n0, &a->c0);    /* 9 */
+    fp_add(&n1, &a->c1, &a->c1);
+    fp_add(&n1, &n1, &n1);
+    fp_add(&n1, &n1, &n1);
+    fp_add(&n1, &n1, &a->c1);
+    fp_sub(&n0, &n0, &a->c1);
+    fp_add(&r->c1, &n1, &a->c0);
     r->c0 = n0;
 }
 

@@ -52,7 +52,7 @@ int qcn_vm_pc_bn254_mul_exec(struct qcn_buf *out, const uint8_t *in, size_t inle
     qcn_vm_pc_read_padded(buf, sizeof buf, in, inlen, 0);
     if (qcn_bn254_g1_from_bytes(&a, buf) != 0)
         return QCN_ERR_VM_PRECOMPILE;
-    qcn_bn254_g1_mul(&a, &a, buf + QCN_BN254_G1_BYTES, QCN_BN254_SCALAR_BYTES);
+    qcn_bn254_g1_mul_glv(&a, &a, buf + QCN_BN254_G1_BYTES);
     qcn_bn254_g1_to_bytes(res, &a);
     return qcn_buf_append(out, res, sizeof res);
 }

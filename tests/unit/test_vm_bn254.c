@@ -309,6 +309,61 @@ static void test_g1_laws(void **state)
     }
 }
 
+/* The GLV multiplication equals the plain one on random and edge scalars
+ * (0, 1, r - 1, r, r + 1, 2^256 - 1, multiples of r) and random points. */
+static void test_g1_glv(void **state)
+{
+    struct qcn_bn254_g1 g, p, a, b;
+    uint8_t k[32], r[32];
+    int i, j;
+    (void)state;
+    qcn_bn254_g1_generator(&g);
+    r_bytes(r);
+    for (i = 0; i < 300; i++) {
+        rnd_bytes(k, 32);
+        qcn_bn254_g1_mul(&p, &g, k, 32);
+        rnd_bytes(k, 32);
+        switch (i) {
+        case 0:
+            memset(k, 0, 32);
+            break;
+        case 1:
+            memset(k, 0, 32);
+            k[31] = 1;
+            break;
+        case 2:
+            memcpy(k, r, 32);
+            break;
+        case 3:
+            memcpy(k, r, 32);
+            k[31]--;
+            break;
+        case 4:
+            memcpy(k, r, 32);
+            k[31]++;
+            break;
+        case 5:
+            memset(k, 0xff, 32);
+            break;
+        case 6:
+            memset(k, 0, 32);
+            k[16] = 1; /* 2^120 */
+            break;
+        default:
+            if (i % 7 == 0)
+                for (j = 0; j < 16; j++)
+                    k[j] = 0; /* small scalars */
+            break;
+        }
+        qcn_bn254_g1_mul(&a, &p, k, 32);
+        qcn_bn254_g1_mul_glv(&b, &p, k);
+        assert_true(qcn_bn254_g1_eq(&a, &b));
+    }
+    qcn_bn254_g1_set_inf(&p);
+    qcn_bn254_g1_mul_glv(&b, &p, k);
+    assert_true(qcn_bn254_g1_is_inf(&b));
+}
+
 static void test_g2_laws(void **state)
 {
     struct qcn_bn254_g2 g, a, b, c, d;
@@ -881,6 +936,7 @@ int main(void)
         cmocka_unit_test(test_frobenius_constants),
         cmocka_unit_test(test_tower),
         cmocka_unit_test(test_g1_laws),
+        cmocka_unit_test(test_g1_glv),
         cmocka_unit_test(test_g2_laws),
         cmocka_unit_test(test_final_exp_vs_plain),
         cmocka_unit_test(test_bilinearity),
