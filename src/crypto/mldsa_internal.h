@@ -148,6 +148,9 @@ const struct qcn_mldsa_impl *qcn_mldsa_impl_get(void);
 /* Montgomery-domain zetas in bit-reversed order (FIPS 204 Appendix B, times
  * 2^32 mod q, centred). Entry 0 is unused. */
 extern const int32_t qcn_mldsa_zetas[QCN_MLDSA_N];
+/* qcn_mldsa_zetas[k] * q^-1 mod 2^32 (for Montgomery multiplication by a
+ * known zeta). */
+extern const int32_t qcn_mldsa_zetas_qinv[QCN_MLDSA_N];
 
 /* Portable single-polynomial pieces the AVX2 code also uses for tails. */
 void qcn_mldsa_poly_uniform_ref(struct qcn_mldsa_poly *a, const uint8_t rho[32], uint16_t nonce);

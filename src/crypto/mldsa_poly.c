@@ -48,28 +48,96 @@ const int32_t qcn_mldsa_zetas[QCN_MLDSA_N] = {
     3937738,  1400424,  -846154,  1976782,
 };
 
-/* Montgomery reduction: for |a| < 2^31 q returns r = a * 2^-32 mod q with
- * |r| < q. The low 32 bits of a - t*q are zero by the choice of t. */
-static inline int32_t mont_reduce(int64_t a)
+/* zetas[k] * q^-1 mod 2^32, as int32. */
+const int32_t qcn_mldsa_zetas_qinv[QCN_MLDSA_N] = {
+    -513,        1830765815,  -1929875198, -1927777021, 1640767044,  1477910808,  1612161320,
+    1640734244,  308362795,   -1815525077, -1374673747, -1091570561, -1929495947, 515185417,
+    -285697463,  625853735,   1727305304,  2082316400,  -1364982364, 858240904,   1806278032,
+    222489248,   -346752664,  684667771,   1654287830,  -878576921,  -1257667337, -748618600,
+    329347125,   1837364258,  -1443016191, -1170414139, -1846138265, -1631226336, -1404529459,
+    1838055109,  1594295555,  -1076973524, -1898723372, -594436433,  -202001019,  -475984260,
+    -561427818,  1797021249,  -1061813248, 2059733581,  -1661512036, -1104976547, -1750224323,
+    -901666090,  418987550,   1831915353,  -1925356481, 992097815,   879957084,   2024403852,
+    1484874664,  -1636082790, -285388938,  -1983539117, -1495136972, -950076368,  -1714807468,
+    -952438995,  -1574918427, -654783359,  1350681039,  -1974159335, -2143979939, 1651689966,
+    1599739335,  140455867,   -1285853323, -1039411342, -993005454,  1955560694,  -1440787840,
+    1529189038,  568627424,   -2131021878, -783134478,  -247357819,  -588790216,  1518161567,
+    289871779,   -86965173,   -1262003603, 1708872713,  2135294594,  1787797779,  -1018755525,
+    1638590967,  -889861155,  -120646188,  1665705315,  -1669960606, 1321868265,  -916321552,
+    1225434135,  1155548552,  -1784632064, 2143745726,  666258756,   1210558298,  675310538,
+    -1261461890, -1555941048, -318346816,  -1999506068, 628664287,   -1499481951, -1729304568,
+    -695180180,  1422575624,  -1375177022, 1424130038,  1777179795,  -1185330464, 334803717,
+    235321234,   -178766299,  168022240,   -518252220,  1206536194,  1957047970,  985155484,
+    1146323031,  -894060583,  -898413,     991903578,   1363007700,  746144248,   -1363460238,
+    912367099,   30313375,    -1420958686, -605900043,  -44694137,   -326425360,  2032221021,
+    2027833504,  1176904444,  1683520342,  1904936414,  14253662,    -421552614,  -517299994,
+    1257750362,  1014493059,  -818371958,  2027935492,  1926727420,  863641633,   1747917558,
+    -1372618620, 1931587462,  1819892093,  -325927722,  128353682,   1258381762,  2124962073,
+    908452108,   -1123881663, 885133339,   -1223601433, 1851023419,  137583815,   1629985060,
+    -1920467227, -1176751719, -635454918,  1967222129,  -1637785316, -1354528380, -642772911,
+    6363718,     -1536588520, -72690498,   45766801,    -1287922800, 694382729,   -314284737,
+    671509323,   1136965286,  235104446,   985022747,   -2070602178, 1779436847,  -1045062172,
+    963438279,   419615363,   1116720494,  831969619,   -1078959975, 1216882040,  1042326957,
+    -300448763,  604552167,   -270590488,  1405999311,  756955444,   -1021949428, -1276805128,
+    713994583,   -260312805,  608791570,   371462360,   940195359,   1554794072,  173440395,
+    -1357098057, -1542497137, 1339088280,  -2126092136, -384158533,  2061661095,  -2040058690,
+    -1316619236, 827959816,   -883155599,  -853476187,  -1039370342, -596344473,  1726753853,
+    -2047270596, 6087993,     702390549,   -1547952704, -1723816713, -110126092,  -279505433,
+    394851342,   -1591599803, 565464272,   -260424530,  283780712,   -440824168,  -1758099917,
+    -71875110,   776003547,   1119856484,  -1600929361, -1208667171, 1123958025,  1544891539,
+    879867909,   -1499603926, 201262505,   155290192,   -1809756372, 2036925262,  1934038751,
+    -973777462,  400711272,   -540420426,  374860238,
+};
+
+/* Montgomery multiplication: for |a * b| < 2^31 q returns a * b * 2^-32 mod
+ * q with |r| < q, given bq = b * q^-1 mod 2^32. t = a * b * q^-1 mod 2^32
+ * makes the low 32 bits of a*b - t*q zero; it is taken from the 32-bit
+ * product a * bq, which saves a 64-bit multiply. q is passed in as qv, a
+ * value the compiler cannot see (opaque_q), so that t * q stays one imul
+ * instead of the five-instruction shift sequence GCC picks for the
+ * constant: the butterflies are throughput-bound. */
+static inline int32_t mont_mul(int32_t a, int32_t b, int32_t bq, int64_t qv)
 {
-    int32_t t = (int32_t)(uint32_t)((uint64_t)a * (uint64_t)QCN_MLDSA_QINV);
-    return (int32_t)((a - (int64_t)t * QCN_MLDSA_Q) >> 32);
+    int32_t t = (int32_t)((uint32_t)a * (uint32_t)bq);
+    return (int32_t)(((int64_t)a * b - (int64_t)t * qv) >> 32);
+}
+
+static inline int64_t opaque_q(void)
+{
+    int64_t qv = QCN_MLDSA_Q;
+    __asm__("" : "+r"(qv));
+    return qv;
 }
 
 /* FIPS 204 Alg 41, Cooley-Tukey butterflies, no intermediate reduction: each
  * layer grows the bound by at most q, so inputs below q stay below 9q. */
 static void ntt_ref(int32_t a[QCN_MLDSA_N])
 {
+    const int64_t qv = opaque_q();
     unsigned len, start, j, k = 0;
-    for (len = 128; len > 0; len >>= 1) {
+    for (len = 128; len > 2; len >>= 1) {
         for (start = 0; start < QCN_MLDSA_N; start = j + len) {
-            int32_t zeta = qcn_mldsa_zetas[++k];
+            int32_t zeta = qcn_mldsa_zetas[++k], zq = qcn_mldsa_zetas_qinv[k];
             for (j = start; j < start + len; j++) {
-                int32_t t = mont_reduce((int64_t)zeta * a[j + len]);
+                int32_t t = mont_mul(a[j + len], zeta, zq, qv);
                 a[j + len] = a[j] - t;
                 a[j] = a[j] + t;
             }
         }
+    }
+    /* The last two layers (distances 2 and 1, zetas 64.. and 128..) in one
+     * pass over groups of four: no per-block inner loop. */
+    for (j = 0; j < QCN_MLDSA_N; j += 4) {
+        unsigned g = j / 4;
+        int32_t a0 = a[j], a1 = a[j + 1], a2 = a[j + 2], a3 = a[j + 3], t;
+        int32_t z = qcn_mldsa_zetas[64 + g], zq = qcn_mldsa_zetas_qinv[64 + g];
+        t = mont_mul(a2, z, zq, qv), a2 = a0 - t, a0 += t;
+        t = mont_mul(a3, z, zq, qv), a3 = a1 - t, a1 += t;
+        t = mont_mul(a1, qcn_mldsa_zetas[128 + 2 * g], qcn_mldsa_zetas_qinv[128 + 2 * g], qv);
+        a1 = a0 - t, a0 += t;
+        t = mont_mul(a3, qcn_mldsa_zetas[129 + 2 * g], qcn_mldsa_zetas_qinv[129 + 2 * g], qv);
+        a3 = a2 - t, a2 += t;
+        a[j] = a0, a[j + 1] = a1, a[j + 2] = a2, a[j + 3] = a3;
     }
 }
 
@@ -80,38 +148,61 @@ static void ntt_ref(int32_t a[QCN_MLDSA_N])
  * zeta * F * R^-1 instead of zeta). */
 static void invntt_ref(int32_t a[QCN_MLDSA_N])
 {
-    unsigned len, start, j, k = QCN_MLDSA_N;
-    for (len = 1; len < QCN_MLDSA_N / 2; len <<= 1) {
+    const int64_t qv = opaque_q();
+    const int32_t f = QCN_MLDSA_INVNTT_F, zf = QCN_MLDSA_INVNTT_ZF;
+    const int32_t fq = (int32_t)((uint32_t)f * (uint32_t)QCN_MLDSA_QINV);
+    const int32_t zfq = (int32_t)((uint32_t)zf * (uint32_t)QCN_MLDSA_QINV);
+    unsigned len, start, j, k = QCN_MLDSA_N / 4;
+    /* The first two layers (distances 1 and 2; zetas 255.. down and 127..
+     * down) in one pass over groups of four. */
+    for (j = 0; j < QCN_MLDSA_N; j += 4) {
+        unsigned g = j / 4;
+        int32_t a0 = a[j], a1 = a[j + 1], a2 = a[j + 2], a3 = a[j + 3], t;
+        t = a0, a0 = t + a1;
+        a1 =
+            mont_mul(t - a1, -qcn_mldsa_zetas[255 - 2 * g], -qcn_mldsa_zetas_qinv[255 - 2 * g], qv);
+        t = a2, a2 = t + a3;
+        a3 =
+            mont_mul(t - a3, -qcn_mldsa_zetas[254 - 2 * g], -qcn_mldsa_zetas_qinv[254 - 2 * g], qv);
+        t = a0, a0 = t + a2;
+        a2 = mont_mul(t - a2, -qcn_mldsa_zetas[127 - g], -qcn_mldsa_zetas_qinv[127 - g], qv);
+        t = a1, a1 = t + a3;
+        a3 = mont_mul(t - a3, -qcn_mldsa_zetas[127 - g], -qcn_mldsa_zetas_qinv[127 - g], qv);
+        a[j] = a0, a[j + 1] = a1, a[j + 2] = a2, a[j + 3] = a3;
+    }
+    for (len = 4; len < QCN_MLDSA_N / 2; len <<= 1) {
         for (start = 0; start < QCN_MLDSA_N; start = j + len) {
-            int32_t zeta = -qcn_mldsa_zetas[--k];
+            int32_t zeta = -qcn_mldsa_zetas[--k], zq = -qcn_mldsa_zetas_qinv[k];
             for (j = start; j < start + len; j++) {
                 int32_t t = a[j];
                 a[j] = t + a[j + len];
-                a[j + len] = mont_reduce((int64_t)zeta * (t - a[j + len]));
+                a[j + len] = mont_mul(t - a[j + len], zeta, zq, qv);
             }
         }
     }
     for (j = 0; j < QCN_MLDSA_N / 2; j++) {
         int32_t t = a[j];
-        a[j] = mont_reduce((int64_t)QCN_MLDSA_INVNTT_F * (t + a[j + 128]));
-        a[j + 128] = mont_reduce((int64_t)QCN_MLDSA_INVNTT_ZF * (t - a[j + 128]));
+        a[j] = mont_mul(t + a[j + 128], f, fq, qv);
+        a[j + 128] = mont_mul(t - a[j + 128], zf, zfq, qv);
     }
 }
 
 static void pointwise_ref(int32_t c[QCN_MLDSA_N], const int32_t a[QCN_MLDSA_N],
                           const int32_t b[QCN_MLDSA_N])
 {
+    const int64_t qv = opaque_q();
     unsigned i;
     for (i = 0; i < QCN_MLDSA_N; i++)
-        c[i] = mont_reduce((int64_t)a[i] * b[i]);
+        c[i] = mont_mul(a[i], b[i], (int32_t)((uint32_t)b[i] * (uint32_t)QCN_MLDSA_QINV), qv);
 }
 
 static void pointwise_acc_ref(int32_t c[QCN_MLDSA_N], const int32_t a[QCN_MLDSA_N],
                               const int32_t b[QCN_MLDSA_N])
 {
+    const int64_t qv = opaque_q();
     unsigned i;
     for (i = 0; i < QCN_MLDSA_N; i++)
-        c[i] += mont_reduce((int64_t)a[i] * b[i]);
+        c[i] += mont_mul(a[i], b[i], (int32_t)((uint32_t)b[i] * (uint32_t)QCN_MLDSA_QINV), qv);
 }
 
 /* CoeffFromThreeBytes (Alg 14) over a buffer: 23-bit little-endian values,
