@@ -4,6 +4,15 @@
  * sigEncode). Every function is thread-safe and allocates nothing on the heap;
  * secret intermediates on the stack are wiped before returning. Callers that
  * hold a signing key for long keep it in qcn_secure_alloc() memory.
+ * Stack use: about 160 KiB to sign (the expanded matrix A plus the signing
+ * state, ML-DSA-87), about 50 KiB for key generation or verification; run
+ * them on threads with ordinary (>= 256 KiB) stacks.
+ *
+ * Signing and key generation are constant time (no branch or memory index
+ * depends on a secret; checked under valgrind by tests/ct/ct_mldsa.c); only
+ * the number of signing iterations varies, as FIPS 204 allows. The
+ * arithmetic runs on a portable C back end or, when the CPU has AVX2, an
+ * AVX2 one (qcn_mldsa_backend_set below); both give identical bytes.
  *
  * Interfaces (FIPS 204 section numbers):
  *  - pure ML-DSA with a context string (Alg 2/3, §5.2-5.3)      qcn_mldsa_sign/verify
