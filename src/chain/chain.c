@@ -455,8 +455,11 @@ int qcn_chain_tx_execute(struct qcn_chain *c, struct qcn_exec *x, struct qcn_tx 
         return err;
     if (tx->max_fee < x->base_fee)
         return QCN_ERR_TX_FEE_LOW;
-    if (x->gas_used + tx->gas_limit > x->gas_limit)
-        return QCN_ERR_TX_GAS_LIMIT;
+    {
+        uint64_t end;
+        if (__builtin_add_overflow(x->gas_used, tx->gas_limit, &end) || end > x->gas_limit)
+            return QCN_ERR_TX_GAS_LIMIT;
+    }
     if ((err = needs_vm(c, tx, &need)) != QCN_OK)
         return err;
     if (need && !c->has_vm)

@@ -51,7 +51,7 @@ static int parse_u256(struct qcn_u256 *out, const json_t *v)
         padded[64] = 0;
         if (qcn_hex_decode_exact(be, 32, padded) != QCN_OK)
             return QCN_ERR_BAD_JSON;
-        *out = qcn_u256_from_be(be);
+        *out = qcn_u256_load_be(be);
         return QCN_OK;
     }
     for (i = 0; i < len; i++) {

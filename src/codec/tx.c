@@ -202,7 +202,7 @@ static int parse(struct qcn_tx *tx)
     }
     if (qcn_rlp_get_uint_be(v, sizeof v, &f[F_VALUE]) != QCN_OK)
         return QCN_ERR_TX_MALFORMED;
-    tx->value = qcn_u256_from_be(v);
+    tx->value = qcn_u256_load_be(v);
     err = qcn_rlp_get_bytes(&tx->data, QCN_TX_MAX_DATA, &f[F_DATA]);
     if (err != QCN_OK)
         return map_rlp_err(err);

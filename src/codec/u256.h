@@ -3,7 +3,12 @@
  * In memory: four 64-bit limbs, least significant first. On the wire (RLP)
  * and on disk: big-endian bytes without leading zeros (qcn_rlp_put_uint_be).
  * All arithmetic reports overflow instead of wrapping, so balance rules can
- * reject instead of silently minting. Pure functions, thread-safe. */
+ * reject instead of silently minting. Pure functions, thread-safe.
+ *
+ * The EVM's vm/uint256.h defines the same struct and the same five basic
+ * helpers with the same semantics. When it was included first, this header
+ * reuses its definitions (so ledger and VM code can share a translation unit
+ * with vm/uint256.h first) and only adds the helpers below that it lacks. */
 #ifndef QCN_CODEC_U256_H
 #define QCN_CODEC_U256_H
 
@@ -12,6 +17,7 @@
 
 #define QCN_U256_BYTES 32
 
+#ifndef QCN_VM_UINT256_H
 struct qcn_u256 {
     uint64_t w[4]; /* w[0] is the least significant limb */
 };
@@ -40,8 +46,8 @@ static inline int qcn_u256_cmp(const struct qcn_u256 *a, const struct qcn_u256 *
 
 /* *r = a + b; returns 1 on overflow (r then holds the wrapped value). r may
  * alias a or b. */
-static inline int qcn_u256_add(struct qcn_u256 *r, const struct qcn_u256 *a,
-                               const struct qcn_u256 *b)
+static inline unsigned qcn_u256_add(struct qcn_u256 *r, const struct qcn_u256 *a,
+                                    const struct qcn_u256 *b)
 {
     uint64_t carry = 0, s;
     int i, c1, c2;
@@ -51,12 +57,12 @@ static inline int qcn_u256_add(struct qcn_u256 *r, const struct qcn_u256 *a,
         r->w[i] = s;
         carry = (uint64_t)(c1 | c2);
     }
-    return (int)carry;
+    return (unsigned)carry;
 }
 
 /* *r = a - b; returns 1 on underflow (a < b). r may alias a or b. */
-static inline int qcn_u256_sub(struct qcn_u256 *r, const struct qcn_u256 *a,
-                               const struct qcn_u256 *b)
+static inline unsigned qcn_u256_sub(struct qcn_u256 *r, const struct qcn_u256 *a,
+                                    const struct qcn_u256 *b)
 {
     uint64_t borrow = 0, d;
     int i, b1, b2;
@@ -66,8 +72,9 @@ static inline int qcn_u256_sub(struct qcn_u256 *r, const struct qcn_u256 *a,
         r->w[i] = d;
         borrow = (uint64_t)(b1 | b2);
     }
-    return (int)borrow;
+    return (unsigned)borrow;
 }
+#endif /* QCN_VM_UINT256_H */
 
 /* *r = a * m; returns 1 on overflow. r may alias a. */
 static inline int qcn_u256_mul_u64(struct qcn_u256 *r, const struct qcn_u256 *a, uint64_t m)
@@ -102,7 +109,7 @@ static inline void qcn_u256_to_be(uint8_t out[QCN_U256_BYTES], const struct qcn_
     }
 }
 
-static inline struct qcn_u256 qcn_u256_from_be(const uint8_t in[QCN_U256_BYTES])
+static inline struct qcn_u256 qcn_u256_load_be(const uint8_t in[QCN_U256_BYTES])
 {
     struct qcn_u256 r = {{0, 0, 0, 0}};
     int i, j;
@@ -112,5 +119,14 @@ static inline struct qcn_u256 qcn_u256_from_be(const uint8_t in[QCN_U256_BYTES])
     }
     return r;
 }
+
+#ifndef QCN_VM_UINT256_H
+/* The earlier name of qcn_u256_load_be, kept for existing callers. It clashes
+ * with vm/uint256.h's qcn_u256_from_be, so new code uses qcn_u256_load_be. */
+static inline struct qcn_u256 qcn_u256_from_be(const uint8_t in[QCN_U256_BYTES])
+{
+    return qcn_u256_load_be(in);
+}
+#endif
 
 #endif

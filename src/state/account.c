@@ -60,7 +60,7 @@ int qcn_account_decode(struct qcn_account *out, struct qcn_view in)
         memset(out, 0, sizeof *out);
         return QCN_ERR_CODEC;
     }
-    out->balance = qcn_u256_from_be(v);
+    out->balance = qcn_u256_load_be(v);
     return QCN_OK;
 }
 

@@ -20,8 +20,9 @@
 #include "state/statedb_hmap.h"
 
 /* Clean cache entries kept after a finalize before the cache is emptied (and
- * the trie's clean nodes with it). Bounds memory; the flat tables refill it. */
-#define CACHE_MAX_ENTRIES (1u << 20)
+ * the trie's clean nodes with it). An entry is ~400 bytes, so this bounds the
+ * cache near 100 MB; the flat tables refill it. */
+#define CACHE_MAX_ENTRIES (1u << 18)
 #define STORAGE_KEY_BYTES (QCN_ADDRESS_BYTES + 32)
 
 struct slot {
