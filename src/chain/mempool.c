@@ -158,6 +158,16 @@ static int find_cheapest(void *ctx, const uint8_t *key, void *val)
     return 0;
 }
 
+/* Once verified, a pooled transaction needs only the key hash it was
+ * verified against (tx->verified_key_hash); its copy of the key record (up to
+ * 40 KB for a multisig set) is dropped to keep the pool small. */
+static void drop_key_record(struct qcn_tx *tx)
+{
+    free(tx->key_record);
+    tx->key_record = NULL;
+    tx->key_record_len = 0;
+}
+
 /* a >= b * (100 + pct) / 100, without overflow. */
 static int bumped(uint64_t a, uint64_t b, uint32_t pct)
 {
@@ -214,6 +224,7 @@ int qcn_mempool_add(struct qcn_mempool *mp, struct qcn_chain *c, struct qcn_tx *
         mp->bytes = mp->bytes - old->raw_len + tx->raw_len;
         s->txs[pos] = qcn_tx_ref(tx);
         tx->arrival_ms = now_ms;
+        drop_key_record(tx);
         qcn_tx_unref(old);
         return QCN_OK;
     }
@@ -254,6 +265,7 @@ int qcn_mempool_add(struct qcn_mempool *mp, struct qcn_chain *c, struct qcn_tx *
     mp->count++;
     mp->bytes += tx->raw_len;
     tx->arrival_ms = now_ms;
+    drop_key_record(tx);
     return QCN_OK;
 }
 
