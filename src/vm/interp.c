@@ -630,6 +630,11 @@ static int op_selfdestruct(struct frame *f, const struct qcn_u256 *target)
 
 /* Runs code for msg (whose recipient account is self). The output, if any,
  * is a view into this depth's pooled memory. */
+/* Helper calls take the frame by pointer; gas lives in a local so the loop
+ * keeps it in a register, and is handed over and back around each call. */
+#define G(call) (f.gas = gas, g_rc = (call), gas = f.gas, g_rc)
+#define GP(call) (f.gas = gas, g_acc = (call), gas = f.gas, g_acc)
+
 static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
                       struct qcn_vm_account *self, const struct qcn_vm_code *code,
                       struct qcn_vm_result *res)
@@ -640,6 +645,10 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
     struct qcn_u256 *base, *sp;
     const uint8_t *cb = code->bytes;
     uint64_t pc = 0;
+    int64_t gas; /* kept in a register; f.gas is synced around helper calls */
+    int g_rc;
+    struct qcn_vm_account *g_acc;
+    const struct qcn_vm_opinfo *optab = qcn_vm_opinfo;
 
     res->status = QCN_VM_FAILURE;
     res->gas_left = 0;
@@ -659,20 +668,24 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
     f.pool = pool;
     f.msize = 0;
     f.gas = msg->gas;
+    gas = msg->gas;
     f.rd = NULL;
     f.rdlen = 0;
     base = sp = pool->stack;
 
     for (;;) {
         uint8_t op = cb[pc];
-        const struct qcn_vm_opinfo *oi = &qcn_vm_opinfo[op];
+        const struct qcn_vm_opinfo *oi = &optab[op];
         ptrdiff_t h = sp - base;
-        if (vm->trace != NULL)
+        if (vm->trace != NULL) {
+            f.gas = gas;
             trace_op(&f, pc, op, base, sp);
-        if (h < oi->min_stack || h > oi->max_stack)
+        }
+        /* One unsigned comparison checks both stack bounds. */
+        if ((uint64_t)(h - oi->min_stack) > (uint64_t)(oi->max_stack - oi->min_stack))
             goto fail;
-        f.gas -= oi->gas;
-        if (f.gas < 0)
+        gas -= oi->gas;
+        if (gas < 0)
             goto fail;
         switch (op) {
         case 0x00:
@@ -714,7 +727,7 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
             sp -= 2;
             break;
         case 0x0a:
-            if (charge(&f, GAS_EXP_BYTE * (int64_t)qcn_u256_byte_len(&sp[-2])) != 0)
+            if (G(charge(&f, GAS_EXP_BYTE * (int64_t)qcn_u256_byte_len(&sp[-2]))) != 0)
                 goto fail;
             qcn_u256_exp(&sp[-2], &sp[-1], &sp[-2]);
             sp--;
@@ -780,8 +793,8 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
         case 0x20: {
             uint64_t o, l;
             uint8_t hsh[QCN_KECCAK256_BYTES];
-            if (mem_range(&f, &sp[-1], &sp[-2], &o, &l) != 0 ||
-                charge(&f, GAS_KECCAK_WORD * (int64_t)words_of(l)) != 0)
+            if (G(mem_range(&f, &sp[-1], &sp[-2], &o, &l)) != 0 ||
+                G(charge(&f, GAS_KECCAK_WORD * (int64_t)words_of(l))) != 0)
                 goto fail;
             qcn_keccak256(hsh, pool->mem + o, l);
             qcn_u256_from_be32(&sp[-2], hsh);
@@ -795,7 +808,7 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
             uint8_t a[QCN_VM_ADDRESS_BYTES];
             struct qcn_vm_account *acc;
             addr_from_word(a, &sp[-1]);
-            acc = access_account(&f, a, GAS_COLD_ACCOUNT_EXTRA);
+            acc = GP(access_account(&f, a, GAS_COLD_ACCOUNT_EXTRA));
             if (acc == NULL)
                 goto fail;
             sp[-1] = acc->balance;
@@ -822,8 +835,8 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
         case 0x37:
         case 0x39: {
             uint64_t o, l;
-            if (mem_range(&f, &sp[-1], &sp[-3], &o, &l) != 0 ||
-                charge(&f, GAS_COPY_WORD * (int64_t)words_of(l)) != 0)
+            if (G(mem_range(&f, &sp[-1], &sp[-3], &o, &l)) != 0 ||
+                G(charge(&f, GAS_COPY_WORD * (int64_t)words_of(l))) != 0)
                 goto fail;
             if (l > 0) {
                 if (op == 0x37)
@@ -845,7 +858,7 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
             uint8_t a[QCN_VM_ADDRESS_BYTES];
             struct qcn_vm_account *acc;
             addr_from_word(a, &sp[-1]);
-            acc = access_account(&f, a, GAS_COLD_ACCOUNT_EXTRA);
+            acc = GP(access_account(&f, a, GAS_COLD_ACCOUNT_EXTRA));
             if (acc == NULL)
                 goto fail;
             if (op == 0x3b) {
@@ -868,10 +881,10 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
             const struct qcn_vm_code *c;
             uint64_t o, l;
             addr_from_word(a, &sp[-1]);
-            if (mem_range(&f, &sp[-2], &sp[-4], &o, &l) != 0 ||
-                charge(&f, GAS_COPY_WORD * (int64_t)words_of(l)) != 0)
+            if (G(mem_range(&f, &sp[-2], &sp[-4], &o, &l)) != 0 ||
+                G(charge(&f, GAS_COPY_WORD * (int64_t)words_of(l))) != 0)
                 goto fail;
-            acc = access_account(&f, a, GAS_COLD_ACCOUNT_EXTRA);
+            acc = GP(access_account(&f, a, GAS_COLD_ACCOUNT_EXTRA));
             if (acc == NULL)
                 goto fail;
             c = qcn_vm_state_code(st, acc);
@@ -895,8 +908,8 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
                 end.w[0] > f.rdlen)
                 goto fail;
             src = sp[-2].w[0];
-            if (mem_range(&f, &sp[-1], &sp[-3], &o, &l) != 0 ||
-                charge(&f, GAS_COPY_WORD * (int64_t)words_of(l)) != 0)
+            if (G(mem_range(&f, &sp[-1], &sp[-3], &o, &l)) != 0 ||
+                G(charge(&f, GAS_COPY_WORD * (int64_t)words_of(l))) != 0)
                 goto fail;
             if (l > 0)
                 memcpy(pool->mem + o, f.rd + src, l);
@@ -954,7 +967,7 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
         case 0x51: {
             uint64_t o, l;
             struct qcn_u256 thirtytwo = qcn_u256_from_u64(QCN_U256_BYTES);
-            if (mem_range(&f, &sp[-1], &thirtytwo, &o, &l) != 0)
+            if (G(mem_range(&f, &sp[-1], &thirtytwo, &o, &l)) != 0)
                 goto fail;
             qcn_u256_from_be32(&sp[-1], pool->mem + o);
             break;
@@ -962,7 +975,7 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
         case 0x52: {
             uint64_t o, l;
             struct qcn_u256 thirtytwo = qcn_u256_from_u64(QCN_U256_BYTES);
-            if (mem_range(&f, &sp[-1], &thirtytwo, &o, &l) != 0)
+            if (G(mem_range(&f, &sp[-1], &thirtytwo, &o, &l)) != 0)
                 goto fail;
             qcn_u256_to_be32(pool->mem + o, &sp[-2]);
             sp -= 2;
@@ -971,7 +984,7 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
         case 0x53: {
             uint64_t o, l;
             struct qcn_u256 one = qcn_u256_from_u64(1);
-            if (mem_range(&f, &sp[-1], &one, &o, &l) != 0)
+            if (G(mem_range(&f, &sp[-1], &one, &o, &l)) != 0)
                 goto fail;
             pool->mem[o] = (uint8_t)sp[-2].w[0];
             sp -= 2;
@@ -984,13 +997,13 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
                 vm->fatal = qcn_vm_state_error(st);
                 goto fail;
             }
-            if (cold && charge(&f, GAS_COLD_SLOAD_EXTRA) != 0)
+            if (cold && G(charge(&f, GAS_COLD_SLOAD_EXTRA)) != 0)
                 goto fail;
             sp[-1] = v;
             break;
         }
         case 0x55:
-            if (op_sstore(&f, &sp[-1], &sp[-2]) != 0)
+            if (G(op_sstore(&f, &sp[-1], &sp[-2])) != 0)
                 goto fail;
             sp -= 2;
             break;
@@ -1017,7 +1030,7 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
             *sp++ = qcn_u256_from_u64(f.msize);
             break;
         case 0x5a:
-            *sp++ = qcn_u256_from_u64((uint64_t)f.gas);
+            *sp++ = qcn_u256_from_u64((uint64_t)gas);
             break;
         case 0x5b:
             break;
@@ -1046,9 +1059,9 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
                 d = sp[-1].w[0];
                 s = sp[-2].w[0];
                 l = sp[-3].w[0];
-                if (charge(&f, GAS_COPY_WORD * (int64_t)words_of(l > QCN_VM_MAX_MEMORY ? 0 : l)) !=
-                        0 ||
-                    mem_expand(&f, d > s ? d : s, l) != 0)
+                if (G(charge(&f, GAS_COPY_WORD *
+                                     (int64_t)words_of(l > QCN_VM_MAX_MEMORY ? 0 : l))) != 0 ||
+                    G(mem_expand(&f, d > s ? d : s, l)) != 0)
                     goto fail;
                 memmove(pool->mem + d, pool->mem + s, l);
             }
@@ -1068,8 +1081,8 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
             uint8_t topics[QCN_VM_MAX_LOG_TOPICS][QCN_U256_BYTES];
             if (msg->is_static)
                 goto fail;
-            if (mem_range(&f, &sp[-1], &sp[-2], &o, &l) != 0 ||
-                (l > QCN_VM_MAX_MEMORY ? -1 : charge(&f, GAS_LOG_DATA * (int64_t)l)) != 0)
+            if (G(mem_range(&f, &sp[-1], &sp[-2], &o, &l)) != 0 ||
+                (l > QCN_VM_MAX_MEMORY ? -1 : G(charge(&f, GAS_LOG_DATA * (int64_t)l))) != 0)
                 goto fail;
             for (unsigned t = 0; t < n; t++)
                 qcn_u256_to_be32(topics[t], &sp[-3 - (int)t]);
@@ -1087,7 +1100,7 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
             int n = op == 0xf5 ? 4 : 3;
             for (int k = 0; k < n; k++)
                 args[k] = sp[-1 - k];
-            if (op_create(&f, op, args, &r) != 0)
+            if (G(op_create(&f, op, args, &r)) != 0)
                 goto fail;
             sp -= n;
             *sp++ = r;
@@ -1101,7 +1114,7 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
             int n = (op == 0xf1 || op == 0xf2) ? 7 : 6;
             for (int k = 0; k < n; k++)
                 args[k] = sp[-1 - k];
-            if (op_call(&f, op, args, &r) != 0)
+            if (G(op_call(&f, op, args, &r)) != 0)
                 goto fail;
             sp -= n;
             *sp++ = r;
@@ -1110,18 +1123,18 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
         case 0xf3:
         case 0xfd: {
             uint64_t o, l;
-            if (mem_range(&f, &sp[-1], &sp[-2], &o, &l) != 0)
+            if (G(mem_range(&f, &sp[-1], &sp[-2], &o, &l)) != 0)
                 goto fail;
             res->output = l > 0 ? pool->mem + o : NULL;
             res->output_len = l;
-            res->gas_left = f.gas;
+            res->gas_left = gas;
             res->status = op == 0xf3 ? QCN_VM_SUCCESS : QCN_VM_REVERT;
             if (vm->trace != NULL)
-                trace_flush(vm, f.gas);
+                trace_flush(vm, gas);
             return;
         }
         case 0xff:
-            if (op_selfdestruct(&f, &sp[-1]) != 0)
+            if (G(op_selfdestruct(&f, &sp[-1])) != 0)
                 goto fail;
             goto stop;
         case 0x60: /* PUSH1: the most common opcode */
@@ -1167,15 +1180,15 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
     }
 stop:
     res->status = QCN_VM_SUCCESS;
-    res->gas_left = f.gas;
+    res->gas_left = gas;
     if (vm->trace != NULL)
-        trace_flush(vm, f.gas);
+        trace_flush(vm, gas);
     return;
 fail:
     res->status = QCN_VM_FAILURE;
     res->gas_left = 0;
     if (vm->trace != NULL)
-        trace_flush(vm, f.gas < 0 ? 0 : f.gas);
+        trace_flush(vm, gas < 0 ? 0 : gas);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1227,8 +1240,10 @@ static int do_call(struct qcn_vm *vm, const struct qcn_vm_message *msg, struct q
         if (!(to->flags & QCN_VM_ACC_EXISTS) && pc_id == 0 && qcn_u256_is_zero(&msg->value))
             return QCN_OK;
         if (qcn_vm_state_sub_balance(st, from, &msg->value) != QCN_OK ||
-            qcn_vm_state_add_balance(st, to, &msg->value) != QCN_OK)
+            qcn_vm_state_add_balance(st, to, &msg->value) != QCN_OK) {
+            qcn_vm_state_revert(st, snap); /* a balance past 2^256: refuse */
             goto refuse;
+        }
     } else if (msg->kind == QCN_VM_STATICCALL) {
         /* STATICCALL touches its target as a zero-value transfer would
          * (EIP-161), so an empty target is swept at the end; CALLCODE and
