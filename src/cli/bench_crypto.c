@@ -1,7 +1,7 @@
 /* qcn bench crypto: ML-DSA keygen / sign / verify and ML-KEM keygen / encaps
  * / decaps, median microseconds per operation on one core, plus ML-DSA
  * verification throughput of a batch of distinct signatures checked by a
- * pthread worker pool with one thread per online CPU.
+ * pthread worker pool with one thread per online CPU (best of three passes).
  *
  *   qcn bench crypto [--json] [--iters N] [--batch N] [--threads N]
  *                    [--backend auto|portable|avx2|both]
@@ -138,6 +138,7 @@ static double bench_mldsa_mt(const struct opts *o, int param)
     pthread_t tid[MAX_THREADS];
     uint8_t sk[QCN_MLDSA_MAX_SK_BYTES], seed[QCN_MLDSA_SEED_BYTES];
     long i, started = 0;
+    int round;
     double t0, elapsed, result = -1;
 
     memset(&b, 0, sizeof b);
@@ -165,16 +166,27 @@ static double bench_mldsa_mt(const struct opts *o, int param)
                            BATCH_MSG_BYTES, NULL, 0, QCN_MLDSA_HEDGED, NULL) != QCN_OK)
             goto out;
     }
-    t0 = now_us();
-    for (started = 0; started < o->threads; started++)
-        if (pthread_create(&tid[started], NULL, verify_worker, &b) != 0)
-            break;
-    for (i = 0; i < started; i++)
-        pthread_join(tid[i], NULL);
-    elapsed = now_us() - t0;
-    if (started == 0 || b.failures != 0)
-        goto out;
-    result = (double)b.n / (elapsed / 1e6);
+    /* Best of three passes: on a shared machine a pass can lose its cores
+     * to other work, and the best pass is the closest to the machine's
+     * capacity. */
+    for (round = 0; round < 3; round++) {
+        double r;
+        b.next = 0;
+        t0 = now_us();
+        for (started = 0; started < o->threads; started++)
+            if (pthread_create(&tid[started], NULL, verify_worker, &b) != 0)
+                break;
+        for (i = 0; i < started; i++)
+            pthread_join(tid[i], NULL);
+        elapsed = now_us() - t0;
+        if (started == 0 || b.failures != 0) {
+            result = -1;
+            goto out;
+        }
+        r = (double)b.n / (elapsed / 1e6);
+        if (r > result)
+            result = r;
+    }
 out:
     qcn_wipe(sk, sizeof sk);
     qcn_wipe(seed, sizeof seed);
