@@ -127,6 +127,29 @@ grep -q "ml-kem-768" /tmp/qcn_cli_crypto_out.$$ && grep -q "ml-dsa-87" /tmp/qcn_
     grep -q "encaps" /tmp/qcn_cli_crypto_out.$$
 check "help lists both ML-DSA and ML-KEM" $?
 
+# QCN_NO_AVX2=1 forces the portable arithmetic: same keys, same deterministic
+# signature as the default (AVX2 where the CPU has it).
+for alg in ml-dsa-44 ml-dsa-87; do
+    a=$("$qcn" crypto sign --alg $alg --seed $seed --msg $msg --ctx $ctx --deterministic)
+    b=$(QCN_NO_AVX2=1 "$qcn" crypto sign --alg $alg --seed $seed --msg $msg --ctx $ctx --deterministic)
+    [ -n "$a" ] && [ "$a" = "$b" ]
+    check "$alg portable and default back ends sign identically" $?
+done
+
+# qcn bench crypto runs (tiny sizes) and prints one JSON object with every set.
+bj=$("$qcn" bench crypto --iters 5 --batch 8 --json)
+check "bench crypto --json exits 0" $?
+case "$bj" in
+'{"runs":[{"backend":'*']}') r=0 ;;
+*) r=1 ;;
+esac
+check "bench crypto --json is one object" $r
+for name in ml-dsa-44 ml-dsa-65 ml-dsa-87 '"op":"keygen"' '"op":"sign"' '"op":"verify"' verify_per_s; do
+    printf '%s' "$bj" | grep -q -- "$name"
+    check "bench crypto --json mentions $name" $?
+done
+expect_rc 2 "bench crypto bad --iters" bench crypto --iters 0
+
 rm -f /tmp/qcn_cli_crypto_out.$$ /tmp/qcn_cli_crypto_err.$$
 echo "qcn crypto (ML-DSA) CLI: $((checks - fails))/$checks checks passed"
 [ "$fails" -eq 0 ]
