@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "crypto/keccak.h"
 #include "util/hex.h"
 #include "vm/evm.h"
 #include "vm/state.h"
@@ -321,6 +322,126 @@ static void test_state_journal_and_eip161(void **state)
     qcn_vm_state_free(st);
 }
 
+/* A backend with one contract (code that adds its slot 0 to the calldata
+ * word and stores it back) for the lazy-loading and change-walk tests. */
+struct fake_backend {
+    uint8_t code[64];
+    size_t code_len;
+    uint8_t code_hash[32];
+    int account_loads, storage_loads, code_loads;
+};
+
+static int fb_account(void *ctx, const uint8_t addr[20], int *found, uint64_t *nonce,
+                      struct qcn_u256 *balance, uint8_t code_hash[32], int *has_storage)
+{
+    struct fake_backend *fb = ctx;
+    fb->account_loads++;
+    *found = memcmp(addr, CONTRACT, 20) == 0;
+    if (*found) {
+        *nonce = 1;
+        *balance = qcn_u256_from_u64(5);
+        memcpy(code_hash, fb->code_hash, 32);
+        *has_storage = 1;
+    }
+    return QCN_OK;
+}
+
+static int fb_storage(void *ctx, const uint8_t addr[20], const uint8_t key[32], uint8_t value[32])
+{
+    struct fake_backend *fb = ctx;
+    (void)addr;
+    fb->storage_loads++;
+    memset(value, 0, 32);
+    if (key[31] == 0)
+        value[31] = 40;
+    return QCN_OK;
+}
+
+static int fb_code(void *ctx, const uint8_t hash[32], struct qcn_buf *out)
+{
+    struct fake_backend *fb = ctx;
+    fb->code_loads++;
+    if (memcmp(hash, fb->code_hash, 32) != 0)
+        return QCN_ERR_NOT_FOUND;
+    qcn_buf_reset(out);
+    return qcn_buf_append(out, fb->code, fb->code_len);
+}
+
+struct slot_seen {
+    int n;
+    uint8_t value[32];
+};
+
+static int seen_slot(void *ctx, const struct qcn_vm_account *a, const uint8_t key[32],
+                     const uint8_t value[32])
+{
+    struct slot_seen *s = ctx;
+    (void)a;
+    (void)key;
+    s->n++;
+    memcpy(s->value, value, 32);
+    return 0;
+}
+
+static void test_backend_lazy_loading(void **state)
+{
+    (void)state;
+    struct fake_backend fb;
+    struct qcn_vm_state_backend be = {&fb, fb_account, fb_storage, fb_code};
+    struct qcn_vm_state *st;
+    struct qcn_vm *vm = qcn_vm_new();
+    struct qcn_vm_block_env blk;
+    struct qcn_vm_tx_env txe;
+    struct qcn_vm_message m;
+    struct qcn_vm_result r;
+    struct slot_seen seen = {0, {0}};
+    struct qcn_vm_change_visitor v = {&seen, NULL, seen_slot, NULL};
+    uint8_t input[32] = {0};
+
+    memset(&fb, 0, sizeof fb);
+    /* PUSH1 0 CALLDATALOAD PUSH1 0 SLOAD ADD PUSH1 0 SSTORE */
+    fb.code_len = unhex(fb.code, sizeof fb.code,
+                        "600035600054016000"
+                        "55");
+    qcn_keccak256(fb.code_hash, fb.code, fb.code_len);
+    st = qcn_vm_state_new(&be);
+    assert_non_null(st);
+    assert_non_null(vm);
+    memset(&blk, 0, sizeof blk);
+    memset(&txe, 0, sizeof txe);
+    memset(&m, 0, sizeof m);
+    m.kind = QCN_VM_CALL;
+    m.gas = 100000;
+    memcpy(m.recipient, CONTRACT, 20);
+    memcpy(m.code_address, CONTRACT, 20);
+    memcpy(m.sender, CALLER, 20);
+    input[31] = 2;
+    m.input = input;
+    m.input_len = 32;
+    qcn_vm_state_begin_tx(st);
+    assert_int_equal(qcn_vm_execute(vm, st, &blk, &txe, &m, &r), QCN_OK);
+    assert_int_equal(r.status, QCN_VM_SUCCESS);
+    qcn_vm_state_finalize_tx(st);
+    assert_int_equal(fb.code_loads, 1);
+    assert_int_equal(fb.storage_loads, 1);
+    assert_int_equal(qcn_vm_state_walk_changes(st, &v), 0);
+    assert_int_equal(seen.n, 1);
+    assert_int_equal(seen.value[31], 42);
+    /* A second run reuses the loaded code and slot. */
+    qcn_vm_state_begin_tx(st);
+    assert_int_equal(qcn_vm_execute(vm, st, &blk, &txe, &m, &r), QCN_OK);
+    assert_int_equal(fb.code_loads, 1);
+    assert_int_equal(fb.storage_loads, 1);
+    /* A backend that hands back the wrong code is an error, not a crash. */
+    fb.code[0] = 0x00;
+    qcn_vm_state_free(st);
+    st = qcn_vm_state_new(&be);
+    qcn_vm_state_begin_tx(st);
+    assert_int_equal(qcn_vm_execute(vm, st, &blk, &txe, &m, &r), QCN_ERR_STATE);
+    qcn_vm_state_free(st);
+    qcn_vm_free(vm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_revert_rolls_back),
         cmocka_unit_test(test_static_call_write_fails),
         cmocka_unit_test(test_state_journal_and_eip161),
+        cmocka_unit_test(test_backend_lazy_loading),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
