@@ -209,7 +209,7 @@ int qcn_chain_block_build(struct qcn_chain *c, struct qcn_mempool *mp,
     struct qcn_header *h;
     struct qcn_exec x;
     struct qcn_tx **cand = NULL;
-    size_t ncand = 0, i, mark;
+    size_t ncand = 0, i, mark, body = 0;
     int err;
 
     qcn_block_result_init(out);
@@ -249,6 +249,8 @@ int qcn_chain_block_build(struct qcn_chain *c, struct qcn_mempool *mp,
     }
     for (i = 0; i < ncand; i++) {
         struct qcn_receipt *r = &out->receipts[out->block.ntx];
+        if (cand[i]->raw_len > QCN_BLOCK_MAX_TX_BYTES - body)
+            continue; /* no room in this block's byte budget; stays pooled */
         mark = qcn_statedb_snapshot(c->db);
         err = qcn_chain_tx_execute(c, &x, cand[i], r);
         if (err == QCN_ERR_NOMEM || err == QCN_ERR_STORE || err == QCN_ERR_STORE_CORRUPT ||
@@ -265,6 +267,7 @@ int qcn_chain_block_build(struct qcn_chain *c, struct qcn_mempool *mp,
                 (void)qcn_mempool_remove(mp, cand[i]->hash);
             continue;
         }
+        body += cand[i]->raw_len;
         out->block.txs[out->block.ntx++] = cand[i];
         cand[i] = NULL;
         if (x.gas_limit - x.gas_used < QCN_GAS_TX)
@@ -355,6 +358,14 @@ int qcn_chain_block_apply(struct qcn_chain *c, struct qcn_mempool *mp, struct qc
         return QCN_ERR_BLOCK_GAS_USED;
     if (blk->ntx > QCN_BLOCK_MAX_TXS)
         return QCN_ERR_TOO_LARGE;
+    {
+        size_t body = 0, i2;
+        for (i2 = 0; i2 < blk->ntx; i2++) {
+            body += blk->txs[i2]->raw_len; /* each <= 128 KiB, at most 65536 */
+            if (body > QCN_BLOCK_MAX_TX_BYTES)
+                return QCN_ERR_TOO_LARGE;
+        }
+    }
 
     preverify(c, mp, blk);
 

@@ -29,6 +29,10 @@
 #define QCN_HEADER_MAX_BYTES (QCN_HEADER_MAX_COMMIT + 4096u)
 #define QCN_BLOCK_MAX_TXS 65536u
 #define QCN_BLOCK_MAX_BYTES (256u * 1024u * 1024u)
+/* Consensus cap on the sum of a block's envelope sizes (chain/chain.h): gas
+ * alone does not bound bytes (zero data bytes cost 4 gas), and a block must
+ * fit one store record (the store caps values at 64 MiB). */
+#define QCN_BLOCK_MAX_TX_BYTES (48u * 1024u * 1024u)
 
 struct qcn_header {
     uint8_t parent_hash[QCN_HASH_BYTES];

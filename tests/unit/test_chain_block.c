@@ -622,6 +622,70 @@ static void test_block_timing(void **state)
     env_free(&b);
 }
 
+/* Zero data bytes cost 4 gas, so gas alone would let a block grow past what
+ * one store record holds: the byte budget stops the builder, and a block over
+ * it is refused. */
+static void test_block_byte_cap(void **state)
+{
+    static uint8_t zeros[QCN_TX_MAX_DATA];
+    struct qcn_mempool_config cfg;
+    struct env a, b;
+    struct qcn_tx_fields f;
+    struct qcn_tx **txs;
+    struct qcn_block_result res;
+    struct qcn_block big;
+    int *errs;
+    size_t n = 760, i, bytes = 0, nb;
+    (void)state;
+
+    qcn_mempool_config_default(&cfg);
+    cfg.max_count = 1000;
+    cfg.max_per_sender = 1000;
+    cfg.max_nonce_gap = 1000;
+    env_init_cfg(&a, &cfg);
+    env_init(&b);
+    txs = calloc(n, sizeof *txs);
+    errs = calloc(n, sizeof *errs);
+    assert_non_null(txs);
+    assert_non_null(errs);
+    for (i = 0; i < n; i++) {
+        tfields(&f, ENV_CHAIN_ID, a.keys[1].addr, i, a.keys[0].addr, 1, a.keys[1].scheme);
+        f.max_fee = 5000;
+        f.gas_limit = 400000;
+        f.data = qcn_view_make(zeros, sizeof zeros);
+        assert_int_equal(tsign(&txs[i], &f, &a.keys[1], 1), QCN_OK);
+        bytes += txs[i]->raw_len;
+    }
+    assert_true(bytes > QCN_BLOCK_MAX_TX_BYTES);
+    assert_int_equal(qcn_mempool_submit(a.mp, a.c, NULL, txs, n, errs, a.now), n);
+    nb = env_block(&a, &res);
+    assert_int_equal(nb, res.block.ntx);
+    assert_true(nb < n && nb > 600);
+    bytes = 0;
+    for (i = 0; i < res.block.ntx; i++)
+        bytes += res.block.txs[i]->raw_len;
+    assert_true(bytes <= QCN_BLOCK_MAX_TX_BYTES);
+    assert_int_equal(qcn_mempool_count(a.mp), n - res.block.ntx); /* the rest wait */
+    /* An importer refuses a block over the budget before executing anything. */
+    memset(&big, 0, sizeof big);
+    assert_int_equal(qcn_header_copy(&big.header, &res.block.header), QCN_OK);
+    memcpy(big.header.parent_hash, res.block.header.parent_hash, 32);
+    big.ntx = n;
+    big.txs = calloc(n, sizeof *big.txs);
+    assert_non_null(big.txs);
+    for (i = 0; i < n; i++)
+        big.txs[i] = qcn_tx_ref(txs[i]);
+    qcn_block_result_clear(&res);
+    apply_expect(&b, &big, QCN_ERR_TOO_LARGE);
+    qcn_block_clear(&big);
+    for (i = 0; i < n; i++)
+        qcn_tx_unref(txs[i]);
+    free(txs);
+    free(errs);
+    env_free(&a);
+    env_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -631,6 +695,7 @@ int main(void)
         cmocka_unit_test(test_key_rotation),
         cmocka_unit_test(test_genesis_json),
         cmocka_unit_test(test_block_timing),
+        cmocka_unit_test(test_block_byte_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
