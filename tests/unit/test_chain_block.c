@@ -91,6 +91,17 @@ static void test_apply_matches_build(void **state)
         qcn_chain_head_hash(b.c, hb);
         assert_memory_equal(ha, hb, 32);
     }
+    /* Empty blocks (the dev engine's timer) build and apply the same way;
+     * the base fee falls by 1/8 each time. */
+    for (round = 0; round < 2; round++) {
+        uint64_t bf = qcn_chain_next_base_fee(a.c);
+        assert_int_equal(env_block(&a, &res), 0);
+        assert_int_equal(res.block.header.base_fee, bf);
+        assert_int_equal(qcn_chain_next_base_fee(a.c), bf - bf / 8 < 7 ? 7 : bf - bf / 8);
+        wire_copy(&blk, &res.block);
+        qcn_block_result_clear(&res);
+        apply_expect(&b, &blk, QCN_OK);
+    }
     /* The builder reused the pool's verifications; the importer verified
      * each signature once, in the parallel pre-pass, never during execution. */
     qcn_chain_stats_get(a.c, &st);
