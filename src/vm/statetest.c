@@ -3,6 +3,7 @@
 #include "vm/statetest.h"
 
 #include <jansson.h>
+#include <secp256k1.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "crypto/keccak.h"
 #include "state/mpt.h"
 #include "util/hex.h"
+#include "util/mem.h"
 #include "vm/evm.h"
 #include "vm/state.h"
 #include "vm/tx.h"
@@ -436,6 +438,32 @@ static void hex32(char out[65], const uint8_t in[32])
     qcn_hex_encode(out, in, 32);
 }
 
+/* Older fixtures name the sender only by its secret key: the address is
+ * keccak256(uncompressed public key without its 0x04 prefix)[12:]. */
+static int sender_from_key(uint8_t out[QCN_VM_ADDRESS_BYTES], const json_t *key)
+{
+    uint8_t sk[32], pub[65], h[QCN_KECCAK256_BYTES];
+    size_t publen = sizeof pub;
+    secp256k1_context *ctx;
+    secp256k1_pubkey pk;
+    int ok;
+    if (json_string_value(key) == NULL ||
+        qcn_hex_decode_exact(sk, sizeof sk, json_string_value(key)) != QCN_OK)
+        return QCN_ERR_VM_STATETEST;
+    ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+    if (ctx == NULL)
+        return QCN_ERR_NOMEM;
+    ok = secp256k1_ec_pubkey_create(ctx, &pk, sk) &&
+         secp256k1_ec_pubkey_serialize(ctx, pub, &publen, &pk, SECP256K1_EC_UNCOMPRESSED);
+    secp256k1_context_destroy(ctx);
+    qcn_wipe(sk, sizeof sk);
+    if (!ok)
+        return QCN_ERR_VM_STATETEST;
+    qcn_keccak256(h, pub + 1, sizeof pub - 1);
+    memcpy(out, h + 12, QCN_VM_ADDRESS_BYTES);
+    return QCN_OK;
+}
+
 /* Runs one post entry. Returns QCN_OK with *pass set, or a fixture error. */
 static int run_case(struct qcn_vm *vm, const struct test *t, const json_t *post,
                     const struct qcn_vm_statetest_opts *opts, int *pass, char *why, size_t whylen)
@@ -464,8 +492,12 @@ static int run_case(struct qcn_vm *vm, const struct test *t, const json_t *post,
         return QCN_ERR_VM_STATETEST;
 
     memset(&etx, 0, sizeof etx);
-    if (j_addr(etx.sender, json_object_get(tx, "sender")))
+    if (json_object_get(tx, "sender") != NULL) {
+        if (j_addr(etx.sender, json_object_get(tx, "sender")))
+            return QCN_ERR_VM_STATETEST;
+    } else if (sender_from_key(etx.sender, json_object_get(tx, "secretKey")) != QCN_OK) {
         return QCN_ERR_VM_STATETEST;
+    }
     {
         const char *to = json_string_value(json_object_get(tx, "to"));
         if (to == NULL)
@@ -581,7 +613,7 @@ static int run_test(struct qcn_vm *vm, struct test *t, json_t *test,
                     const struct qcn_vm_statetest_opts *opts, struct qcn_vm_statetest_stats *stats)
 {
     json_t *post = json_object_get(json_object_get(test, "post"), opts->fork);
-    json_t *entry;
+    json_t *entry, *cid;
     size_t i;
     int err;
 
@@ -594,6 +626,12 @@ static int run_test(struct qcn_vm *vm, struct test *t, json_t *test,
     if ((err = parse_env(&t->env, json_object_get(test, "env"))) != QCN_OK ||
         (err = parse_pre(t, json_object_get(test, "pre"))) != QCN_OK)
         goto out;
+    /* Newer execution-spec-tests fixtures carry the chain id in "config". */
+    cid = json_object_get(json_object_get(test, "config"), "chainid");
+    if (cid != NULL && j_u256(&t->env.chain_id, cid) != QCN_OK) {
+        err = QCN_ERR_VM_STATETEST;
+        goto out;
+    }
     t->tx = json_object_get(test, "transaction");
     if (!json_is_object(t->tx)) {
         err = QCN_ERR_VM_STATETEST;
