@@ -613,6 +613,45 @@ static AVX2 unsigned rej_uniform_avx2(int32_t *a, unsigned ctr, const uint8_t *b
     return qcn_mldsa_rej_uniform(a, ctr, buf + pos, buflen - pos);
 }
 
+/* qcn_mldsa_rej_eta with eight nibbles (four bytes) per step. The stream is
+ * secret: the coefficients are computed for all eight lanes without
+ * branches, and only the accept mask, which depends only on the nibbles that
+ * are discarded (see qcn_mldsa_rej_eta), is declassified before it selects
+ * the packing permutation and advances the count. */
+static AVX2 unsigned rej_eta_avx2(int32_t *a, unsigned ctr, const uint8_t *buf, size_t buflen,
+                                  int eta)
+{
+    const __m256i shifts = _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4);
+    const __m256i fifteen = _mm256_set1_epi32(15);
+    const __m256i bound = _mm256_set1_epi32(eta == 2 ? 15 : 9);
+    const __m256i etav = _mm256_set1_epi32(eta);
+    size_t pos = 0;
+
+    while (ctr + 8 <= N && pos + 4 <= buflen) {
+        __m128i b;
+        __m256i v, c, idx;
+        uint32_t w;
+        unsigned m;
+        memcpy(&w, buf + pos, 4);
+        b = _mm_cvtsi32_si128((int)w);
+        b = _mm_unpacklo_epi8(b, b);
+        v = _mm256_and_si256(_mm256_srlv_epi32(_mm256_cvtepu8_epi32(b), shifts), fifteen);
+        m = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(bound, v)));
+        if (eta == 2) {
+            /* 2 - (v mod 5), v mod 5 = v - floor(205 v / 1024) * 5 for v < 15 */
+            __m256i q5 = _mm256_srli_epi32(_mm256_mullo_epi32(v, _mm256_set1_epi32(205)), 10);
+            v = _mm256_sub_epi32(v, _mm256_mullo_epi32(q5, _mm256_set1_epi32(5)));
+        }
+        c = _mm256_sub_epi32(etav, v);
+        QCN_MLDSA_DECLASSIFY(&m, sizeof m);
+        idx = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)compact_idx[m]));
+        _mm256_storeu_si256((__m256i *)(void *)(a + ctr), _mm256_permutevar8x32_epi32(c, idx));
+        ctr += (unsigned)__builtin_popcount(m);
+        pos += 4;
+    }
+    return qcn_mldsa_rej_eta(a, ctr, buf + pos, buflen - pos, eta);
+}
+
 #define UNIFORM_BLOCKS 5
 
 static AVX2 void uniform_4x_avx2(struct qcn_mldsa_poly *out[4], const uint8_t rho[32],
@@ -663,7 +702,7 @@ static AVX2 void eta_4x_avx2(struct qcn_mldsa_poly *out[4], const uint8_t rhopri
     }
     for (t = 0; t < 4; t++)
         if (out[t] != NULL)
-            ctr[t] = qcn_mldsa_rej_eta(out[t]->c, 0, buf[t], sizeof buf[t], eta);
+            ctr[t] = rej_eta_avx2(out[t]->c, 0, buf[t], sizeof buf[t], eta);
     do {
         more = 0;
         for (t = 0; t < 4; t++)
@@ -673,7 +712,7 @@ static AVX2 void eta_4x_avx2(struct qcn_mldsa_poly *out[4], const uint8_t rhopri
             x4_squeeze_block(s, QCN_SHAKE256_RATE, o);
             for (t = 0; t < 4; t++)
                 if (out[t] != NULL && ctr[t] < N)
-                    ctr[t] = qcn_mldsa_rej_eta(out[t]->c, ctr[t], buf[t], QCN_SHAKE256_RATE, eta);
+                    ctr[t] = rej_eta_avx2(out[t]->c, ctr[t], buf[t], QCN_SHAKE256_RATE, eta);
         }
     } while (more);
     qcn_wipe(buf, sizeof buf);
