@@ -27,6 +27,7 @@ log=$tmp/committed.log
 last_height=0
 for round in $(seq 1 "$rounds"); do
   "$qcn" node --datadir "$data" --period 0 --no-rpc --dev-load 300 --log-level warn \
+    --set store.map_size_mb=1 \
     >>"$log" 2>>"$tmp/node.err" &
   pid=$!
   # A random moment between 0.3 s and 2.3 s after the start: early kills land
