@@ -32,6 +32,8 @@
 #define HEADER_SPACE 2048
 /* Bytes handed to lws_write per writeable callback for HTTP bodies. */
 #define HTTP_CHUNK (64u * 1024u)
+/* Bodies up to this size leave in the same write as the headers. */
+#define SMALL_BODY (16u * 1024u)
 /* Seconds a client gets to deliver a request body. */
 #define BODY_TIMEOUT_S 30
 
@@ -219,10 +221,11 @@ static int http_respond(struct pss *p, unsigned code, const char *ctype, const v
     return 0;
 }
 
-static int http_write_headers(struct pss *p)
+/* Builds the status line and headers into hdr (after LWS_PRE); returns
+ * their length, or -1. */
+static int http_build_headers(struct pss *p, unsigned char *hdr, size_t cap)
 {
-    unsigned char hdr[LWS_PRE + HEADER_SPACE];
-    unsigned char *start = hdr + LWS_PRE, *pos = start, *end = hdr + sizeof hdr - 1;
+    unsigned char *start = hdr + LWS_PRE, *pos = start, *end = hdr + cap - 1;
     unsigned code = p->status;
 
     if (lws_add_http_common_headers(p->wsi, code, p->ctype, p->resp_len, &pos, end))
@@ -246,7 +249,29 @@ static int http_write_headers(struct pss *p)
     if (p->close_after && lws_add_http_header_by_name(p->wsi, (const unsigned char *)"connection:",
                                                       (const unsigned char *)"close", 5, &pos, end))
         return -1;
-    if (lws_finalize_write_http_header(p->wsi, start, &pos, end))
+    if (lws_finalize_http_header(p->wsi, &pos, end))
+        return -1;
+    return (int)(pos - start);
+}
+
+/* Sends the headers, and the whole body with them when it is small: one
+ * write per response instead of two (HTTP/1.1 only; h2 is not enabled). */
+static int http_write_headers(struct pss *p)
+{
+    unsigned char hdr[LWS_PRE + HEADER_SPACE + SMALL_BODY];
+    int n = http_build_headers(p, hdr, LWS_PRE + HEADER_SPACE);
+    size_t total;
+
+    if (n < 0)
+        return -1;
+    total = (size_t)n;
+    if (p->resp_len <= SMALL_BODY) {
+        if (p->resp_len > 0)
+            memcpy(hdr + LWS_PRE + total, p->resp + LWS_PRE, p->resp_len);
+        total += p->resp_len;
+        p->resp_off = p->resp_len;
+    }
+    if (lws_write(p->wsi, hdr + LWS_PRE, total, LWS_WRITE_HTTP_HEADERS) != (int)total)
         return -1;
     p->headers_sent = 1;
     return 0;
@@ -405,7 +430,7 @@ static int on_http_writeable(struct pss *p)
     if (!p->headers_sent) {
         if (http_write_headers(p) != 0)
             return -1;
-        if (p->resp_len > 0) {
+        if (p->resp_off < p->resp_len) {
             lws_callback_on_writable(p->wsi);
             return 0;
         }
