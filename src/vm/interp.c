@@ -503,7 +503,7 @@ static int op_call(struct frame *f, uint8_t op, struct qcn_u256 *args, struct qc
     memset(&m, 0, sizeof m);
     m.depth = f->msg->depth + 1;
     m.gas = callgas;
-    m.input = f->pool->mem + in_off;
+    m.input = in_len > 0 ? f->pool->mem + in_off : NULL;
     m.input_len = in_len;
     m.is_static = f->msg->is_static;
     memcpy(m.code_address, addr, QCN_VM_ADDRESS_BYTES);
@@ -572,7 +572,7 @@ static int op_create(struct frame *f, uint8_t op, struct qcn_u256 *args, struct 
     m.gas = callgas;
     memcpy(m.sender, f->msg->recipient, QCN_VM_ADDRESS_BYTES);
     m.value = args[0];
-    m.input = f->pool->mem + off;
+    m.input = len > 0 ? f->pool->mem + off : NULL;
     m.input_len = len;
     if (op == 0xf5)
         m.salt = args[3];
@@ -796,7 +796,7 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
             if (G(mem_range(&f, &sp[-1], &sp[-2], &o, &l)) != 0 ||
                 G(charge(&f, GAS_KECCAK_WORD * (int64_t)words_of(l))) != 0)
                 goto fail;
-            qcn_keccak256(hsh, pool->mem + o, l);
+            qcn_keccak256(hsh, l > 0 ? pool->mem + o : NULL, l);
             qcn_u256_from_be32(&sp[-2], hsh);
             sp--;
             break;
@@ -1087,7 +1087,7 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
             for (unsigned t = 0; t < n; t++)
                 qcn_u256_to_be32(topics[t], &sp[-3 - (int)t]);
             if (qcn_vm_state_add_log(st, msg->recipient, (const uint8_t(*)[32])topics, n,
-                                     pool->mem + o, l) != QCN_OK) {
+                                     l > 0 ? pool->mem + o : NULL, l) != QCN_OK) {
                 vm->fatal = QCN_ERR_NOMEM;
                 goto fail;
             }
