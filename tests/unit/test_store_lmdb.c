@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -452,6 +453,66 @@ static void test_map_growth(void **state)
     qcn_store_close(s);
 }
 
+struct reader_arg {
+    struct qcn_store *s;
+    volatile int stop;
+    unsigned long snaps;
+    int bad;
+};
+
+/* Keeps opening short snapshots and checking that key 0, once present,
+ * always holds its value, while the main thread commits and grows the map. */
+static void *reader_main(void *p)
+{
+    struct reader_arg *a = p;
+    struct qcn_store_snap *r;
+    struct qcn_view v;
+    uint8_t k[4];
+    qcn_store_be32(k, 0);
+    while (!a->stop) {
+        if (qcn_store_snap_begin(a->s, &r) != QCN_OK) {
+            a->bad++;
+            continue;
+        }
+        if (qcn_store_get(r, NULL, QCN_STORE_TRIE, k, 4, &v) == QCN_OK &&
+            (v.len != 2000 || v.p[0] != 0))
+            a->bad++;
+        qcn_store_snap_end(r);
+        a->snaps++;
+    }
+    return NULL;
+}
+
+static void test_growth_with_concurrent_readers(void **state)
+{
+    struct tmp *t = *state;
+    struct qcn_store *s = open_new(t->dir, 1u << 20);
+    struct qcn_store_batch *b;
+    struct qcn_store_info info;
+    struct reader_arg a;
+    pthread_t th[2];
+    uint32_t i;
+
+    memset(&a, 0, sizeof a);
+    a.s = s;
+    assert_int_equal(pthread_create(&th[0], NULL, reader_main, &a), 0);
+    assert_int_equal(pthread_create(&th[1], NULL, reader_main, &a), 0);
+    assert_int_equal(qcn_store_batch_new(s, &b), QCN_OK);
+    for (i = 0; i < 6; i++) {
+        fill(b, i * 500, 500, 2000);
+        assert_int_equal(qcn_store_batch_commit(b), QCN_OK);
+    }
+    a.stop = 1;
+    pthread_join(th[0], NULL);
+    pthread_join(th[1], NULL);
+    qcn_store_info_get(s, &info);
+    assert_true(info.grow_count >= 1);
+    assert_int_equal(a.bad, 0);
+    assert_true(a.snaps > 0);
+    qcn_store_batch_free(b);
+    qcn_store_close(s);
+}
+
 static void test_backup(void **state)
 {
     struct tmp *t = *state;
@@ -515,6 +576,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_typed_records, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_list_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_growth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_growth_with_concurrent_readers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
