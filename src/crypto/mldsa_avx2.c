@@ -242,48 +242,91 @@ static inline AVX2 void store(int32_t *p, __m256i v)
     _mm256_store_si256((__m256i *)(void *)p, v);
 }
 
+/* Broadcast zeta k (negated for the inverse transform) and its q^-1 product. */
+static inline AVX2 void zeta_at(__m256i *z, __m256i *zq, unsigned k, int negate)
+{
+    *z = _mm256_set1_epi32(negate ? -qcn_mldsa_zetas[k] : qcn_mldsa_zetas[k]);
+    *zq = _mm256_set1_epi32(negate ? -qcn_mldsa_zetas_qinv[k] : qcn_mldsa_zetas_qinv[k]);
+}
+
+/* Two passes over the polynomial instead of one per layer. Pass 1 holds the
+ * eight vectors at coefficient offsets 8i + 32m (m = 0..7) and runs the
+ * distance 128, 64 and 32 layers on them; pass 2 holds one 64-coefficient
+ * block and runs distances 16 and 8, then (transposed) 4, 2 and 1. The
+ * butterflies and zetas are exactly those of ntt_ref. */
 static AVX2 void ntt_avx2(int32_t a[N])
 {
-    unsigned len, start, j, k = 0, blk, c;
-    for (len = 128; len >= 8; len >>= 1) {
-        for (start = 0; start < N; start += 2 * len) {
-            __m256i z, zq;
-            k++;
-            z = _mm256_set1_epi32(qcn_mldsa_zetas[k]);
-            zq = _mm256_set1_epi32(qcn_mldsa_zetas_qinv[k]);
-            for (j = start; j < start + len; j += 8) {
-                __m256i x = load(a + j), y = load(a + j + len);
-                ct_butterfly(&x, &y, z, zq);
-                store(a + j, x);
-                store(a + j + len, y);
+    unsigned i, m, blk, c;
+    __m256i z, zq;
+    for (i = 0; i < 4; i++) {
+        __m256i v[8];
+#pragma GCC unroll 8
+        for (m = 0; m < 8; m++)
+            v[m] = load(a + 8 * i + 32 * m);
+        zeta_at(&z, &zq, 1, 0);
+#pragma GCC unroll 8
+        for (m = 0; m < 4; m++)
+            ct_butterfly(&v[m], &v[m + 4], z, zq);
+#pragma GCC unroll 8
+        for (m = 0; m < 8; m++)
+            if ((m & 2) == 0) {
+                zeta_at(&z, &zq, 2 + (m >> 2), 0);
+                ct_butterfly(&v[m], &v[m + 2], z, zq);
             }
+#pragma GCC unroll 8
+        for (m = 0; m < 8; m += 2) {
+            zeta_at(&z, &zq, 4 + (m >> 1), 0);
+            ct_butterfly(&v[m], &v[m + 1], z, zq);
         }
+#pragma GCC unroll 8
+        for (m = 0; m < 8; m++)
+            store(a + 8 * i + 32 * m, v[m]);
     }
     for (blk = 0; blk < 4; blk++) {
         __m256i v[8];
         unsigned g = 8 * blk;
+#pragma GCC unroll 8
         for (c = 0; c < 8; c++)
             v[c] = load(a + 64 * blk + 8 * c);
+#pragma GCC unroll 8
+        for (c = 0; c < 8; c++)
+            if ((c & 2) == 0) {
+                zeta_at(&z, &zq, 8 + 2 * blk + (c >> 2), 0);
+                ct_butterfly(&v[c], &v[c + 2], z, zq);
+            }
+#pragma GCC unroll 8
+        for (c = 0; c < 8; c += 2) {
+            zeta_at(&z, &zq, 16 + 4 * blk + (c >> 1), 0);
+            ct_butterfly(&v[c], &v[c + 1], z, zq);
+        }
         transpose8(v);
-        /* v[c] lane r is coefficient c of group g + r. */
+/* v[c] lane r is coefficient c of group g + r. */
+#pragma GCC unroll 8
         for (c = 0; c < 4; c++)
             ct_butterfly(&v[c], &v[c + 4], load(fz4 + g), load(fz4q + g));
+#pragma GCC unroll 8
         for (c = 0; c < 8; c++)
             if ((c & 2) == 0)
                 ct_butterfly(&v[c], &v[c + 2], load(fz2 + 32 * (c >> 2) + g),
                              load(fz2q + 32 * (c >> 2) + g));
+#pragma GCC unroll 8
         for (c = 0; c < 8; c += 2)
             ct_butterfly(&v[c], &v[c + 1], load(fz1 + 32 * (c >> 1) + g),
                          load(fz1q + 32 * (c >> 1) + g));
         transpose8(v);
+#pragma GCC unroll 8
         for (c = 0; c < 8; c++)
             store(a + 64 * blk + 8 * c, v[c]);
     }
 }
 
+/* The mirror image of ntt_avx2: pass 1 per 64-coefficient block (distances
+ * 1, 2, 4 transposed, then 8 and 16), pass 2 on the stride-32 vectors
+ * (distances 32, 64, and 128 with the final scaling folded in). */
 static AVX2 void invntt_avx2(int32_t a[N])
 {
-    unsigned len, start, j, k, blk, c;
+    unsigned i, m, blk, c;
+    __m256i z, zq;
     const __m256i f = _mm256_set1_epi32(QCN_MLDSA_INVNTT_F);
     const __m256i fq =
         _mm256_set1_epi32((int32_t)((uint32_t)QCN_MLDSA_INVNTT_F * (uint32_t)QCN_MLDSA_QINV));
@@ -293,42 +336,61 @@ static AVX2 void invntt_avx2(int32_t a[N])
     for (blk = 0; blk < 4; blk++) {
         __m256i v[8];
         unsigned g = 8 * blk;
+#pragma GCC unroll 8
         for (c = 0; c < 8; c++)
             v[c] = load(a + 64 * blk + 8 * c);
         transpose8(v);
+#pragma GCC unroll 8
         for (c = 0; c < 8; c += 2)
             gs_butterfly(&v[c], &v[c + 1], load(iz1 + 32 * (c >> 1) + g),
                          load(iz1q + 32 * (c >> 1) + g));
+#pragma GCC unroll 8
         for (c = 0; c < 8; c++)
             if ((c & 2) == 0)
                 gs_butterfly(&v[c], &v[c + 2], load(iz2 + 32 * (c >> 2) + g),
                              load(iz2q + 32 * (c >> 2) + g));
+#pragma GCC unroll 8
         for (c = 0; c < 4; c++)
             gs_butterfly(&v[c], &v[c + 4], load(iz4 + g), load(iz4q + g));
         transpose8(v);
+#pragma GCC unroll 8
+        for (c = 0; c < 8; c += 2) {
+            zeta_at(&z, &zq, 31 - 4 * blk - (c >> 1), 1);
+            gs_butterfly(&v[c], &v[c + 1], z, zq);
+        }
+#pragma GCC unroll 8
+        for (c = 0; c < 8; c++)
+            if ((c & 2) == 0) {
+                zeta_at(&z, &zq, 15 - 2 * blk - (c >> 2), 1);
+                gs_butterfly(&v[c], &v[c + 2], z, zq);
+            }
+#pragma GCC unroll 8
         for (c = 0; c < 8; c++)
             store(a + 64 * blk + 8 * c, v[c]);
     }
-    k = 32;
-    for (len = 8; len < N / 2; len <<= 1) {
-        for (start = 0; start < N; start += 2 * len) {
-            __m256i z, zq;
-            k--;
-            z = _mm256_set1_epi32(-qcn_mldsa_zetas[k]);
-            zq = _mm256_set1_epi32(-qcn_mldsa_zetas_qinv[k]);
-            for (j = start; j < start + len; j += 8) {
-                __m256i x = load(a + j), y = load(a + j + len);
-                gs_butterfly(&x, &y, z, zq);
-                store(a + j, x);
-                store(a + j + len, y);
-            }
+    for (i = 0; i < 4; i++) {
+        __m256i v[8];
+#pragma GCC unroll 8
+        for (m = 0; m < 8; m++)
+            v[m] = load(a + 8 * i + 32 * m);
+#pragma GCC unroll 8
+        for (m = 0; m < 8; m += 2) {
+            zeta_at(&z, &zq, 7 - (m >> 1), 1);
+            gs_butterfly(&v[m], &v[m + 1], z, zq);
         }
-    }
-    /* Last layer with the scaling folded in, as in invntt_ref. */
-    for (j = 0; j < N / 2; j += 8) {
-        __m256i x = load(a + j), y = load(a + j + N / 2);
-        store(a + j, montmul(_mm256_add_epi32(x, y), f, fq));
-        store(a + j + N / 2, montmul(_mm256_sub_epi32(x, y), zf, zfq));
+#pragma GCC unroll 8
+        for (m = 0; m < 8; m++)
+            if ((m & 2) == 0) {
+                zeta_at(&z, &zq, 3 - (m >> 2), 1);
+                gs_butterfly(&v[m], &v[m + 2], z, zq);
+            }
+/* Distance 128 with the scaling folded in, as in invntt_ref. */
+#pragma GCC unroll 8
+        for (m = 0; m < 4; m++) {
+            __m256i x = v[m], y = v[m + 4];
+            store(a + 8 * i + 32 * m, montmul(_mm256_add_epi32(x, y), f, fq));
+            store(a + 8 * i + 32 * (m + 4), montmul(_mm256_sub_epi32(x, y), zf, zfq));
+        }
     }
 }
 
