@@ -109,8 +109,8 @@ static void test_fp_vs_gmp(void **state)
         if (mpz_sgn(c) != 0)
             mpz_export(want + 32 - (mpz_sizeinbase(c, 2) + 7) / 8, &n, 1, 1, 1, 0, c);
         assert_memory_equal(out, want, 32);
-        /* inverse */
-        if (i % 50 == 1) {
+        /* inverse (i = 0 is the zero element) */
+        if (i != 0) {
             qcn_bn254_fp_inv(&fc, &fa);
             qcn_bn254_fp_mul(&fc, &fc, &fa);
             qcn_bn254_fp_to_bytes(out, &fc);
@@ -119,6 +119,37 @@ static void test_fp_vs_gmp(void **state)
             assert_memory_equal(out, want, 32);
         }
     }
+    /* Inverses of edge values: 1, 2, p-1, 2^k, 2^64-1, all-ones patterns. */
+    for (i = 0; i < 300; i++) {
+        mpz_t x;
+        size_t k;
+        mpz_init(x);
+        if (i == 0)
+            mpz_set_ui(x, 1);
+        else if (i == 1)
+            mpz_sub_ui(x, p, 1);
+        else if (i == 2)
+            mpz_set_ui(x, 2);
+        else if (i < 256)
+            mpz_setbit(x, (mp_bitcnt_t)(i - 3)); /* 2^(i-3) */
+        else
+            mpz_set_ui(x, UINT64_MAX - (unsigned long)i);
+        mpz_mod(x, x, p);
+        memset(ra, 0, 32);
+        mpz_export(ra + 32 - (mpz_sizeinbase(x, 2) + 7) / 8, &k, 1, 1, 1, 0, x);
+        assert_int_equal(qcn_bn254_fp_from_bytes(&fa, ra), 0);
+        qcn_bn254_fp_inv(&fc, &fa);
+        qcn_bn254_fp_mul(&fc, &fc, &fa);
+        qcn_bn254_fp_to_bytes(out, &fc);
+        memset(want, 0, 32);
+        want[31] = 1;
+        assert_memory_equal(out, want, 32);
+        mpz_clear(x);
+    }
+    memset(ra, 0, 32);
+    assert_int_equal(qcn_bn254_fp_from_bytes(&fa, ra), 0);
+    qcn_bn254_fp_inv(&fc, &fa);
+    assert_true(qcn_bn254_fp_is_zero(&fc));
     /* Encoding: p itself and p+1 are rejected, p-1 accepted. */
     mpz_export(want, &n, 1, 1, 1, 0, p);
     assert_int_equal(n, 32);
