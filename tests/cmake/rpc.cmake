@@ -19,3 +19,10 @@ if(TARGET qcn_rpc)
     set_tests_properties(e2e_rpc_client_shapes PROPERTIES LABELS e2e TIMEOUT 120)
   endif()
 endif()
+
+# The JavaScript signer (sdk/js): byte-for-byte against docs/protocol.md's
+# worked example (which the C codec produced), round trips, input checks.
+if(QCN_NODEJS AND EXISTS "${CMAKE_SOURCE_DIR}/sdk/js/package-lock.json")
+  add_test(NAME sdk_js_signer COMMAND ${QCN_NODEJS} --test "${CMAKE_SOURCE_DIR}/sdk/js/test/")
+  set_tests_properties(sdk_js_signer PROPERTIES LABELS unit TIMEOUT 120)
+endif()

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import assert from 'node:assert/strict';
 import { JsonRpcProvider } from 'ethers';
 import { createPublicClient, http, defineChain } from 'viem';
+import { keyFromSeed, signAndSend, signTransaction, sendRawTransaction } from '../../../sdk/js/src/index.js';
 
 const child = spawn(process.argv[2], [], { stdio: ['pipe', 'pipe', 'inherit'] });
 const port = await new Promise((resolve, reject) => {
@@ -89,7 +90,18 @@ try {
 
   // errors reach the client with the server's message
   await assert.rejects(provider.send('eth_getBalance', ['0x1234', 'latest']), /params\[0\] \(address\)/);
-  console.log('ok: ethers and viem parse every answer');
+  // The JavaScript signer: the chain's sender key (seed 07..07, ML-DSA-65),
+  // broadcast through ethers and through viem; the C decoder behind
+  // eth_sendRawTransaction accepts it and answers its hash.
+  const key = keyFromSeed('0x' + '07'.repeat(32));
+  assert.equal(key.address.toLowerCase(), from.toLowerCase());
+  const h1 = await signAndSend(provider, key, { to: '0x' + 'bb'.repeat(20), value: 5n });
+  const signed = signTransaction({ chainId: 0x1234, nonce: 9, maxPriorityFeePerGas: 2, maxFeePerGas: 5000,
+    gasLimit: 100000, to: '0x' + 'bb'.repeat(20), value: 1n }, key, { withPublicKey: true });
+  assert.equal(await sendRawTransaction(viem, signed.hex), signed.hash);
+  assert.match(h1, /^0x[0-9a-f]{64}$/);
+  await assert.rejects(sendRawTransaction(provider, '0x02c0'), /type 0x51/);
+  console.log('ok: ethers and viem parse every answer; the JS signer is accepted through both');
 } finally {
   child.stdin.end();
 }
