@@ -67,6 +67,7 @@ int qcn_vm_pc_sha256_price(uint64_t *gas, const uint8_t *in, size_t inlen)
  * bytes are left-padded with zeros, YP Appendix E). */
 static int evp_word(struct qcn_buf *out, const char *name, const uint8_t *in, size_t inlen)
 {
+    static const uint8_t empty[1] = {0};
     uint8_t word[QCN_VM_WORD_BYTES], md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     EVP_MD *alg = EVP_MD_fetch(NULL, name, NULL);
@@ -74,7 +75,7 @@ static int evp_word(struct qcn_buf *out, const char *name, const uint8_t *in, si
 
     if (alg == NULL)
         return QCN_ERR_CRYPTO_BACKEND;
-    ok = EVP_Digest(in, inlen, md, &mdlen, alg, NULL);
+    ok = EVP_Digest(inlen > 0 ? in : empty, inlen, md, &mdlen, alg, NULL);
     EVP_MD_free(alg);
     if (!ok || mdlen > sizeof word)
         return QCN_ERR_CRYPTO_BACKEND;

@@ -517,6 +517,27 @@ static void test_kzg(void **state)
     qcn_buf_clear(&c.out);
 }
 
+/* Empty call data may arrive as (NULL, 0): every precompile answers exactly
+ * as for a non-NULL empty input. */
+static void test_null_empty(void **state)
+{
+    uint8_t addrs[32][QCN_VM_ADDRESS_BYTES], dummy[1] = {0};
+    size_t n, i;
+    (void)state;
+    n = qcn_vm_precompile_addresses(addrs, 32);
+    for (i = 0; i < n; i++) {
+        int id = qcn_vm_precompile_lookup(addrs[i]);
+        struct call a = run_bytes(id, NULL, 0, BIG_GAS), b = run_bytes(id, dummy, 0, BIG_GAS);
+        assert_int_equal(a.err, b.err);
+        assert_int_equal(a.gas_used, b.gas_used);
+        assert_int_equal(a.out.len, b.out.len);
+        if (a.out.len > 0)
+            assert_memory_equal(a.out.p, b.out.p, a.out.len);
+        qcn_buf_clear(&a.out);
+        qcn_buf_clear(&b.out);
+    }
+}
+
 /* An output buffer whose cap is too small is a local failure, not a result. */
 static void test_small_out(void **state)
 {
@@ -544,6 +565,7 @@ int main(void)
         cmocka_unit_test(test_blake2f_vs_openssl),
         cmocka_unit_test(test_kzg),
         cmocka_unit_test(test_small_out),
+        cmocka_unit_test(test_null_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
