@@ -740,6 +740,73 @@ static int fp2_sqrt(struct qcn_bn254_fp2 *r, const struct qcn_bn254_fp2 *a)
     return ok;
 }
 
+/* Many pairs through the precompile, across its 8-pair chunks and the Miller
+ * loop's 8-pair batches: prod e([k_i]G1, [m_i]G2) with the last pair chosen
+ * so the exponents sum to 0 mod r gives 1; disturbing one pair gives 0. */
+static void test_pairing_many(void **state)
+{
+    static const size_t counts[] = {7, 8, 9, 17};
+    struct qcn_bn254_g1 g1, p;
+    struct qcn_bn254_g2 g2, q;
+    uint8_t k[32], m[32], km[32], *in;
+    mpz_t r, sum, t;
+    struct qcn_buf out;
+    uint64_t used;
+    size_t c, i, n;
+    (void)state;
+    qcn_bn254_g1_generator(&g1);
+    qcn_bn254_g2_generator(&g2);
+    mpz_inits(r, sum, t, NULL);
+    mpz_set_str(r, R_DEC, 10);
+    for (c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+        n = counts[c];
+        in = malloc(n * 192);
+        assert_non_null(in);
+        mpz_set_ui(sum, 0);
+        for (i = 0; i + 1 < n; i++) {
+            rnd_bytes(k, 32);
+            rnd_bytes(m, 32);
+            qcn_bn254_g1_mul(&p, &g1, k, 32);
+            qcn_bn254_g2_mul(&q, &g2, m, 32);
+            qcn_bn254_g1_to_bytes(in + i * 192, &p);
+            qcn_bn254_g2_to_bytes(in + i * 192 + 64, &q);
+            scalar_mod_r(km, k, m);
+            mpz_from_be(t, km, 32);
+            mpz_add(sum, sum, t);
+        }
+        /* last pair: e(-sum G1, G2) */
+        mpz_mod(sum, sum, r);
+        mpz_sub(sum, r, sum);
+        memset(km, 0, 32);
+        if (mpz_sgn(sum) != 0)
+            mpz_export(km + 32 - (mpz_sizeinbase(sum, 2) + 7) / 8, &i, 1, 1, 1, 0, sum);
+        qcn_bn254_g1_mul(&p, &g1, km, 32);
+        qcn_bn254_g1_to_bytes(in + (n - 1) * 192, &p);
+        qcn_bn254_g2_to_bytes(in + (n - 1) * 192 + 64, &g2);
+        qcn_buf_init(&out, 64);
+        assert_int_equal(
+            qcn_vm_precompile_run(QCN_VM_PC_BN254_PAIRING, &out, &used, in, n * 192, 10000000),
+            QCN_OK);
+        assert_int_equal(used, 45000 + 34000 * n);
+        assert_int_equal(out.len, 32);
+        assert_int_equal(out.p[31], 1);
+        /* swap in G2 for pair 0's Q (now e(k0 G1, G2) != e(k0 G1, m0 G2)) */
+        qcn_bn254_g2_to_bytes(in + 64, &g2);
+        assert_int_equal(
+            qcn_vm_precompile_run(QCN_VM_PC_BN254_PAIRING, &out, &used, in, n * 192, 10000000),
+            QCN_OK);
+        assert_int_equal(out.p[31], 0);
+        /* an invalid point in the last chunk fails the whole call */
+        in[(n - 1) * 192 + 63] ^= 1;
+        assert_int_equal(
+            qcn_vm_precompile_run(QCN_VM_PC_BN254_PAIRING, &out, &used, in, n * 192, 10000000),
+            QCN_ERR_VM_PRECOMPILE);
+        qcn_buf_clear(&out);
+        free(in);
+    }
+    mpz_clears(r, sum, t, NULL);
+}
+
 /* A random point of E'(Fp2) (almost surely outside the subgroup). */
 static void rnd_twist_point(struct qcn_bn254_g2 *q)
 {
@@ -974,6 +1041,7 @@ int main(void)
         cmocka_unit_test(test_g2_subgroup),
         cmocka_unit_test(test_precompile_add_mul),
         cmocka_unit_test(test_precompile_pairing),
+        cmocka_unit_test(test_pairing_many),
         cmocka_unit_test(test_state_tests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
