@@ -200,6 +200,13 @@ static int cb_next_base_fee(void *u, uint64_t *out)
     return QCN_OK;
 }
 
+static int cb_prove(void *u, const uint8_t addr[QCN_ADDRESS_BYTES], const uint8_t (*slots)[32],
+                    size_t nslots, struct qcn_mpt_proof *acc, struct qcn_mpt_proof *storage)
+{
+    struct qcn_rpc_chain_src *src = u;
+    return qcn_statedb_prove(qcn_chain_state(src->chain), acc, addr, slots, nslots, storage);
+}
+
 static int cb_submit(void *u, const uint8_t *raw, size_t len,
                      void (*done)(void *done_ctx, int err, const uint8_t hash[QCN_HASH_BYTES]),
                      void *done_ctx)
@@ -226,5 +233,6 @@ void qcn_rpc_chain_backend(struct qcn_rpc_backend *out, struct qcn_rpc_chain_src
     out->pending_nonce = cb_pending_nonce;
     out->mempool_status = cb_mempool_status;
     out->next_base_fee = cb_next_base_fee;
+    out->prove = cb_prove;
     out->submit_tx = src->submit_tx != NULL ? cb_submit : NULL;
 }

@@ -14,6 +14,9 @@
 
 #include "chain/chain.h"
 #include "codec/keyrec.h"
+#include "crypto/keccak.h"
+#include "state/account.h"
+#include "state/mpt.h"
 #include "rpc/format.h"
 #include "rpc/internal.h"
 
@@ -1081,15 +1084,124 @@ static int qcn_mempool_status(struct qcn_rpc_ctx *ctx, json_t *params, json_t **
     return 0;
 }
 
+#define MAX_PROOF_SLOTS 1024
+
+static json_t *proof_json(const struct qcn_mpt_proof *p)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a != NULL && i < p->count; i++)
+        if (json_array_append_new(a, qcn_rpc_json_data(p->node[i].p, p->node[i].len)) != 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    return a;
+}
+
+/* EIP-1186. The account fields come from the proven leaf itself (checked
+ * against the head's state root), so the answer is consistent with its proof. */
 static int eth_get_proof(struct qcn_rpc_ctx *ctx, json_t *params, json_t **result,
                          struct qcn_rpc_error *err)
 {
-    (void)ctx;
-    (void)params;
-    (void)result;
-    return qcn_rpc_error_set(err, QCN_RPC_UNAVAILABLE,
-                             "eth_getProof is not available yet: the state trie proof hook is "
-                             "not wired into the node");
+    uint8_t addr[QCN_ADDRESS_BYTES], key[QCN_HASH_BYTES], be[QCN_U256_BYTES];
+    uint8_t(*slots)[32] = NULL;
+    struct qcn_mpt_proof acc, *sp = NULL;
+    struct qcn_rpc_block_ref ref;
+    struct qcn_account a;
+    struct qcn_block head_blk;
+    struct qcn_view leaf;
+    json_t *jslots, *sproofs = NULL, *o = NULL;
+    size_t n = 0;
+    int rc = 0, found = 0, have_head;
+    char field[64];
+
+    NEED(prove, "eth_getProof");
+    if (qcn_rpc_params_check(err, params, 2, 3) ||
+        qcn_rpc_parse_fixed(err, addr, QCN_ADDRESS_BYTES, qcn_rpc_param(params, 0),
+                            "params[0] (address)"))
+        return err->code;
+    jslots = qcn_rpc_param(params, 1);
+    if (!json_is_array(jslots) || json_array_size(jslots) > MAX_PROOF_SLOTS)
+        return qcn_rpc_error_param(err, "params[1] (storage keys)",
+                                   "expected an array of at most %d slots", MAX_PROOF_SLOTS);
+    if (qcn_rpc_parse_block(err, &ref, qcn_rpc_param(params, 2), "params[2] (block)") ||
+        require_head(ctx, &ref, err))
+        return err->code;
+    n = json_array_size(jslots);
+    slots = calloc(n + 1, sizeof *slots);
+    sp = calloc(n + 1, sizeof *sp);
+    if (slots == NULL || sp == NULL) {
+        rc = qcn_rpc_error_set(err, QCN_RPC_INTERNAL_ERROR, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *js = json_array_get(jslots, i);
+        snprintf(field, sizeof field, "params[1][%zu] (storage key)", i);
+        if (json_is_string(js) && json_string_length(js) == 2 + 2 * QCN_HASH_BYTES
+                ? qcn_rpc_parse_fixed(err, slots[i], 32, js, field)
+                : qcn_rpc_parse_u256(err, slots[i], js, field)) {
+            rc = err->code;
+            goto out;
+        }
+    }
+    qcn_mpt_proof_init(&acc);
+    for (size_t i = 0; i < n; i++)
+        qcn_mpt_proof_init(&sp[i]);
+    rc = ctx->backend->prove(ctx->backend->user, addr, (const uint8_t(*)[32])slots, n, &acc, sp);
+    if (rc != QCN_OK) {
+        rc = backend_error(err, rc);
+        goto clear;
+    }
+    /* The leaf, verified against the head's state root. */
+    qcn_account_init(&a);
+    have_head = 0;
+    {
+        struct qcn_rpc_block_ref latest = {0};
+        latest.tag = QCN_RPC_BLOCK_LATEST;
+        if (load_block(ctx, &latest, &head_blk, &have_head, err) != 0) {
+            rc = err->code;
+            goto clear;
+        }
+    }
+    qcn_keccak256(key, addr, sizeof addr);
+    if (!have_head ||
+        qcn_mpt_verify_proof(&found, &leaf, head_blk.header.state_root, key, sizeof key, acc.node,
+                             acc.count) != QCN_OK ||
+        (found && qcn_account_decode(&a, leaf) != QCN_OK)) {
+        if (have_head)
+            qcn_block_clear(&head_blk);
+        rc = qcn_rpc_error_set(err, QCN_RPC_INTERNAL_ERROR,
+                               "account proof does not verify against the head state root");
+        goto clear;
+    }
+    qcn_block_clear(&head_blk);
+    sproofs = json_array();
+    for (size_t i = 0; sproofs != NULL && i < n; i++) {
+        uint8_t val[32] = {0};
+        if (ctx->backend->storage != NULL)
+            (void)ctx->backend->storage(ctx->backend->user, addr, slots[i], val);
+        json_array_append_new(
+            sproofs, json_pack("{s:o,s:o,s:o}", "key", qcn_rpc_json_data(slots[i], 32), "value",
+                               qcn_rpc_json_u256(val), "proof", proof_json(&sp[i])));
+    }
+    qcn_u256_to_be(be, &a.balance);
+    o = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "address", qcn_rpc_json_data(addr, sizeof addr),
+                  "accountProof", proof_json(&acc), "balance", qcn_rpc_json_u256(be), "nonce",
+                  qcn_rpc_json_u64(a.nonce), "codeHash",
+                  qcn_rpc_json_data(a.code_hash, QCN_HASH_BYTES), "storageHash",
+                  qcn_rpc_json_data(a.storage_root, QCN_HASH_BYTES), "storageProof", sproofs);
+    sproofs = NULL;
+    if (o == NULL)
+        rc = qcn_rpc_error_set(err, QCN_RPC_INTERNAL_ERROR, "out of memory");
+    *result = o;
+clear:
+    qcn_mpt_proof_clear(&acc);
+    for (size_t i = 0; i < n; i++)
+        qcn_mpt_proof_clear(&sp[i]);
+out:
+    json_decref(sproofs);
+    free(slots);
+    free(sp);
+    return rc;
 }
 
 const struct qcn_rpc_method qcn_rpc_methods_eth[] = {

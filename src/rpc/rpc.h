@@ -107,6 +107,7 @@ int qcn_rpc_error_param(struct qcn_rpc_error *err, const char *field, const char
 struct qcn_rpc;
 struct qcn_rpc_conn;
 struct qcn_rpc_call;
+struct qcn_mpt_proof;
 struct qcn_rpc_request;
 
 /* Per-call context given to handlers. */
@@ -188,6 +189,12 @@ struct qcn_rpc_backend {
     int (*mempool_status)(void *user, size_t *count, size_t *bytes);
     /* Base fee the next block must carry (EIP-1559). */
     int (*next_base_fee)(void *user, uint64_t *out);
+    /* eth_getProof: Merkle proofs at the head state (state/statedb.h
+     * qcn_statedb_prove): the account's path into acc, each slot's path in
+     * the account's storage trie into storage[i]. Proofs arrive
+     * qcn_mpt_proof_init'ed; the caller clears them. */
+    int (*prove)(void *user, const uint8_t addr[QCN_ADDRESS_BYTES], const uint8_t (*slots)[32],
+                 size_t nslots, struct qcn_mpt_proof *acc, struct qcn_mpt_proof *storage);
     /* Submits an encoded transaction. done(done_ctx, err, hash) is called
      * exactly once on the loop thread, possibly before submit_tx returns:
      * QCN_OK once the transaction is in the pool, or the rejection reason. */

@@ -16,9 +16,11 @@
 
 #include "chain/chain.h"
 #include "chain/mempool.h"
+#include "crypto/keccak.h"
 #include "crypto/mldsa.h"
 #include "rpc/chain_backend.h"
 #include "rpc/rpc.h"
+#include "state/mpt.h"
 #include "store/store.h"
 #include "util/hex.h"
 
@@ -312,6 +314,44 @@ static void test_transfer_through_rpc(void **state)
     r = call("eth_getBlockByNumber", "[\"0x0\",false]");
     assert_string_equal(json_string_value(json_object_get(result(r), "number")), "0x0");
     json_decref(r);
+    /* EIP-1186 proof of the sender, checked here against the block's state root */
+    {
+        json_t *blk = call("eth_getBlockByNumber", "[\"latest\",false]"), *proof, *nodes;
+        struct qcn_view views[QCN_MPT_MAX_PROOF_NODES], leaf;
+        uint8_t root[32], key[32], *bufs[QCN_MPT_MAX_PROOF_NODES];
+        size_t count, len;
+        int found = 0;
+
+        assert_int_equal(
+            qcn_hex_decode_exact(root, 32,
+                                 json_string_value(json_object_get(result(blk), "stateRoot"))),
+            QCN_OK);
+        json_decref(blk);
+        snprintf(req, sizeof req, "[\"%s\",[\"0x0\"],\"latest\"]", addr);
+        r = call("eth_getProof", req);
+        proof = result(r);
+        assert_string_equal(json_string_value(json_object_get(proof, "nonce")), "0x1");
+        assert_int_equal(json_array_size(json_object_get(proof, "storageProof")), 1);
+        nodes = json_object_get(proof, "accountProof");
+        count = json_array_size(nodes);
+        assert_true(count > 0 && count <= QCN_MPT_MAX_PROOF_NODES);
+        for (size_t i = 0; i < count; i++) {
+            const char *hx = json_string_value(json_array_get(nodes, i));
+            bufs[i] = malloc(strlen(hx) / 2);
+            assert_int_equal(qcn_hex_decode(bufs[i], strlen(hx) / 2, &len, hx, strlen(hx)), QCN_OK);
+            views[i] = qcn_view_make(bufs[i], len);
+        }
+        qcn_keccak256(key, E.addr, 20);
+        assert_int_equal(qcn_mpt_verify_proof(&found, &leaf, root, key, 32, views, count), QCN_OK);
+        assert_true(found);
+        /* a proof against another root fails */
+        root[0] ^= 1;
+        assert_int_equal(qcn_mpt_verify_proof(&found, &leaf, root, key, 32, views, count),
+                         QCN_ERR_STATE_PROOF);
+        for (size_t i = 0; i < count; i++)
+            free(bufs[i]);
+        json_decref(r);
+    }
     /* a stale nonce now */
     raw = signed_transfer(0, 1, 0);
     body = malloc(strlen(raw) + 8);
