@@ -628,6 +628,12 @@ static int op_selfdestruct(struct frame *f, const struct qcn_u256 *target)
 #define CASE8(x) CASE4(x) CASE4((x) + 4)
 #define CASE16(x) CASE8(x) CASE8((x) + 8)
 
+/* Dispatch is a computed goto (GNU C "labels as values"): every handler
+ * jumps straight to the next opcode's handler, which the branch predictor
+ * follows far better than one shared switch jump. -Wpedantic rejects label
+ * addresses, so it is silenced for this one function only. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
 /* Runs code for msg (whose recipient account is self). The output, if any,
  * is a view into this depth's pooled memory. */
 /* Helper calls take the frame by pointer; gas lives in a local so the loop
@@ -648,7 +654,8 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
     int64_t gas; /* kept in a register; f.gas is synced around helper calls */
     int g_rc;
     struct qcn_vm_account *g_acc;
-    const struct qcn_vm_opinfo *optab = qcn_vm_opinfo;
+    const struct qcn_vm_opinfo *optab = qcn_vm_opinfo, *oi;
+    uint8_t op;
 
     res->status = QCN_VM_FAILURE;
     res->gas_left = 0;
@@ -673,511 +680,629 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
     f.rdlen = 0;
     base = sp = pool->stack;
 
-    for (;;) {
-        uint8_t op = cb[pc];
-        const struct qcn_vm_opinfo *oi = &optab[op];
-        ptrdiff_t h = sp - base;
-        if (vm->trace != NULL) {
-            f.gas = gas;
-            trace_op(&f, pc, op, base, sp);
-        }
-        /* One unsigned comparison checks both stack bounds. */
-        if ((uint64_t)(h - oi->min_stack) > (uint64_t)(oi->max_stack - oi->min_stack))
+    /* The dispatch table: one label per defined opcode. */
+    static const void *const labels[256] = {
+        [0x00] = &&L_00,  [0x01] = &&L_01,  [0x02] = &&L_02,  [0x03] = &&L_03,  [0x04] = &&L_04,
+        [0x05] = &&L_05,  [0x06] = &&L_06,  [0x07] = &&L_07,  [0x08] = &&L_08,  [0x09] = &&L_09,
+        [0x0a] = &&L_0a,  [0x0b] = &&L_0b,  [0x0c] = &&L_bad, [0x0d] = &&L_bad, [0x0e] = &&L_bad,
+        [0x0f] = &&L_bad, [0x10] = &&L_10,  [0x11] = &&L_11,  [0x12] = &&L_12,  [0x13] = &&L_13,
+        [0x14] = &&L_14,  [0x15] = &&L_15,  [0x16] = &&L_16,  [0x17] = &&L_17,  [0x18] = &&L_18,
+        [0x19] = &&L_19,  [0x1a] = &&L_1a,  [0x1b] = &&L_1b,  [0x1c] = &&L_1c,  [0x1d] = &&L_1d,
+        [0x1e] = &&L_bad, [0x1f] = &&L_bad, [0x20] = &&L_20,  [0x21] = &&L_bad, [0x22] = &&L_bad,
+        [0x23] = &&L_bad, [0x24] = &&L_bad, [0x25] = &&L_bad, [0x26] = &&L_bad, [0x27] = &&L_bad,
+        [0x28] = &&L_bad, [0x29] = &&L_bad, [0x2a] = &&L_bad, [0x2b] = &&L_bad, [0x2c] = &&L_bad,
+        [0x2d] = &&L_bad, [0x2e] = &&L_bad, [0x2f] = &&L_bad, [0x30] = &&L_30,  [0x31] = &&L_31,
+        [0x32] = &&L_32,  [0x33] = &&L_33,  [0x34] = &&L_34,  [0x35] = &&L_35,  [0x36] = &&L_36,
+        [0x37] = &&L_37,  [0x38] = &&L_38,  [0x39] = &&L_39,  [0x3a] = &&L_3a,  [0x3b] = &&L_3b,
+        [0x3c] = &&L_3c,  [0x3d] = &&L_3d,  [0x3e] = &&L_3e,  [0x3f] = &&L_3f,  [0x40] = &&L_40,
+        [0x41] = &&L_41,  [0x42] = &&L_42,  [0x43] = &&L_43,  [0x44] = &&L_44,  [0x45] = &&L_45,
+        [0x46] = &&L_46,  [0x47] = &&L_47,  [0x48] = &&L_48,  [0x49] = &&L_49,  [0x4a] = &&L_4a,
+        [0x4b] = &&L_bad, [0x4c] = &&L_bad, [0x4d] = &&L_bad, [0x4e] = &&L_bad, [0x4f] = &&L_bad,
+        [0x50] = &&L_50,  [0x51] = &&L_51,  [0x52] = &&L_52,  [0x53] = &&L_53,  [0x54] = &&L_54,
+        [0x55] = &&L_55,  [0x56] = &&L_56,  [0x57] = &&L_57,  [0x58] = &&L_58,  [0x59] = &&L_59,
+        [0x5a] = &&L_5a,  [0x5b] = &&L_5b,  [0x5c] = &&L_5c,  [0x5d] = &&L_5d,  [0x5e] = &&L_5e,
+        [0x5f] = &&L_5f,  [0x60] = &&L_60,  [0x61] = &&L_61,  [0x62] = &&L_62,  [0x63] = &&L_63,
+        [0x64] = &&L_64,  [0x65] = &&L_65,  [0x66] = &&L_66,  [0x67] = &&L_67,  [0x68] = &&L_68,
+        [0x69] = &&L_69,  [0x6a] = &&L_6a,  [0x6b] = &&L_6b,  [0x6c] = &&L_6c,  [0x6d] = &&L_6d,
+        [0x6e] = &&L_6e,  [0x6f] = &&L_6f,  [0x70] = &&L_70,  [0x71] = &&L_71,  [0x72] = &&L_72,
+        [0x73] = &&L_73,  [0x74] = &&L_74,  [0x75] = &&L_75,  [0x76] = &&L_76,  [0x77] = &&L_77,
+        [0x78] = &&L_78,  [0x79] = &&L_79,  [0x7a] = &&L_7a,  [0x7b] = &&L_7b,  [0x7c] = &&L_7c,
+        [0x7d] = &&L_7d,  [0x7e] = &&L_7e,  [0x7f] = &&L_7f,  [0x80] = &&L_80,  [0x81] = &&L_81,
+        [0x82] = &&L_82,  [0x83] = &&L_83,  [0x84] = &&L_84,  [0x85] = &&L_85,  [0x86] = &&L_86,
+        [0x87] = &&L_87,  [0x88] = &&L_88,  [0x89] = &&L_89,  [0x8a] = &&L_8a,  [0x8b] = &&L_8b,
+        [0x8c] = &&L_8c,  [0x8d] = &&L_8d,  [0x8e] = &&L_8e,  [0x8f] = &&L_8f,  [0x90] = &&L_90,
+        [0x91] = &&L_91,  [0x92] = &&L_92,  [0x93] = &&L_93,  [0x94] = &&L_94,  [0x95] = &&L_95,
+        [0x96] = &&L_96,  [0x97] = &&L_97,  [0x98] = &&L_98,  [0x99] = &&L_99,  [0x9a] = &&L_9a,
+        [0x9b] = &&L_9b,  [0x9c] = &&L_9c,  [0x9d] = &&L_9d,  [0x9e] = &&L_9e,  [0x9f] = &&L_9f,
+        [0xa0] = &&L_a0,  [0xa1] = &&L_a1,  [0xa2] = &&L_a2,  [0xa3] = &&L_a3,  [0xa4] = &&L_a4,
+        [0xa5] = &&L_bad, [0xa6] = &&L_bad, [0xa7] = &&L_bad, [0xa8] = &&L_bad, [0xa9] = &&L_bad,
+        [0xaa] = &&L_bad, [0xab] = &&L_bad, [0xac] = &&L_bad, [0xad] = &&L_bad, [0xae] = &&L_bad,
+        [0xaf] = &&L_bad, [0xb0] = &&L_bad, [0xb1] = &&L_bad, [0xb2] = &&L_bad, [0xb3] = &&L_bad,
+        [0xb4] = &&L_bad, [0xb5] = &&L_bad, [0xb6] = &&L_bad, [0xb7] = &&L_bad, [0xb8] = &&L_bad,
+        [0xb9] = &&L_bad, [0xba] = &&L_bad, [0xbb] = &&L_bad, [0xbc] = &&L_bad, [0xbd] = &&L_bad,
+        [0xbe] = &&L_bad, [0xbf] = &&L_bad, [0xc0] = &&L_bad, [0xc1] = &&L_bad, [0xc2] = &&L_bad,
+        [0xc3] = &&L_bad, [0xc4] = &&L_bad, [0xc5] = &&L_bad, [0xc6] = &&L_bad, [0xc7] = &&L_bad,
+        [0xc8] = &&L_bad, [0xc9] = &&L_bad, [0xca] = &&L_bad, [0xcb] = &&L_bad, [0xcc] = &&L_bad,
+        [0xcd] = &&L_bad, [0xce] = &&L_bad, [0xcf] = &&L_bad, [0xd0] = &&L_bad, [0xd1] = &&L_bad,
+        [0xd2] = &&L_bad, [0xd3] = &&L_bad, [0xd4] = &&L_bad, [0xd5] = &&L_bad, [0xd6] = &&L_bad,
+        [0xd7] = &&L_bad, [0xd8] = &&L_bad, [0xd9] = &&L_bad, [0xda] = &&L_bad, [0xdb] = &&L_bad,
+        [0xdc] = &&L_bad, [0xdd] = &&L_bad, [0xde] = &&L_bad, [0xdf] = &&L_bad, [0xe0] = &&L_bad,
+        [0xe1] = &&L_bad, [0xe2] = &&L_bad, [0xe3] = &&L_bad, [0xe4] = &&L_bad, [0xe5] = &&L_bad,
+        [0xe6] = &&L_bad, [0xe7] = &&L_bad, [0xe8] = &&L_bad, [0xe9] = &&L_bad, [0xea] = &&L_bad,
+        [0xeb] = &&L_bad, [0xec] = &&L_bad, [0xed] = &&L_bad, [0xee] = &&L_bad, [0xef] = &&L_bad,
+        [0xf0] = &&L_f0,  [0xf1] = &&L_f1,  [0xf2] = &&L_f2,  [0xf3] = &&L_f3,  [0xf4] = &&L_f4,
+        [0xf5] = &&L_f5,  [0xf6] = &&L_bad, [0xf7] = &&L_bad, [0xf8] = &&L_bad, [0xf9] = &&L_bad,
+        [0xfa] = &&L_fa,  [0xfb] = &&L_bad, [0xfc] = &&L_bad, [0xfd] = &&L_fd,  [0xfe] = &&L_bad,
+        [0xff] = &&L_ff};
+
+#define DISPATCH()                                                                                 \
+    do {                                                                                           \
+        op = cb[pc];                                                                               \
+        oi = &optab[op];                                                                           \
+        if (vm->trace != NULL) {                                                                   \
+            f.gas = gas;                                                                           \
+            trace_op(&f, pc, op, base, sp);                                                        \
+        }                                                                                          \
+        /* One unsigned comparison checks both stack bounds. */                                    \
+        if ((uint64_t)((sp - base) - oi->min_stack) > (uint64_t)(oi->max_stack - oi->min_stack))   \
+            goto fail;                                                                             \
+        gas -= oi->gas;                                                                            \
+        if (gas < 0)                                                                               \
+            goto fail;                                                                             \
+        goto *labels[op];                                                                          \
+    } while (0)
+#define NEXT()                                                                                     \
+    do {                                                                                           \
+        pc++;                                                                                      \
+        DISPATCH();                                                                                \
+    } while (0)
+
+    DISPATCH();
+    {
+    L_00:
+        goto stop;
+    L_01:
+        qcn_u256_add(&sp[-2], &sp[-1], &sp[-2]);
+        sp--;
+        NEXT();
+    L_02:
+        qcn_u256_mul(&sp[-2], &sp[-1], &sp[-2]);
+        sp--;
+        NEXT();
+    L_03:
+        qcn_u256_sub(&sp[-2], &sp[-1], &sp[-2]);
+        sp--;
+        NEXT();
+    L_04:
+        qcn_u256_divmod(&sp[-2], NULL, &sp[-1], &sp[-2]);
+        sp--;
+        NEXT();
+    L_05:
+        qcn_u256_sdiv(&sp[-2], &sp[-1], &sp[-2]);
+        sp--;
+        NEXT();
+    L_06:
+        qcn_u256_divmod(NULL, &sp[-2], &sp[-1], &sp[-2]);
+        sp--;
+        NEXT();
+    L_07:
+        qcn_u256_smod(&sp[-2], &sp[-1], &sp[-2]);
+        sp--;
+        NEXT();
+    L_08:
+        qcn_u256_addmod(&sp[-3], &sp[-1], &sp[-2], &sp[-3]);
+        sp -= 2;
+        NEXT();
+    L_09:
+        qcn_u256_mulmod(&sp[-3], &sp[-1], &sp[-2], &sp[-3]);
+        sp -= 2;
+        NEXT();
+    L_0a:
+        if (G(charge(&f, GAS_EXP_BYTE * (int64_t)qcn_u256_byte_len(&sp[-2]))) != 0)
             goto fail;
-        gas -= oi->gas;
-        if (gas < 0)
+        qcn_u256_exp(&sp[-2], &sp[-1], &sp[-2]);
+        sp--;
+        NEXT();
+    L_0b:
+        qcn_u256_signextend(&sp[-2], &sp[-1], &sp[-2]);
+        sp--;
+        NEXT();
+    L_10:
+        sp[-2] = qcn_u256_from_u64((uint64_t)qcn_u256_lt(&sp[-1], &sp[-2]));
+        sp--;
+        NEXT();
+    L_11:
+        sp[-2] = qcn_u256_from_u64((uint64_t)qcn_u256_lt(&sp[-2], &sp[-1]));
+        sp--;
+        NEXT();
+    L_12:
+        sp[-2] = qcn_u256_from_u64((uint64_t)qcn_u256_slt(&sp[-1], &sp[-2]));
+        sp--;
+        NEXT();
+    L_13:
+        sp[-2] = qcn_u256_from_u64((uint64_t)qcn_u256_slt(&sp[-2], &sp[-1]));
+        sp--;
+        NEXT();
+    L_14:
+        sp[-2] = qcn_u256_from_u64((uint64_t)qcn_u256_eq(&sp[-1], &sp[-2]));
+        sp--;
+        NEXT();
+    L_15:
+        sp[-1] = qcn_u256_from_u64((uint64_t)qcn_u256_is_zero(&sp[-1]));
+        NEXT();
+    L_16:
+        qcn_u256_and(&sp[-2], &sp[-1], &sp[-2]);
+        sp--;
+        NEXT();
+    L_17:
+        qcn_u256_or(&sp[-2], &sp[-1], &sp[-2]);
+        sp--;
+        NEXT();
+    L_18:
+        qcn_u256_xor(&sp[-2], &sp[-1], &sp[-2]);
+        sp--;
+        NEXT();
+    L_19:
+        qcn_u256_not(&sp[-1], &sp[-1]);
+        NEXT();
+    L_1a:
+        qcn_u256_byte(&sp[-2], &sp[-1], &sp[-2]);
+        sp--;
+        NEXT();
+    L_1b:
+        qcn_u256_shl(&sp[-2], &sp[-2], qcn_u256_shift_amount(&sp[-1]));
+        sp--;
+        NEXT();
+    L_1c:
+        qcn_u256_shr(&sp[-2], &sp[-2], qcn_u256_shift_amount(&sp[-1]));
+        sp--;
+        NEXT();
+    L_1d:
+        qcn_u256_sar(&sp[-2], &sp[-2], qcn_u256_shift_amount(&sp[-1]));
+        sp--;
+        NEXT();
+    L_20 : {
+        uint64_t o, l;
+        uint8_t hsh[QCN_KECCAK256_BYTES];
+        if (G(mem_range(&f, &sp[-1], &sp[-2], &o, &l)) != 0 ||
+            G(charge(&f, GAS_KECCAK_WORD * (int64_t)words_of(l))) != 0)
             goto fail;
-        switch (op) {
-        case 0x00:
-            goto stop;
-        case 0x01:
-            qcn_u256_add(&sp[-2], &sp[-1], &sp[-2]);
-            sp--;
-            break;
-        case 0x02:
-            qcn_u256_mul(&sp[-2], &sp[-1], &sp[-2]);
-            sp--;
-            break;
-        case 0x03:
-            qcn_u256_sub(&sp[-2], &sp[-1], &sp[-2]);
-            sp--;
-            break;
-        case 0x04:
-            qcn_u256_divmod(&sp[-2], NULL, &sp[-1], &sp[-2]);
-            sp--;
-            break;
-        case 0x05:
-            qcn_u256_sdiv(&sp[-2], &sp[-1], &sp[-2]);
-            sp--;
-            break;
-        case 0x06:
-            qcn_u256_divmod(NULL, &sp[-2], &sp[-1], &sp[-2]);
-            sp--;
-            break;
-        case 0x07:
-            qcn_u256_smod(&sp[-2], &sp[-1], &sp[-2]);
-            sp--;
-            break;
-        case 0x08:
-            qcn_u256_addmod(&sp[-3], &sp[-1], &sp[-2], &sp[-3]);
-            sp -= 2;
-            break;
-        case 0x09:
-            qcn_u256_mulmod(&sp[-3], &sp[-1], &sp[-2], &sp[-3]);
-            sp -= 2;
-            break;
-        case 0x0a:
-            if (G(charge(&f, GAS_EXP_BYTE * (int64_t)qcn_u256_byte_len(&sp[-2]))) != 0)
-                goto fail;
-            qcn_u256_exp(&sp[-2], &sp[-1], &sp[-2]);
-            sp--;
-            break;
-        case 0x0b:
-            qcn_u256_signextend(&sp[-2], &sp[-1], &sp[-2]);
-            sp--;
-            break;
-        case 0x10:
-            sp[-2] = qcn_u256_from_u64((uint64_t)qcn_u256_lt(&sp[-1], &sp[-2]));
-            sp--;
-            break;
-        case 0x11:
-            sp[-2] = qcn_u256_from_u64((uint64_t)qcn_u256_lt(&sp[-2], &sp[-1]));
-            sp--;
-            break;
-        case 0x12:
-            sp[-2] = qcn_u256_from_u64((uint64_t)qcn_u256_slt(&sp[-1], &sp[-2]));
-            sp--;
-            break;
-        case 0x13:
-            sp[-2] = qcn_u256_from_u64((uint64_t)qcn_u256_slt(&sp[-2], &sp[-1]));
-            sp--;
-            break;
-        case 0x14:
-            sp[-2] = qcn_u256_from_u64((uint64_t)qcn_u256_eq(&sp[-1], &sp[-2]));
-            sp--;
-            break;
-        case 0x15:
-            sp[-1] = qcn_u256_from_u64((uint64_t)qcn_u256_is_zero(&sp[-1]));
-            break;
-        case 0x16:
-            qcn_u256_and(&sp[-2], &sp[-1], &sp[-2]);
-            sp--;
-            break;
-        case 0x17:
-            qcn_u256_or(&sp[-2], &sp[-1], &sp[-2]);
-            sp--;
-            break;
-        case 0x18:
-            qcn_u256_xor(&sp[-2], &sp[-1], &sp[-2]);
-            sp--;
-            break;
-        case 0x19:
-            qcn_u256_not(&sp[-1], &sp[-1]);
-            break;
-        case 0x1a:
-            qcn_u256_byte(&sp[-2], &sp[-1], &sp[-2]);
-            sp--;
-            break;
-        case 0x1b:
-            qcn_u256_shl(&sp[-2], &sp[-2], qcn_u256_shift_amount(&sp[-1]));
-            sp--;
-            break;
-        case 0x1c:
-            qcn_u256_shr(&sp[-2], &sp[-2], qcn_u256_shift_amount(&sp[-1]));
-            sp--;
-            break;
-        case 0x1d:
-            qcn_u256_sar(&sp[-2], &sp[-2], qcn_u256_shift_amount(&sp[-1]));
-            sp--;
-            break;
-        case 0x20: {
-            uint64_t o, l;
-            uint8_t hsh[QCN_KECCAK256_BYTES];
-            if (G(mem_range(&f, &sp[-1], &sp[-2], &o, &l)) != 0 ||
-                G(charge(&f, GAS_KECCAK_WORD * (int64_t)words_of(l))) != 0)
-                goto fail;
-            qcn_keccak256(hsh, l > 0 ? pool->mem + o : NULL, l);
-            qcn_u256_from_be32(&sp[-2], hsh);
-            sp--;
-            break;
+        qcn_keccak256(hsh, l > 0 ? pool->mem + o : NULL, l);
+        qcn_u256_from_be32(&sp[-2], hsh);
+        sp--;
+        NEXT();
+    }
+    L_30:
+        word_from_addr(sp++, msg->recipient);
+        NEXT();
+    L_31 : {
+        uint8_t a[QCN_VM_ADDRESS_BYTES];
+        struct qcn_vm_account *acc;
+        addr_from_word(a, &sp[-1]);
+        acc = GP(access_account(&f, a, GAS_COLD_ACCOUNT_EXTRA));
+        if (acc == NULL)
+            goto fail;
+        sp[-1] = acc->balance;
+        NEXT();
+    }
+    L_32:
+        word_from_addr(sp++, vm->tx->origin);
+        NEXT();
+    L_33:
+        word_from_addr(sp++, msg->sender);
+        NEXT();
+    L_34:
+        *sp++ = msg->value;
+        NEXT();
+    L_35 : {
+        uint8_t w[QCN_U256_BYTES];
+        copy_padded(w, msg->input, msg->input_len, &sp[-1], QCN_U256_BYTES);
+        qcn_u256_from_be32(&sp[-1], w);
+        NEXT();
+    }
+    L_36:
+        *sp++ = qcn_u256_from_u64(msg->input_len);
+        NEXT();
+    L_37:
+    L_39 : {
+        uint64_t o, l;
+        if (G(mem_range(&f, &sp[-1], &sp[-3], &o, &l)) != 0 ||
+            G(charge(&f, GAS_COPY_WORD * (int64_t)words_of(l))) != 0)
+            goto fail;
+        if (l > 0) {
+            if (op == 0x37)
+                copy_padded(pool->mem + o, msg->input, msg->input_len, &sp[-2], l);
+            else
+                copy_padded(pool->mem + o, cb, code->len, &sp[-2], l);
         }
-        case 0x30:
-            word_from_addr(sp++, msg->recipient);
-            break;
-        case 0x31: {
-            uint8_t a[QCN_VM_ADDRESS_BYTES];
-            struct qcn_vm_account *acc;
-            addr_from_word(a, &sp[-1]);
-            acc = GP(access_account(&f, a, GAS_COLD_ACCOUNT_EXTRA));
-            if (acc == NULL)
-                goto fail;
-            sp[-1] = acc->balance;
-            break;
-        }
-        case 0x32:
-            word_from_addr(sp++, vm->tx->origin);
-            break;
-        case 0x33:
-            word_from_addr(sp++, msg->sender);
-            break;
-        case 0x34:
-            *sp++ = msg->value;
-            break;
-        case 0x35: {
-            uint8_t w[QCN_U256_BYTES];
-            copy_padded(w, msg->input, msg->input_len, &sp[-1], QCN_U256_BYTES);
-            qcn_u256_from_be32(&sp[-1], w);
-            break;
-        }
-        case 0x36:
-            *sp++ = qcn_u256_from_u64(msg->input_len);
-            break;
-        case 0x37:
-        case 0x39: {
-            uint64_t o, l;
-            if (G(mem_range(&f, &sp[-1], &sp[-3], &o, &l)) != 0 ||
-                G(charge(&f, GAS_COPY_WORD * (int64_t)words_of(l))) != 0)
-                goto fail;
-            if (l > 0) {
-                if (op == 0x37)
-                    copy_padded(pool->mem + o, msg->input, msg->input_len, &sp[-2], l);
-                else
-                    copy_padded(pool->mem + o, cb, code->len, &sp[-2], l);
-            }
-            sp -= 3;
-            break;
-        }
-        case 0x38:
-            *sp++ = qcn_u256_from_u64(code->len);
-            break;
-        case 0x3a:
-            *sp++ = vm->tx->gas_price;
-            break;
-        case 0x3b:
-        case 0x3f: {
-            uint8_t a[QCN_VM_ADDRESS_BYTES];
-            struct qcn_vm_account *acc;
-            addr_from_word(a, &sp[-1]);
-            acc = GP(access_account(&f, a, GAS_COLD_ACCOUNT_EXTRA));
-            if (acc == NULL)
-                goto fail;
-            if (op == 0x3b) {
-                const struct qcn_vm_code *c = qcn_vm_state_code(st, acc);
-                if (c == NULL) {
-                    vm->fatal = qcn_vm_state_error(st);
-                    goto fail;
-                }
-                sp[-1] = qcn_u256_from_u64(c->len);
-            } else if (qcn_vm_account_is_dead(acc)) {
-                sp[-1] = qcn_u256_from_u64(0); /* EIP-1052 */
-            } else {
-                qcn_u256_from_be32(&sp[-1], acc->code_hash);
-            }
-            break;
-        }
-        case 0x3c: {
-            uint8_t a[QCN_VM_ADDRESS_BYTES];
-            struct qcn_vm_account *acc;
-            const struct qcn_vm_code *c;
-            uint64_t o, l;
-            addr_from_word(a, &sp[-1]);
-            if (G(mem_range(&f, &sp[-2], &sp[-4], &o, &l)) != 0 ||
-                G(charge(&f, GAS_COPY_WORD * (int64_t)words_of(l))) != 0)
-                goto fail;
-            acc = GP(access_account(&f, a, GAS_COLD_ACCOUNT_EXTRA));
-            if (acc == NULL)
-                goto fail;
-            c = qcn_vm_state_code(st, acc);
+        sp -= 3;
+        NEXT();
+    }
+    L_38:
+        *sp++ = qcn_u256_from_u64(code->len);
+        NEXT();
+    L_3a:
+        *sp++ = vm->tx->gas_price;
+        NEXT();
+    L_3b:
+    L_3f : {
+        uint8_t a[QCN_VM_ADDRESS_BYTES];
+        struct qcn_vm_account *acc;
+        addr_from_word(a, &sp[-1]);
+        acc = GP(access_account(&f, a, GAS_COLD_ACCOUNT_EXTRA));
+        if (acc == NULL)
+            goto fail;
+        if (op == 0x3b) {
+            const struct qcn_vm_code *c = qcn_vm_state_code(st, acc);
             if (c == NULL) {
                 vm->fatal = qcn_vm_state_error(st);
                 goto fail;
             }
-            if (l > 0)
-                copy_padded(pool->mem + o, c->bytes, c->len, &sp[-3], l);
-            sp -= 4;
-            break;
+            sp[-1] = qcn_u256_from_u64(c->len);
+        } else if (qcn_vm_account_is_dead(acc)) {
+            sp[-1] = qcn_u256_from_u64(0); /* EIP-1052 */
+        } else {
+            qcn_u256_from_be32(&sp[-1], acc->code_hash);
         }
-        case 0x3d:
-            *sp++ = qcn_u256_from_u64(f.rdlen);
-            break;
-        case 0x3e: {
-            uint64_t o, l, src;
-            struct qcn_u256 end;
-            /* EIP-211: reading past the return data is an exceptional halt. */
-            if (qcn_u256_add(&end, &sp[-2], &sp[-3]) != 0 || !qcn_u256_fits_u64(&end) ||
-                end.w[0] > f.rdlen)
-                goto fail;
-            src = sp[-2].w[0];
-            if (G(mem_range(&f, &sp[-1], &sp[-3], &o, &l)) != 0 ||
-                G(charge(&f, GAS_COPY_WORD * (int64_t)words_of(l))) != 0)
-                goto fail;
-            if (l > 0)
-                memcpy(pool->mem + o, f.rd + src, l);
-            sp -= 3;
-            break;
+        NEXT();
+    }
+    L_3c : {
+        uint8_t a[QCN_VM_ADDRESS_BYTES];
+        struct qcn_vm_account *acc;
+        const struct qcn_vm_code *c;
+        uint64_t o, l;
+        addr_from_word(a, &sp[-1]);
+        if (G(mem_range(&f, &sp[-2], &sp[-4], &o, &l)) != 0 ||
+            G(charge(&f, GAS_COPY_WORD * (int64_t)words_of(l))) != 0)
+            goto fail;
+        acc = GP(access_account(&f, a, GAS_COLD_ACCOUNT_EXTRA));
+        if (acc == NULL)
+            goto fail;
+        c = qcn_vm_state_code(st, acc);
+        if (c == NULL) {
+            vm->fatal = qcn_vm_state_error(st);
+            goto fail;
         }
-        case 0x40: {
-            uint8_t hsh[QCN_U256_BYTES] = {0};
-            const struct qcn_vm_block_env *b = vm->blk;
-            if (qcn_u256_fits_u64(&sp[-1])) {
-                uint64_t n = sp[-1].w[0];
-                if (n < b->number && b->number - n <= BLOCKHASH_WINDOW && b->blockhash != NULL &&
-                    b->blockhash(b->blockhash_ctx, n, hsh) != QCN_OK)
-                    memset(hsh, 0, sizeof hsh);
-            }
-            qcn_u256_from_be32(&sp[-1], hsh);
-            break;
+        if (l > 0)
+            copy_padded(pool->mem + o, c->bytes, c->len, &sp[-3], l);
+        sp -= 4;
+        NEXT();
+    }
+    L_3d:
+        *sp++ = qcn_u256_from_u64(f.rdlen);
+        NEXT();
+    L_3e : {
+        uint64_t o, l, src;
+        struct qcn_u256 end;
+        /* EIP-211: reading past the return data is an exceptional halt. */
+        if (qcn_u256_add(&end, &sp[-2], &sp[-3]) != 0 || !qcn_u256_fits_u64(&end) ||
+            end.w[0] > f.rdlen)
+            goto fail;
+        src = sp[-2].w[0];
+        if (G(mem_range(&f, &sp[-1], &sp[-3], &o, &l)) != 0 ||
+            G(charge(&f, GAS_COPY_WORD * (int64_t)words_of(l))) != 0)
+            goto fail;
+        if (l > 0)
+            memcpy(pool->mem + o, f.rd + src, l);
+        sp -= 3;
+        NEXT();
+    }
+    L_40 : {
+        uint8_t hsh[QCN_U256_BYTES] = {0};
+        const struct qcn_vm_block_env *b = vm->blk;
+        if (qcn_u256_fits_u64(&sp[-1])) {
+            uint64_t n = sp[-1].w[0];
+            if (n < b->number && b->number - n <= BLOCKHASH_WINDOW && b->blockhash != NULL &&
+                b->blockhash(b->blockhash_ctx, n, hsh) != QCN_OK)
+                memset(hsh, 0, sizeof hsh);
         }
-        case 0x41:
-            word_from_addr(sp++, vm->blk->coinbase);
-            break;
-        case 0x42:
-            *sp++ = qcn_u256_from_u64(vm->blk->timestamp);
-            break;
-        case 0x43:
-            *sp++ = qcn_u256_from_u64(vm->blk->number);
-            break;
-        case 0x44:
-            qcn_u256_from_be32(sp++, vm->blk->prevrandao);
-            break;
-        case 0x45:
-            *sp++ = qcn_u256_from_u64(vm->blk->gas_limit);
-            break;
-        case 0x46:
-            *sp++ = vm->blk->chain_id;
-            break;
-        case 0x47:
-            *sp++ = self->balance;
-            break;
-        case 0x48:
-            *sp++ = vm->blk->base_fee;
-            break;
-        case 0x49:
-            if (qcn_u256_fits_u64(&sp[-1]) && sp[-1].w[0] < vm->tx->nblob_hashes)
-                qcn_u256_from_be32(&sp[-1], vm->tx->blob_hashes[sp[-1].w[0]]);
-            else
-                sp[-1] = qcn_u256_from_u64(0);
-            break;
-        case 0x4a:
-            *sp++ = vm->blk->blob_base_fee;
-            break;
-        case 0x50:
-            sp--;
-            break;
-        case 0x51: {
-            uint64_t o, l;
-            struct qcn_u256 thirtytwo = qcn_u256_from_u64(QCN_U256_BYTES);
-            if (G(mem_range(&f, &sp[-1], &thirtytwo, &o, &l)) != 0)
-                goto fail;
-            qcn_u256_from_be32(&sp[-1], pool->mem + o);
-            break;
+        qcn_u256_from_be32(&sp[-1], hsh);
+        NEXT();
+    }
+    L_41:
+        word_from_addr(sp++, vm->blk->coinbase);
+        NEXT();
+    L_42:
+        *sp++ = qcn_u256_from_u64(vm->blk->timestamp);
+        NEXT();
+    L_43:
+        *sp++ = qcn_u256_from_u64(vm->blk->number);
+        NEXT();
+    L_44:
+        qcn_u256_from_be32(sp++, vm->blk->prevrandao);
+        NEXT();
+    L_45:
+        *sp++ = qcn_u256_from_u64(vm->blk->gas_limit);
+        NEXT();
+    L_46:
+        *sp++ = vm->blk->chain_id;
+        NEXT();
+    L_47:
+        *sp++ = self->balance;
+        NEXT();
+    L_48:
+        *sp++ = vm->blk->base_fee;
+        NEXT();
+    L_49:
+        if (qcn_u256_fits_u64(&sp[-1]) && sp[-1].w[0] < vm->tx->nblob_hashes)
+            qcn_u256_from_be32(&sp[-1], vm->tx->blob_hashes[sp[-1].w[0]]);
+        else
+            sp[-1] = qcn_u256_from_u64(0);
+        NEXT();
+    L_4a:
+        *sp++ = vm->blk->blob_base_fee;
+        NEXT();
+    L_50:
+        sp--;
+        NEXT();
+    L_51 : {
+        uint64_t o, l;
+        struct qcn_u256 thirtytwo = qcn_u256_from_u64(QCN_U256_BYTES);
+        if (G(mem_range(&f, &sp[-1], &thirtytwo, &o, &l)) != 0)
+            goto fail;
+        qcn_u256_from_be32(&sp[-1], pool->mem + o);
+        NEXT();
+    }
+    L_52 : {
+        uint64_t o, l;
+        struct qcn_u256 thirtytwo = qcn_u256_from_u64(QCN_U256_BYTES);
+        if (G(mem_range(&f, &sp[-1], &thirtytwo, &o, &l)) != 0)
+            goto fail;
+        qcn_u256_to_be32(pool->mem + o, &sp[-2]);
+        sp -= 2;
+        NEXT();
+    }
+    L_53 : {
+        uint64_t o, l;
+        struct qcn_u256 one = qcn_u256_from_u64(1);
+        if (G(mem_range(&f, &sp[-1], &one, &o, &l)) != 0)
+            goto fail;
+        pool->mem[o] = (uint8_t)sp[-2].w[0];
+        sp -= 2;
+        NEXT();
+    }
+    L_54 : {
+        struct qcn_u256 v;
+        int cold;
+        if (qcn_vm_state_sload(st, self, &sp[-1], &v, NULL, &cold) != QCN_OK) {
+            vm->fatal = qcn_vm_state_error(st);
+            goto fail;
         }
-        case 0x52: {
-            uint64_t o, l;
-            struct qcn_u256 thirtytwo = qcn_u256_from_u64(QCN_U256_BYTES);
-            if (G(mem_range(&f, &sp[-1], &thirtytwo, &o, &l)) != 0)
-                goto fail;
-            qcn_u256_to_be32(pool->mem + o, &sp[-2]);
-            sp -= 2;
-            break;
-        }
-        case 0x53: {
-            uint64_t o, l;
-            struct qcn_u256 one = qcn_u256_from_u64(1);
-            if (G(mem_range(&f, &sp[-1], &one, &o, &l)) != 0)
-                goto fail;
-            pool->mem[o] = (uint8_t)sp[-2].w[0];
-            sp -= 2;
-            break;
-        }
-        case 0x54: {
-            struct qcn_u256 v;
-            int cold;
-            if (qcn_vm_state_sload(st, self, &sp[-1], &v, NULL, &cold) != QCN_OK) {
-                vm->fatal = qcn_vm_state_error(st);
-                goto fail;
-            }
-            if (cold && G(charge(&f, GAS_COLD_SLOAD_EXTRA)) != 0)
-                goto fail;
-            sp[-1] = v;
-            break;
-        }
-        case 0x55:
-            if (G(op_sstore(&f, &sp[-1], &sp[-2])) != 0)
-                goto fail;
-            sp -= 2;
-            break;
-        case 0x56:
+        if (cold && G(charge(&f, GAS_COLD_SLOAD_EXTRA)) != 0)
+            goto fail;
+        sp[-1] = v;
+        NEXT();
+    }
+    L_55:
+        if (G(op_sstore(&f, &sp[-1], &sp[-2])) != 0)
+            goto fail;
+        sp -= 2;
+        NEXT();
+    L_56:
+        if (!qcn_u256_fits_u64(&sp[-1]) || !qcn_vm_code_is_jumpdest(code, sp[-1].w[0]))
+            goto fail;
+        pc = sp[-1].w[0];
+        sp--;
+        DISPATCH();
+    L_57:
+        if (!qcn_u256_is_zero(&sp[-2])) {
             if (!qcn_u256_fits_u64(&sp[-1]) || !qcn_vm_code_is_jumpdest(code, sp[-1].w[0]))
                 goto fail;
             pc = sp[-1].w[0];
-            sp--;
-            continue;
-        case 0x57:
-            if (!qcn_u256_is_zero(&sp[-2])) {
-                if (!qcn_u256_fits_u64(&sp[-1]) || !qcn_vm_code_is_jumpdest(code, sp[-1].w[0]))
-                    goto fail;
-                pc = sp[-1].w[0];
-                sp -= 2;
-                continue;
-            }
             sp -= 2;
-            break;
-        case 0x58:
-            *sp++ = qcn_u256_from_u64(pc);
-            break;
-        case 0x59:
-            *sp++ = qcn_u256_from_u64(f.msize);
-            break;
-        case 0x5a:
-            *sp++ = qcn_u256_from_u64((uint64_t)gas);
-            break;
-        case 0x5b:
-            break;
-        case 0x5c:
-            if (qcn_vm_state_tload(st, self, &sp[-1], &sp[-1]) != QCN_OK) {
-                vm->fatal = qcn_vm_state_error(st);
-                goto fail;
-            }
-            break;
-        case 0x5d:
-            if (msg->is_static)
-                goto fail;
-            if (qcn_vm_state_tstore(st, self, &sp[-1], &sp[-2]) != QCN_OK) {
-                vm->fatal = qcn_vm_state_error(st);
-                goto fail;
-            }
-            sp -= 2;
-            break;
-        case 0x5e: {
-            /* MCOPY (EIP-5656): expansion covers the larger of both ranges. */
-            uint64_t d, s, l;
-            if (!qcn_u256_is_zero(&sp[-3])) {
-                if (!qcn_u256_fits_u64(&sp[-1]) || !qcn_u256_fits_u64(&sp[-2]) ||
-                    !qcn_u256_fits_u64(&sp[-3]))
-                    goto fail;
-                d = sp[-1].w[0];
-                s = sp[-2].w[0];
-                l = sp[-3].w[0];
-                if (G(charge(&f, GAS_COPY_WORD *
-                                     (int64_t)words_of(l > QCN_VM_MAX_MEMORY ? 0 : l))) != 0 ||
-                    G(mem_expand(&f, d > s ? d : s, l)) != 0)
-                    goto fail;
-                memmove(pool->mem + d, pool->mem + s, l);
-            }
-            sp -= 3;
-            break;
+            DISPATCH();
         }
-        case 0x5f:
-            *sp++ = qcn_u256_from_u64(0);
-            break;
-        case 0xa0:
-        case 0xa1:
-        case 0xa2:
-        case 0xa3:
-        case 0xa4: {
-            unsigned n = (unsigned)(op - 0xa0);
-            uint64_t o, l;
-            uint8_t topics[QCN_VM_MAX_LOG_TOPICS][QCN_U256_BYTES];
-            if (msg->is_static)
-                goto fail;
-            if (G(mem_range(&f, &sp[-1], &sp[-2], &o, &l)) != 0 ||
-                (l > QCN_VM_MAX_MEMORY ? -1 : G(charge(&f, GAS_LOG_DATA * (int64_t)l))) != 0)
-                goto fail;
-            for (unsigned t = 0; t < n; t++)
-                qcn_u256_to_be32(topics[t], &sp[-3 - (int)t]);
-            if (qcn_vm_state_add_log(st, msg->recipient, (const uint8_t(*)[32])topics, n,
-                                     l > 0 ? pool->mem + o : NULL, l) != QCN_OK) {
-                vm->fatal = QCN_ERR_NOMEM;
-                goto fail;
-            }
-            sp -= 2 + n;
-            break;
+        sp -= 2;
+        NEXT();
+    L_58:
+        *sp++ = qcn_u256_from_u64(pc);
+        NEXT();
+    L_59:
+        *sp++ = qcn_u256_from_u64(f.msize);
+        NEXT();
+    L_5a:
+        *sp++ = qcn_u256_from_u64((uint64_t)gas);
+        NEXT();
+    L_5b:
+        NEXT();
+    L_5c:
+        if (qcn_vm_state_tload(st, self, &sp[-1], &sp[-1]) != QCN_OK) {
+            vm->fatal = qcn_vm_state_error(st);
+            goto fail;
         }
-        case 0xf0:
-        case 0xf5: {
-            struct qcn_u256 args[4], r;
-            int n = op == 0xf5 ? 4 : 3;
-            for (int k = 0; k < n; k++)
-                args[k] = sp[-1 - k];
-            if (G(op_create(&f, op, args, &r)) != 0)
+        NEXT();
+    L_5d:
+        if (msg->is_static)
+            goto fail;
+        if (qcn_vm_state_tstore(st, self, &sp[-1], &sp[-2]) != QCN_OK) {
+            vm->fatal = qcn_vm_state_error(st);
+            goto fail;
+        }
+        sp -= 2;
+        NEXT();
+    L_5e : {
+        /* MCOPY (EIP-5656): expansion covers the larger of both ranges. */
+        uint64_t d, s, l;
+        if (!qcn_u256_is_zero(&sp[-3])) {
+            if (!qcn_u256_fits_u64(&sp[-1]) || !qcn_u256_fits_u64(&sp[-2]) ||
+                !qcn_u256_fits_u64(&sp[-3]))
                 goto fail;
-            sp -= n;
-            *sp++ = r;
-            break;
-        }
-        case 0xf1:
-        case 0xf2:
-        case 0xf4:
-        case 0xfa: {
-            struct qcn_u256 args[7], r;
-            int n = (op == 0xf1 || op == 0xf2) ? 7 : 6;
-            for (int k = 0; k < n; k++)
-                args[k] = sp[-1 - k];
-            if (G(op_call(&f, op, args, &r)) != 0)
+            d = sp[-1].w[0];
+            s = sp[-2].w[0];
+            l = sp[-3].w[0];
+            if (G(charge(&f, GAS_COPY_WORD * (int64_t)words_of(l > QCN_VM_MAX_MEMORY ? 0 : l))) !=
+                    0 ||
+                G(mem_expand(&f, d > s ? d : s, l)) != 0)
                 goto fail;
-            sp -= n;
-            *sp++ = r;
-            break;
+            memmove(pool->mem + d, pool->mem + s, l);
         }
-        case 0xf3:
-        case 0xfd: {
-            uint64_t o, l;
-            if (G(mem_range(&f, &sp[-1], &sp[-2], &o, &l)) != 0)
-                goto fail;
-            res->output = l > 0 ? pool->mem + o : NULL;
-            res->output_len = l;
-            res->gas_left = gas;
-            res->status = op == 0xf3 ? QCN_VM_SUCCESS : QCN_VM_REVERT;
-            if (vm->trace != NULL)
-                trace_flush(vm, gas);
-            return;
-        }
-        case 0xff:
-            if (G(op_selfdestruct(&f, &sp[-1])) != 0)
-                goto fail;
-            goto stop;
-        case 0x60: /* PUSH1: the most common opcode */
-            *sp++ = qcn_u256_from_u64(cb[pc + 1]);
-            pc += 2;
-            continue;
-            CASE4(0x61)
-            CASE2(0x65)
-        case 0x67: {
-            /* PUSH2..PUSH8 fit one limb. The code is zero-padded, so a
-             * truncated PUSH reads zeros. */
-            unsigned n = (unsigned)(op - 0x5f);
-            uint64_t v = 0;
-            for (unsigned k = 1; k <= n; k++)
-                v = v << 8 | cb[pc + k];
-            *sp++ = qcn_u256_from_u64(v);
-            pc += n + 1;
-            continue;
-        }
-            CASE8(0x68)
-            CASE16(0x70)
-            {
-                unsigned n = (unsigned)(op - 0x5f);
-                qcn_u256_from_be(sp++, cb + pc + 1, n);
-                pc += n + 1;
-                continue;
-            }
-            CASE16(0x80)
-            *sp = sp[-1 - (op - 0x80)];
-            sp++;
-            break;
-            CASE16(0x90)
-            {
-                struct qcn_u256 t = sp[-1];
-                sp[-1] = sp[-2 - (op - 0x90)];
-                sp[-2 - (op - 0x90)] = t;
-                break;
-            }
-        default:
-            goto fail; /* INVALID (0xfe) and undefined opcodes */
-        }
-        pc++;
+        sp -= 3;
+        NEXT();
     }
+    L_5f:
+        *sp++ = qcn_u256_from_u64(0);
+        NEXT();
+    L_a0:
+    L_a1:
+    L_a2:
+    L_a3:
+    L_a4 : {
+        unsigned n = (unsigned)(op - 0xa0);
+        uint64_t o, l;
+        uint8_t topics[QCN_VM_MAX_LOG_TOPICS][QCN_U256_BYTES];
+        if (msg->is_static)
+            goto fail;
+        if (G(mem_range(&f, &sp[-1], &sp[-2], &o, &l)) != 0 ||
+            (l > QCN_VM_MAX_MEMORY ? -1 : G(charge(&f, GAS_LOG_DATA * (int64_t)l))) != 0)
+            goto fail;
+        for (unsigned t = 0; t < n; t++)
+            qcn_u256_to_be32(topics[t], &sp[-3 - (int)t]);
+        if (qcn_vm_state_add_log(st, msg->recipient, (const uint8_t(*)[32])topics, n,
+                                 l > 0 ? pool->mem + o : NULL, l) != QCN_OK) {
+            vm->fatal = QCN_ERR_NOMEM;
+            goto fail;
+        }
+        sp -= 2 + n;
+        NEXT();
+    }
+    L_f0:
+    L_f5 : {
+        struct qcn_u256 args[4], r;
+        int n = op == 0xf5 ? 4 : 3;
+        for (int k = 0; k < n; k++)
+            args[k] = sp[-1 - k];
+        if (G(op_create(&f, op, args, &r)) != 0)
+            goto fail;
+        sp -= n;
+        *sp++ = r;
+        NEXT();
+    }
+    L_f1:
+    L_f2:
+    L_f4:
+    L_fa : {
+        struct qcn_u256 args[7], r;
+        int n = (op == 0xf1 || op == 0xf2) ? 7 : 6;
+        for (int k = 0; k < n; k++)
+            args[k] = sp[-1 - k];
+        if (G(op_call(&f, op, args, &r)) != 0)
+            goto fail;
+        sp -= n;
+        *sp++ = r;
+        NEXT();
+    }
+    L_f3:
+    L_fd : {
+        uint64_t o, l;
+        if (G(mem_range(&f, &sp[-1], &sp[-2], &o, &l)) != 0)
+            goto fail;
+        res->output = l > 0 ? pool->mem + o : NULL;
+        res->output_len = l;
+        res->gas_left = gas;
+        res->status = op == 0xf3 ? QCN_VM_SUCCESS : QCN_VM_REVERT;
+        if (vm->trace != NULL)
+            trace_flush(vm, gas);
+        return;
+    }
+    L_ff:
+        if (G(op_selfdestruct(&f, &sp[-1])) != 0)
+            goto fail;
+        goto stop;
+    L_60: /* PUSH1: the most common opcode */
+        *sp++ = qcn_u256_from_u64(cb[pc + 1]);
+        pc += 2;
+        DISPATCH();
+    L_61:
+    L_62:
+    L_63:
+    L_64:
+    L_65:
+    L_66:
+    L_67 : {
+        /* PUSH2..PUSH8 fit one limb. The code is zero-padded, so a
+         * truncated PUSH reads zeros. */
+        unsigned n = (unsigned)(op - 0x5f);
+        uint64_t v = 0;
+        for (unsigned k = 1; k <= n; k++)
+            v = v << 8 | cb[pc + k];
+        *sp++ = qcn_u256_from_u64(v);
+        pc += n + 1;
+        DISPATCH();
+    }
+    L_68:
+    L_69:
+    L_6a:
+    L_6b:
+    L_6c:
+    L_6d:
+    L_6e:
+    L_6f:
+    L_70:
+    L_71:
+    L_72:
+    L_73:
+    L_74:
+    L_75:
+    L_76:
+    L_77:
+    L_78:
+    L_79:
+    L_7a:
+    L_7b:
+    L_7c:
+    L_7d:
+    L_7e:
+    L_7f : {
+        unsigned n = (unsigned)(op - 0x5f);
+        qcn_u256_from_be(sp++, cb + pc + 1, n);
+        pc += n + 1;
+        DISPATCH();
+    }
+    L_80:
+    L_81:
+    L_82:
+    L_83:
+    L_84:
+    L_85:
+    L_86:
+    L_87:
+    L_88:
+    L_89:
+    L_8a:
+    L_8b:
+    L_8c:
+    L_8d:
+    L_8e:
+    L_8f:
+        *sp = sp[-1 - (op - 0x80)];
+        sp++;
+        NEXT();
+    L_90:
+    L_91:
+    L_92:
+    L_93:
+    L_94:
+    L_95:
+    L_96:
+    L_97:
+    L_98:
+    L_99:
+    L_9a:
+    L_9b:
+    L_9c:
+    L_9d:
+    L_9e:
+    L_9f : {
+        struct qcn_u256 t = sp[-1];
+        sp[-1] = sp[-2 - (op - 0x90)];
+        sp[-2 - (op - 0x90)] = t;
+        NEXT();
+    }
+    L_bad:
+        goto fail; /* INVALID (0xfe) and undefined opcodes */
+    }
+#undef DISPATCH
+#undef NEXT
 stop:
     res->status = QCN_VM_SUCCESS;
     res->gas_left = gas;
@@ -1190,6 +1315,7 @@ fail:
     if (vm->trace != NULL)
         trace_flush(vm, gas < 0 ? 0 : gas);
 }
+#pragma GCC diagnostic pop
 
 /* ------------------------------------------------------------------------ */
 /* Message calls (Yellow Paper 8) and contract creation (7). */
