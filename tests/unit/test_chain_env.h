@@ -169,4 +169,15 @@ __attribute__((unused)) static struct qcn_tx *env_transfer(struct env *e, const 
     return tx;
 }
 
+/* Encodes a block and decodes it as a peer would receive it. */
+__attribute__((unused)) static void wire_copy_block(struct qcn_block *out,
+                                                    const struct qcn_block *blk)
+{
+    struct qcn_buf b;
+    qcn_buf_init(&b, QCN_BLOCK_MAX_BYTES);
+    assert_int_equal(qcn_block_encode(&b, blk), QCN_OK);
+    assert_int_equal(qcn_block_decode(out, qcn_buf_view(&b)), QCN_OK);
+    qcn_buf_clear(&b);
+}
+
 #endif
