@@ -33,6 +33,14 @@ echo "== unit, vector, lint and end-to-end tests (build)"
 (cd build && ctest -j "$jobs" --output-on-failure) 2>&1 | tee /tmp/qcn-ctest-main.log
 count /tmp/qcn-ctest-main.log main
 
+# CTest hides the output of passing tests; show the evidence lines they print
+# ("name: passed/total") so a reader of the log sees every vector file's count.
+echo "== evidence (from the test logs)"
+grep -hE '^[A-Za-z][^:]{2,80}: [0-9]+/[0-9]+( |$)' build/Testing/Temporary/LastTest.log \
+  build-asan/Testing/Temporary/LastTest.log 2>/dev/null | sort -u
+grep -hE 'Test +#[0-9]+: (ct_|interop|cli_|e2e|evm_|test_crypto_acvp)' /tmp/qcn-ctest-main.log | sed 's/^ *[0-9]*\/[0-9]* //'
+echo "sanitizer run (ASan+UBSan, unit tests): $(grep -E 'tests passed, [0-9]+ tests failed out of' /tmp/qcn-ctest-asan.log | tail -1)"
+
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
