@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "chain/chain_internal.h"
+#include "codec/keyrec.h"
 #include "state/statedb_hmap.h"
 
 struct sender {
@@ -269,6 +270,41 @@ int qcn_mempool_add(struct qcn_mempool *mp, struct qcn_chain *c, struct qcn_tx *
     return QCN_OK;
 }
 
+int qcn_mempool_tx_prepare(struct qcn_mempool *mp, struct qcn_chain *c, struct qcn_tx *tx)
+{
+    struct qcn_keyrec kr;
+    struct qcn_buf rec;
+    struct sender *s;
+    uint8_t a[QCN_ADDRESS_BYTES];
+    size_t i;
+    int err = qcn_chain_tx_prepare(c, tx);
+
+    if (err != QCN_ERR_TX_MISSING_KEY || tx->pubkey.len != 0 || tx->scheme == QCN_SCHEME_MULTISIG)
+        return err;
+    s = qcn_hmap_get(&mp->by_sender, tx->from);
+    for (i = 0; s != NULL && i < s->n; i++) {
+        const struct qcn_tx *sib = s->txs[i];
+        if (sib->nonce >= tx->nonce || sib->pubkey.len == 0 || sib->scheme != tx->scheme)
+            continue;
+        /* Checked at the sibling's admission; checked again, it is cheap. */
+        qcn_address_from_key(a, sib->scheme, sib->pubkey.p, sib->pubkey.len);
+        if (memcmp(a, tx->from, QCN_ADDRESS_BYTES) != 0 ||
+            qcn_keyrec_single(&kr, sib->scheme, sib->pubkey) != QCN_OK)
+            continue;
+        qcn_buf_init(&rec, QCN_KEYREC_MAX_BYTES);
+        err = qcn_keyrec_encode(&rec, &kr);
+        if (err != QCN_OK) {
+            qcn_buf_clear(&rec);
+            return err;
+        }
+        free(tx->key_record);
+        tx->key_record = rec.p; /* ownership moves to the transaction */
+        tx->key_record_len = rec.len;
+        return QCN_OK;
+    }
+    return QCN_ERR_TX_MISSING_KEY;
+}
+
 size_t qcn_mempool_submit(struct qcn_mempool *mp, struct qcn_chain *c, struct qcn_verify_pool *pool,
                           struct qcn_tx *const *txs, size_t n, int *errs, uint64_t now_ms)
 {
@@ -286,7 +322,7 @@ size_t qcn_mempool_submit(struct qcn_mempool *mp, struct qcn_chain *c, struct qc
     for (i = 0; i < n; i++) {
         errs[i] = qcn_hmap_get(&mp->by_hash, txs[i]->hash) != NULL
                       ? QCN_ERR_TX_KNOWN
-                      : qcn_chain_tx_prepare(c, txs[i]);
+                      : qcn_mempool_tx_prepare(mp, c, txs[i]);
         if (errs[i] == QCN_OK)
             ok[m++] = txs[i];
     }

@@ -10,8 +10,8 @@
  * tip is evicted if the newcomer pays more, else the newcomer is refused.
  * Entries older than expiry_ms are dropped by qcn_mempool_expire.
  *
- * Admission: qcn_chain_tx_prepare (loop) -> qcn_tx_verify / batch (workers) ->
- * qcn_mempool_add (loop); qcn_mempool_submit does all three for a batch.
+ * Admission: qcn_mempool_tx_prepare (loop) -> qcn_tx_verify / batch (workers)
+ * -> qcn_mempool_add (loop); qcn_mempool_submit does all three for a batch.
  * Rejections carry a specific reason (util/err.h 600-649).
  * Not thread-safe: the loop thread owns the pool. */
 #ifndef QCN_CHAIN_MEMPOOL_H
@@ -50,6 +50,15 @@ void qcn_mempool_free(struct qcn_mempool *mp);
  * the pool holds its own reference. */
 QCN_MUST_CHECK int qcn_mempool_add(struct qcn_mempool *mp, struct qcn_chain *c, struct qcn_tx *tx,
                                    uint64_t now_ms);
+
+/* qcn_chain_tx_prepare, plus one pool-aware rule: a transaction that omits
+ * its public key from an account whose key is not recorded yet may borrow the
+ * key from a pooled transaction of the same sender and scheme that carries it
+ * (the burst a wallet sends before its first transaction is in a block).
+ * Execution still checks the key the chain has recorded by then. Same errors
+ * as qcn_chain_tx_prepare. */
+QCN_MUST_CHECK int qcn_mempool_tx_prepare(struct qcn_mempool *mp, struct qcn_chain *c,
+                                          struct qcn_tx *tx);
 
 /* Prepare + verify (on pool, may be NULL) + add for n transactions; errs[i]
  * gets each result. Returns how many were admitted. */

@@ -359,13 +359,39 @@ static void test_selection_order(void **state)
     env_free(&e);
 }
 
+/* A wallet's burst before its key is recorded: the first transaction carries
+ * the key, the next ones may omit it while the first is pooled. */
+static void test_key_burst(void **state)
+{
+    struct env e;
+    (void)state;
+    env_init(&e);
+    assert_int_equal(env_submit(&e, env_transfer(&e, &e.keys[2], 1, e.keys[0].addr, 1, 0)),
+                     QCN_ERR_TX_MISSING_KEY); /* nothing pooled to borrow from */
+    assert_int_equal(env_submit(&e, env_transfer(&e, &e.keys[2], 0, e.keys[0].addr, 1, 1)), QCN_OK);
+    assert_int_equal(env_submit(&e, env_transfer(&e, &e.keys[2], 1, e.keys[0].addr, 1, 0)), QCN_OK);
+    assert_int_equal(env_submit(&e, env_transfer(&e, &e.keys[2], 2, e.keys[0].addr, 1, 0)), QCN_OK);
+    /* Another sender cannot borrow it. */
+    {
+        struct qcn_tx_fields f;
+        struct qcn_tx *tx;
+        tfields(&f, ENV_CHAIN_ID, e.keys[2].addr, 3, e.keys[0].addr, 1, e.keys[5].scheme);
+        f.max_fee = 5000;
+        assert_int_equal(tsign(&tx, &f, &e.keys[5], 0), QCN_OK); /* signed by key 5 */
+        assert_int_equal(env_submit(&e, tx), QCN_ERR_TX_BAD_SIGNATURE);
+    }
+    assert_int_equal(env_block(&e, NULL), 3);
+    assert_int_equal(env_nonce(&e, e.keys[2].addr), 3);
+    env_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_base_fee_rule),     cmocka_unit_test(test_intrinsic_gas),
         cmocka_unit_test(test_transfer_and_fees), cmocka_unit_test(test_mempool_rejections),
         cmocka_unit_test(test_mempool_caps),      cmocka_unit_test(test_decode_level_reasons),
-        cmocka_unit_test(test_selection_order),
+        cmocka_unit_test(test_selection_order),   cmocka_unit_test(test_key_burst),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
