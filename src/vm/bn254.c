@@ -16,6 +16,8 @@
 
 __extension__ typedef unsigned __int128 u128;
 
+#define FPB QCN_BN254_FP_BYTES
+
 /* Curve constants, Montgomery form. */
 static const struct qcn_bn254_fp ONE = {
     {0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL, 0x666ea36f7879462cULL, 0x0e0a77c19a07df2fULL}};
@@ -33,9 +35,9 @@ static const struct qcn_bn254_fp2 G2_Y = {
     {{0x619dfa9d886be9f6ULL, 0xfe7fd297f59e9b78ULL, 0xff9e1a62231b7dfeULL, 0x28fd7eebae9e4206ULL}},
     {{0x64095b56c71856eeULL, 0xdc57f922327d3cbbULL, 0x55f935be33351076ULL, 0x0da4a0e693fd6482ULL}}};
 /* The group order r, big-endian. */
-static const uint8_t ORDER[32] = {0x30, 0x64, 0x4e, 0x72, 0xe1, 0x31, 0xa0, 0x29, 0xb8, 0x50, 0x45,
-                                  0xb6, 0x81, 0x81, 0x58, 0x5d, 0x28, 0x33, 0xe8, 0x48, 0x79, 0xb9,
-                                  0x70, 0x91, 0x43, 0xe1, 0xf5, 0x93, 0xf0, 0x00, 0x00, 0x01};
+static const uint8_t ORDER[QCN_BN254_SCALAR_BYTES] = {
+    0x30, 0x64, 0x4e, 0x72, 0xe1, 0x31, 0xa0, 0x29, 0xb8, 0x50, 0x45, 0xb6, 0x81, 0x81, 0x58, 0x5d,
+    0x28, 0x33, 0xe8, 0x48, 0x79, 0xb9, 0x70, 0x91, 0x43, 0xe1, 0xf5, 0x93, 0xf0, 0x00, 0x00, 0x01};
 /* The BN parameter u, big-endian. */
 static const uint8_t BN_U[8] = {0x44, 0xe9, 0x92, 0xb4, 0x4a, 0x69, 0x09, 0xf1};
 /* 6u + 2 = 0x19d797039be763ba8, 65 bits: the Miller loop length. */
@@ -387,7 +389,7 @@ int qcn_bn254_g1_eq(const struct qcn_bn254_g1 *a, const struct qcn_bn254_g1 *b)
 
 int qcn_bn254_g1_from_bytes(struct qcn_bn254_g1 *r, const uint8_t in[QCN_BN254_G1_BYTES])
 {
-    if (qcn_bn254_fp_from_bytes(&r->x, in) != 0 || qcn_bn254_fp_from_bytes(&r->y, in + 32) != 0)
+    if (qcn_bn254_fp_from_bytes(&r->x, in) != 0 || qcn_bn254_fp_from_bytes(&r->y, in + FPB) != 0)
         return -1;
     /* EIP-196: (0, 0) encodes the point at infinity. */
     if (qcn_bn254_fp_is_zero(&r->x) && qcn_bn254_fp_is_zero(&r->y)) {
@@ -408,7 +410,7 @@ void qcn_bn254_g1_to_bytes(uint8_t out[QCN_BN254_G1_BYTES], const struct qcn_bn2
     }
     qcn_bn254_g1_normalize(&n, a);
     qcn_bn254_fp_to_bytes(out, &n.x);
-    qcn_bn254_fp_to_bytes(out + 32, &n.y);
+    qcn_bn254_fp_to_bytes(out + FPB, &n.y);
 }
 
 /* ---------------------------------------------------------------- G2 */
@@ -643,9 +645,9 @@ int qcn_bn254_g2_from_bytes(struct qcn_bn254_g2 *r, const uint8_t in[QCN_BN254_G
 {
     /* EIP-197: an Fp2 element a*i + b is encoded as (a, b). */
     if (qcn_bn254_fp_from_bytes(&r->x.c1, in) != 0 ||
-        qcn_bn254_fp_from_bytes(&r->x.c0, in + 32) != 0 ||
-        qcn_bn254_fp_from_bytes(&r->y.c1, in + 64) != 0 ||
-        qcn_bn254_fp_from_bytes(&r->y.c0, in + 96) != 0)
+        qcn_bn254_fp_from_bytes(&r->x.c0, in + FPB) != 0 ||
+        qcn_bn254_fp_from_bytes(&r->y.c1, in + 2 * FPB) != 0 ||
+        qcn_bn254_fp_from_bytes(&r->y.c0, in + 3 * FPB) != 0)
         return -1;
     if (qcn_bn254_fp2_is_zero(&r->x) && qcn_bn254_fp2_is_zero(&r->y)) {
         qcn_bn254_g2_set_inf(r);
@@ -668,9 +670,9 @@ void qcn_bn254_g2_to_bytes(uint8_t out[QCN_BN254_G2_BYTES], const struct qcn_bn2
     }
     qcn_bn254_g2_normalize(&n, a);
     qcn_bn254_fp_to_bytes(out, &n.x.c1);
-    qcn_bn254_fp_to_bytes(out + 32, &n.x.c0);
-    qcn_bn254_fp_to_bytes(out + 64, &n.y.c1);
-    qcn_bn254_fp_to_bytes(out + 96, &n.y.c0);
+    qcn_bn254_fp_to_bytes(out + FPB, &n.x.c0);
+    qcn_bn254_fp_to_bytes(out + 2 * FPB, &n.y.c1);
+    qcn_bn254_fp_to_bytes(out + 3 * FPB, &n.y.c0);
 }
 
 /* ---------------------------------------------------------------- pairing */

@@ -13,6 +13,8 @@
 #define ECRECOVER_INPUT_BYTES 128u
 #define SECP256K1_PUBKEY_UNCOMPRESSED_BYTES 65u
 #define ADDRESS_OFFSET 12u /* address = last 20 bytes of a 32-byte word */
+#define ECRECOVER_V_OFF 32u
+#define ECRECOVER_RS_OFF 64u
 
 int qcn_vm_pc_ecrecover_price(uint64_t *gas, const uint8_t *in, size_t inlen)
 {
@@ -35,16 +37,16 @@ int qcn_vm_pc_ecrecover_exec(struct qcn_buf *out, const uint8_t *in, size_t inle
 
     qcn_vm_pc_read_padded(buf, sizeof buf, in, inlen, 0);
     /* v is a full word that must equal 27 or 28. */
-    for (i = 32; i < 63; i++)
+    for (i = ECRECOVER_V_OFF; i < ECRECOVER_RS_OFF - 1; i++)
         if (buf[i] != 0)
             return QCN_OK;
-    if (buf[63] != 27 && buf[63] != 28)
+    if (buf[ECRECOVER_RS_OFF - 1] != 27 && buf[ECRECOVER_RS_OFF - 1] != 28)
         return QCN_OK;
-    recid = buf[63] - 27;
+    recid = buf[ECRECOVER_RS_OFF - 1] - 27;
     /* parse_compact rejects r, s >= n; recover rejects r = 0 or s = 0.
      * Unlike transactions (EIP-2), the precompile accepts high s. */
     if (!secp256k1_ecdsa_recoverable_signature_parse_compact(secp256k1_context_static, &sig,
-                                                             buf + 64, recid))
+                                                             buf + ECRECOVER_RS_OFF, recid))
         return QCN_OK;
     if (!secp256k1_ecdsa_recover(secp256k1_context_static, &pk, &sig, buf))
         return QCN_OK;
