@@ -26,3 +26,16 @@ if(QCN_NODEJS AND EXISTS "${CMAKE_SOURCE_DIR}/sdk/js/package-lock.json")
   add_test(NAME sdk_js_signer COMMAND ${QCN_NODEJS} --test "${CMAKE_SOURCE_DIR}/sdk/js/test/")
   set_tests_properties(sdk_js_signer PROPERTIES LABELS unit TIMEOUT 120)
 endif()
+
+# Against a real `qcn node` (ethers, viem, the JS signer, WebSocket, bad
+# input). Registered once the node starts the RPC server (src/node wires
+# src/rpc), so the suite stays green until then.
+if(QCN_NODEJS AND TARGET qcn AND EXISTS "${CMAKE_SOURCE_DIR}/src/node/node.c")
+  file(READ "${CMAKE_SOURCE_DIR}/src/node/node.c" qcn_node_src)
+  string(FIND "${qcn_node_src}" "qcn_rpc_server_new" qcn_node_has_rpc)
+  if(NOT qcn_node_has_rpc EQUAL -1)
+    add_test(NAME e2e_rpc_node COMMAND ${QCN_NODEJS} "${CMAKE_SOURCE_DIR}/tests/e2e/rpc/node.mjs"
+                                       $<TARGET_FILE:qcn>)
+    set_tests_properties(e2e_rpc_node PROPERTIES LABELS e2e TIMEOUT 150)
+  endif()
+endif()
