@@ -834,6 +834,22 @@ out:
     return err;
 }
 
+static int settled(const struct qcn_statedb *db)
+{
+    return db->ndirty == 0 && db->nj == 0 && !qcn_mpt_dirty(db->trie) &&
+           memcmp(db->root, db->finalized_root, QCN_HASH_BYTES) == 0;
+}
+
+int qcn_statedb_prove_key(struct qcn_statedb *db, struct qcn_mpt_proof *proof,
+                          const uint8_t addr[QCN_ADDRESS_BYTES])
+{
+    uint8_t path[QCN_HASH_BYTES];
+    if (!settled(db))
+        return QCN_ERR_STATE;
+    qcn_account_key_path(path, addr);
+    return qcn_mpt_prove(db->trie, proof, path, sizeof path);
+}
+
 int qcn_statedb_prove(struct qcn_statedb *db, struct qcn_mpt_proof *account_proof,
                       const uint8_t addr[QCN_ADDRESS_BYTES], const uint8_t (*slots)[32],
                       size_t nslots, struct qcn_mpt_proof *storage_proofs)
@@ -845,8 +861,7 @@ int qcn_statedb_prove(struct qcn_statedb *db, struct qcn_mpt_proof *account_proo
     int err, exists;
 
     /* Proofs are over what the store holds: nothing may be in flight. */
-    if (db->ndirty != 0 || db->nj != 0 || qcn_mpt_dirty(db->trie) ||
-        memcmp(db->root, db->finalized_root, QCN_HASH_BYTES) != 0)
+    if (!settled(db))
         return QCN_ERR_STATE;
     qcn_account_path(path, addr);
     if ((err = qcn_mpt_prove(db->trie, account_proof, path, sizeof path)) != QCN_OK)

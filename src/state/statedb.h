@@ -93,6 +93,12 @@ QCN_MUST_CHECK int qcn_statedb_prove(struct qcn_statedb *db, struct qcn_mpt_proo
                                      const uint8_t (*slots)[32], size_t nslots,
                                      struct qcn_mpt_proof *storage_proofs);
 
+/* Proof of addr's key-record commitment (trie key Keccak-256(addr ||
+ * "qcn-key"), value RLP(key hash); docs/protocol.md §4), under the same
+ * conditions as qcn_statedb_prove. */
+QCN_MUST_CHECK int qcn_statedb_prove_key(struct qcn_statedb *db, struct qcn_mpt_proof *proof,
+                                         const uint8_t addr[QCN_ADDRESS_BYTES]);
+
 /* Root computed from scratch over every account and key record of the
  * finalized state plus pending changes (slow; tests and `qcn db check`). The
  * caller passes the full list of addresses to include. */

@@ -185,6 +185,20 @@ static void test_commit_roots(void **state)
         qcn_account_path(path, addr);
         assert_int_equal(qcn_mpt_verify_proof(&found, &v, rt, path, 32, ap.node, ap.count), QCN_OK);
         assert_false(found);
+        /* Account 20's key commitment: RLP(key hash). */
+        {
+            uint8_t kh2[32];
+            addr_of(addr, 20);
+            assert_int_equal(qcn_statedb_key_get(db2, kh2, NULL, addr), QCN_OK);
+            assert_int_equal(qcn_statedb_prove_key(db2, &ap, addr), QCN_OK);
+            qcn_account_key_path(path, addr);
+            assert_int_equal(qcn_mpt_verify_proof(&found, &v, rt, path, 32, ap.node, ap.count),
+                             QCN_OK);
+            assert_true(found);
+            assert_int_equal(v.len, 33);
+            assert_int_equal(v.p[0], 0xa0);
+            assert_memory_equal(v.p + 1, kh2, 32);
+        }
         /* Not while a change is pending. */
         addr_of(addr, 3);
         qcn_account_init(&a);
