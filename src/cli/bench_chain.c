@@ -339,8 +339,9 @@ int qcn_bench_chain(int argc, char **argv)
             if (parse_size(argv[++i], &b.ntx, BENCH_MAX_TXS) != 0)
                 return qcn_cli_usage_error("bench chain", "bad --txs");
         } else if (i + 1 < (size_t)argc && strcmp(argv[i], "--period") == 0) {
-            size_t v;
-            if (parse_size(argv[++i], &v, 60000) != 0)
+            char *end;
+            unsigned long long v = strtoull(argv[++i], &end, 10);
+            if (*end != '\0' || argv[i][0] == '\0' || v > 60000)
                 return qcn_cli_usage_error("bench chain", "bad --period");
             b.period_ms = v;
         } else if (i + 1 < (size_t)argc && strcmp(argv[i], "--block") == 0) {

@@ -8,7 +8,10 @@
  * ready transactions after a block (the block was full), the next one follows
  * at once.
  * A failed block (store full, a transient error) is retried after retry_ms
- * rather than in a tight loop. There is no vote and no certificate: finality
+ * rather than in a tight loop. The host may commit asynchronously: while a
+ * commit is in flight produce_block answers QCN_ERR_BUSY and the engine
+ * waits for on_block, which reports the new height (or the old one if the
+ * commit failed). There is no vote and no certificate: finality
  * is "the store committed it". */
 #include <stdlib.h>
 
@@ -23,6 +26,8 @@ struct dev {
     struct qcn_engine_config cfg;
     int running;
     int armed;
+    int want;             /* a block was due while a commit was in flight */
+    uint64_t last_height; /* head height at the last on_block */
     uint64_t blocks;
     uint64_t failures;
 };
@@ -55,6 +60,7 @@ static int dev_start(void *state)
 {
     struct dev *d = state;
     d->running = 1;
+    d->last_height = d->host.head_height(d->host.ctx);
     if (d->cfg.period_ms > 0)
         arm(d, d->cfg.period_ms);
     else if (d->host.pending_txs(d->host.ctx) > 0)
@@ -93,6 +99,11 @@ static void dev_on_timer(void *state)
     if (d->cfg.period_ms == 0 && d->host.pending_txs(d->host.ctx) == 0)
         return;
     err = d->host.produce_block(d->host.ctx, d->cfg.max_txs, &ntx);
+    if (err == QCN_ERR_BUSY) {
+        /* The previous block is still being written: on_block resumes. */
+        d->want = 1;
+        return;
+    }
     if (err != QCN_OK) {
         d->failures++;
         QCN_LOG(QCN_LOG_WARN, "dev", "block at height %llu failed: %s; retrying in %llu ms",
@@ -117,10 +128,23 @@ static void dev_on_tx(void *state)
         arm(d, 0);
 }
 
+/* The host committed a block (or, with an unchanged height, failed to):
+ * resume what waited for the commit. */
 static void dev_on_block(void *state, uint64_t height)
 {
-    (void)state;
-    (void)height;
+    struct dev *d = state;
+    int want = d->want;
+    d->want = 0;
+    if (!d->running)
+        return;
+    if (height <= d->last_height) {
+        d->failures++;
+        arm(d, d->cfg.retry_ms);
+        return;
+    }
+    d->last_height = height;
+    if (want || (d->cfg.period_ms == 0 && d->host.pending_txs(d->host.ctx) > 0))
+        arm(d, 0);
 }
 
 const struct qcn_engine_ops qcn_engine_dev = {

@@ -33,10 +33,13 @@ struct qcn_engine_host {
     /* Transactions ready for the next block. */
     size_t (*pending_txs)(void *ctx);
     /* Builds the next block from the pool (at most max_txs transactions, 0 =
-     * as many as fit), executes it and commits it to the store; the head has
-     * advanced when it returns QCN_OK. *ntx gets the transaction count.
-     * Errors: QCN_ERR_STORE_FULL / QCN_ERR_BUSY (try again later), others
-     * (the block was dropped; the chain is unchanged). */
+     * as many as fit), executes it and starts its commit to the store. The
+     * commit may finish later (the node writes on a worker thread): the head
+     * has advanced when the host calls on_block with the new height; a
+     * commit that failed calls on_block with the unchanged height. *ntx gets
+     * the transaction count. Errors: QCN_ERR_BUSY (a commit is still in
+     * flight: wait for on_block), QCN_ERR_STORE_FULL (try again later),
+     * others (the block was dropped; the chain is unchanged). */
     int (*produce_block)(void *ctx, size_t max_txs, size_t *ntx);
     /* Height of the committed head. */
     uint64_t (*head_height)(void *ctx);
@@ -65,7 +68,7 @@ struct qcn_engine_ops {
     /* Hooks from the host. */
     void (*on_timer)(void *state);
     void (*on_tx)(void *state);                     /* a transaction entered the pool */
-    void (*on_block)(void *state, uint64_t height); /* a block was committed */
+    void (*on_block)(void *state, uint64_t height); /* a commit finished (see produce_block) */
 };
 
 /* A running engine: its table and its state. */

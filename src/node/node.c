@@ -154,9 +154,11 @@ static uint64_t host_head_height(void *ctx)
     return qcn_node_head_height(ctx);
 }
 
+static int produce_async(struct qcn_node *n, size_t max_txs, size_t *ntx);
+
 static int host_produce(void *ctx, size_t max_txs, size_t *ntx)
 {
-    return qcn_node_produce_block(ctx, max_txs, ntx);
+    return produce_async(ctx, max_txs, ntx);
 }
 
 uint64_t qcn_node_head_height(const struct qcn_node *n)
@@ -179,16 +181,29 @@ int qcn_node_on_block(struct qcn_node *n, qcn_node_block_cb fn, void *ctx)
     return QCN_OK;
 }
 
-int qcn_node_produce_block(struct qcn_node *n, size_t max_txs, size_t *ntx)
-{
+/* A block between build and commit_done: built on the loop, written by the
+ * committer thread (async) or the loop itself (sync). */
+struct commit_job {
+    struct qcn_node *n;
     struct qcn_block_result res;
+    int err;
+    uint64_t t0, t1, t2; /* build start, build end, commit end (ns) */
+};
+
+static int build_block(struct qcn_node *n, size_t max_txs, struct commit_job **out)
+{
+    struct commit_job *j;
     struct qcn_build_args args;
-    uint8_t parent[32], hash[32];
-    uint64_t t0, t1, t2, height;
-    size_t i, count;
+    uint8_t parent[32];
     int err;
 
-    *ntx = 0;
+    *out = NULL;
+    if (n->commit_inflight)
+        return QCN_ERR_BUSY;
+    j = calloc(1, sizeof *j);
+    if (j == NULL)
+        return QCN_ERR_NOMEM;
+    j->n = n;
     memset(&args, 0, sizeof args);
     args.timestamp = qcn_time_unix_s();
     if (n->cfg.has_coinbase)
@@ -199,44 +214,137 @@ int qcn_node_produce_block(struct qcn_node *n, size_t max_txs, size_t *ntx)
     qcn_chain_head_hash(n->chain, parent);
     qcn_keccak256(args.mix, parent, sizeof parent);
     args.max_txs = max_txs;
-
-    qcn_block_result_init(&res);
-    t0 = qcn_time_mono_ns();
-    err = qcn_chain_block_build(n->chain, n->mempool, &args, &res);
+    qcn_block_result_init(&j->res);
+    j->t0 = qcn_time_mono_ns();
+    err = qcn_chain_block_build(n->chain, n->mempool, &args, &j->res);
+    j->t1 = qcn_time_mono_ns();
     if (err != QCN_OK) {
-        qcn_block_result_clear(&res);
+        qcn_block_result_clear(&j->res);
+        free(j);
         return err;
     }
-    t1 = qcn_time_mono_ns();
-    /* The chain's snapshot must not be open across the commit: it would
+    /* The chain's snapshot must not stay open across the commit: it would
      * keep the map from growing, and reads after the commit must see it. */
     qcn_store_rd_release(&n->rd);
-    err = qcn_node_commit_writes(n->store, &res.writes);
-    t2 = qcn_time_mono_ns();
-    if (err != QCN_OK) {
-        qcn_chain_block_abort(n->chain, &res);
-        qcn_block_result_clear(&res);
-        return err;
+    *out = j;
+    return QCN_OK;
+}
+
+/* Back on the loop with the commit's outcome: advance the head (or forget
+ * the block), then tell the listeners and the engine. */
+static void finish_block(struct commit_job *j)
+{
+    struct qcn_node *n = j->n;
+    uint64_t height = j->res.block.header.height;
+    size_t i, count = j->res.block.ntx;
+
+    n->commit_inflight = 0;
+    n->rd.transient = 0;
+    qcn_store_rd_release(&n->rd);
+    if (j->err != QCN_OK) {
+        QCN_LOG(QCN_LOG_WARN, "node", "block %llu not committed: %s; dropped",
+                (unsigned long long)height, qcn_err_str(j->err));
+        qcn_chain_block_abort(n->chain, &j->res);
+    } else {
+        qcn_chain_block_commit_done(n->chain, &j->res, n->mempool);
+        n->stats.blocks++;
+        n->stats.txs_committed += count;
+        n->stats.last_build_us = (j->t1 - j->t0) / 1000;
+        n->stats.last_commit_us = (j->t2 - j->t1) / 1000;
+        n->stats.build_us += (j->t1 - j->t0) / 1000;
+        n->stats.commit_us += (j->t2 - j->t1) / 1000;
+        QCN_LOG(QCN_LOG_INFO, "node", "block %llu txs=%zu build=%llums commit=%llums",
+                (unsigned long long)height, count, (unsigned long long)((j->t1 - j->t0) / 1000000),
+                (unsigned long long)((j->t2 - j->t1) / 1000000));
+        for (i = 0; i < n->nblock_listeners; i++)
+            n->block_listeners[i].fn(n->block_listeners[i].ctx, n, &j->res.block);
     }
-    qcn_chain_block_commit_done(n->chain, &res, n->mempool);
-    height = res.block.header.height;
-    memcpy(hash, res.block.hash, sizeof hash);
-    count = res.block.ntx;
-    *ntx = count;
-    n->stats.blocks++;
-    n->stats.txs_committed += count;
-    n->stats.last_build_us = (t1 - t0) / 1000;
-    n->stats.last_commit_us = (t2 - t1) / 1000;
-    n->stats.build_us += (t1 - t0) / 1000;
-    n->stats.commit_us += (t2 - t1) / 1000;
-    QCN_LOG(QCN_LOG_INFO, "node", "block %llu txs=%zu build=%llums commit=%llums",
-            (unsigned long long)height, count, (unsigned long long)((t1 - t0) / 1000000),
-            (unsigned long long)((t2 - t1) / 1000000));
-    for (i = 0; i < n->nblock_listeners; i++)
-        n->block_listeners[i].fn(n->block_listeners[i].ctx, n, &res.block);
-    if (n->engine.ops != NULL)
-        n->engine.ops->on_block(n->engine.state, height);
-    qcn_block_result_clear(&res);
+    if (n->engine.ops != NULL && !n->stopping)
+        n->engine.ops->on_block(n->engine.state, j->err == QCN_OK ? height : height - 1);
+    qcn_block_result_clear(&j->res);
+    free(j);
+}
+
+static void committer_main(void *arg)
+{
+    struct qcn_node *n = arg;
+    struct qcn_node_priv *p = n->priv;
+    struct commit_job *j;
+
+    uv_mutex_lock(&p->lock);
+    for (;;) {
+        while (p->job == NULL && !p->quit)
+            uv_cond_wait(&p->cond, &p->lock);
+        if (p->job == NULL)
+            break;
+        j = p->job;
+        p->job = NULL;
+        uv_mutex_unlock(&p->lock);
+        j->err = qcn_node_commit_writes(n->store, &j->res.writes);
+        j->t2 = qcn_time_mono_ns();
+        uv_mutex_lock(&p->lock);
+        p->done = j;
+        uv_async_send(&p->committed);
+    }
+    uv_mutex_unlock(&p->lock);
+}
+
+static void on_committed(uv_async_t *h)
+{
+    struct qcn_node *n = h->data;
+    struct qcn_node_priv *p = n->priv;
+    struct commit_job *j;
+    uv_mutex_lock(&p->lock);
+    j = p->done;
+    p->done = NULL;
+    uv_mutex_unlock(&p->lock);
+    if (j != NULL) {
+        uv_unref((uv_handle_t *)&p->committed);
+        finish_block(j);
+    }
+}
+
+int qcn_node_produce_block(struct qcn_node *n, size_t max_txs, size_t *ntx)
+{
+    struct commit_job *j;
+    int err;
+
+    *ntx = 0;
+    err = build_block(n, max_txs, &j);
+    if (err != QCN_OK)
+        return err;
+    *ntx = j->res.block.ntx;
+    j->err = qcn_node_commit_writes(n->store, &j->res.writes);
+    j->t2 = qcn_time_mono_ns();
+    err = j->err;
+    finish_block(j);
+    return err;
+}
+
+/* The engine's produce_block: the block is built on the loop, then written
+ * by a thread-pool worker, so the loop keeps admitting transactions (and
+ * serving RPC) during the commit's fsync. While it is in flight the chain
+ * holds the block as pending: reads see the block's state, no other block
+ * is started (QCN_ERR_BUSY), and the head advances in finish_block. The
+ * chain's reads of the store use one-read snapshots meanwhile, so the writer
+ * can grow the map. */
+static int produce_async(struct qcn_node *n, size_t max_txs, size_t *ntx)
+{
+    struct commit_job *j;
+    int err;
+
+    *ntx = 0;
+    err = build_block(n, max_txs, &j);
+    if (err != QCN_OK)
+        return err;
+    *ntx = j->res.block.ntx;
+    n->commit_inflight = 1;
+    n->rd.transient = 1;
+    uv_ref((uv_handle_t *)&n->priv->committed);
+    uv_mutex_lock(&n->priv->lock);
+    n->priv->job = j;
+    uv_cond_signal(&n->priv->cond);
+    uv_mutex_unlock(&n->priv->lock);
     return QCN_OK;
 }
 
@@ -507,6 +615,26 @@ int qcn_node_new(struct qcn_node **out, const struct qcn_node_config *cfg)
     uv_signal_init(&n->loop, &n->sigint);
     uv_signal_init(&n->loop, &n->sigterm);
     uv_check_init(&n->loop, &p->flush);
+    uv_async_init(&n->loop, &p->committed, on_committed);
+    p->committed.data = n;
+    /* Referenced only while a commit is in flight (the loop must wait for
+     * it, and only for it). */
+    uv_unref((uv_handle_t *)&p->committed);
+    if (uv_mutex_init(&p->lock) != 0) {
+        err = QCN_ERR_INTERNAL;
+        goto fail;
+    }
+    if (uv_cond_init(&p->cond) != 0) {
+        uv_mutex_destroy(&p->lock);
+        err = QCN_ERR_INTERNAL;
+        goto fail;
+    }
+    p->sync_ready = 1;
+    if (uv_thread_create(&p->committer, committer_main, n) != 0) {
+        err = QCN_ERR_INTERNAL;
+        goto fail;
+    }
+    p->committer_started = 1;
     n->engine_timer.data = n;
     n->housekeeping.data = n;
     n->sigint.data = n;
@@ -621,6 +749,24 @@ void qcn_node_free(struct qcn_node *n)
     if (n->loop_ready) {
         if (!n->stopping)
             qcn_node_stop(n);
+        /* A block still being written is finished (and its head advanced)
+         * before anything closes: stopping never abandons a commit. */
+        while (n->commit_inflight)
+            uv_run(&n->loop, UV_RUN_ONCE);
+        if (p->committer_started) {
+            uv_mutex_lock(&p->lock);
+            p->quit = 1;
+            uv_cond_signal(&p->cond);
+            uv_mutex_unlock(&p->lock);
+            uv_thread_join(&p->committer);
+            p->committer_started = 0;
+        }
+        uv_close((uv_handle_t *)&p->committed, on_close);
+        if (p->sync_ready) {
+            uv_cond_destroy(&p->cond);
+            uv_mutex_destroy(&p->lock);
+            p->sync_ready = 0;
+        }
         /* Run the loop until every close callback and work item is done. */
         uv_run(&n->loop, UV_RUN_DEFAULT);
         if (uv_loop_close(&n->loop) != 0)

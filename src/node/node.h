@@ -95,6 +95,8 @@ struct qcn_node {
     int stopping;
     int exit_code;
 
+    int commit_inflight; /* a block is being written by a worker */
+
     /* verification in flight (uv_queue_work jobs) */
     size_t verify_inflight; /* transactions */
     size_t verify_jobs;     /* jobs not yet completed (after_work not run) */
@@ -137,8 +139,11 @@ int qcn_node_tx_submit(struct qcn_node *n, const uint8_t *raw, size_t len, qcn_n
 /* Registers a block listener. QCN_ERR_TOO_LARGE past the cap. */
 QCN_MUST_CHECK int qcn_node_on_block(struct qcn_node *n, qcn_node_block_cb fn, void *ctx);
 
-/* Produces one block now, through the engine's host function (tests, bench,
- * and engines). */
+/* Produces one block now and commits it before returning (tests, bench,
+ * tools). The engines use the asynchronous form (node.c, produce_async):
+ * the commit runs on a worker and the head advances when the engine's
+ * on_block is called. QCN_ERR_BUSY while an asynchronous commit is in
+ * flight. */
 QCN_MUST_CHECK int qcn_node_produce_block(struct qcn_node *n, size_t max_txs, size_t *ntx);
 
 /* The committed head. */

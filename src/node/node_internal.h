@@ -13,11 +13,25 @@
 #define QCN_NODE_HOUSEKEEPING_MS 50
 
 struct qcn_verify_job;
+struct commit_job;
 
 struct qcn_node_priv {
     struct qcn_state_reader sr;      /* the chain's view of the store (n->rd) */
     uv_check_t flush;                /* dispatches a part-filled verify job */
     struct qcn_verify_job *open_job; /* collecting submissions, not yet queued */
+
+    /* The committer thread: writes one block at a time, off the loop, so
+     * neither the loop nor a queue of signature checks waits for the disk.
+     * Guarded by lock: job (handed over by the loop), done (handed back). */
+    uv_thread_t committer;
+    int committer_started;
+    int sync_ready; /* lock and cond initialised */
+    uv_mutex_t lock;
+    uv_cond_t cond;
+    struct commit_job *job;
+    struct commit_job *done;
+    int quit;
+    uv_async_t committed; /* wakes the loop when done is set */
 };
 
 /* Writes a chain write set in one store transaction. */

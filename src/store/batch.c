@@ -532,6 +532,7 @@ void qcn_store_rd_init(struct qcn_store_rd *rd, struct qcn_store *s)
 {
     rd->s = s;
     rd->snap = NULL;
+    rd->transient = 0;
 }
 
 int qcn_store_rd_get(void *ctx, int table, const uint8_t *key, size_t klen, struct qcn_buf *out)
@@ -547,9 +548,11 @@ int qcn_store_rd_get(void *ctx, int table, const uint8_t *key, size_t klen, stru
             return err;
     }
     err = qcn_store_get(rd->snap, NULL, table, key, klen, &v);
-    if (err != QCN_OK)
-        return err;
-    return qcn_buf_append(out, v.p, v.len);
+    if (err == QCN_OK)
+        err = qcn_buf_append(out, v.p, v.len);
+    if (rd->transient)
+        qcn_store_rd_release(rd);
+    return err;
 }
 
 void qcn_store_rd_release(struct qcn_store_rd *rd)

@@ -209,6 +209,8 @@ QCN_MUST_CHECK int qcn_store_header_height(uint64_t *height, struct qcn_view hea
 struct qcn_store_rd {
     struct qcn_store *s;
     struct qcn_store_snap *snap;
+    int transient; /* 1: end the snapshot after every get (a commit is running
+                    * on another thread and may need to grow the map) */
 };
 void qcn_store_rd_init(struct qcn_store_rd *rd, struct qcn_store *s);
 int qcn_store_rd_get(void *ctx, int table, const uint8_t *key, size_t klen, struct qcn_buf *out);

@@ -182,6 +182,40 @@ static void test_failure_retries(void **state)
     qcn_engine_clear(&e);
 }
 
+/* An asynchronous host: produce_block answers BUSY while the previous
+ * commit is in flight, and on_block reports each commit's outcome. */
+static void test_async_commit(void **state)
+{
+    struct fake f = {0};
+    struct qcn_engine_host h = host_for(&f);
+    struct qcn_engine_config cfg = {0, 0, 30};
+    struct qcn_engine e;
+    (void)state;
+    assert_int_equal(qcn_engine_init(&e, "dev", &h, &cfg), QCN_OK);
+    assert_int_equal(e.ops->start(e.state), QCN_OK);
+    f.pending = 4;
+    e.ops->on_tx(e.state);
+    f.fail_next = QCN_ERR_BUSY;
+    fire(&e, &f);
+    assert_false(f.armed); /* no retry timer, no log: wait for the commit */
+    assert_int_equal(f.height, 0);
+    f.height = 1; /* the in-flight commit lands */
+    e.ops->on_block(e.state, 1);
+    assert_true(f.armed);
+    assert_int_equal(f.delay, 0);
+    fire(&e, &f);
+    assert_int_equal(f.height, 2);
+    assert_int_equal(f.pending, 0);
+    e.ops->on_block(e.state, 2);
+    assert_false(f.armed);
+    /* A commit that failed reports the old height: retry after retry_ms. */
+    f.pending = 1;
+    e.ops->on_block(e.state, 2);
+    assert_true(f.armed);
+    assert_int_equal(f.delay, 30);
+    qcn_engine_clear(&e);
+}
+
 static void test_stop(void **state)
 {
     struct fake f = {0};
@@ -207,9 +241,9 @@ static void test_stop(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_registry),  cmocka_unit_test(test_period),
-        cmocka_unit_test(test_on_demand), cmocka_unit_test(test_failure_retries),
-        cmocka_unit_test(test_stop),
+        cmocka_unit_test(test_registry),     cmocka_unit_test(test_period),
+        cmocka_unit_test(test_on_demand),    cmocka_unit_test(test_failure_retries),
+        cmocka_unit_test(test_async_commit), cmocka_unit_test(test_stop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
