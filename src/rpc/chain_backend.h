@@ -35,4 +35,30 @@ struct qcn_rpc_chain_src {
 /* Fills out; out->user is src. */
 void qcn_rpc_chain_backend(struct qcn_rpc_backend *out, struct qcn_rpc_chain_src *src);
 
+/* The whole RPC service in one object: dispatcher + server + this backend,
+ * with newPendingTransactions sent for every transaction submitted through
+ * it. The node's wiring is then:
+ *
+ *   qcn_rpc_service_start(&svc, &n->loop, n->cfg.rpc_addr, "<datadir>/rpc.token",
+ *                         chain_id, &src);             in qcn_node_run
+ *   qcn_rpc_notify_block(qcn_rpc_service_rpc(svc), blk, NULL);   block listener
+ *   qcn_rpc_notify_pending_tx(qcn_rpc_service_rpc(svc), hash);   other admissions
+ *   qcn_rpc_service_stop(svc);                          in qcn_node_stop
+ *   qcn_rpc_service_free(svc);                          after the loop drained
+ *
+ * addr is "host:port" (IPv6 as "[::1]:8545"; port 0 = any free port). src
+ * is copied. base may be NULL
+ * (defaults) or carry other settings (cors, caps, metrics); its addr, port,
+ * chain_id and admin_token_file are replaced. QCN_ERR_CONFIG for a bad
+ * address, QCN_ERR_IO if the port cannot be bound, QCN_ERR_NOMEM. */
+struct qcn_rpc_service;
+QCN_MUST_CHECK int qcn_rpc_service_start(struct qcn_rpc_service **out, void *loop, const char *addr,
+                                         const char *token_file, uint64_t chain_id,
+                                         const struct qcn_rpc_chain_src *src,
+                                         const struct qcn_rpc_config *base);
+struct qcn_rpc *qcn_rpc_service_rpc(struct qcn_rpc_service *s);
+int qcn_rpc_service_port(const struct qcn_rpc_service *s);
+void qcn_rpc_service_stop(struct qcn_rpc_service *s);
+void qcn_rpc_service_free(struct qcn_rpc_service *s);
+
 #endif

@@ -32,8 +32,7 @@ endif()
 # src/rpc), so the suite stays green until then.
 if(QCN_NODEJS AND TARGET qcn AND EXISTS "${CMAKE_SOURCE_DIR}/src/node/node.c")
   file(READ "${CMAKE_SOURCE_DIR}/src/node/node.c" qcn_node_src)
-  string(FIND "${qcn_node_src}" "qcn_rpc_server_new" qcn_node_has_rpc)
-  if(NOT qcn_node_has_rpc EQUAL -1)
+  if(qcn_node_src MATCHES "qcn_rpc_(server_new|service_start)")
     add_test(NAME e2e_rpc_node COMMAND ${QCN_NODEJS} "${CMAKE_SOURCE_DIR}/tests/e2e/rpc/node.mjs"
                                        $<TARGET_FILE:qcn>)
     set_tests_properties(e2e_rpc_node PROPERTIES LABELS e2e TIMEOUT 150)

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include "chain/chain.h"
 #include "chain/mempool.h"
@@ -364,10 +366,48 @@ static void test_transfer_through_rpc(void **state)
     free(raw);
 }
 
+/* The one-object service the node starts: address parsing, a real listener
+ * on the loop, and the two-step shutdown leaving the loop empty. */
+static void test_service_lifecycle(void **state)
+{
+    struct qcn_rpc_service *svc = NULL;
+    uv_loop_t loop;
+    char token[96];
+    (void)state;
+
+    snprintf(token, sizeof token, "%s/rpc.token", E.dir);
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(qcn_rpc_service_start(&svc, &loop, "localhost", token, CHAIN_ID, &E.src, NULL),
+                     QCN_ERR_CONFIG);
+    assert_int_equal(
+        qcn_rpc_service_start(&svc, &loop, "127.0.0.1:99999", token, CHAIN_ID, &E.src, NULL),
+        QCN_ERR_CONFIG);
+    assert_int_equal(qcn_rpc_service_start(&svc, &loop, ":8545", token, CHAIN_ID, &E.src, NULL),
+                     QCN_ERR_CONFIG);
+    assert_null(svc);
+    assert_int_equal(
+        qcn_rpc_service_start(&svc, &loop, "127.0.0.1:0", token, CHAIN_ID, &E.src, NULL), QCN_OK);
+    assert_true(qcn_rpc_service_port(svc) > 0);
+    assert_non_null(qcn_rpc_service_rpc(svc));
+    /* a missing token file was created with a fresh token, mode 0600 */
+    {
+        struct stat st;
+        assert_int_equal(stat(token, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0600);
+        assert_true(st.st_size >= 64);
+    }
+    qcn_rpc_service_stop(svc);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    qcn_rpc_service_free(svc);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    unlink(token);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_transfer_through_rpc),
+        cmocka_unit_test(test_service_lifecycle),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
