@@ -169,6 +169,16 @@ static void drop_key_record(struct qcn_tx *tx)
     tx->key_record_len = 0;
 }
 
+/* gas_limit * max_fee + value, saturating (an overflow cannot be afforded). */
+static struct qcn_u256 tx_cost(const struct qcn_tx *tx)
+{
+    struct qcn_u256 c = qcn_u256_mul_u64_u64(tx->gas_limit, tx->max_fee);
+    if (qcn_u256_add(&c, &c, &tx->value)) {
+        c.w[0] = c.w[1] = c.w[2] = c.w[3] = UINT64_MAX;
+    }
+    return c;
+}
+
 /* a >= b * (100 + pct) / 100, without overflow. */
 static int bumped(uint64_t a, uint64_t b, uint32_t pct)
 {
@@ -199,13 +209,21 @@ int qcn_mempool_add(struct qcn_mempool *mp, struct qcn_chain *c, struct qcn_tx *
     gap = tx->nonce - acct.nonce;
     if (gap > mp->cfg.max_nonce_gap)
         return QCN_ERR_TX_NONCE_GAP;
-    cost = qcn_u256_mul_u64_u64(tx->gas_limit, tx->max_fee);
-    if (qcn_u256_add(&cost, &cost, &tx->value) || qcn_u256_cmp(&acct.balance, &cost) < 0)
-        return QCN_ERR_TX_FUNDS;
     if (tx->max_fee < base_fee || tx->max_priority_fee < mp->cfg.min_priority_fee)
         return QCN_ERR_TX_FEE_LOW;
 
     s = qcn_hmap_get(&mp->by_sender, tx->from);
+    /* The balance must cover this transaction and every pooled one of the
+     * sender before it (the one it replaces excepted), at their worst-case
+     * cost, or the pool would hold transactions that can never all run. */
+    cost = tx_cost(tx);
+    for (i = 0; s != NULL && i < s->n && s->txs[i]->nonce < tx->nonce; i++) {
+        struct qcn_u256 c2 = tx_cost(s->txs[i]);
+        if (qcn_u256_add(&cost, &cost, &c2))
+            return QCN_ERR_TX_FUNDS;
+    }
+    if (qcn_u256_cmp(&acct.balance, &cost) < 0)
+        return QCN_ERR_TX_FUNDS;
     pos = 0;
     if (s != NULL) {
         while (pos < s->n && s->txs[pos]->nonce < tx->nonce)

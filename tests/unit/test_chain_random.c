@@ -75,7 +75,24 @@ static void test_random_blocks(void **state)
                 nonce -= 1; /* stale */
             else if (kind == 2)
                 value = ENV_BALANCE * 2; /* unaffordable */
-            tx = env_transfer(&a, &a.keys[s], nonce, to, value, !keyed[s] || kind == 3);
+            if (kind == 4) {
+                /* Random bytes to the key manager: included, fails, status 0. */
+                struct qcn_tx_fields f;
+                uint8_t junk[64];
+                size_t m;
+                for (m = 0; m < sizeof junk; m++)
+                    junk[m] = (uint8_t)rnd();
+                junk[0] = (uint8_t)(0xc0 + rnd() % 64); /* a list, most of the time bad */
+                tfields(&f, ENV_CHAIN_ID, a.keys[s].addr, nonce, qcn_key_manager_address, 0,
+                        a.keys[s].scheme);
+                f.max_fee = 5000;
+                f.max_priority_fee = 10;
+                f.gas_limit = 300000;
+                f.data = qcn_view_make(junk, 1 + rnd() % sizeof junk);
+                assert_int_equal(tsign(&tx, &f, &a.keys[s], !keyed[s]), QCN_OK);
+            } else {
+                tx = env_transfer(&a, &a.keys[s], nonce, to, value, !keyed[s] || kind == 3);
+            }
             env_track(&b, to);
             err = env_submit(&a, tx);
             if (err == QCN_OK && nonce == next_nonce[s])

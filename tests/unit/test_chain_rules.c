@@ -359,6 +359,42 @@ static void test_selection_order(void **state)
     env_free(&e);
 }
 
+/* Funds are checked against everything the sender already has pooled. */
+static void test_cumulative_funds(void **state)
+{
+    struct env e;
+    struct qcn_tx_fields f;
+    struct qcn_tx *tx;
+    uint64_t half = ENV_BALANCE / 2;
+    (void)state;
+    env_init(&e);
+    /* 0.4e18 + 0.33e18 fit in the 1e18 balance; another 0.33e18 does not. */
+    assert_int_equal(
+        env_submit(&e, env_transfer(&e, &e.keys[0], 0, e.keys[1].addr, half - half / 5, 1)),
+        QCN_OK);
+    tfields(&f, ENV_CHAIN_ID, e.keys[0].addr, 1, e.keys[1].addr, half - half / 3, e.keys[0].scheme);
+    f.max_fee = 5000;
+    assert_int_equal(tsign(&tx, &f, &e.keys[0], 1), QCN_OK);
+    assert_int_equal(env_submit(&e, tx), QCN_OK);
+    f.nonce = 2;
+    assert_int_equal(tsign(&tx, &f, &e.keys[0], 1), QCN_OK);
+    assert_int_equal(env_submit(&e, tx), QCN_ERR_TX_FUNDS);
+    /* Replacing nonce 1 with a cheaper-in-value one frees room (its own cost
+     * is not counted twice). */
+    f.nonce = 1;
+    f.value = qcn_u256_from_u64(1);
+    f.max_fee = 5500;
+    f.max_priority_fee = 11;
+    assert_int_equal(tsign(&tx, &f, &e.keys[0], 1), QCN_OK);
+    assert_int_equal(env_submit(&e, tx), QCN_OK);
+    f.nonce = 2;
+    f.value = qcn_u256_from_u64(half - half / 3);
+    assert_int_equal(tsign(&tx, &f, &e.keys[0], 1), QCN_OK);
+    assert_int_equal(env_submit(&e, tx), QCN_OK);
+    assert_int_equal(env_block(&e, NULL), 3);
+    env_free(&e);
+}
+
 /* A wallet's burst before its key is recorded: the first transaction carries
  * the key, the next ones may omit it while the first is pooled. */
 static void test_key_burst(void **state)
@@ -392,6 +428,7 @@ int main(void)
         cmocka_unit_test(test_transfer_and_fees), cmocka_unit_test(test_mempool_rejections),
         cmocka_unit_test(test_mempool_caps),      cmocka_unit_test(test_decode_level_reasons),
         cmocka_unit_test(test_selection_order),   cmocka_unit_test(test_key_burst),
+        cmocka_unit_test(test_cumulative_funds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
