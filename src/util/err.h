@@ -98,7 +98,12 @@
     X(QCN_ERR_RPC, 900, "rpc error")                                                               \
     X(QCN_ERR_CONFIG, 1000, "invalid configuration")                                               \
     X(QCN_ERR_USAGE, 1001, "invalid command-line usage")                                           \
-    X(QCN_ERR_PASSWORD, 1002, "wrong password")
+    X(QCN_ERR_PASSWORD, 1002, "wrong password")                                                    \
+    X(QCN_ERR_KEYSTORE_FORMAT, 1050, "not a qcn keystore file (or an unsupported version)")        \
+    X(QCN_ERR_BACKUP_CHECKSUM, 1051, "backup text is mistyped (checksum mismatch)")                \
+    X(QCN_ERR_ADDRESS_CHECKSUM, 1052, "address checksum mismatch (mixed-case address mistyped)")   \
+    X(QCN_ERR_AMOUNT, 1053, "invalid amount")                                                      \
+    X(QCN_ERR_NODE_UNREACHABLE, 1054, "cannot reach the node")
 
 enum qcn_err {
 #define QCN_ERR_ENUM_(name, num, msg) name = num,
