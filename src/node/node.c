@@ -519,6 +519,10 @@ static int lock_datadir(struct qcn_node *n)
     char path[QCN_CONFIG_MAX_PATH + 16];
     if (qcn_node_config_path(&n->cfg, path, sizeof path, "LOCK") != QCN_OK)
         return QCN_ERR_CONFIG;
+    if (access(n->cfg.datadir, F_OK) != 0) {
+        QCN_LOG(QCN_LOG_ERROR, "node", "%s does not exist (run `qcn init` first)", n->cfg.datadir);
+        return QCN_ERR_NOT_FOUND;
+    }
     n->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (n->lock_fd < 0) {
         QCN_LOG(QCN_LOG_ERROR, "node", "%s: %s", path, strerror(errno));
