@@ -620,14 +620,6 @@ static int op_selfdestruct(struct frame *f, const struct qcn_u256 *target)
     return 0;
 }
 
-/* Runs of case labels, so PUSH/DUP/SWAP get their own jump-table entries. */
-#define CASE2(x)                                                                                   \
-    case (x):                                                                                      \
-    case (x) + 1:
-#define CASE4(x) CASE2(x) CASE2((x) + 2)
-#define CASE8(x) CASE4(x) CASE4((x) + 4)
-#define CASE16(x) CASE8(x) CASE8((x) + 8)
-
 /* Dispatch is a computed goto (GNU C "labels as values"): every handler
  * jumps straight to the next opcode's handler, which the branch predictor
  * follows far better than one shared switch jump. -Wpedantic rejects label
@@ -751,6 +743,9 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
             goto fail;                                                                             \
         goto *labels[op];                                                                          \
     } while (0)
+/* An access of n bytes at word x inside the active memory (no expansion). */
+#define MEM_IN_BOUNDS(x, n)                                                                        \
+    ((((x).w[1] | (x).w[2] | (x).w[3]) == 0) && (x).w[0] <= f.msize && f.msize - (x).w[0] >= (n))
 #define NEXT()                                                                                     \
     do {                                                                                           \
         pc++;                                                                                      \
@@ -1038,6 +1033,10 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
     L_51 : {
         uint64_t o, l;
         struct qcn_u256 thirtytwo = qcn_u256_from_u64(QCN_U256_BYTES);
+        if (MEM_IN_BOUNDS(sp[-1], QCN_U256_BYTES)) {
+            qcn_u256_from_be32(&sp[-1], pool->mem + sp[-1].w[0]);
+            NEXT();
+        }
         if (G(mem_range(&f, &sp[-1], &thirtytwo, &o, &l)) != 0)
             goto fail;
         qcn_u256_from_be32(&sp[-1], pool->mem + o);
@@ -1046,6 +1045,11 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
     L_52 : {
         uint64_t o, l;
         struct qcn_u256 thirtytwo = qcn_u256_from_u64(QCN_U256_BYTES);
+        if (MEM_IN_BOUNDS(sp[-1], QCN_U256_BYTES)) {
+            qcn_u256_to_be32(pool->mem + sp[-1].w[0], &sp[-2]);
+            sp -= 2;
+            NEXT();
+        }
         if (G(mem_range(&f, &sp[-1], &thirtytwo, &o, &l)) != 0)
             goto fail;
         qcn_u256_to_be32(pool->mem + o, &sp[-2]);
@@ -1303,6 +1307,7 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
     }
 #undef DISPATCH
 #undef NEXT
+#undef MEM_IN_BOUNDS
 stop:
     res->status = QCN_VM_SUCCESS;
     res->gas_left = gas;

@@ -223,6 +223,13 @@ static inline void qcn_u256_from_be32(struct qcn_u256 *r, const uint8_t in[QCN_U
 }
 static inline void qcn_u256_to_be32(uint8_t out[QCN_U256_BYTES], const struct qcn_u256 *a)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* Byte-swapped 8-byte stores: the hot path of MSTORE. */
+    for (int i = 0; i < QCN_U256_LIMBS; i++) {
+        uint64_t v = __builtin_bswap64(a->w[QCN_U256_LIMBS - 1 - i]);
+        memcpy(out + 8 * i, &v, sizeof v);
+    }
+#else
     for (int i = 0; i < QCN_U256_LIMBS; i++) {
         uint8_t *p = out + (QCN_U256_LIMBS - 1 - i) * 8;
         uint64_t v = a->w[i];
@@ -231,6 +238,7 @@ static inline void qcn_u256_to_be32(uint8_t out[QCN_U256_BYTES], const struct qc
             v >>= 8;
         }
     }
+#endif
 }
 
 /* Loads len <= 32 big-endian bytes (right-aligned). */
