@@ -175,7 +175,18 @@ int qcn_rpc_new(struct qcn_rpc **out, const struct qcn_rpc_config *config,
         (err = qcn_metrics_gauge_register(rpc->metrics, &rpc->m_subs, "qcn_rpc_subscriptions",
                                           "Live WebSocket subscriptions", NULL)) != QCN_OK ||
         (err = qcn_metrics_gauge_register(rpc->metrics, &rpc->m_head, "qcn_head_height",
-                                          "Height of the head block", NULL)) != QCN_OK)
+                                          "Height of the head block", NULL)) != QCN_OK ||
+        (err = qcn_metrics_gauge_register(rpc->metrics, &rpc->m_mempool, "qcn_mempool_size",
+                                          "Transactions in the mempool", NULL)) != QCN_OK ||
+        (err = qcn_metrics_gauge_register(rpc->metrics, &rpc->m_mempool_bytes, "qcn_mempool_bytes",
+                                          "Bytes of transactions in the mempool", NULL)) !=
+            QCN_OK ||
+        (err = qcn_metrics_counter_register(rpc->metrics, &rpc->m_blocks, "qcn_blocks_total",
+                                            "Blocks committed while this process ran", NULL)) !=
+            QCN_OK ||
+        (err = qcn_metrics_counter_register(
+             rpc->metrics, &rpc->m_txs, "qcn_txs_committed_total",
+             "Transactions in committed blocks (rate() of it is txs/s)", NULL)) != QCN_OK)
         goto fail;
 
     if (c->admin_token_file != NULL && (err = token_load(rpc, c->admin_token_file)) != QCN_OK) {

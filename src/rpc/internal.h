@@ -53,6 +53,7 @@ struct qcn_rpc {
     struct qcn_metrics *metrics;
     int own_metrics;
     struct qcn_metric *m_unknown, *m_errors, *m_batch_rejects, *m_subs, *m_head, *m_mempool;
+    struct qcn_metric *m_mempool_bytes, *m_blocks, *m_txs;
     uint64_t next_conn_id;
     struct rpc_sub *subs;
     size_t nsubs;

@@ -314,8 +314,14 @@ static int serve_metrics(struct qcn_rpc_server *s, struct pss *p)
     uint64_t head;
     int rc;
 
+    size_t count, bytes;
+
     if (b->head_number != NULL && b->head_number(b->user, &head) == QCN_OK)
         qcn_metrics_gauge_set(s->rpc->m_head, (double)head);
+    if (b->mempool_status != NULL && b->mempool_status(b->user, &count, &bytes) == QCN_OK) {
+        qcn_metrics_gauge_set(s->rpc->m_mempool, (double)count);
+        qcn_metrics_gauge_set(s->rpc->m_mempool_bytes, (double)bytes);
+    }
     qcn_buf_init(&out, QCN_METRICS_MAX_TEXT);
     if (qcn_metrics_render(s->rpc->metrics, &out) != QCN_OK) {
         qcn_buf_clear(&out);

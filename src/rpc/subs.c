@@ -516,6 +516,9 @@ void qcn_rpc_notify_block(struct qcn_rpc *rpc, const struct qcn_block *blk,
     size_t nloaded = 0;
     uint64_t log_index = 0;
 
+    qcn_metrics_counter_inc(rpc->m_blocks);
+    qcn_metrics_counter_add(rpc->m_txs, (double)blk->ntx);
+    qcn_metrics_gauge_set(rpc->m_head, (double)blk->header.height);
     if (h != NULL)
         qcn_rpc_notify_json(rpc, "newHeads", h);
     json_decref(h);

@@ -439,6 +439,32 @@ static void test_account_key_and_pool(void **state)
     json_decref(r);
 }
 
+/* A committed block: counted in the metrics, logs fanned out to filters. */
+static void test_notify_block(void **state)
+{
+    struct qcn_metric *txs;
+    char id[40], req[128];
+    json_t *r;
+    (void)state;
+
+    r = call("eth_newFilter", "[{\"address\":\"0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}]");
+    snprintf(id, sizeof id, "%s", json_string_value(result(r)));
+    json_decref(r);
+    assert_int_equal(qcn_metrics_counter_register(qcn_rpc_metrics(RPC), &txs,
+                                                  "qcn_txs_committed_total", "", NULL),
+                     QCN_OK);
+    assert_true(qcn_metrics_value(txs) == 0.0);
+    qcn_rpc_notify_block(RPC, &FC.blocks[1], NULL); /* receipts read through the backend */
+    qcn_rpc_notify_block(RPC, &FC.blocks[2], FC.receipts[2]);
+    assert_true(qcn_metrics_value(txs) == 3.0);
+    snprintf(req, sizeof req, "[\"%s\"]", id);
+    r = call("eth_getFilterChanges", req);
+    assert_int_equal(json_array_size(result(r)), 1);
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(result(r), 0), "blockNumber")), "0x1");
+    json_decref(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -449,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_fees_and_estimates),
         cmocka_unit_test(test_send_raw),
         cmocka_unit_test(test_account_key_and_pool),
+        cmocka_unit_test(test_notify_block),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

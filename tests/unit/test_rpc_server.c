@@ -566,6 +566,8 @@ static void test_health_metrics(void **state)
         r->body, "qcn_rpc_request_duration_seconds_bucket{method=\"eth_chainId\",le=\"+Inf\"}"));
     assert_non_null(strstr(r->body, "# TYPE qcn_head_height gauge\nqcn_head_height "));
     assert_non_null(strstr(r->body, "qcn_rpc_unknown_method_total "));
+    assert_non_null(strstr(r->body, "# TYPE qcn_txs_committed_total counter"));
+    assert_non_null(strstr(r->body, "# TYPE qcn_mempool_size gauge"));
     free(r);
     r = http(H, "GET", "/nope", NULL, 0, NULL, NULL);
     assert_int_equal(r->status, 404);
