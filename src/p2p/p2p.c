@@ -11,6 +11,7 @@
  * and at the ban threshold the node id (and IP) is banned for a while. */
 #include "p2p/p2p.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,6 +122,7 @@ struct qcn_p2p {
     int seen_cur;
     struct qcn_p2p_hset txreq; /* requested tx hash -> conn serial << 20 | ... */
     uint64_t txreq_sweep_ms;
+    uint64_t pex_ms;
 
     uint8_t announce[QCN_P2P_MAX_TX_HASHES][QCN_HASH_BYTES];
     uint32_t nannounce;
@@ -150,6 +152,7 @@ void qcn_p2p_config_default(struct qcn_p2p_config *c)
     c->handshake_timeout_ms = 10000;
     c->ping_interval_ms = 15000;
     c->sync_timeout_ms = 10000;
+    c->pex_interval_ms = 30000;
     c->rate_msgs_per_s = 2000;
     c->rate_bytes_per_s = 64u * 1024u * 1024u;
     c->ban_score = QCN_P2P_BAN_SCORE_DEFAULT;
@@ -1349,6 +1352,12 @@ static void on_tick(uv_timer_t *t)
         }
     }
     sync_check(p);
+    if (now - p->pex_ms > p->cfg.pex_interval_ms) {
+        p->pex_ms = now;
+        for (c = p->conns; c != NULL; c = c->next)
+            if (c->established && c->state == C_OPEN && c->got_status)
+                send_simple(c, QCN_P2P_MSG_GET_PEERS);
+    }
     if (now - p->txreq_sweep_ms > TX_REQ_TTL_MS) {
         p->txreq_sweep_ms = now;
         sweep_txreq(p);
@@ -1408,7 +1417,7 @@ int qcn_p2p_new(qcn_p2p **out, uv_loop_t *loop, const struct qcn_p2p_config *cfg
         free(p);
         return err;
     }
-    p->txreq_sweep_ms = now_ms();
+    p->txreq_sweep_ms = p->pex_ms = now_ms();
     *out = p;
     return QCN_OK;
 }
@@ -1418,6 +1427,10 @@ int qcn_p2p_start(qcn_p2p *p)
     int rc;
     if (p->started)
         return QCN_ERR_INVALID_ARG;
+    /* A peer that hangs up while we write must not kill the process: libuv
+     * writes with write(2), so SIGPIPE is ignored process-wide (the error
+     * comes back as EPIPE instead). */
+    signal(SIGPIPE, SIG_IGN);
     if (uv_timer_init(p->loop, &p->tick) != 0)
         return QCN_ERR_IO;
     p->tick.data = p;

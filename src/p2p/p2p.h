@@ -65,18 +65,21 @@ struct qcn_p2p_config {
     uint64_t handshake_timeout_ms; /* default 10000 */
     uint64_t ping_interval_ms;     /* default 15000; idle peers are pinged */
     uint64_t sync_timeout_ms;      /* default 10000 */
-    uint64_t rekey_frames;         /* 0 = QCN_P2P_REKEY_FRAMES_DEFAULT */
-    uint64_t rekey_bytes;          /* 0 = QCN_P2P_REKEY_BYTES_DEFAULT */
-    uint32_t rate_msgs_per_s;      /* default 2000 (burst: one second's worth) */
-    uint64_t rate_bytes_per_s;     /* default 64 MiB */
-    int32_t ban_score;             /* default QCN_P2P_BAN_SCORE_DEFAULT */
-    uint64_t ban_ms;               /* default 600000 */
-    int ban_ip;                    /* also ban the peer's IP (default 1) */
-    uint32_t sync_batch;           /* blocks per request, default 32 (<= 64) */
-    int relay_consensus;           /* re-gossip accepted consensus messages (default 1) */
-    uint16_t version;              /* tests only: default QCN_P2P_VERSION */
-    uint16_t min_version;          /* tests only: default QCN_P2P_MIN_VERSION */
-    uint32_t faults;               /* tests only: QCN_P2P_FAULT_* */
+    uint64_t pex_interval_ms;      /* default 30000: ask every peer for addresses */
+    /* Rekey bounds are part of the protocol (both ends must use the same):
+     * leave 0 (QCN_P2P_REKEY_*_DEFAULT); tests set small values on both. */
+    uint64_t rekey_frames;
+    uint64_t rekey_bytes;
+    uint32_t rate_msgs_per_s;  /* default 2000 (burst: one second's worth) */
+    uint64_t rate_bytes_per_s; /* default 64 MiB */
+    int32_t ban_score;         /* default QCN_P2P_BAN_SCORE_DEFAULT */
+    uint64_t ban_ms;           /* default 600000 */
+    int ban_ip;                /* also ban the peer's IP (default 1) */
+    uint32_t sync_batch;       /* blocks per request, default 32 (<= 64) */
+    int relay_consensus;       /* re-gossip accepted consensus messages (default 1) */
+    uint16_t version;          /* tests only: default QCN_P2P_VERSION */
+    uint16_t min_version;      /* tests only: default QCN_P2P_MIN_VERSION */
+    uint32_t faults;           /* tests only: QCN_P2P_FAULT_* */
 };
 
 /* Fills defaults (everything but chain_id, genesis_hash and identity). */
@@ -125,7 +128,8 @@ typedef struct qcn_p2p qcn_p2p;
 QCN_MUST_CHECK int qcn_p2p_new(qcn_p2p **out, uv_loop_t *loop, const struct qcn_p2p_config *cfg,
                                const struct qcn_p2p_callbacks *cbs);
 /* Listens (if cfg.listen) and dials the bootnodes. QCN_ERR_IO (bind/listen
- * failed), QCN_ERR_CONFIG (an address that does not parse). */
+ * failed), QCN_ERR_CONFIG (an address that does not parse). Sets SIGPIPE to
+ * ignored for the whole process (writes to a closed peer must not kill it). */
 QCN_MUST_CHECK int qcn_p2p_start(qcn_p2p *p);
 /* The port actually listened on (after start; 0 if none). */
 uint16_t qcn_p2p_listen_port(const qcn_p2p *p);
