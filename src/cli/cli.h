@@ -35,5 +35,6 @@ int qcn_cmd_init(int argc, char **argv);
 int qcn_cmd_db(int argc, char **argv);
 int qcn_bench_chain(int argc, char **argv);
 int qcn_cmd_evm(int argc, char **argv);
+int qcn_cmd_keys(int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@ const struct qcn_cli_cmd qcn_cli_commands[] = {
     {"db", "store tools: backup, check, info", qcn_cmd_db},
     {"evm", "run Ethereum state tests against the EVM (statetest)", qcn_cmd_evm},
     {"init", "initialise a data directory from a genesis file (or --dev)", qcn_cmd_init},
+    {"keys", "encrypted keystore: new, list, show, import, export, delete, rotate", qcn_cmd_keys},
     {"node", "run a node", qcn_cmd_node},
     {NULL, NULL, NULL},
 };
