@@ -77,6 +77,7 @@ struct pss {
     int too_large;
     int close_after;
     int responded; /* answered early (before the body): ignore the body */
+    int direct;    /* inside body completion: the caller writes the answer */
     /* HTTP response: headers go out in one writeable callback, the body in
      * the following ones (lws allows one lws_write per callback) */
     unsigned char *resp; /* LWS_PRE headroom + body */
@@ -217,7 +218,8 @@ static int http_respond(struct pss *p, unsigned code, const char *ctype, const v
     p->ctype = ctype;
     p->headers_sent = 0;
     qcn_metrics_counter_inc(p->srv->m_http);
-    lws_callback_on_writable(p->wsi);
+    if (!p->direct)
+        lws_callback_on_writable(p->wsi);
     return 0;
 }
 
@@ -415,15 +417,30 @@ static int on_http_body_done(struct qcn_rpc_server *s, struct pss *p)
         p->close_after = 1;
         return http_error(p, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, QCN_RPC_LIMIT_EXCEEDED, msg);
     }
+    p->direct = 1;
     qcn_rpc_handle(s->rpc, NULL, p->token_len ? p->token : NULL, p->token_len, p->in.p, p->in.len,
                    http_reply, p, &ncalls, &pending);
+    p->direct = 0;
     p->pending = pending;
     qcn_wipe(p->token, sizeof p->token);
     p->token_len = 0;
     qcn_buf_clear(&p->in);
     if (ncalls > 1)
         (void)rate_take(s, p, (double)(ncalls - 1));
-    return 0;
+    if (p->resp == NULL)
+        return 0; /* deferred: http_reply comes later and asks for writeable */
+    if (p->resp_len > SMALL_BODY || p->close_after) {
+        lws_callback_on_writable(p->wsi);
+        return 0;
+    }
+    /* Answered at once and small: write it now, in this callback, and end
+     * the transaction (as lws's own lws_http_redirect does), saving a trip
+     * through the loop per request. */
+    if (http_write_headers(p) != 0)
+        return -1;
+    free(p->resp);
+    p->resp = NULL;
+    return lws_http_transaction_completed(p->wsi) ? -1 : 0;
 }
 
 static int on_http_writeable(struct pss *p)
