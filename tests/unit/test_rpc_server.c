@@ -1034,7 +1034,8 @@ static void test_rate_limit(void **state)
     static const char req[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_chainId\"}";
     CURL *c;
     char url[64];
-    long codes[6];
+    long codes[10], nconn = -1;
+    int last = -1;
     struct http_resp *r = calloc(1, sizeof *r);
     (void)state;
 
@@ -1048,19 +1049,22 @@ static void test_rate_limit(void **state)
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, req);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    for (int i = 0; i < 6; i++) {
-        long nconn = -1;
+    for (int i = 0; i < 10; i++) {
         r->len = 0;
         assert_int_equal(curl_easy_perform(c), CURLE_OK);
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &codes[i]);
-        curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &nconn);
-        assert_int_equal(nconn, i == 0 ? 1 : 0); /* the same connection throughout */
+        if (codes[i] == 429)
+            break; /* the server closes after a 429; a new connection starts full */
+        assert_int_equal(curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &nconn), CURLE_OK);
+        if (i > 0)
+            assert_int_equal(nconn, 0); /* the same keep-alive connection */
+        last = i;
     }
     curl_easy_cleanup(c);
-    /* a burst of 5 at 1/s: the sixth call in the same second is refused */
-    for (int i = 0; i < 5; i++)
-        assert_int_equal(codes[i], 200);
-    assert_int_equal(codes[5], 429);
+    /* a burst of 5 at 1/s: the first five pass; a call soon after is refused
+     * (a slow machine may refill a token or two, never five) */
+    assert_true(last >= 4 && last < 9);
+    assert_int_equal(codes[last + 1], 429);
     assert_non_null(strstr(r->body, "rate limit exceeded"));
     /* another connection has its own bucket */
     {
