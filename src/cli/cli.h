@@ -36,5 +36,7 @@ int qcn_cmd_db(int argc, char **argv);
 int qcn_bench_chain(int argc, char **argv);
 int qcn_cmd_evm(int argc, char **argv);
 int qcn_cmd_keys(int argc, char **argv);
+int qcn_cmd_query(int argc, char **argv);
+int qcn_cmd_tx(int argc, char **argv);
 
 #endif

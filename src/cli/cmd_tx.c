@@ -1,0 +1,419 @@
+/* qcn tx - transfers and the offline flow (docs/wallet.md): send, build,
+ * sign, submit, wait. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "util/hex.h"
+#include "wallet/address.h"
+#include "wallet/amount.h"
+#include "wallet/cli_util.h"
+#include "wallet/keystore.h"
+#include "wallet/txfile.h"
+
+static const char usage[] =
+    "usage: qcn tx <command> [options]\n"
+    "  send --from NAME --to NAME|ADDR --value 1.5 [--wait]    sign and send a transfer\n"
+    "  build --from NAME|ADDR --to NAME|ADDR --value X --out FILE    unsigned transaction file\n"
+    "  sign FILE --from NAME [--out FILE2]                     sign it (no node needed)\n"
+    "  submit FILE [--wait]                                    broadcast a signed file\n"
+    "  wait 0xHASH [--timeout S]                               wait for the receipt\n"
+    "amounts: --value COINS (18 decimals, exact) or --value-wei WEI; --data 0xHEX\n"
+    "fees (wei per gas, from the node unless given): --max-fee N --tip N; --gas-limit N;\n"
+    "  --nonce N; --chain-id N (build: all four given = no node needed)\n"
+    "options: --rpc URL, --keystore DIR, --password-file FILE (or QCN_PASSWORD), --json,\n"
+    "  --timeout S (wait, default 60), --force (send with a key the chain does not record)\n";
+
+struct tctx {
+    struct qcn_wargs a;
+    char dir[QCN_KEYSTORE_PATH_MAX];
+    int json;
+};
+
+static void hash_hex(char out[2 * QCN_HASH_BYTES + 3], const uint8_t h[QCN_HASH_BYTES])
+{
+    out[0] = '0';
+    out[1] = 'x';
+    qcn_hex_encode(out + 2, h, QCN_HASH_BYTES);
+}
+
+/* --to, --value / --value-wei, --data into t. */
+static int fill_payload(struct tctx *x, struct qcn_txfile *t)
+{
+    const char *to = qcn_wargs_get(&x->a, "to"), *v = qcn_wargs_get(&x->a, "value");
+    const char *vw = qcn_wargs_get(&x->a, "value-wei"), *data = qcn_wargs_get(&x->a, "data");
+    uint8_t *buf;
+    size_t n = 0;
+    int rc, err;
+
+    if (to == NULL)
+        return qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "--to NAME|ADDRESS is required");
+    if ((rc = qcn_wcli_resolve(&x->a, x->dir, to, t->f.to)) != 0)
+        return rc;
+    t->f.has_to = 1;
+    if ((v != NULL) + (vw != NULL) != 1)
+        return qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE,
+                              "give exactly one of --value COINS and "
+                              "--value-wei WEI");
+    err = v != NULL ? qcn_amount_parse(&t->f.value, v) : qcn_amount_parse_wei(&t->f.value, vw);
+    if (err == QCN_ERR_OVERFLOW)
+        return qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "amount '%s' exceeds 2^256-1 wei",
+                              v != NULL ? v : vw);
+    if (err != QCN_OK)
+        return qcn_wcli_error(
+            &x->a, QCN_WCLI_EXIT_USAGE, "%s '%s': %s", v != NULL ? "--value" : "--value-wei",
+            v != NULL ? v : vw,
+            v != NULL ? "expected a plain decimal number of coins with at most 18 decimals "
+                        "(like 1.5; no sign, exponent or spaces)"
+                      : "expected a decimal or 0x-hex number of wei");
+    if (data != NULL) {
+        buf = malloc(QCN_TX_MAX_DATA);
+        if (buf == NULL)
+            return qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "out of memory");
+        err = strncmp(data, "0x", 2) == 0
+                  ? qcn_hex_decode(buf, QCN_TX_MAX_DATA, &n, data, strlen(data))
+                  : QCN_ERR_BAD_HEX;
+        if (err == QCN_OK)
+            err = qcn_txfile_set_data(t, buf, n);
+        free(buf);
+        if (err != QCN_OK)
+            return qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE,
+                                  "--data: expected 0x-hex of at most %u bytes", QCN_TX_MAX_DATA);
+    }
+    return 0;
+}
+
+/* After a successful submission: print the hash, wait if asked. */
+static int finish(struct tctx *x, struct qcn_rpc_client *c, const struct qcn_txfile *t,
+                  const uint8_t hash[QCN_HASH_BYTES])
+{
+    char hx[2 * QCN_HASH_BYTES + 3], from[QCN_ADDRESS_TEXT_BYTES];
+    json_t *receipt = NULL, *o;
+    int rc = 0, ok = 1, wait = qcn_wargs_flag(&x->a, "wait");
+    uint64_t st = 0;
+
+    hash_hex(hx, hash);
+    qcn_address_to_text(from, t->f.from);
+    if (!x->json)
+        printf("%s\n", hx);
+    fflush(stdout);
+    if (wait) {
+        rc = qcn_wcli_wait(&x->a, c, hash, &receipt);
+        if (rc == 0) {
+            if (qcn_json_quantity_u64(&st, json_object_get(receipt, "status")) != QCN_OK)
+                st = 0;
+            ok = st == 1;
+            if (!x->json)
+                printf("status %s\n", ok ? "success" : "failed (0)");
+            if (!ok)
+                rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_NO,
+                                    "transaction %s was included but failed (status 0)", hx);
+        }
+    }
+    if (x->json) {
+        o = json_pack("{s:s,s:s,s:I}", "hash", hx, "from", from, "nonce", (json_int_t)t->f.nonce);
+        if (receipt != NULL)
+            json_object_set(o, "receipt", receipt);
+        qcn_wcli_print_json(o);
+    }
+    json_decref(receipt);
+    return rc;
+}
+
+static int cmd_send(struct tctx *x)
+{
+    const char *from = qcn_wargs_get(&x->a, "from");
+    struct qcn_wallet_key *k = NULL;
+    struct qcn_rpc_client *c = NULL;
+    struct qcn_txfile *t = qcn_txfile_new();
+    uint8_t hash[QCN_HASH_BYTES];
+    int rc;
+
+    if (t == NULL)
+        return qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "out of memory");
+    if (from == NULL || x->a.npos != 1) {
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE,
+                            "usage: qcn tx send --from NAME --to NAME|ADDR --value COINS");
+        goto out;
+    }
+    /* everything that can be checked without the password first */
+    if ((rc = fill_payload(x, t)) != 0 || (rc = qcn_wcli_rpc(&x->a, &c)) != 0)
+        goto out;
+    (void)qcn_wargs_flag(&x->a, "wait");
+    (void)qcn_wargs_flag(&x->a, "force");
+    (void)qcn_wargs_flag(&x->a, "no-key");
+    (void)qcn_wargs_get(&x->a, "timeout");
+    (void)qcn_wargs_get(&x->a, "nonce");
+    (void)qcn_wargs_get(&x->a, "chain-id");
+    (void)qcn_wargs_get(&x->a, "tip");
+    (void)qcn_wargs_get(&x->a, "max-fee");
+    (void)qcn_wargs_get(&x->a, "gas-limit");
+    (void)qcn_wargs_get(&x->a, "password-file");
+    if ((rc = qcn_wargs_check(&x->a)) != 0)
+        goto out;
+    k = qcn_wallet_key_new();
+    if (k == NULL) {
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "out of guarded memory");
+        goto out;
+    }
+    if ((rc = qcn_wcli_open_key(&x->a, x->dir, from, k)) != 0)
+        goto out;
+    memcpy(t->f.from, k->account, QCN_ADDRESS_BYTES);
+    t->f.scheme = k->scheme;
+    if ((rc = qcn_wcli_attach_key(&x->a, c, t, k->scheme, k->pk, k->pk_len)) != 0 ||
+        (rc = qcn_wcli_fill(&x->a, c, t)) != 0)
+        goto out;
+    if (qcn_txfile_sign(t, k) != QCN_OK) {
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "signing failed");
+        goto out;
+    }
+    if ((rc = qcn_wcli_submit(&x->a, c, t, hash, 0)) != 0)
+        goto out;
+    rc = finish(x, c, t, hash);
+out:
+    qcn_wallet_key_free(k);
+    qcn_rpc_client_free(c);
+    qcn_txfile_free(t);
+    return rc;
+}
+
+static int cmd_build(struct tctx *x)
+{
+    const char *from = qcn_wargs_get(&x->a, "from"), *out = qcn_wargs_get(&x->a, "out");
+    const char *sn = qcn_wargs_get(&x->a, "scheme");
+    uint8_t scheme = QCN_SCHEME_DEFAULT, *pk = NULL, acct[QCN_ADDRESS_BYTES];
+    struct qcn_rpc_client *c = NULL;
+    struct qcn_txfile *t = qcn_txfile_new();
+    char path[QCN_KEYSTORE_PATH_MAX], at[QCN_ADDRESS_TEXT_BYTES];
+    size_t pklen = 0;
+    int rc, offline, err;
+
+    if (t == NULL)
+        return qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "out of memory");
+    if (from == NULL || out == NULL || x->a.npos != 1) {
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE,
+                            "usage: qcn tx build --from NAME|ADDR --to NAME|ADDR --value COINS "
+                            "--out FILE");
+        goto out;
+    }
+    if ((rc = fill_payload(x, t)) != 0)
+        goto out;
+    pk = malloc(QCN_MLDSA_MAX_PK_BYTES);
+    if (pk == NULL) {
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "out of memory");
+        goto out;
+    }
+    if (strncmp(from, "0x", 2) != 0 &&
+        qcn_keystore_path(path, sizeof path, x->dir, from) == QCN_OK && access(path, F_OK) == 0) {
+        if ((rc = qcn_wcli_key_public(&x->a, x->dir, from, &scheme, pk, &pklen, acct)) != 0)
+            goto out;
+        memcpy(t->f.from, acct, QCN_ADDRESS_BYTES);
+    } else {
+        /* a bare address: no key to attach; the chain must know it already */
+        if ((rc = qcn_wcli_resolve(&x->a, x->dir, from, t->f.from)) != 0)
+            goto out;
+        if (sn != NULL && (scheme = qcn_scheme_from_name(sn)) == 0) {
+            rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE,
+                                "--scheme: expected ml-dsa-44, ml-dsa-65 or ml-dsa-87");
+            goto out;
+        }
+    }
+    t->f.scheme = scheme;
+    offline = qcn_wargs_get(&x->a, "chain-id") != NULL && qcn_wargs_get(&x->a, "nonce") != NULL &&
+              qcn_wargs_get(&x->a, "tip") != NULL && qcn_wargs_get(&x->a, "max-fee") != NULL;
+    if (!offline && (rc = qcn_wcli_rpc(&x->a, &c)) != 0)
+        goto out;
+    if (offline)
+        (void)qcn_wargs_get(&x->a, "rpc");
+    (void)qcn_wargs_get(&x->a, "gas-limit");
+    (void)qcn_wargs_flag(&x->a, "force");
+    (void)qcn_wargs_flag(&x->a, "no-key");
+    if ((rc = qcn_wargs_check(&x->a)) != 0)
+        goto out;
+    if (pklen > 0) {
+        if ((rc = qcn_wcli_attach_key(&x->a, c, t, scheme, pk, pklen)) != 0)
+            goto out;
+    }
+    if ((rc = qcn_wcli_fill(&x->a, c, t)) != 0)
+        goto out;
+    err = qcn_txfile_save(t, out);
+    if (err != QCN_OK) {
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "cannot write %s: %s", out,
+                            qcn_err_str(err));
+        goto out;
+    }
+    qcn_address_to_text(at, t->f.from);
+    if (x->json)
+        rc = qcn_wcli_print_json(json_pack("{s:s,s:s,s:I,s:I}", "file", out, "from", at, "nonce",
+                                           (json_int_t)t->f.nonce, "gasLimit",
+                                           (json_int_t)t->f.gas_limit));
+    else
+        printf("wrote unsigned transaction %s (from %s, nonce %llu, gas limit %llu)\n", out, at,
+               (unsigned long long)t->f.nonce, (unsigned long long)t->f.gas_limit);
+out:
+    free(pk);
+    qcn_rpc_client_free(c);
+    qcn_txfile_free(t);
+    return rc;
+}
+
+static int load_file(struct tctx *x, struct qcn_txfile *t, const char *path)
+{
+    char msg[512];
+    if (qcn_txfile_load(t, path, msg, sizeof msg) != QCN_OK)
+        return qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "%s", msg);
+    return 0;
+}
+
+static int cmd_sign(struct tctx *x)
+{
+    const char *file = x->a.npos == 2 ? x->a.pos[1] : NULL, *from = qcn_wargs_get(&x->a, "from");
+    const char *out = qcn_wargs_get(&x->a, "out");
+    struct qcn_txfile *t = qcn_txfile_new();
+    struct qcn_wallet_key *k = NULL;
+    int rc, err;
+
+    if (t == NULL)
+        return qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "out of memory");
+    if (file == NULL || from == NULL) {
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE,
+                            "usage: qcn tx sign FILE --from NAME [--out FILE2]");
+        goto out;
+    }
+    (void)qcn_wargs_get(&x->a, "password-file");
+    if ((rc = qcn_wargs_check(&x->a)) != 0 || (rc = load_file(x, t, file)) != 0)
+        goto out;
+    if (t->f.scheme == QCN_SCHEME_MULTISIG) {
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE,
+                            "%s is a multisig transaction: use qcn multisig sign", file);
+        goto out;
+    }
+    k = qcn_wallet_key_new();
+    if (k == NULL) {
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "out of guarded memory");
+        goto out;
+    }
+    if ((rc = qcn_wcli_open_key(&x->a, x->dir, from, k)) != 0)
+        goto out;
+    err = qcn_txfile_sign(t, k);
+    if (err == QCN_ERR_TX_KEY_MISMATCH) {
+        char at[QCN_ADDRESS_TEXT_BYTES];
+        qcn_address_to_text(at, t->f.from);
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE,
+                            "key %s (%s) does not sign for %s, the sender of %s", from,
+                            qcn_scheme_to_name(k->scheme), at, file);
+        goto out;
+    }
+    if (err == QCN_OK)
+        err = qcn_txfile_save(t, out != NULL ? out : file);
+    if (err != QCN_OK) {
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "signing failed: %s", qcn_err_str(err));
+        goto out;
+    }
+    if (x->json) {
+        json_t *j = NULL;
+        if (qcn_txfile_to_json(&j, t) == QCN_OK)
+            json_object_set_new(j, "file", json_string(out != NULL ? out : file));
+        rc = qcn_wcli_print_json(j);
+    } else {
+        printf("signed %s\n", out != NULL ? out : file);
+    }
+out:
+    qcn_wallet_key_free(k);
+    qcn_txfile_free(t);
+    return rc;
+}
+
+static int cmd_submit(struct tctx *x)
+{
+    const char *file = x->a.npos == 2 ? x->a.pos[1] : NULL;
+    struct qcn_txfile *t = qcn_txfile_new();
+    struct qcn_rpc_client *c = NULL;
+    uint8_t hash[QCN_HASH_BYTES];
+    int rc;
+
+    if (t == NULL)
+        return qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "out of memory");
+    if (file == NULL) {
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "usage: qcn tx submit FILE [--wait]");
+        goto out;
+    }
+    (void)qcn_wargs_flag(&x->a, "wait");
+    (void)qcn_wargs_get(&x->a, "timeout");
+    if ((rc = qcn_wcli_rpc(&x->a, &c)) != 0 || (rc = qcn_wargs_check(&x->a)) != 0 ||
+        (rc = load_file(x, t, file)) != 0)
+        goto out;
+    if (qcn_txfile_missing(t) > 0) {
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "%s is not signed yet (qcn tx sign)", file);
+        goto out;
+    }
+    if ((rc = qcn_wcli_submit(&x->a, c, t, hash, 0)) != 0)
+        goto out;
+    rc = finish(x, c, t, hash);
+out:
+    qcn_rpc_client_free(c);
+    qcn_txfile_free(t);
+    return rc;
+}
+
+static int cmd_wait(struct tctx *x)
+{
+    struct qcn_rpc_client *c = NULL;
+    uint8_t hash[QCN_HASH_BYTES];
+    json_t *receipt = NULL;
+    uint64_t st = 0;
+    int rc;
+
+    if (x->a.npos != 2 || strncmp(x->a.pos[1], "0x", 2) != 0 ||
+        qcn_hex_decode_exact(hash, sizeof hash, x->a.pos[1]) != QCN_OK)
+        return qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE,
+                              "usage: qcn tx wait 0xHASH [--timeout S]");
+    if ((rc = qcn_wcli_rpc(&x->a, &c)) != 0)
+        return rc;
+    (void)qcn_wargs_get(&x->a, "timeout");
+    if ((rc = qcn_wargs_check(&x->a)) == 0)
+        rc = qcn_wcli_wait(&x->a, c, hash, &receipt);
+    if (rc == 0) {
+        if (qcn_json_quantity_u64(&st, json_object_get(receipt, "status")) != QCN_OK)
+            st = 0;
+        if (x->json)
+            qcn_wcli_print_json(json_incref(receipt));
+        else
+            printf("status %s\n", st == 1 ? "success" : "failed (0)");
+        if (st != 1)
+            rc = QCN_WCLI_EXIT_NO;
+    }
+    json_decref(receipt);
+    qcn_rpc_client_free(c);
+    return rc;
+}
+
+int qcn_cmd_tx(int argc, char **argv)
+{
+    struct tctx x;
+    int rc;
+
+    memset(&x, 0, sizeof x);
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? QCN_EXIT_USAGE : QCN_EXIT_OK;
+    }
+    if ((rc = qcn_wargs_parse(&x.a, "tx", argc - 1, argv + 1)) != 0)
+        return rc;
+    x.json = qcn_wargs_flag(&x.a, "json");
+    if ((rc = qcn_wcli_keystore_dir(&x.a, x.dir, sizeof x.dir)) != 0)
+        return rc;
+    if (strcmp(argv[1], "send") == 0)
+        return cmd_send(&x);
+    if (strcmp(argv[1], "build") == 0)
+        return cmd_build(&x);
+    if (strcmp(argv[1], "sign") == 0)
+        return cmd_sign(&x);
+    if (strcmp(argv[1], "submit") == 0)
+        return cmd_submit(&x);
+    if (strcmp(argv[1], "wait") == 0)
+        return cmd_wait(&x);
+    return qcn_cli_usage_error("tx", "unknown command '%s' (see qcn tx --help)", argv[1]);
+}
