@@ -76,21 +76,28 @@ struct qcn_verify_pool {
     unsigned busy;
 };
 
-static void run_batch(struct qcn_verify_pool *p)
+/* Works on one batch through copies of its description taken under the
+ * lock: the caller cannot finish (and reuse the pool for another batch) while
+ * this thread is counted busy, so the copies stay valid; a thread that joins
+ * after the batch was closed sees n == 0 and leaves. */
+static void run_batch(struct qcn_verify_pool *p, struct qcn_tx *const *txs, int *errs, size_t n)
 {
     size_t i;
     for (;;) {
         i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED);
-        if (i >= p->n)
+        if (i >= n)
             break;
-        p->errs[i] = p->txs[i]->verified ? QCN_OK : qcn_tx_verify(p->txs[i]);
+        errs[i] = txs[i]->verified ? QCN_OK : qcn_tx_verify(txs[i]);
     }
 }
 
 static void *worker(void *arg)
 {
     struct qcn_verify_pool *p = arg;
+    struct qcn_tx *const *txs;
     uint64_t seen = 0;
+    size_t n;
+    int *errs;
 
     pthread_mutex_lock(&p->mu);
     for (;;) {
@@ -100,8 +107,11 @@ static void *worker(void *arg)
             break;
         seen = p->generation;
         p->busy++;
+        txs = p->txs;
+        errs = p->errs;
+        n = p->n;
         pthread_mutex_unlock(&p->mu);
-        run_batch(p);
+        run_batch(p, txs, errs, n);
         pthread_mutex_lock(&p->mu);
         if (--p->busy == 0)
             pthread_cond_broadcast(&p->done);
@@ -190,7 +200,7 @@ void qcn_tx_verify_batch(struct qcn_verify_pool *p, struct qcn_tx *const *txs, s
     p->busy++; /* the caller */
     pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->mu);
-    run_batch(p);
+    run_batch(p, txs, errs, n);
     pthread_mutex_lock(&p->mu);
     p->busy--;
     /* Workers that never woke for this generation see next >= n and leave at
