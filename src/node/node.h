@@ -15,9 +15,10 @@
  * thread, so a signal never lands in the middle of one; and since every
  * block is one LMDB transaction, even kill -9 loses no committed block.
  *
- * Transactions enter through qcn_node_tx_submit: decode and chain checks on
- * the loop, ML-DSA verification on libuv's thread pool (uv_queue_work, in
- * chunks across all cores), admission to the mempool back on the loop.
+ * Transactions enter through qcn_node_tx_submit: decoding on libuv's thread
+ * pool, the chain's stateful checks on the loop, ML-DSA verification on the
+ * thread pool (uv_queue_work, in chunks across all cores), admission to the
+ * mempool back on the loop.
  *
  * Threads: everything here is called on the loop thread, except where noted. */
 #ifndef QCN_NODE_NODE_H
@@ -129,10 +130,12 @@ void qcn_node_stop(struct qcn_node *n);
 /* Frees a stopped (or never run) node. NULL is a no-op. */
 void qcn_node_free(struct qcn_node *n);
 
-/* Submits one encoded transaction (copied). cb (may be NULL) gets the result
- * on the loop thread, possibly before this returns (decode or chain-rule
- * errors). Returns QCN_OK if the transaction was taken for verification or
- * the early error otherwise (cb has been called with it too). */
+/* Submits one encoded transaction (copied). cb (may be NULL) gets the
+ * final result on the loop thread: later, after decoding and the chain's
+ * checks and signature verification (thread pool), or at once for an
+ * immediate refusal (QCN_ERR_CLOSED, QCN_ERR_TX_OVERSIZED, QCN_ERR_TX_POOL_FULL
+ * when QCN_NODE_MAX_VERIFY_QUEUE are already waiting, QCN_ERR_NOMEM), which
+ * is also the return value. QCN_OK: taken. */
 int qcn_node_tx_submit(struct qcn_node *n, const uint8_t *raw, size_t len, qcn_node_submit_cb cb,
                        void *ctx);
 
