@@ -209,7 +209,7 @@ static void addr_from_word(uint8_t out[QCN_VM_ADDRESS_BYTES], const struct qcn_u
 
 static void word_from_addr(struct qcn_u256 *w, const uint8_t a[QCN_VM_ADDRESS_BYTES])
 {
-    qcn_u256_from_be(w, a, QCN_VM_ADDRESS_BYTES);
+    qcn_u256_from_be_n(w, a, QCN_VM_ADDRESS_BYTES);
 }
 
 static int execute_message(struct qcn_vm *vm, const struct qcn_vm_message *msg,
@@ -1258,7 +1258,7 @@ static void interpret(struct qcn_vm *vm, const struct qcn_vm_message *msg,
     L_7e:
     L_7f : {
         unsigned n = (unsigned)(op - 0x5f);
-        qcn_u256_from_be(sp++, cb + pc + 1, n);
+        qcn_u256_from_be_n(sp++, cb + pc + 1, n);
         pc += n + 1;
         DISPATCH();
     }

@@ -321,7 +321,7 @@ void qcn_u256_byte(struct qcn_u256 *r, const struct qcn_u256 *i, const struct qc
     *r = qcn_u256_from_u64(v);
 }
 
-void qcn_u256_from_be(struct qcn_u256 *r, const uint8_t *in, size_t len)
+void qcn_u256_from_be_n(struct qcn_u256 *r, const uint8_t *in, size_t len)
 {
     uint8_t buf[QCN_U256_BYTES] = {0};
     if (len > QCN_U256_BYTES) {

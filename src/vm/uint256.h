@@ -15,12 +15,17 @@
 #define QCN_U256_BYTES 32
 #define QCN_U256_LIMBS 4
 
+/* __int128 is a GCC/Clang extension; __extension__ keeps -Wpedantic quiet. */
+__extension__ typedef unsigned __int128 qcn_u128;
+
+/* The ledger's codec/u256.h defines the same struct and the same basic
+ * helpers (from_u64, is_zero, cmp, add, sub) with the same semantics; each
+ * header skips them when the other came first, so both can share a
+ * translation unit in either order. */
+#ifndef QCN_CODEC_U256_H
 struct qcn_u256 {
     uint64_t w[QCN_U256_LIMBS];
 };
-
-/* __int128 is a GCC/Clang extension; __extension__ keeps -Wpedantic quiet. */
-__extension__ typedef unsigned __int128 qcn_u128;
 
 static inline struct qcn_u256 qcn_u256_from_u64(uint64_t v)
 {
@@ -33,18 +38,6 @@ static inline int qcn_u256_is_zero(const struct qcn_u256 *a)
     return (a->w[0] | a->w[1] | a->w[2] | a->w[3]) == 0;
 }
 
-/* 1 if a fits in 64 bits. */
-static inline int qcn_u256_fits_u64(const struct qcn_u256 *a)
-{
-    return (a->w[1] | a->w[2] | a->w[3]) == 0;
-}
-
-static inline int qcn_u256_eq(const struct qcn_u256 *a, const struct qcn_u256 *b)
-{
-    return ((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) | (a->w[2] ^ b->w[2]) |
-            (a->w[3] ^ b->w[3])) == 0;
-}
-
 /* -1, 0, 1 as unsigned a <, ==, > b. */
 static inline int qcn_u256_cmp(const struct qcn_u256 *a, const struct qcn_u256 *b)
 {
@@ -53,20 +46,6 @@ static inline int qcn_u256_cmp(const struct qcn_u256 *a, const struct qcn_u256 *
             return a->w[i] < b->w[i] ? -1 : 1;
     }
     return 0;
-}
-
-static inline int qcn_u256_lt(const struct qcn_u256 *a, const struct qcn_u256 *b)
-{
-    return qcn_u256_cmp(a, b) < 0;
-}
-
-/* Signed comparison: 1 if a < b as two's-complement integers. */
-static inline int qcn_u256_slt(const struct qcn_u256 *a, const struct qcn_u256 *b)
-{
-    int sa = (int)(a->w[3] >> 63), sb = (int)(b->w[3] >> 63);
-    if (sa != sb)
-        return sa > sb;
-    return qcn_u256_lt(a, b);
 }
 
 /* r = a + b mod 2^256; returns the carry out. */
@@ -95,6 +74,34 @@ static inline unsigned qcn_u256_sub(struct qcn_u256 *r, const struct qcn_u256 *a
         borrow = b1 | b2;
     }
     return (unsigned)borrow;
+}
+
+#endif /* QCN_CODEC_U256_H */
+
+/* 1 if a fits in 64 bits. */
+static inline int qcn_u256_fits_u64(const struct qcn_u256 *a)
+{
+    return (a->w[1] | a->w[2] | a->w[3]) == 0;
+}
+
+static inline int qcn_u256_eq(const struct qcn_u256 *a, const struct qcn_u256 *b)
+{
+    return ((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) | (a->w[2] ^ b->w[2]) |
+            (a->w[3] ^ b->w[3])) == 0;
+}
+
+static inline int qcn_u256_lt(const struct qcn_u256 *a, const struct qcn_u256 *b)
+{
+    return qcn_u256_cmp(a, b) < 0;
+}
+
+/* Signed comparison: 1 if a < b as two's-complement integers. */
+static inline int qcn_u256_slt(const struct qcn_u256 *a, const struct qcn_u256 *b)
+{
+    int sa = (int)(a->w[3] >> 63), sb = (int)(b->w[3] >> 63);
+    if (sa != sb)
+        return sa > sb;
+    return qcn_u256_lt(a, b);
 }
 
 static inline void qcn_u256_neg(struct qcn_u256 *r, const struct qcn_u256 *a)
@@ -241,8 +248,8 @@ static inline void qcn_u256_to_be32(uint8_t out[QCN_U256_BYTES], const struct qc
 #endif
 }
 
-/* Loads len <= 32 big-endian bytes (right-aligned). */
-void qcn_u256_from_be(struct qcn_u256 *r, const uint8_t *in, size_t len);
+/* Loads len <= 32 big-endian bytes (right-aligned); the last 32 if longer. */
+void qcn_u256_from_be_n(struct qcn_u256 *r, const uint8_t *in, size_t len);
 
 /* Division family. Division or modulus by zero yields zero (Yellow Paper). */
 void qcn_u256_divmod(struct qcn_u256 *q, struct qcn_u256 *rem, const struct qcn_u256 *a,
