@@ -1,7 +1,8 @@
 // End to end against a real `qcn node` (dev engine, a block every 300 ms):
-// ethers v6 and viem read chain id, blocks, balances, nonces and receipts;
-// transfers signed by the JavaScript signer (sdk/js) are mined and read back
-// through ethers and viem; a WebSocket client gets newHeads for every block,
+// ethers v6 and viem read chain id, blocks, balances, nonces and receipts and
+// agree with the node's files and the `qcn query` CLI; transfers signed by
+// the JavaScript signer (sdk/js) are mined and read back through ethers and
+// viem; one signed by `qcn tx send` is read back through viem; a WebSocket client gets newHeads for every block,
 // in order, without gaps, and newPendingTransactions; bad input gets the right
 // error while everyone else is served (malformed JSON, wrong version,
 // unknown method, bad params, huge numbers, deep nesting, a 10,000-call
@@ -117,6 +118,23 @@ try {
   // the mempool's reason comes back: the same nonce again
   await assert.rejects(sendRawTransaction(provider, s2.hex), /already known|nonce too low/);
 
+  // a transfer signed by `qcn` (wallet CLI, keystore), read back through viem,
+  // and the CLI's answers match the clients'
+  const env = { ...process.env, QCN_PASSWORD: 'e2e-password-0123' };
+  const ks = join(dir, 'keystore');
+  execFileSync(qcn, ['keys', 'import', 'dev', '--dev-key', join(dir, 'dev.key'), '--keystore', ks, '--json'],
+    { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const to3 = '0x' + '43'.repeat(20);
+  const sent = JSON.parse(execFileSync(qcn, ['tx', 'send', '--from', 'dev', '--to', to3, '--value-wei', '777',
+    '--rpc', url, '--keystore', ks, '--json', '--wait'], { env, stdio: ['ignore', 'pipe', 'ignore'] }).toString());
+  const vr3 = await viem.getTransactionReceipt({ hash: sent.hash });
+  assert.equal(vr3.status, 'success');
+  assert.equal((await viem.getTransaction({ hash: sent.hash })).value, 777n);
+  assert.equal(await viem.getBalance({ address: to3 }), 777n);
+  const cliBal = JSON.parse(execFileSync(qcn, ['query', 'balance', key.address, '--rpc', url, '--json']).toString());
+  assert.equal(BigInt(cliBal.balanceWei), await provider.getBalance(key.address));
+  assert.equal(await provider.getTransactionCount(key.address), 3);
+
   // bad input: the right error each time, and the node keeps serving
   assert.equal((await raw('{"jsonrpc":"2.0","id":1,"method":')).json.error.code, -32700);
   assert.equal((await raw('{"jsonrpc":"1.0","id":1,"method":"eth_chainId"}')).json.error.code, -32600);
@@ -169,10 +187,10 @@ try {
   while (heads.length === 0 || heads[heads.length - 1] < BigInt(until)) { assert.ok(Date.now() < deadline); await sleep(50); }
   for (let i = 1; i < heads.length; i++) assert.equal(heads[i], heads[i - 1] + 1n, `gap after head ${heads[i - 1]}`);
   assert.ok(heads.length >= 5);
-  assert.ok(pending.includes(h1) && pending.includes(s2.hash), 'newPendingTransactions missed a transaction');
+  for (const h of [h1, s2.hash, sent.hash]) assert.ok(pending.includes(h), `newPendingTransactions missed ${h}`);
   assert.equal((await wsCall(3, 'eth_unsubscribe', [subs.heads])).result, true);
 
-  console.log(`ok: ${heads.length} heads in order, 2 JS-signed transfers mined, bad input refused, 500 connections served`);
+  console.log(`ok: ${heads.length} heads in order, 2 JS-signed and 1 qcn-signed transfers mined and read back, bad input refused, 500 connections served`);
 } catch (e) {
   console.error(nodeLog.slice(-3000));
   throw e;
