@@ -93,6 +93,15 @@
     X(QCN_ERR_BLOCK_BLOOM, 658, "logs bloom mismatch")                                             \
     X(QCN_ERR_BLOCK_PENDING, 659, "another block is pending commit")                               \
     X(QCN_ERR_CONSENSUS, 700, "consensus error")                                                   \
+    X(QCN_ERR_CONSENSUS_STALE, 701, "consensus message for another height or round window")        \
+    X(QCN_ERR_CONSENSUS_EQUIVOCATION, 702, "conflicting consensus messages from one validator")    \
+    X(QCN_ERR_CONSENSUS_DOUBLE_SIGN, 703, "refused to sign a vote conflicting with a signed one")  \
+    X(QCN_ERR_CONSENSUS_CERT, 704, "invalid commit certificate")                                   \
+    X(QCN_ERR_CONSENSUS_VALIDATOR, 705, "not a validator of this height")                          \
+    X(QCN_ERR_CONSENSUS_BEACON, 706, "beacon reveal does not hash to the last revealed value")     \
+    X(QCN_ERR_CONSENSUS_WAL, 707, "consensus write-ahead log is corrupt or unwritable")            \
+    X(QCN_ERR_CONSENSUS_EVIDENCE, 708, "invalid double-sign evidence")                             \
+    X(QCN_ERR_STAKING, 709, "staking operation rejected")                                          \
     X(QCN_ERR_P2P, 800, "peer-to-peer protocol error")                                             \
     X(QCN_ERR_HANDSHAKE, 801, "handshake failed")                                                  \
     X(QCN_ERR_RPC, 900, "rpc error")                                                               \
