@@ -132,6 +132,7 @@ struct qcn_p2p {
     uint64_t sync_start;
     uint32_t sync_count;
     uint64_t sync_deadline_ms;
+    uint64_t sync_hold_ms; /* the host was busy: no request before this */
     int applying;
 
     uint8_t readbuf[READ_CHUNK];
@@ -937,8 +938,10 @@ static void on_blocks(struct conn *c, const struct qcn_p2p_msg *m)
         err = p->cb.apply_block(p->cb.ctx, &blk, m->u.blocks.commits[i].p,
                                 m->u.blocks.commits[i].len);
         qcn_block_clear(&blk);
-        if (err == QCN_ERR_BLOCK_PARENT)
-            break;
+        if (err == QCN_ERR_BUSY || err == QCN_ERR_STORE_FULL)
+            p->sync_hold_ms = now_ms() + TICK_MS;
+        if (err == QCN_ERR_BLOCK_PARENT || err == QCN_ERR_BUSY || err == QCN_ERR_STORE_FULL)
+            break; /* we moved on, or the host cannot take a block now: ask again later */
         if (err != QCN_OK) {
             p->stats.blocks_rejected++;
             QCN_LOG(QCN_LOG_WARN, "p2p", "block %llu from %s rejected: %s",
@@ -1254,8 +1257,8 @@ static void sync_check(struct qcn_p2p *p)
             pick = c;
     }
     p->stats.best_height = best > p->stats.best_height ? best : p->stats.best_height;
-    if (p->sync_serial != 0)
-        return; /* a request is outstanding */
+    if (p->sync_serial != 0 || now_ms() < p->sync_hold_ms)
+        return; /* a request is outstanding, or the host asked for a pause */
     if (pick == NULL || p->cb.apply_block == NULL) {
         if (p->stats.syncing) {
             p->stats.syncing = 0;

@@ -110,7 +110,8 @@ struct qcn_p2p_callbacks {
      * certificate its sender had for it (may be empty): verify and apply it
      * on top of the head. QCN_OK (the head advanced), or the rejection
      * (the sender is scored down unless the error is QCN_ERR_BLOCK_PARENT,
-     * i.e. we moved on meanwhile). */
+     * i.e. we moved on meanwhile, or QCN_ERR_BUSY / QCN_ERR_STORE_FULL: the
+     * host cannot take a block right now and sync asks again later). */
     int (*apply_block)(void *ctx, struct qcn_block *blk, const uint8_t *commit, size_t commit_len);
     /* A consensus message (kind: enum qcn_p2p_consensus_kind). Return QCN_OK
      * if valid (it is then relayed when cfg.relay_consensus), another error
