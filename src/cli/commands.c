@@ -10,6 +10,7 @@ const struct qcn_cli_cmd qcn_cli_commands[] = {
     {"evm", "run Ethereum state tests against the EVM (statetest)", qcn_cmd_evm},
     {"init", "initialise a data directory from a genesis file (or --dev)", qcn_cmd_init},
     {"keys", "encrypted keystore: new, list, show, import, export, delete, rotate", qcn_cmd_keys},
+    {"multisig", "M-of-N accounts: create, propose, sign, submit, show", qcn_cmd_multisig},
     {"node", "run a node", qcn_cmd_node},
     {"query", "read balances, nonces, accounts, blocks, transactions, receipts", qcn_cmd_query},
     {"tx", "send, build, sign, submit and wait for transactions", qcn_cmd_tx},

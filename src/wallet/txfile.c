@@ -67,6 +67,20 @@ static int is_multisig(const struct qcn_txfile *t)
     return t->f.scheme == QCN_SCHEME_MULTISIG;
 }
 
+/* The key-manager operation number: the first item of the data list, or 0. */
+static uint64_t key_op(const struct qcn_txfile *t)
+{
+    struct qcn_rlp_item top, first;
+    struct qcn_rlp_iter it;
+    uint64_t op;
+    if (qcn_rlp_decode(&top, qcn_buf_view(&t->data)) != QCN_OK || !top.is_list)
+        return 0;
+    qcn_rlp_iter_init(&it, &top);
+    if (qcn_rlp_iter_next(&it, &first) != QCN_OK || qcn_rlp_get_u64(&op, &first) != QCN_OK)
+        return 0;
+    return op;
+}
+
 uint64_t qcn_txfile_gas(const struct qcn_txfile *t)
 {
     uint64_t g = GAS_TX, sig_bytes = 0, nsigs = 1;
@@ -97,8 +111,7 @@ uint64_t qcn_txfile_gas(const struct qcn_txfile *t)
     }
     g += GAS_SIG_BYTE * sig_bytes + GAS_SIG_VERIFY * nsigs + GAS_PK_BYTE * t->pk_len;
     if (t->f.has_to && memcmp(t->f.to, qcn_wallet_key_manager, QCN_ADDRESS_BYTES) == 0)
-        g += (t->data.len >= 2 && t->data.p[1] == 2) ? QCN_WALLET_GAS_MULTISIG_CREATE
-                                                     : QCN_WALLET_GAS_KEY_RECORD;
+        g += key_op(t) == 2 ? QCN_WALLET_GAS_MULTISIG_CREATE : QCN_WALLET_GAS_KEY_RECORD;
     return g;
 }
 
