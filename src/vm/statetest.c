@@ -207,7 +207,7 @@ out:
     return err;
 }
 
-static int state_root(uint8_t root[QCN_MPT_HASH_BYTES], const struct qcn_vm_state *st)
+int qcn_vm_state_root_all(uint8_t root[32], const struct qcn_vm_state *st)
 {
     struct root_ctx rc;
     struct qcn_vm_change_visitor v = {&rc, root_account, root_slot, root_account_done};
@@ -215,6 +215,7 @@ static int state_root(uint8_t root[QCN_MPT_HASH_BYTES], const struct qcn_vm_stat
     int err;
 
     memset(&rc, 0, sizeof rc);
+    memset(root, 0, QCN_MPT_HASH_BYTES);
     err = qcn_vm_state_walk_all(st, &v);
     if (err != QCN_OK)
         goto out;
@@ -575,7 +576,7 @@ static int run_case(struct qcn_vm *vm, const struct test *t, const json_t *post,
         if (rej != QCN_OK)
             qcn_vm_state_begin_tx(st); /* rejected: nothing applied, no logs */
     }
-    if ((err = state_root(root, st)) != QCN_OK || (err = logs_hash(lh, st)) != QCN_OK)
+    if ((err = qcn_vm_state_root_all(root, st)) != QCN_OK || (err = logs_hash(lh, st)) != QCN_OK)
         goto out;
     *pass = memcmp(root, want_root, 32) == 0 && memcmp(lh, want_logs, 32) == 0;
     if (!*pass) {

@@ -8,6 +8,7 @@
 #define QCN_VM_STATETEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "util/err.h"
@@ -34,5 +35,11 @@ struct qcn_vm_statetest_stats {
 QCN_MUST_CHECK int qcn_vm_statetest_run_file(const char *path,
                                              const struct qcn_vm_statetest_opts *opts,
                                              struct qcn_vm_statetest_stats *stats);
+
+/* Ethereum's state root (secure trie of rlp([nonce, balance, storageRoot,
+ * codeHash])) over every existing account the overlay holds: the whole state
+ * when it has no backend. QCN_OK or QCN_ERR_NOMEM; root zeroed on failure. */
+struct qcn_vm_state;
+QCN_MUST_CHECK int qcn_vm_state_root_all(uint8_t root[32], const struct qcn_vm_state *st);
 
 #endif
