@@ -25,6 +25,8 @@
 #include <uv.h>
 
 #include "rpc/rpc.h"
+#include "rpc_fake_chain.h"
+#include "util/hex.h"
 #include "util/time.h"
 
 #define TOKEN "0123456789abcdef0123456789abcdef"
@@ -35,6 +37,7 @@
 /* ---- server harness ---- */
 
 struct harness {
+    struct fake_chain fc; /* first: the backend's user pointer is &fc */
     uv_loop_t loop;
     uv_async_t async;
     pthread_t thread;
@@ -52,11 +55,13 @@ struct harness {
     size_t emit_size; /* padding per notification */
     int emit_logs;    /* emit two log events */
     int emit_done;
+    int complete_held; /* answer the held eth_sendRawTransaction */
+    int held_seen;     /* the loop saw a held submission (set on the loop) */
 };
 
 static int backend_head(void *user, uint64_t *out)
 {
-    struct harness *h = user;
+    struct harness *h = user; /* &h->fc == h */
     *out = h->head;
     return QCN_OK;
 }
@@ -64,10 +69,13 @@ static int backend_head(void *user, uint64_t *out)
 static void on_async(uv_async_t *a)
 {
     struct harness *h = a->data;
-    int stop, heads, logs;
+    int stop, heads, logs, complete;
     size_t size;
 
     pthread_mutex_lock(&h->mu);
+    complete = h->complete_held;
+    h->complete_held = 0;
+    h->held_seen = h->fc.held_done != NULL;
     stop = h->stop;
     heads = h->emit_heads;
     size = h->emit_size;
@@ -102,6 +110,11 @@ static void on_async(uv_async_t *a)
         qcn_rpc_notify_json(h->rpc, "logs", l2);
         json_decref(l1);
         json_decref(l2);
+    }
+    if (complete && h->fc.held_done != NULL) {
+        void (*done)(void *, int, const uint8_t *) = h->fc.held_done;
+        h->fc.held_done = NULL;
+        done(h->fc.held_ctx, QCN_OK, h->fc.held_hash);
     }
     if (stop) {
         qcn_rpc_server_stop(h->srv);
@@ -150,7 +163,9 @@ static struct harness *harness_start(const struct qcn_rpc_config *extra)
         cfg.ws_queue = TEST_WS_QUEUE;
     cfg.admin_token_file = h->token_path;
     h->head = 41;
-    be.user = h;
+    assert_int_equal(fake_chain_init(&h->fc), 0);
+    fake_backend(&h->fc, &be);
+    h->fc.submit_async = 1; /* the mempool "verifies" until the test says so */
     be.head_number = backend_head;
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->cv, NULL);
@@ -189,6 +204,7 @@ static void harness_stop(struct harness *h)
     qcn_rpc_server_free(h->srv);
     assert_int_equal(uv_loop_close(&h->loop), 0);
     qcn_rpc_free(h->rpc);
+    fake_chain_clear(&h->fc);
     unlink(h->token_path);
     rmdir(h->dir);
     pthread_mutex_destroy(&h->mu);
@@ -295,6 +311,13 @@ static int error_code(const json_t *resp)
 static const char *error_message(const json_t *resp)
 {
     return json_string_value(json_object_get(json_object_get(resp, "error"), "message"));
+}
+
+static void hex_into(char *out, const uint8_t *p, size_t n)
+{
+    out[0] = '0';
+    out[1] = 'x';
+    qcn_hex_encode(out + 2, p, n);
 }
 
 /* ---- tests: methods and errors ---- */
@@ -1027,6 +1050,111 @@ static void test_many_connections(void **state)
     }
 }
 
+/* Waits (through the loop) until a submission is held by the backend. */
+static void wait_held(struct harness *h)
+{
+    for (int i = 0;; i++) {
+        assert_true(i < 100000);
+        harness_kick(h, 0, 0, 0, 0);
+        pthread_mutex_lock(&h->mu);
+        if (h->held_seen) {
+            pthread_mutex_unlock(&h->mu);
+            return;
+        }
+        pthread_mutex_unlock(&h->mu);
+    }
+}
+
+static void complete_held(struct harness *h)
+{
+    pthread_mutex_lock(&h->mu);
+    h->complete_held = 1;
+    pthread_mutex_unlock(&h->mu);
+    harness_kick(h, 0, 0, 0, 0);
+}
+
+/* eth_sendRawTransaction is answered only once the mempool has decided; the
+ * answer reaches the client that waited, and a client that went away
+ * meanwhile (HTTP or WebSocket) is forgotten without harm. */
+static void test_deferred_answers(void **state)
+{
+    static const char pre[] =
+        "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"eth_sendRawTransaction\",\"params\":[\"";
+    struct qcn_tx *tx = fake_tx(&H->fc, 7, 1, 1);
+    char *body, want[67], hdr[256];
+    int fd;
+    (void)state;
+
+    assert_non_null(tx);
+    body = malloc(sizeof pre + 2 * tx->raw_len + 8);
+    assert_non_null(body);
+    memcpy(body, pre, sizeof pre - 1);
+    hex_into(body + sizeof pre - 1, tx->raw, tx->raw_len);
+    memcpy(body + sizeof pre - 1 + 2 + 2 * tx->raw_len, "\"]}", 4);
+    want[0] = '0';
+    want[1] = 'x';
+    qcn_hex_encode(want + 2, tx->hash, 32);
+
+    /* HTTP: the answer arrives after the mempool's verdict */
+    fd = tcp_connect(H->port, 0);
+    snprintf(hdr, sizeof hdr,
+             "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\n\r\n",
+             strlen(body));
+    send_all(fd, hdr, strlen(hdr));
+    send_all(fd, body, strlen(body));
+    wait_held(H);
+    complete_held(H);
+    {
+        char resp[1024];
+        size_t n = 0;
+        while (n < sizeof resp - 1 && strstr(resp, "}") == NULL) {
+            ssize_t k = recv(fd, resp + n, sizeof resp - 1 - n, 0);
+            assert_true(k > 0);
+            n += (size_t)k;
+            resp[n] = '\0';
+        }
+        assert_non_null(strstr(resp, want));
+    }
+    close(fd);
+
+    /* HTTP: the client leaves before the verdict */
+    fd = tcp_connect(H->port, 0);
+    send_all(fd, hdr, strlen(hdr));
+    send_all(fd, body, strlen(body));
+    wait_held(H);
+    close(fd);
+    harness_kick(H, 0, 0, 0, 0);
+    complete_held(H);
+
+    /* WebSocket: the same, answered and abandoned */
+    fd = ws_open(H->port, NULL, 0);
+    assert_true(fd >= 0);
+    ws_send_text(fd, body);
+    wait_held(H);
+    complete_held(H);
+    {
+        char *t = ws_recv_text(fd);
+        assert_non_null(t);
+        assert_non_null(strstr(t, want));
+        free(t);
+    }
+    ws_send_text(fd, body);
+    wait_held(H);
+    close(fd);
+    harness_kick(H, 0, 0, 0, 0);
+    complete_held(H);
+
+    /* everyone else is still served */
+    {
+        json_t *r = post_json(H, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_chainId\"}");
+        assert_string_equal(json_string_value(json_object_get(r, "result")), "0x1234");
+        json_decref(r);
+    }
+    free(body);
+    qcn_tx_unref(tx);
+}
+
 static void test_rate_limit(void **state)
 {
     struct qcn_rpc_config cfg = {0};
@@ -1091,6 +1219,7 @@ int main(void)
         cmocka_unit_test(test_ws_origin_and_size),
         cmocka_unit_test(test_ws_slow_client_cut_off),
         cmocka_unit_test(test_many_connections),
+        cmocka_unit_test(test_deferred_answers),
         cmocka_unit_test(test_rate_limit),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
