@@ -1,5 +1,5 @@
 /* qcn evm statetest FILE|DIR... [--fork NAME] [--trace] [--json] [--verbose]
- *                               [--min-pass PERCENT]
+ *                               [--statedb] [--min-pass PERCENT]
  *
  * Runs Ethereum GeneralStateTest fixtures (src/vm/statetest.h) and prints
  * one line per file and the totals. Files named *point_evaluation* exercise
@@ -93,9 +93,10 @@ static int cmp_str(const void *a, const void *b)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: qcn evm statetest FILE|DIR... [--fork NAME] [--trace] [--json]\n"
-               "                         [--verbose] [--min-pass PERCENT]\n"
+               "                         [--verbose] [--statedb] [--min-pass PERCENT]\n"
                "Runs GeneralStateTest fixtures for one fork (default Cancun) and compares\n"
-               "post state roots and logs hashes. --trace writes an EIP-3155 trace to stderr.\n");
+               "post state roots and logs hashes. --trace writes an EIP-3155 trace to stderr;\n"
+               "--statedb runs over the ledger's state database and takes its root.\n");
 }
 
 int qcn_cmd_evm(int argc, char **argv)
@@ -122,6 +123,8 @@ int qcn_cmd_evm(int argc, char **argv)
             json = 1;
         } else if (strcmp(argv[i], "--verbose") == 0) {
             opts.verbose = 1;
+        } else if (strcmp(argv[i], "--statedb") == 0) {
+            opts.statedb = 1;
         } else if (strcmp(argv[i], "--fork") == 0 && i + 1 < argc) {
             opts.fork = argv[++i];
         } else if (strcmp(argv[i], "--min-pass") == 0 && i + 1 < argc) {

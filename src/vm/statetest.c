@@ -9,11 +9,15 @@
 
 #include "codec/rlp.h"
 #include "crypto/keccak.h"
+#include "state/account.h"
 #include "state/mpt.h"
+#include "state/statedb.h"
+#include "state/statedb_mem.h"
 #include "util/hex.h"
 #include "util/mem.h"
 #include "vm/evm.h"
 #include "vm/state.h"
+#include "vm/statedb_glue.h"
 #include "vm/tx.h"
 
 #define MAX_CODE_HEX (4u * 1024 * 1024) /* bytes of code or data in a fixture */
@@ -465,6 +469,68 @@ static int sender_from_key(uint8_t out[QCN_VM_ADDRESS_BYTES], const json_t *key)
     return QCN_OK;
 }
 
+/* The ledger's state database as the pre state (--statedb): an in-memory
+ * store, the pre accounts committed into it, the EVM reading through the
+ * backend and writing back, and the root taken from the database's trie. */
+struct sdb {
+    struct qcn_memstore *ms;
+    struct qcn_statedb *db;
+};
+
+static int sdb_commit(struct sdb *s, uint8_t root[QCN_HASH_BYTES])
+{
+    struct qcn_writeset ws;
+    int err;
+    qcn_writeset_init(&ws);
+    err = qcn_statedb_commit(s->db, root, &ws);
+    if (err == QCN_OK)
+        err = qcn_memstore_apply(s->ms, &ws);
+    if (err == QCN_OK)
+        qcn_statedb_finalize(s->db);
+    qcn_writeset_clear(&ws);
+    return err;
+}
+
+static void sdb_close(struct sdb *s)
+{
+    qcn_statedb_free(s->db);
+    qcn_memstore_free(s->ms);
+    s->db = NULL;
+    s->ms = NULL;
+}
+
+static int sdb_open(struct sdb *s, const struct test *t)
+{
+    uint8_t root[QCN_HASH_BYTES];
+    int err;
+    memset(s, 0, sizeof *s);
+    if ((err = qcn_memstore_new(&s->ms)) != QCN_OK ||
+        (err = qcn_statedb_new(&s->db, qcn_memstore_reader(s->ms), qcn_empty_trie_root)) != QCN_OK)
+        return err;
+    for (size_t i = 0; i < t->npre; i++) {
+        const struct pre_acct *p = &t->pre[i];
+        struct qcn_account a;
+        qcn_account_init(&a);
+        a.nonce = p->nonce;
+        a.balance = p->balance;
+        if (p->code.len > 0 &&
+            (err = qcn_statedb_code_put(s->db, p->code.p, p->code.len, a.code_hash)) != QCN_OK)
+            return err;
+        if ((err = qcn_statedb_account_put(s->db, p->addr, &a)) != QCN_OK)
+            return err;
+        for (size_t k = 0; k < p->nslots; k++) {
+            uint8_t key[QCN_U256_BYTES], val[QCN_U256_BYTES];
+            if (qcn_u256_is_zero(&p->vals[k]))
+                continue;
+            qcn_u256_to_be32(key, &p->keys[k]);
+            qcn_u256_to_be32(val, &p->vals[k]);
+            if ((err = qcn_statedb_storage_set(s->db, p->addr, key, val)) != QCN_OK)
+                return err;
+        }
+    }
+    return sdb_commit(s, root);
+}
+
 /* Runs one post entry. Returns QCN_OK with *pass set, or a fixture error. */
 static int run_case(struct qcn_vm *vm, const struct test *t, const json_t *post,
                     const struct qcn_vm_statetest_opts *opts, int *pass, char *why, size_t whylen)
@@ -473,6 +539,8 @@ static int run_case(struct qcn_vm *vm, const struct test *t, const json_t *post,
     struct qcn_vm_eth_tx etx;
     struct qcn_vm_tx_result res;
     struct qcn_vm_state *st = NULL;
+    struct sdb sdb = {NULL, NULL};
+    struct qcn_vm_state_backend be;
     struct bytes data = {NULL, 0};
     struct alist al = {NULL, NULL, 0};
     uint8_t(*blobs)[QCN_U256_BYTES] = NULL;
@@ -559,12 +627,19 @@ static int run_case(struct qcn_vm *vm, const struct test *t, const json_t *post,
         etx.nblob_hashes = json_array_size(blob_list);
     }
 
-    st = qcn_vm_state_new(NULL);
+    if (opts->statedb) {
+        if ((err = sdb_open(&sdb, t)) != QCN_OK)
+            goto out;
+        be = qcn_vm_statedb_backend(sdb.db);
+        st = qcn_vm_state_new(&be);
+    } else {
+        st = qcn_vm_state_new(NULL);
+    }
     if (st == NULL) {
         err = QCN_ERR_NOMEM;
         goto out;
     }
-    if ((err = seed(st, t)) != QCN_OK)
+    if (!opts->statedb && (err = seed(st, t)) != QCN_OK)
         goto out;
     qcn_vm_state_begin_tx(st);
     if (!bad_tx) {
@@ -576,7 +651,15 @@ static int run_case(struct qcn_vm *vm, const struct test *t, const json_t *post,
         if (rej != QCN_OK)
             qcn_vm_state_begin_tx(st); /* rejected: nothing applied, no logs */
     }
-    if ((err = qcn_vm_state_root_all(root, st)) != QCN_OK || (err = logs_hash(lh, st)) != QCN_OK)
+    if (opts->statedb) {
+        if ((rej == QCN_OK && !bad_tx &&
+             (err = qcn_vm_state_write_statedb(st, sdb.db)) != QCN_OK) ||
+            (err = sdb_commit(&sdb, root)) != QCN_OK)
+            goto out;
+    } else if ((err = qcn_vm_state_root_all(root, st)) != QCN_OK) {
+        goto out;
+    }
+    if ((err = logs_hash(lh, st)) != QCN_OK)
         goto out;
     *pass = memcmp(root, want_root, 32) == 0 && memcmp(lh, want_logs, 32) == 0;
     if (!*pass) {
@@ -600,9 +683,9 @@ static int run_case(struct qcn_vm *vm, const struct test *t, const json_t *post,
                      exc != NULL ? exc : "valid");
         }
     }
-    (void)opts;
 out:
     qcn_vm_state_free(st);
+    sdb_close(&sdb);
     free(data.p);
     free(al.e);
     free(al.keys);

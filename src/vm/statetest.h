@@ -21,6 +21,7 @@ struct qcn_vm_statetest_opts {
     FILE *trace;      /* EIP-3155 trace sink, or NULL */
     FILE *report;     /* one line per failing case (and per file), or NULL */
     int verbose;      /* also report passing cases */
+    int statedb;      /* run over the ledger's qcn_statedb (statedb_glue.h), root from its trie */
 };
 
 struct qcn_vm_statetest_stats {

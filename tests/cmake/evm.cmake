@@ -14,3 +14,11 @@ if(TARGET qcn AND NOT QCN_SANITIZE)
                    "${QCN_VECTORS_DIR}/ethereum-state-tests/GeneralStateTests")
   set_tests_properties(evm_state_tests PROPERTIES LABELS vectors TIMEOUT 900)
 endif()
+# The same fixtures through the ledger's state database (vm/statedb_glue.h):
+# pre state committed into a qcn_statedb, post root taken from its trie.
+if(TARGET qcn AND NOT QCN_SANITIZE)
+  add_test(NAME evm_state_tests_statedb
+           COMMAND $<TARGET_FILE:qcn> evm statetest --statedb --min-pass 99
+                   "${QCN_VECTORS_DIR}/ethereum-state-tests/GeneralStateTests")
+  set_tests_properties(evm_state_tests_statedb PROPERTIES LABELS vectors TIMEOUT 900)
+endif()
