@@ -13,7 +13,7 @@
 #include "util/hex.h"
 #include "util/log.h"
 
-enum kind { K_U64, K_BOOL, K_STR, K_LOGLEVEL, K_ADDR20, K_ENGINE };
+enum kind { K_U64, K_BOOL, K_STR, K_LOGLEVEL, K_ADDR20, K_ENGINE, K_HOSTPORTS };
 
 struct key {
     const char *name;
@@ -34,6 +34,8 @@ static const struct key config_keys[] = {
     {"dev.coinbase", K_ADDR20, OFF(coinbase), 0, 0},
     {"rpc.enabled", K_BOOL, OFF(rpc_enabled), 0, 0},
     {"rpc.addr", K_STR, OFF(rpc_addr), 0, 0},
+    {"p2p.listen", K_HOSTPORTS, OFF(p2p_listen), 0, 1},
+    {"p2p.bootnodes", K_HOSTPORTS, OFF(p2p_bootnodes), 0, 0},
     {"mempool.max_count", K_U64, OFF(pool_max_count), 1, 10000000},
     {"mempool.max_bytes", K_U64, OFF(pool_max_bytes), 1024, 1ull << 36},
     {"mempool.max_per_sender", K_U64, OFF(pool_max_per_sender), 1, 1000000},
@@ -178,6 +180,34 @@ int qcn_node_config_set(struct qcn_node_config *c, const char *key, const char *
         c->has_coinbase = 1;
         break;
     }
+    case K_HOSTPORTS: {
+        /* Empty (off), or host:port items separated by commas; max = 1
+         * allows a single item. */
+        size_t cap = k->off == OFF(p2p_listen) ? sizeof c->p2p_listen : sizeof c->p2p_bootnodes;
+        const char *item = value;
+        if (strlen(value) >= cap) {
+            snprintf(err, errlen, "%s: value too long", key);
+            return QCN_ERR_CONFIG;
+        }
+        while (*item != '\0') {
+            const char *comma = strchr(item, ',');
+            size_t n = comma != NULL ? (size_t)(comma - item) : strlen(item);
+            const char *colon = memchr(item, ':', n);
+            if (n == 0 || colon == NULL || colon == item || colon + 1 == item + n ||
+                (k->max == 1 && comma != NULL)) {
+                snprintf(err, errlen, "%s: expected %s, got '%s'", key,
+                         k->max == 1 ? "host:port" : "host:port[,host:port...]", value);
+                return QCN_ERR_CONFIG;
+            }
+            item += n + (comma != NULL);
+            if (comma != NULL && *item == '\0') {
+                snprintf(err, errlen, "%s: trailing comma in '%s'", key, value);
+                return QCN_ERR_CONFIG;
+            }
+        }
+        snprintf(base + k->off, cap, "%s", value);
+        break;
+    }
     case K_STR: {
         char tmp[QCN_CONFIG_MAX_PATH];
         size_t cap = k->off == OFF(datadir) ? sizeof c->datadir : sizeof c->rpc_addr;
@@ -317,6 +347,7 @@ void qcn_node_config_dump(const struct qcn_node_config *c, FILE *f)
             break;
         case K_ENGINE:
         case K_STR:
+        case K_HOSTPORTS:
             fprintf(f, "%s\n", base + k->off);
             break;
         case K_ADDR20: {

@@ -37,6 +37,9 @@ struct qcn_node_config {
     /* rpc (served by src/rpc; the node passes these on) */
     char rpc_addr[QCN_CONFIG_MAX_ADDR]; /* host:port */
     int rpc_enabled;
+    /* p2p (served by src/p2p through node_p2p.c); empty = off */
+    char p2p_listen[QCN_CONFIG_MAX_ADDR];    /* host:port to listen on */
+    char p2p_bootnodes[QCN_CONFIG_MAX_LINE]; /* host:port[,host:port...] to dial */
     /* mempool */
     uint64_t pool_max_count;
     uint64_t pool_max_bytes;

@@ -321,6 +321,42 @@ int qcn_node_produce_block(struct qcn_node *n, size_t max_txs, size_t *ntx)
     return err;
 }
 
+int qcn_node_import_block(struct qcn_node *n, const uint8_t *raw, size_t len)
+{
+    struct commit_job *j;
+    struct qcn_block blk;
+    int err;
+
+    if (n->commit_inflight)
+        return QCN_ERR_BUSY;
+    memset(&blk, 0, sizeof blk);
+    err = qcn_block_decode(&blk, qcn_view_make(raw, len));
+    if (err != QCN_OK)
+        return err;
+    j = calloc(1, sizeof *j);
+    if (j == NULL) {
+        qcn_block_clear(&blk);
+        return QCN_ERR_NOMEM;
+    }
+    j->n = n;
+    qcn_block_result_init(&j->res);
+    j->t0 = qcn_time_mono_ns();
+    err = qcn_chain_block_apply(n->chain, n->mempool, &blk, &j->res);
+    j->t1 = qcn_time_mono_ns();
+    qcn_block_clear(&blk);
+    if (err != QCN_OK) {
+        qcn_block_result_clear(&j->res);
+        free(j);
+        return err;
+    }
+    qcn_store_rd_release(&n->rd);
+    j->err = qcn_node_commit_writes(n->store, &j->res.writes);
+    j->t2 = qcn_time_mono_ns();
+    err = j->err;
+    finish_block(j);
+    return err;
+}
+
 /* The engine's produce_block: the block is built on the loop, then written
  * by a thread-pool worker, so the loop keeps admitting transactions (and
  * serving RPC) during the commit's fsync. While it is in flight the chain

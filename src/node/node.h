@@ -111,6 +111,9 @@ struct qcn_node {
     /* The RPC server (src/rpc) runs on this loop; see node.c, rpc_start. */
     void *rpc;
 
+    /* The peer-to-peer network (src/p2p), node_p2p.c's state. */
+    void *p2p;
+
     /* The hidden load generator (`qcn node --dev-load N`), load.c. */
     void *load;
 
@@ -148,6 +151,16 @@ QCN_MUST_CHECK int qcn_node_on_block(struct qcn_node *n, qcn_node_block_cb fn, v
  * on_block is called. QCN_ERR_BUSY while an asynchronous commit is in
  * flight. */
 QCN_MUST_CHECK int qcn_node_produce_block(struct qcn_node *n, size_t max_txs, size_t *ntx);
+
+/* Imports a block made elsewhere (another proposer, block sync): decode
+ * (strict), validate and execute on top of the head (qcn_chain_block_apply:
+ * parent, height, every transaction, every root), commit in one store
+ * transaction, then the block listeners and the engine's on_block, as for
+ * a block of our own. On any failure the chain and the store are unchanged
+ * and the error says why (codec, QCN_ERR_BLOCK_*, a transaction's
+ * QCN_ERR_TX_*, QCN_ERR_STATE_ROOT); QCN_ERR_BUSY while a commit of ours is
+ * in flight. */
+QCN_MUST_CHECK int qcn_node_import_block(struct qcn_node *n, const uint8_t *raw, size_t len);
 
 /* The committed head. */
 uint64_t qcn_node_head_height(const struct qcn_node *n);

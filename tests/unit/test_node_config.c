@@ -55,6 +55,14 @@ static void test_parse_file(void **state)
     assert_int_equal(c.has_coinbase, 1);
     assert_int_equal(c.coinbase[1], 0x11);
     assert_int_equal(c.pool_max_count, 5);
+    {
+        const char *p2p = "p2p.listen = 0.0.0.0:30333\np2p.bootnodes = a:1,b.example:2\n";
+        assert_int_equal(qcn_node_config_parse(&c, p2p, strlen(p2p), err, sizeof err), QCN_OK);
+        assert_string_equal(c.p2p_listen, "0.0.0.0:30333");
+        assert_string_equal(c.p2p_bootnodes, "a:1,b.example:2");
+        assert_int_equal(qcn_node_config_set(&c, "p2p.listen", "", err, sizeof err), QCN_OK);
+        assert_string_equal(c.p2p_listen, "");
+    }
 }
 
 static void expect_error(const char *text, const char *needle)
@@ -85,6 +93,10 @@ static void test_parse_errors(void **state)
     expect_error("dev.coinbase = 0x1234\n", "20-byte hex address");
     expect_error("just words\n", "line 1: expected key = value");
     expect_error("datadir =\n", "empty value");
+    expect_error("p2p.listen = 1.2.3.4:1,5.6.7.8:2\n", "expected host:port");
+    expect_error("p2p.listen = nocolon\n", "expected host:port");
+    expect_error("p2p.bootnodes = a:1,\n", "trailing comma");
+    expect_error("p2p.bootnodes = a:1,:2\n", "host:port[,host:port...]");
     {
         char big[QCN_CONFIG_MAX_LINE + 20];
         memset(big, 'a', sizeof big - 1);
