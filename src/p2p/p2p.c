@@ -1197,6 +1197,7 @@ static void dial_entry(struct qcn_p2p *p, size_t idx)
     struct conn *c = conn_new(p, 0);
     if (c == NULL)
         return;
+    p->stats.dials++;
     c->state = C_CONNECTING;
     c->addr_idx = (int)idx;
     snprintf(c->addr, sizeof c->addr, "%s", e->text);

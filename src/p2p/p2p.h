@@ -169,6 +169,7 @@ struct qcn_p2p_peer_info {
 size_t qcn_p2p_peers(const qcn_p2p *p, struct qcn_p2p_peer_info *out, size_t max);
 
 struct qcn_p2p_stats {
+    uint64_t dials; /* outbound connection attempts */
     uint64_t handshakes_ok;
     uint64_t handshakes_failed;
     uint64_t frames_rejected; /* failed to open: connection closed */

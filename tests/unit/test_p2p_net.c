@@ -779,6 +779,102 @@ static void test_garbage_banned(void **state)
     node_stop(&na);
 }
 
+static int p_rate_banned(const struct snap *s, const void *a)
+{
+    (void)a;
+    return s->st.rate_limited >= 20 && s->st.bans >= 1;
+}
+
+static void test_rate_limit(void **state)
+{
+    (void)state;
+    static struct raw r;
+    struct qcn_buf b;
+    node_config(&na, 1);
+    na.cfg.rate_msgs_per_s = 20;
+    node_start(&na);
+    memset(&r, 0, sizeof r);
+    qcn_buf_init(&b, 1 << 22);
+    assert_int_equal(raw_handshake(&r, na.port, 9), 0);
+    raw_status(&r, &b);
+    /* 200 well-formed pings at once: the first second's worth pass, the
+     * rest are dropped at 5 points each until the ban */
+    for (uint64_t i = 0; i < 200; i++)
+        raw_ping(&r, &b, i);
+    (void)send_all(r.fd, b.p, b.len);
+    assert_true(raw_closed(r.fd));
+    assert_true(wait_for(&na, p_rate_banned, NULL));
+    raw_clear(&r);
+    qcn_p2p_identity_clear(&r.id);
+    qcn_buf_clear(&b);
+    node_stop(&na);
+}
+
+static int p_refused_full(const struct snap *s, const void *a)
+{
+    (void)a;
+    return s->st.refused_full >= 1;
+}
+
+static void test_max_inbound(void **state)
+{
+    (void)state;
+    static struct raw r1, r2;
+    struct qcn_buf b;
+    size_t one = 1;
+    static struct snap s;
+    node_config(&na, 1);
+    na.cfg.max_inbound = 1;
+    node_start(&na);
+    memset(&r1, 0, sizeof r1);
+    memset(&r2, 0, sizeof r2);
+    qcn_buf_init(&b, 1 << 20);
+    assert_int_equal(raw_handshake(&r1, na.port, 9), 0);
+    raw_status(&r1, &b);
+    assert_int_equal(send_all(r1.fd, b.p, b.len), 0);
+    assert_true(wait_for(&na, p_peers, &one));
+    assert_int_not_equal(raw_handshake(&r2, na.port, 10), 0);
+    assert_true(wait_for(&na, p_refused_full, NULL));
+    snap(&na, &s);
+    assert_int_equal(s.npeers, 1);
+    raw_clear(&r1);
+    raw_clear(&r2);
+    qcn_p2p_identity_clear(&r1.id);
+    qcn_p2p_identity_clear(&r2.id);
+    qcn_buf_clear(&b);
+    node_stop(&na);
+}
+
+static void test_dial_backoff(void **state)
+{
+    (void)state;
+    static struct snap s;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    uint16_t dead;
+    /* a port that refuses connections: bound, never listening */
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    dead = ntohs(sa.sin_port);
+    node_config(&na, 1);
+    na.cfg.dial_backoff_min_ms = 100;
+    na.cfg.dial_backoff_max_ms = 400;
+    node_start(&na);
+    call(&na, do_dial, &dead);
+    sleep_ms(2000);
+    snap(&na, &s);
+    /* with backoff 100, 200, 400, 400, ...: about 6 attempts in 2 s (a dial
+     * every 50 ms tick would be 40) */
+    assert_true(s.st.dials >= 3);
+    assert_true(s.st.dials <= 10);
+    node_stop(&na);
+    close(fd);
+}
+
 /* ---- rekeying, gossip, sync, consensus ---- */
 
 static int p_rekeyed(const struct snap *s, const void *a)
@@ -989,6 +1085,9 @@ int main(void)
         cmocka_unit_test(test_tx_gossip),
         cmocka_unit_test(test_sync),
         cmocka_unit_test(test_peer_exchange),
+        cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_max_inbound),
+        cmocka_unit_test(test_dial_backoff),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
