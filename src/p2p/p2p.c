@@ -935,8 +935,8 @@ static void on_blocks(struct conn *c, const struct qcn_p2p_msg *m)
             penalize(c, QCN_P2P_PENALTY_INVALID, "block out of sequence");
             break;
         }
-        err = p->cb.apply_block(p->cb.ctx, &blk, m->u.blocks.commits[i].p,
-                                m->u.blocks.commits[i].len);
+        err = p->cb.apply_block(p->cb.ctx, &blk, m->u.blocks.blocks[i].p, m->u.blocks.blocks[i].len,
+                                m->u.blocks.commits[i].p, m->u.blocks.commits[i].len);
         qcn_block_clear(&blk);
         if (err == QCN_ERR_BUSY || err == QCN_ERR_STORE_FULL)
             p->sync_hold_ms = now_ms() + TICK_MS;

@@ -106,13 +106,15 @@ struct qcn_p2p_callbacks {
      * certificate, if known separately (the head's), to commit.
      * QCN_ERR_NOT_FOUND past the head. */
     int (*get_block)(void *ctx, uint64_t height, struct qcn_buf *block, struct qcn_buf *commit);
-    /* A block fetched by sync (decoded, hash set) with the commit
-     * certificate its sender had for it (may be empty): verify and apply it
-     * on top of the head. QCN_OK (the head advanced), or the rejection
+    /* A block fetched by sync, decoded (blk, hash set) and as received (raw,
+     * raw_len bytes), with the commit certificate its sender had for it (may
+     * be empty): verify and apply it on top of the head (the host may take
+     * either form; blk may be consumed). QCN_OK (the head advanced), or the rejection
      * (the sender is scored down unless the error is QCN_ERR_BLOCK_PARENT,
      * i.e. we moved on meanwhile, or QCN_ERR_BUSY / QCN_ERR_STORE_FULL: the
      * host cannot take a block right now and sync asks again later). */
-    int (*apply_block)(void *ctx, struct qcn_block *blk, const uint8_t *commit, size_t commit_len);
+    int (*apply_block)(void *ctx, struct qcn_block *blk, const uint8_t *raw, size_t raw_len,
+                       const uint8_t *commit, size_t commit_len);
     /* A consensus message (kind: enum qcn_p2p_consensus_kind). Return QCN_OK
      * if valid (it is then relayed when cfg.relay_consensus), another error
      * to score the sender down. */

@@ -112,9 +112,12 @@ static int cb_get_block(void *ctx, uint64_t height, struct qcn_buf *block, struc
     return qcn_buf_append(block, truth_enc[height].p, truth_enc[height].len);
 }
 
-static int cb_apply_block(void *ctx, struct qcn_block *blk, const uint8_t *commit, size_t len)
+static int cb_apply_block(void *ctx, struct qcn_block *blk, const uint8_t *raw, size_t raw_len,
+                          const uint8_t *commit, size_t len)
 {
     struct host *h = ctx;
+    (void)raw;
+    (void)raw_len;
     (void)commit;
     (void)len;
     if (blk->header.height != h->height + 1 ||
