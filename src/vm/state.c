@@ -72,6 +72,7 @@ struct qcn_vm_state {
 
     struct qcn_vm_code *codes[CODE_BUCKETS];
     struct qcn_vm_code empty_code;
+    struct qcn_vm_code_cache *cache; /* shared, optional */
 
     struct jent *journal;
     size_t njournal, jcap;
@@ -87,6 +88,7 @@ static uint8_t empty_code_jumpdest[1];
 
 static int64_t slot_get(struct qcn_vm_state *st, struct qcn_vm_account *a,
                         const struct qcn_u256 *key);
+static void free_chain(struct qcn_vm_code *c);
 
 static void set_err(struct qcn_vm_state *st, int err)
 {
@@ -218,15 +220,8 @@ void qcn_vm_state_free(struct qcn_vm_state *st)
     free(st->sidx.tab);
     free(st->tslots);
     free(st->tidx.tab);
-    for (int b = 0; b < CODE_BUCKETS; b++) {
-        struct qcn_vm_code *c = st->codes[b], *n;
-        for (; c != NULL; c = n) {
-            n = c->next;
-            free(c->bytes);
-            free(c->jumpdest);
-            free(c);
-        }
-    }
+    for (int b = 0; b < CODE_BUCKETS; b++)
+        free_chain(st->codes[b]);
     free(st->journal);
     free_logs(st, 0);
     free(st->logs);
@@ -268,21 +263,82 @@ static void journal_acct(struct qcn_vm_state *st, const struct qcn_vm_account *a
     (void)journal_push(st, &e);
 }
 
+#define CACHE_BUCKETS 4096
+
+/* Code shared across states (see state.h): the ledger keeps one for the life
+ * of the node so each contract is analysed once, not once per transaction. */
+struct qcn_vm_code_cache {
+    struct qcn_vm_code *buckets[CACHE_BUCKETS];
+    size_t bytes, max_bytes;
+};
+
+static size_t cache_bucket(const uint8_t hash[32])
+{
+    return ((size_t)hash[0] << 8 | hash[1]) % CACHE_BUCKETS;
+}
+
+struct qcn_vm_code_cache *qcn_vm_code_cache_new(size_t max_bytes)
+{
+    struct qcn_vm_code_cache *c = calloc(1, sizeof *c);
+    if (c != NULL)
+        c->max_bytes = max_bytes;
+    return c;
+}
+
+static void free_chain(struct qcn_vm_code *c)
+{
+    struct qcn_vm_code *n;
+    for (; c != NULL; c = n) {
+        n = c->next;
+        free(c->bytes);
+        free(c->jumpdest);
+        free(c);
+    }
+}
+
+void qcn_vm_code_cache_free(struct qcn_vm_code_cache *cache)
+{
+    if (cache == NULL)
+        return;
+    for (size_t b = 0; b < CACHE_BUCKETS; b++)
+        free_chain(cache->buckets[b]);
+    free(cache);
+}
+
+size_t qcn_vm_code_cache_bytes(const struct qcn_vm_code_cache *cache)
+{
+    return cache->bytes;
+}
+
+void qcn_vm_state_use_code_cache(struct qcn_vm_state *st, struct qcn_vm_code_cache *cache)
+{
+    st->cache = cache;
+}
+
+static struct qcn_vm_code *chain_find(struct qcn_vm_code *c, const uint8_t hash[32])
+{
+    for (; c != NULL; c = c->next)
+        if (memcmp(c->hash, hash, QCN_VM_HASH_BYTES) == 0)
+            return c;
+    return NULL;
+}
+
 static struct qcn_vm_code *code_find(struct qcn_vm_state *st, const uint8_t hash[32])
 {
     struct qcn_vm_code *c;
     if (memcmp(hash, qcn_vm_empty_code_hash, QCN_VM_HASH_BYTES) == 0)
         return &st->empty_code;
-    for (c = st->codes[hash[0]]; c != NULL; c = c->next)
-        if (memcmp(c->hash, hash, QCN_VM_HASH_BYTES) == 0)
-            return c;
-    return NULL;
+    c = chain_find(st->codes[hash[0]], hash);
+    if (c == NULL && st->cache != NULL)
+        c = chain_find(st->cache->buckets[cache_bucket(hash)], hash);
+    return c;
 }
 
 static struct qcn_vm_code *code_insert(struct qcn_vm_state *st, const uint8_t hash[32],
                                        const uint8_t *bytes, size_t len)
 {
     struct qcn_vm_code *c = code_find(st, hash);
+    struct qcn_vm_code **head;
     if (c != NULL)
         return c;
     c = calloc(1, sizeof *c);
@@ -297,8 +353,18 @@ static struct qcn_vm_code *code_insert(struct qcn_vm_state *st, const uint8_t ha
         memcpy(c->bytes, bytes, len);
     c->len = len;
     memcpy(c->hash, hash, QCN_VM_HASH_BYTES);
-    c->next = st->codes[hash[0]];
-    st->codes[hash[0]] = c;
+    /* Into the shared cache while it has room (entries there are never
+     * freed before the cache, so states may keep pointers to them), else
+     * into this state's own table. */
+    if (st->cache != NULL && len <= st->cache->max_bytes - st->cache->bytes &&
+        st->cache->bytes <= st->cache->max_bytes) {
+        head = &st->cache->buckets[cache_bucket(hash)];
+        st->cache->bytes += len;
+    } else {
+        head = &st->codes[hash[0]];
+    }
+    c->next = *head;
+    *head = c;
     return c;
 }
 

@@ -148,6 +148,18 @@ void qcn_vm_state_mark_destructed(struct qcn_vm_state *st, struct qcn_vm_account
 /* Warms a; returns 1 if it was cold before. */
 int qcn_vm_state_warm_account(struct qcn_vm_state *st, struct qcn_vm_account *a);
 
+/* A code cache shared by successive states (one per thread): code entries
+ * and their jump-destination analysis, keyed by code hash, kept until the
+ * cache is freed, up to max_bytes of code (beyond that, code lives in each
+ * state as usual). Free it after every state that used it. Not thread-safe.
+ * qcn_vm_code_cache_new returns NULL on allocation failure. */
+struct qcn_vm_code_cache;
+struct qcn_vm_code_cache *qcn_vm_code_cache_new(size_t max_bytes);
+void qcn_vm_code_cache_free(struct qcn_vm_code_cache *cache);
+size_t qcn_vm_code_cache_bytes(const struct qcn_vm_code_cache *cache);
+/* Makes st look code up in, and add code to, cache (call before use). */
+void qcn_vm_state_use_code_cache(struct qcn_vm_state *st, struct qcn_vm_code_cache *cache);
+
 /* Returns the code of a (loading it from the backend on first use), or NULL
  * on a backend error. The jumpdest bitmap is computed on first use by
  * qcn_vm_code_analyse(). */

@@ -432,10 +432,36 @@ static void test_backend_lazy_loading(void **state)
     assert_int_equal(qcn_vm_execute(vm, st, &blk, &txe, &m, &r), QCN_OK);
     assert_int_equal(fb.code_loads, 1);
     assert_int_equal(fb.storage_loads, 1);
+    qcn_vm_state_free(st);
+    /* With a shared code cache, a later state (the next transaction) finds
+     * the code, and its analysis, without asking the backend again. */
+    {
+        struct qcn_vm_code_cache *cache = qcn_vm_code_cache_new(1 << 20);
+        struct qcn_vm_code *c;
+        assert_non_null(cache);
+        fb.code_loads = 0;
+        for (int i = 0; i < 2; i++) {
+            st = qcn_vm_state_new(&be);
+            assert_non_null(st);
+            qcn_vm_state_use_code_cache(st, cache);
+            qcn_vm_state_begin_tx(st);
+            assert_int_equal(qcn_vm_execute(vm, st, &blk, &txe, &m, &r), QCN_OK);
+            assert_int_equal(r.status, QCN_VM_SUCCESS);
+            c = qcn_vm_state_code(st, qcn_vm_state_account(st, CONTRACT));
+            assert_non_null(c);
+            assert_non_null(c->jumpdest);
+            qcn_vm_state_free(st);
+        }
+        assert_int_equal(fb.code_loads, 1);
+        assert_int_equal(qcn_vm_code_cache_bytes(cache), fb.code_len);
+        qcn_vm_code_cache_free(cache);
+    }
+    st = qcn_vm_state_new(&be);
     /* A backend that hands back the wrong code is an error, not a crash. */
     fb.code[0] = 0x00;
     qcn_vm_state_free(st);
     st = qcn_vm_state_new(&be);
+    assert_non_null(st);
     qcn_vm_state_begin_tx(st);
     assert_int_equal(qcn_vm_execute(vm, st, &blk, &txe, &m, &r), QCN_ERR_STATE);
     qcn_vm_state_free(st);
