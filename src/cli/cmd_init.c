@@ -13,6 +13,7 @@
 #include "node/config.h"
 #include "node/devkey.h"
 #include "node/tools.h"
+#include "store/store.h"
 #include "util/hex.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -116,7 +117,7 @@ int qcn_cmd_init(int argc, char **argv)
     if (dev == (genesis != NULL))
         return qcn_cli_usage_error("init", "give exactly one of --genesis FILE and --dev");
     qcn_log_configure(QCN_LOG_WARN, NULL, 0);
-    if (mkdir(cfg.datadir, 0700) != 0 && access(cfg.datadir, W_OK) != 0)
+    if (qcn_store_mkdirs(cfg.datadir) != QCN_OK || access(cfg.datadir, W_OK) != 0)
         return qcn_cli_usage_error("init", "cannot create %s", cfg.datadir);
     if (qcn_node_config_path(&cfg, sdir, sizeof sdir, QCN_CONFIG_STORE_DIR) != QCN_OK ||
         qcn_node_config_path(&cfg, kpath, sizeof kpath, QCN_CONFIG_DEV_KEY_FILE) != QCN_OK ||

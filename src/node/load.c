@@ -57,7 +57,7 @@ static void on_submitted(void *ctx, int err, const uint8_t hash[32])
     if (l == NULL)
         return;
     l->inflight--;
-    if (err != QCN_OK) {
+    if (err != QCN_OK && err != QCN_ERR_CLOSED) {
         l->rejected++;
         l->resync = 1;
         QCN_LOG_RATELIMITED(&l->rl, QCN_LOG_WARN, "load", "transfer refused: %s", qcn_err_str(err));

@@ -91,6 +91,10 @@ struct qcn_store_opts {
  * On failure *out is NULL and a message was logged. */
 QCN_MUST_CHECK int qcn_store_open(struct qcn_store **out, const char *dir,
                                   const struct qcn_store_opts *opts);
+/* mkdir -p with mode 0700 (data directories hold keys). QCN_OK if dir exists
+ * afterwards; QCN_ERR_IO, QCN_ERR_INVALID_ARG (empty or too long). */
+QCN_MUST_CHECK int qcn_store_mkdirs(const char *dir);
+
 /* Closes; every snapshot and batch must have been ended/freed. NULL is a no-op. */
 void qcn_store_close(struct qcn_store *s);
 

@@ -30,7 +30,6 @@ struct qcn_store_snap {
 };
 
 int qcn_store_map_err(int rc);
-int qcn_store_mkdirs(const char *dir);
 int qcn_store_active_enter(struct qcn_store *s);
 void qcn_store_active_leave(struct qcn_store *s);
 /* Sets the map size (0 = adopt the size another process set) once no
