@@ -73,6 +73,12 @@ struct qcn_vm_message {
     const uint8_t *input;  /* calldata, or the init code for creates */
     size_t input_len;
     struct qcn_u256 salt; /* CREATE2 */
+    /* Depth-0 creates only: the caller has already incremented the
+     * sender's nonce for this transaction (our ledger does so before the
+     * VM runs); the address is then derived from nonce - 1 and the nonce is
+     * not incremented again. 0 (state tests): derive from the current nonce
+     * and increment it. */
+    int nonce_bumped;
 };
 
 enum qcn_vm_status {
@@ -110,8 +116,11 @@ int qcn_vm_precompile_id(const struct qcn_vm *vm, const uint8_t addr[QCN_VM_ADDR
 /* Executes msg over st. Returns QCN_OK with *res filled (the status says
  * whether the message succeeded), or an error when the state backend or an
  * allocation failed; the transaction must then be abandoned. For creates the
- * sender's nonce is incremented and the address derived here (Yellow Paper
- * 7, EIP-1014). Warm sets are the caller's job at depth 0 (EIP-2929). */
+ * address is derived here (Yellow Paper 7, EIP-1014) and the sender's nonce
+ * incremented (unless msg->nonce_bumped). Warm sets are the caller's job at
+ * depth 0 (qcn_vm_warm_tx). The refund counter (qcn_vm_state_refund) must be
+ * read before qcn_vm_state_finalize_tx, which resets it; the EIP-3529 cap
+ * (gas used / 5) is the caller's. */
 QCN_MUST_CHECK int qcn_vm_execute(struct qcn_vm *vm, struct qcn_vm_state *st,
                                   const struct qcn_vm_block_env *block,
                                   const struct qcn_vm_tx_env *tx, const struct qcn_vm_message *msg,

@@ -1468,16 +1468,30 @@ static int do_create(struct qcn_vm *vm, const struct qcn_vm_message *msg, struct
         return qcn_vm_state_error(st);
     if (qcn_u256_lt(&from->balance, &msg->value))
         return QCN_OK;
-    if (from->nonce == UINT64_MAX)
-        return QCN_OK; /* EIP-2681 */
-    if (msg->kind == QCN_VM_CREATE2) {
-        uint8_t salt[QCN_U256_BYTES];
-        qcn_u256_to_be32(salt, &msg->salt);
-        qcn_vm_create2_address(addr, msg->sender, salt, msg->input, msg->input_len);
+    if (msg->depth == 0 && msg->nonce_bumped) {
+        /* The caller already counted this transaction in the nonce: the
+         * address comes from the nonce the transaction carried. */
+        if (from->nonce == 0)
+            return QCN_ERR_INVALID_ARG;
+        if (msg->kind == QCN_VM_CREATE2) {
+            uint8_t salt[QCN_U256_BYTES];
+            qcn_u256_to_be32(salt, &msg->salt);
+            qcn_vm_create2_address(addr, msg->sender, salt, msg->input, msg->input_len);
+        } else {
+            qcn_vm_create_address(addr, msg->sender, from->nonce - 1);
+        }
     } else {
-        qcn_vm_create_address(addr, msg->sender, from->nonce);
+        if (from->nonce == UINT64_MAX)
+            return QCN_OK; /* EIP-2681 */
+        if (msg->kind == QCN_VM_CREATE2) {
+            uint8_t salt[QCN_U256_BYTES];
+            qcn_u256_to_be32(salt, &msg->salt);
+            qcn_vm_create2_address(addr, msg->sender, salt, msg->input, msg->input_len);
+        } else {
+            qcn_vm_create_address(addr, msg->sender, from->nonce);
+        }
+        qcn_vm_state_set_nonce(st, from, from->nonce + 1);
     }
-    qcn_vm_state_set_nonce(st, from, from->nonce + 1);
     to = qcn_vm_state_account(st, addr);
     if (to == NULL)
         return qcn_vm_state_error(st);

@@ -212,8 +212,9 @@ void qcn_vm_state_revert(struct qcn_vm_state *st, size_t snapshot);
 void qcn_vm_state_begin_tx(struct qcn_vm_state *st);
 /* Ends a transaction: deletes self-destructed accounts created in it
  * (EIP-6780) and touched empty accounts (EIP-161), makes current storage
- * the new original storage, clears warm sets, transient storage and the
- * journal. Logs stay readable until the next begin_tx. */
+ * the new original storage, clears warm sets, transient storage, the
+ * journal and the refund counter (read it first). Logs stay readable until
+ * the next begin_tx. */
 void qcn_vm_state_finalize_tx(struct qcn_vm_state *st);
 
 /* Walks what changed since the last clear_dirty. For each dirty account:

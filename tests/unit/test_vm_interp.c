@@ -468,6 +468,38 @@ static void test_backend_lazy_loading(void **state)
     qcn_vm_free(vm);
 }
 
+static void test_create_nonce_modes(void **state)
+{
+    (void)state;
+    struct env e;
+    struct qcn_vm_message m;
+    struct qcn_vm_result r;
+    struct qcn_u256 bal = qcn_u256_from_u64(1000000);
+    uint8_t want[20], sender[20] = {0x5e};
+    uint8_t init[1] = {0x00}; /* STOP: deploys empty code */
+
+    for (int bumped = 0; bumped <= 1; bumped++) {
+        env_init(&e, "00");
+        assert_int_equal(qcn_vm_state_seed_account(e.st, sender, 5, &bal, NULL, 0), QCN_OK);
+        qcn_vm_state_begin_tx(e.st);
+        memset(&m, 0, sizeof m);
+        m.kind = QCN_VM_CREATE;
+        m.gas = 100000;
+        memcpy(m.sender, sender, 20);
+        m.input = init;
+        m.input_len = sizeof init;
+        m.nonce_bumped = bumped;
+        assert_int_equal(qcn_vm_execute(e.vm, e.st, &e.blk, &e.tx, &m, &r), QCN_OK);
+        assert_int_equal(r.status, QCN_VM_SUCCESS);
+        /* Our ledger bumps first: the address is the one of nonce 4. */
+        qcn_vm_create_address(want, sender, bumped ? 4 : 5);
+        assert_memory_equal(r.created, want, 20);
+        assert_int_equal(qcn_vm_state_account(e.st, sender)->nonce, bumped ? 5 : 6);
+        assert_int_equal(qcn_vm_state_account(e.st, want)->nonce, 1);
+        env_clear(&e);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -481,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_static_call_write_fails),
         cmocka_unit_test(test_state_journal_and_eip161),
         cmocka_unit_test(test_backend_lazy_loading),
+        cmocka_unit_test(test_create_nonce_modes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
