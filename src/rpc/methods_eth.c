@@ -3,8 +3,8 @@
  * specification; the differences are ours to state:
  *   - state queries answer for the head block only (no archive): a block
  *     selector naming another block gets -32000 saying so;
- *   - eth_call and eth_estimateGas serve native transfers until the EVM is
- *     wired in (a target with code gets -32004);
+ *   - eth_call and eth_estimateGas run the EVM (src/vm) over a throw-away
+ *     overlay of the head state, with the head block as context;
  *   - eth_estimateGas is the intrinsic gas of our transaction type, which
  *     includes the post-quantum signature bytes (chain/chain.h gas schedule).
  * Every handler runs on the loop thread. */
@@ -17,6 +17,8 @@
 #include "crypto/keccak.h"
 #include "state/account.h"
 #include "state/mpt.h"
+#include "vm/evm.h"
+#include "vm/state.h"
 #include "rpc/format.h"
 #include "rpc/internal.h"
 
@@ -806,6 +808,8 @@ struct call_args {
     int has_to;
     uint8_t value[QCN_U256_BYTES];
     struct qcn_buf data;
+    uint64_t gas;
+    int has_gas;
 };
 
 static int parse_call(struct qcn_rpc_error *err, struct call_args *a, json_t *obj, size_t max_data)
@@ -828,6 +832,11 @@ static int parse_call(struct qcn_rpc_error *err, struct call_args *a, json_t *ob
     if ((v = json_object_get(obj, "value")) != NULL && !json_is_null(v) &&
         qcn_rpc_parse_u256(err, a->value, v, "params[0] (call).value"))
         return err->code;
+    if ((v = json_object_get(obj, "gas")) != NULL && !json_is_null(v)) {
+        if (qcn_rpc_parse_u64(err, &a->gas, v, "params[0] (call).gas"))
+            return err->code;
+        a->has_gas = 1;
+    }
     v = json_object_get(obj, "input");
     if (v == NULL || json_is_null(v))
         v = json_object_get(obj, "data");
@@ -854,12 +863,204 @@ static int target_has_code(struct qcn_rpc_ctx *ctx, const struct call_args *a, i
     return 0;
 }
 
+/* ---- the EVM over the head state, for eth_call and eth_estimateGas ----
+ * A throw-away overlay (vm/state.h) over the backend: writes never leave it.
+ * Block context: the head block, as geth's eth_call on "latest". */
+
+struct vm_code_ent {
+    struct vm_code_ent *next;
+    uint8_t hash[QCN_HASH_BYTES];
+    struct qcn_buf code;
+};
+
+struct vm_src {
+    struct qcn_rpc_ctx *ctx;
+    struct vm_code_ent *codes;
+};
+
+static int vm_load_account(void *c, const uint8_t addr[QCN_VM_ADDRESS_BYTES], int *found,
+                           uint64_t *nonce, struct qcn_u256 *balance,
+                           uint8_t code_hash[QCN_VM_HASH_BYTES], int *has_storage)
+{
+    struct vm_src *src = c;
+    const struct qcn_rpc_backend *b = src->ctx->backend;
+    struct vm_code_ent *e;
+    int rc;
+
+    *found = 0;
+    *nonce = 0;
+    *balance = qcn_u256_from_u64(0);
+    *has_storage = 0;
+    memcpy(code_hash, qcn_vm_empty_code_hash, QCN_VM_HASH_BYTES);
+    rc = b->account(b->user, addr, nonce, balance);
+    if (rc != QCN_OK && rc != QCN_ERR_NOT_FOUND)
+        return rc;
+    e = calloc(1, sizeof *e);
+    if (e == NULL)
+        return QCN_ERR_NOMEM;
+    qcn_buf_init(&e->code, QCN_VM_MAX_INITCODE_SIZE);
+    rc = b->code != NULL ? b->code(b->user, addr, &e->code) : QCN_ERR_NOT_FOUND;
+    if (rc != QCN_OK || e->code.len == 0) {
+        qcn_buf_clear(&e->code);
+        free(e);
+        *found = *nonce != 0 || !qcn_u256_is_zero(balance);
+        return rc == QCN_OK || rc == QCN_ERR_NOT_FOUND ? QCN_OK : rc;
+    }
+    qcn_keccak256(e->hash, e->code.p, e->code.len);
+    memcpy(code_hash, e->hash, QCN_HASH_BYTES);
+    e->next = src->codes;
+    src->codes = e;
+    *found = 1;
+    return QCN_OK;
+}
+
+static int vm_load_storage(void *c, const uint8_t addr[QCN_VM_ADDRESS_BYTES],
+                           const uint8_t key[QCN_U256_BYTES], uint8_t value[QCN_U256_BYTES])
+{
+    struct vm_src *src = c;
+    const struct qcn_rpc_backend *b = src->ctx->backend;
+    int rc = b->storage != NULL ? b->storage(b->user, addr, key, value) : QCN_ERR_NOT_FOUND;
+    if (rc == QCN_ERR_NOT_FOUND) {
+        memset(value, 0, QCN_U256_BYTES);
+        return QCN_OK;
+    }
+    return rc;
+}
+
+static int vm_load_code(void *c, const uint8_t code_hash[QCN_VM_HASH_BYTES], struct qcn_buf *out)
+{
+    struct vm_src *src = c;
+    qcn_buf_reset(out);
+    for (struct vm_code_ent *e = src->codes; e != NULL; e = e->next)
+        if (memcmp(e->hash, code_hash, QCN_HASH_BYTES) == 0)
+            return qcn_buf_append(out, e->code.p, e->code.len);
+    return QCN_ERR_NOT_FOUND;
+}
+
+/* Gas a simulated message may burn, whatever the caller asks: bounds the
+ * loop thread's time per call. */
+#define CALL_GAS_CAP 50000000ull
+
+struct evm_outcome {
+    enum qcn_vm_status status;
+    uint64_t used;
+    struct qcn_buf output;
+};
+
+/* Runs a's message with gas on the head state. 0 with out filled (the caller
+ * clears out->output), or an error code with err filled. */
+static int evm_run(struct qcn_rpc_ctx *ctx, const struct call_args *a, uint64_t gas,
+                   const struct qcn_block *head_blk, struct evm_outcome *out,
+                   struct qcn_rpc_error *err)
+{
+    struct vm_src src = {ctx, NULL};
+    struct qcn_vm_state_backend be = {&src, vm_load_account, vm_load_storage, vm_load_code};
+    struct qcn_vm_block_env env;
+    struct qcn_vm_tx_env txe;
+    struct qcn_vm_message msg;
+    struct qcn_vm_result res;
+    struct qcn_vm *vm = qcn_vm_new();
+    struct qcn_vm_state *st = qcn_vm_state_new(&be);
+    int rc = 0;
+
+    qcn_buf_init(&out->output, QCN_RPC_MAX_RESPONSE / 4);
+    if (vm == NULL || st == NULL) {
+        rc = qcn_rpc_error_set(err, QCN_RPC_INTERNAL_ERROR, "out of memory");
+        goto out;
+    }
+    memset(&env, 0, sizeof env);
+    memcpy(env.coinbase, head_blk->header.proposer, QCN_ADDRESS_BYTES);
+    env.number = head_blk->header.height;
+    env.timestamp = head_blk->header.timestamp;
+    env.gas_limit = head_blk->header.gas_limit;
+    memcpy(env.prevrandao, head_blk->header.mix, QCN_HASH_BYTES);
+    env.base_fee = qcn_u256_from_u64(head_blk->header.base_fee);
+    env.chain_id = qcn_u256_from_u64(ctx->config->chain_id);
+    memset(&txe, 0, sizeof txe);
+    memcpy(txe.origin, a->from, QCN_ADDRESS_BYTES);
+    memset(&msg, 0, sizeof msg);
+    msg.kind = a->has_to ? QCN_VM_CALL : QCN_VM_CREATE;
+    msg.gas = (int64_t)gas;
+    memcpy(msg.sender, a->from, QCN_ADDRESS_BYTES);
+    if (a->has_to) {
+        memcpy(msg.recipient, a->to, QCN_ADDRESS_BYTES);
+        memcpy(msg.code_address, a->to, QCN_ADDRESS_BYTES);
+    }
+    msg.value = qcn_u256_from_be(a->value);
+    msg.input = a->data.p;
+    msg.input_len = a->data.len;
+    qcn_vm_state_begin_tx(st);
+    if (qcn_vm_warm_tx(vm, st, &env, a->from, a->has_to ? a->to : NULL, NULL, 0) != QCN_OK ||
+        qcn_vm_execute(vm, st, &env, &txe, &msg, &res) != QCN_OK) {
+        rc = qcn_rpc_error_set(err, QCN_RPC_SERVER_ERROR, "execution aborted: %s",
+                               qcn_err_str(qcn_vm_state_error(st)));
+        goto out;
+    }
+    out->status = res.status;
+    out->used = gas - (uint64_t)(res.gas_left > 0 ? res.gas_left : 0);
+    if (msg.kind == QCN_VM_CREATE && res.status == QCN_VM_SUCCESS) {
+        /* A creation answers with the code it deployed (as geth does). */
+        struct qcn_vm_account *acc = qcn_vm_state_account(st, res.created);
+        struct qcn_vm_code *code = acc != NULL ? qcn_vm_state_code(st, acc) : NULL;
+        if (code != NULL && code->len > 0 &&
+            qcn_buf_append(&out->output, code->bytes, code->len) != QCN_OK)
+            rc = qcn_rpc_error_set(err, QCN_RPC_LIMIT_EXCEEDED, "call output exceeds the size cap");
+    } else if (res.output_len > 0 &&
+               qcn_buf_append(&out->output, res.output, res.output_len) != QCN_OK) {
+        rc = qcn_rpc_error_set(err, QCN_RPC_LIMIT_EXCEEDED, "call output exceeds the size cap");
+    }
+out:
+    qcn_vm_state_free(st);
+    qcn_vm_free(vm);
+    while (src.codes != NULL) {
+        struct vm_code_ent *e = src.codes;
+        src.codes = e->next;
+        qcn_buf_clear(&e->code);
+        free(e);
+    }
+    if (rc != 0)
+        qcn_buf_clear(&out->output);
+    return rc;
+}
+
+/* EIP-140 revert: error code 3 with the returned bytes as data, and the
+ * Error(string) reason (selector 0x08c379a0) in the message when present. */
+static int reverted(struct qcn_rpc_error *err, const struct qcn_buf *out)
+{
+    const uint8_t *p = out->p;
+    qcn_rpc_error_set(err, QCN_RPC_EXECUTION_REVERTED, "execution reverted");
+    if (out->len >= 4 + 64 && p[0] == 0x08 && p[1] == 0xc3 && p[2] == 0x79 && p[3] == 0xa0) {
+        uint64_t len = qcn_load_be64(p + 4 + 32 + 24);
+        if (len <= out->len - 4 - 64 && len < 200)
+            qcn_rpc_error_set(err, QCN_RPC_EXECUTION_REVERTED, "execution reverted: %.*s", (int)len,
+                              (const char *)(p + 4 + 64));
+    }
+    err->data = qcn_rpc_json_data(out->p, out->len);
+    return err->code;
+}
+
+static int head_block(struct qcn_rpc_ctx *ctx, struct qcn_block *blk, struct qcn_rpc_error *err)
+{
+    struct qcn_rpc_block_ref latest;
+    int found;
+    memset(&latest, 0, sizeof latest);
+    latest.tag = QCN_RPC_BLOCK_LATEST;
+    if (load_block(ctx, &latest, blk, &found, err))
+        return err->code;
+    if (!found)
+        return qcn_rpc_error_set(err, QCN_RPC_INTERNAL_ERROR, "head block not found");
+    return 0;
+}
+
 static int eth_call(struct qcn_rpc_ctx *ctx, json_t *params, json_t **result,
                     struct qcn_rpc_error *err)
 {
     struct call_args a;
     struct qcn_rpc_block_ref ref;
-    int has_code, rc;
+    struct qcn_block blk;
+    struct evm_outcome o;
+    uint64_t gas;
+    int has_code = 0, rc;
 
     if (qcn_rpc_params_check(err, params, 1, 3)) /* the third is geth's state override */
         return err->code;
@@ -867,12 +1068,32 @@ static int eth_call(struct qcn_rpc_ctx *ctx, json_t *params, json_t **result,
     if (rc == 0 && (qcn_rpc_parse_block(err, &ref, qcn_rpc_param(params, 1), "params[1] (block)") ||
                     require_head(ctx, &ref, err) || target_has_code(ctx, &a, &has_code, err)))
         rc = err->code;
-    if (rc == 0 && (has_code || !a.has_to))
-        rc = qcn_rpc_error_set(err, QCN_RPC_UNAVAILABLE,
-                               "contract execution is not available on this node yet (the EVM is "
-                               "not wired in); eth_call serves native transfers only");
-    if (rc == 0)
-        *result = json_string("0x"); /* a transfer to an account without code returns nothing */
+    if (rc == 0 && a.has_to && !has_code) {
+        *result = json_string("0x"); /* an account without code returns nothing */
+        goto out;
+    }
+    if (rc == 0 && (ctx->backend->account == NULL || head_block(ctx, &blk, err)))
+        rc = ctx->backend->account == NULL
+                 ? qcn_rpc_error_set(err, QCN_RPC_UNAVAILABLE, "eth_call: no chain attached")
+                 : err->code;
+    if (rc != 0)
+        goto out;
+    gas = a.has_gas ? a.gas : blk.header.gas_limit;
+    if (gas > CALL_GAS_CAP)
+        gas = CALL_GAS_CAP;
+    rc = evm_run(ctx, &a, gas, &blk, &o, err);
+    qcn_block_clear(&blk);
+    if (rc != 0)
+        goto out;
+    if (o.status == QCN_VM_SUCCESS)
+        *result = qcn_rpc_json_data(o.output.p, o.output.len);
+    else if (o.status == QCN_VM_REVERT)
+        rc = reverted(err, &o.output);
+    else
+        rc = qcn_rpc_error_set(err, QCN_RPC_SERVER_ERROR,
+                               "execution failed (out of gas, invalid opcode or stack error)");
+    qcn_buf_clear(&o.output);
+out:
     qcn_buf_clear(&a.data);
     return rc;
 }
@@ -915,12 +1136,53 @@ static int intrinsic_gas(struct qcn_rpc_ctx *ctx, const struct call_args *a, uin
     return 0;
 }
 
+/* Smallest execution gas with which the message succeeds: one run at the cap,
+ * then a binary search (the 63/64 rule of EIP-150 makes the gas used at the
+ * cap an underestimate of the gas needed). */
+static int execution_gas(struct qcn_rpc_ctx *ctx, const struct call_args *a, uint64_t cap,
+                         uint64_t *out, struct qcn_rpc_error *err)
+{
+    struct qcn_block blk;
+    struct evm_outcome o;
+    uint64_t lo, hi;
+    int rc;
+
+    if (head_block(ctx, &blk, err))
+        return err->code;
+    rc = evm_run(ctx, a, cap, &blk, &o, err);
+    if (rc == 0) {
+        if (o.status == QCN_VM_REVERT)
+            rc = reverted(err, &o.output); /* copies the data */
+        else if (o.status != QCN_VM_SUCCESS)
+            rc = qcn_rpc_error_set(err, QCN_RPC_SERVER_ERROR,
+                                   "gas required exceeds allowance (%llu) or execution failed",
+                                   (unsigned long long)cap);
+        qcn_buf_clear(&o.output);
+    }
+    lo = rc == 0 && o.used > 0 ? o.used - 1 : 0;
+    hi = cap;
+    while (rc == 0 && hi - lo > 1) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        rc = evm_run(ctx, a, mid, &blk, &o, err);
+        if (rc != 0)
+            break;
+        if (o.status == QCN_VM_SUCCESS)
+            hi = mid;
+        else
+            lo = mid;
+        qcn_buf_clear(&o.output);
+    }
+    qcn_block_clear(&blk);
+    *out = hi;
+    return rc;
+}
+
 static int eth_estimate_gas(struct qcn_rpc_ctx *ctx, json_t *params, json_t **result,
                             struct qcn_rpc_error *err)
 {
     struct call_args a;
     struct qcn_rpc_block_ref ref;
-    uint64_t gas = 0;
+    uint64_t gas = 0, exec = 0, cap;
     int has_code = 0, rc;
 
     if (qcn_rpc_params_check(err, params, 1, 3))
@@ -929,10 +1191,6 @@ static int eth_estimate_gas(struct qcn_rpc_ctx *ctx, json_t *params, json_t **re
     if (rc == 0 && (qcn_rpc_parse_block(err, &ref, qcn_rpc_param(params, 1), "params[1] (block)") ||
                     require_head(ctx, &ref, err) || target_has_code(ctx, &a, &has_code, err)))
         rc = err->code;
-    if (rc == 0 && (has_code || !a.has_to))
-        rc = qcn_rpc_error_set(err, QCN_RPC_UNAVAILABLE,
-                               "contract execution is not available on this node yet (the EVM is "
-                               "not wired in); eth_estimateGas serves native transfers only");
     if (rc == 0 && a.has_from && ctx->backend->account != NULL) {
         struct qcn_u256 bal = {{0, 0, 0, 0}}, val = qcn_u256_from_be(a.value);
         uint64_t nonce;
@@ -942,6 +1200,21 @@ static int eth_estimate_gas(struct qcn_rpc_ctx *ctx, json_t *params, json_t **re
     }
     if (rc == 0)
         rc = intrinsic_gas(ctx, &a, &gas, err);
+    if (rc == 0 && (has_code || !a.has_to)) {
+        /* Contract call or creation: the EVM's part on top of the intrinsic gas. */
+        cap = a.has_gas ? a.gas : CALL_GAS_CAP;
+        if (cap > CALL_GAS_CAP)
+            cap = CALL_GAS_CAP;
+        if (cap <= gas)
+            rc = qcn_rpc_error_set(err, QCN_RPC_SERVER_ERROR,
+                                   "gas %llu is below the intrinsic gas %llu",
+                                   (unsigned long long)cap, (unsigned long long)gas);
+        else if (ctx->backend->account == NULL)
+            rc = qcn_rpc_error_set(err, QCN_RPC_UNAVAILABLE, "eth_estimateGas: no chain attached");
+        else
+            rc = execution_gas(ctx, &a, cap - gas, &exec, err);
+        gas += exec;
+    }
     if (rc == 0)
         *result = qcn_rpc_json_u64(gas);
     qcn_buf_clear(&a.data);

@@ -233,13 +233,40 @@ static int fb_account(void *u, const uint8_t addr[20], uint64_t *nonce, struct q
     return QCN_OK;
 }
 
+/* Accounts 0xc0de<k>...: code. k = 0: return nothing; 1: return the word
+ * 0x2a; 2: revert with Error("no"); 3: loop forever (runs out of gas);
+ * 4: return storage slot 1 (SLOAD, 42 in this chain). */
 static int fb_code(void *u, const uint8_t addr[20], struct qcn_buf *out)
 {
+    static const uint8_t ret_empty[] = {0x60, 0x00, 0x60, 0x00, 0xf3};
+    static const uint8_t ret_2a[] = {0x60, 0x2a, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3};
+    /* mstore Error(string) "no": selector, offset 0x20, length 2, "no" */
+    static const uint8_t revert_no[] = {
+        0x63, 0x08, 0xc3, 0x79, 0xa0, 0x60, 0xe0, 0x1b, 0x60, 0x00, 0x52, /* selector at 0 */
+        0x60, 0x20, 0x60, 0x04, 0x52,                                     /* offset at 4 */
+        0x60, 0x02, 0x60, 0x24, 0x52,                                     /* length at 36 */
+        0x61, 0x6e, 0x6f, 0x60, 0xf0, 0x1b, 0x60, 0x44, 0x52,             /* "no" at 68 */
+        0x60, 0x64, 0x60, 0x00, 0xfd};                                    /* revert(0, 100) */
+    static const uint8_t loop[] = {0x5b, 0x60, 0x00, 0x56};
+    static const uint8_t sload1[] = {0x60, 0x01, 0x54, 0x60, 0x00, 0x52,
+                                     0x60, 0x20, 0x60, 0x00, 0xf3};
     (void)u;
-    /* 0xc0de...: an account with code */
-    if (addr[0] == 0xc0 && addr[1] == 0xde)
-        return qcn_buf_append(out, "\x60\x00\x60\x00\xf3", 5);
-    return QCN_ERR_NOT_FOUND;
+    if (addr[0] != 0xc0 || addr[1] != 0xde)
+        return QCN_ERR_NOT_FOUND;
+    switch (addr[2]) {
+    case 0:
+        return qcn_buf_append(out, ret_empty, sizeof ret_empty);
+    case 1:
+        return qcn_buf_append(out, ret_2a, sizeof ret_2a);
+    case 2:
+        return qcn_buf_append(out, revert_no, sizeof revert_no);
+    case 3:
+        return qcn_buf_append(out, loop, sizeof loop);
+    case 4:
+        return qcn_buf_append(out, sload1, sizeof sload1);
+    default:
+        return QCN_ERR_NOT_FOUND;
+    }
 }
 
 static int fb_storage(void *u, const uint8_t addr[20], const uint8_t slot[32], uint8_t out[32])

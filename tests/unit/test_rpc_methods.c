@@ -345,9 +345,62 @@ static void test_fees_and_estimates(void **state)
     assert_int_equal(code(r), -32000);
     assert_non_null(strstr(message(r), "insufficient funds"));
     json_decref(r);
+}
+
+/* eth_call and eth_estimateGas run the EVM over the head state. */
+static void test_evm_calls(void **state)
+{
+    json_t *r;
+    const char *msg;
+    (void)state;
+
     r = call("eth_call", "[{\"to\":\"0xc0de000000000000000000000000000000000000\",\"data\":\"0x\"},"
                          "\"latest\"]");
-    assert_int_equal(code(r), -32004);
+    assert_string_equal(json_string_value(result(r)), "0x");
+    json_decref(r);
+    r = call("eth_call", "[{\"to\":\"0xc0de010000000000000000000000000000000000\"},\"latest\"]");
+    assert_string_equal(json_string_value(result(r)),
+                        "0x000000000000000000000000000000000000000000000000000000000000002a");
+    json_decref(r);
+    /* storage comes from the backend */
+    r = call("eth_call", "[{\"to\":\"0xc0de040000000000000000000000000000000000\"},\"latest\"]");
+    assert_string_equal(json_string_value(result(r)),
+                        "0x000000000000000000000000000000000000000000000000000000000000002a");
+    json_decref(r);
+    /* EIP-140 revert: code 3, the reason, the data */
+    r = call("eth_call", "[{\"to\":\"0xc0de020000000000000000000000000000000000\"},\"latest\"]");
+    assert_int_equal(code(r), 3);
+    msg = message(r);
+    assert_string_equal(msg, "execution reverted: no");
+    assert_non_null(strstr(json_string_value(json_object_get(json_object_get(r, "error"), "data")),
+                           "0x08c379a0"));
+    json_decref(r);
+    /* out of gas, bounded by the call's gas */
+    r = call("eth_call",
+             "[{\"to\":\"0xc0de030000000000000000000000000000000000\",\"gas\":\"0x186a0\"},"
+             "\"latest\"]");
+    assert_int_equal(code(r), -32000);
+    assert_non_null(strstr(message(r), "out of gas"));
+    json_decref(r);
+    /* estimates: intrinsic (76944 + 31232 for the public key of an unknown
+     * sender) plus the EVM's part, found by search */
+    r = call("eth_estimateGas", "[{\"to\":\"0xc0de010000000000000000000000000000000000\"}]");
+    {
+        uint64_t g = strtoull(json_string_value(result(r)) + 2, NULL, 16);
+        assert_true(g > 76944 + 31232 && g < 76944 + 31232 + 100);
+    }
+    json_decref(r);
+    r = call("eth_estimateGas", "[{\"to\":\"0xc0de020000000000000000000000000000000000\"}]");
+    assert_int_equal(code(r), 3);
+    json_decref(r);
+    r = call("eth_estimateGas", "[{\"to\":\"0xc0de030000000000000000000000000000000000\"}]");
+    assert_int_equal(code(r), -32000);
+    assert_non_null(strstr(message(r), "exceeds allowance"));
+    json_decref(r);
+    /* a creation: the init code returns 42 as "runtime code" */
+    r = call("eth_call", "[{\"data\":\"0x602a60005260206000f3\"}]");
+    assert_string_equal(json_string_value(result(r)),
+                        "0x000000000000000000000000000000000000000000000000000000000000002a");
     json_decref(r);
     r = call("eth_call", "[{\"to\":\"0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"},\"latest\"]");
     assert_string_equal(json_string_value(result(r)), "0x");
@@ -473,6 +526,7 @@ int main(void)
         cmocka_unit_test(test_transactions_and_receipts),
         cmocka_unit_test(test_logs),
         cmocka_unit_test(test_fees_and_estimates),
+        cmocka_unit_test(test_evm_calls),
         cmocka_unit_test(test_send_raw),
         cmocka_unit_test(test_account_key_and_pool),
         cmocka_unit_test(test_notify_block),
