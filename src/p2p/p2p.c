@@ -1574,6 +1574,16 @@ int qcn_p2p_broadcast_consensus(qcn_p2p *p, uint8_t kind, const uint8_t *payload
     return QCN_OK;
 }
 
+int qcn_p2p_penalize(qcn_p2p *p, const uint8_t node_id[QCN_P2P_NODE_ID_BYTES], int32_t amount,
+                     const char *why)
+{
+    struct conn *c = find_open_by_id(p, node_id, NULL);
+    if (c == NULL)
+        return 0;
+    penalize(c, amount, why);
+    return 1;
+}
+
 void qcn_p2p_head_changed(qcn_p2p *p)
 {
     sync_check(p);

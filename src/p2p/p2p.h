@@ -153,6 +153,13 @@ void qcn_p2p_broadcast_block(qcn_p2p *p, uint64_t height, const uint8_t hash[QCN
 /* QCN_ERR_TOO_LARGE over the kind's cap, QCN_ERR_CODEC for an unknown kind. */
 QCN_MUST_CHECK int qcn_p2p_broadcast_consensus(qcn_p2p *p, uint8_t kind, const uint8_t *payload,
                                                size_t len);
+/* Scores a connected peer down by amount (for invalid data found later,
+ * e.g. a transaction whose signature failed on a worker thread, or a
+ * consensus message the engine rejects after the callback). A peer that
+ * reaches the threshold is banned. Returns 1 if the peer was connected. */
+int qcn_p2p_penalize(qcn_p2p *p, const uint8_t node_id[QCN_P2P_NODE_ID_BYTES], int32_t amount,
+                     const char *why);
+
 /* Tells p2p the head moved (a block was committed by anyone): updates the
  * status it advertises and the sync state. */
 void qcn_p2p_head_changed(qcn_p2p *p);

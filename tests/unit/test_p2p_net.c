@@ -900,6 +900,12 @@ static int p_consensus(const struct snap *s, const void *a)
     return s->host.consensus_got >= *(const int *)a;
 }
 
+static void do_penalize(struct tnode *t, void *arg)
+{
+    const struct qcn_p2p_identity *id = arg;
+    (void)qcn_p2p_penalize(t->p, id->node_id, QCN_P2P_PENALTY_INVALID, "test");
+}
+
 static int p_dups(const struct snap *s, const void *a)
 {
     return s->st.dup_suppressed >= *(const uint64_t *)a;
@@ -947,6 +953,12 @@ static void test_rekey_and_consensus(void **state)
     assert_true(wait_for(&nb, p_consensus, &want));
     snap(&nb, &s);
     assert_int_equal(s.peers[0].score, -QCN_P2P_PENALTY_INVALID);
+    /* a later verdict from the host: two more invalid findings ban a */
+    call(&nb, do_penalize, &na.id);
+    call(&nb, do_penalize, &na.id);
+    snap(&nb, &s);
+    assert_int_equal(s.npeers, 0);
+    assert_int_equal(s.st.bans, 1);
     node_stop(&nb);
     node_stop(&na);
 }
