@@ -11,7 +11,7 @@ endif()
 if(TARGET qcn AND NOT QCN_SANITIZE)
   add_test(NAME evm_state_tests
            COMMAND $<TARGET_FILE:qcn> evm statetest --min-pass 99
-                   "${QCN_VECTORS_DIR}/ethereum-state-tests/GeneralStateTests")
+                   "${QCN_VECTORS_DIR}/ethereum-state-tests")
   set_tests_properties(evm_state_tests PROPERTIES LABELS vectors TIMEOUT 900)
 endif()
 # The same fixtures through the ledger's state database (vm/statedb_glue.h):
@@ -19,6 +19,6 @@ endif()
 if(TARGET qcn AND NOT QCN_SANITIZE)
   add_test(NAME evm_state_tests_statedb
            COMMAND $<TARGET_FILE:qcn> evm statetest --statedb --min-pass 99
-                   "${QCN_VECTORS_DIR}/ethereum-state-tests/GeneralStateTests")
+                   "${QCN_VECTORS_DIR}/ethereum-state-tests")
   set_tests_properties(evm_state_tests_statedb PROPERTIES LABELS vectors TIMEOUT 900)
 endif()
