@@ -73,7 +73,7 @@ struct conn {
     uint8_t hdr[4];
     size_t hdr_have;
     uint8_t *body;
-    size_t body_len, body_have;
+    size_t body_len, body_have, body_cap;
 
     uint8_t node_id[QCN_P2P_NODE_ID_BYTES];
     char addr[QCN_P2P_MAX_ADDR_TEXT];
@@ -1104,15 +1104,30 @@ static void feed(struct conn *c, const uint8_t *in, size_t n)
                 conn_close(c, "frame over the global cap");
                 return;
             }
-            c->body = malloc(c->body_len);
-            if (c->body == NULL) {
-                conn_close(c, "out of memory");
-                return;
-            }
+            c->body = NULL;
+            c->body_cap = 0;
             c->body_have = 0;
         }
         {
             size_t k = c->body_len - c->body_have < n ? c->body_len - c->body_have : n;
+            /* The buffer grows with the bytes that actually arrived (doubling,
+             * up to the announced length), so a header claiming a huge frame
+             * costs memory only as fast as the peer really sends. */
+            if (c->body_have + k > c->body_cap) {
+                size_t cap = c->body_cap ? c->body_cap * 2 : READ_CHUNK;
+                uint8_t *nb;
+                if (cap < c->body_have + k)
+                    cap = c->body_have + k;
+                if (cap > c->body_len)
+                    cap = c->body_len;
+                nb = realloc(c->body, cap);
+                if (nb == NULL) {
+                    conn_close(c, "out of memory");
+                    return;
+                }
+                c->body = nb;
+                c->body_cap = cap;
+            }
             memcpy(c->body + c->body_have, in, k);
             c->body_have += k;
             in += k;
