@@ -1107,6 +1107,8 @@ static void feed(struct conn *c, const uint8_t *in, size_t n)
             c->body = NULL;
             c->body_cap = 0;
             c->body_have = 0;
+            if (n == 0)
+                return; /* the body comes with the next read */
         }
         {
             size_t k = c->body_len - c->body_have < n ? c->body_len - c->body_have : n;
