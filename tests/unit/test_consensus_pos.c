@@ -1,0 +1,534 @@
+/* The pos engine (consensus/pos.h) end to end in one process: four engines
+ * with real ML-DSA-65 keys, real WAL files, real certificates and the real
+ * beacon, over a simulated network and clock, each over a small in-memory
+ * chain that stores real encoded blocks. Checked: blocks become final with
+ * the same hash everywhere; each block carries a certificate of its parent
+ * that verifies; one of four down: the rest go on; two down: no progress and
+ * no fork; both back (fresh processes over the same WAL and chain):
+ * progress resumes and they catch up; a double-signing validator is caught
+ * with verifiable evidence. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "codec/vote.h"
+#include "consensus/beacon.h"
+#include "consensus/pos.h"
+#include "crypto/mldsa.h"
+
+#define N 4
+#define MAXB 256
+#define MAXQ 20000
+#define CHAIN_ID 4242
+
+struct chainrec {
+    uint8_t *blk;
+    size_t len;
+    uint8_t hash[32];
+    uint8_t *cert; /* certificate of this block (as stored at commit/sync) */
+    size_t cert_len;
+};
+
+struct node {
+    int idx;
+    struct qcn_pos *pos;
+    int up;
+    int armed;
+    uint64_t timer_at;
+    struct chainrec chain[MAXB]; /* chain[0] = genesis */
+    uint64_t head;
+    char wal[128];
+    int fault;
+};
+
+struct qmsg {
+    uint64_t at;
+    int to;
+    uint8_t kind;
+    uint8_t *p;
+    size_t len;
+};
+
+static struct {
+    uint64_t now, rng;
+    struct node nodes[N];
+    struct qmsg q[MAXQ];
+    size_t nq;
+    uint8_t pk[N][QCN_VOTE_PK_BYTES], sk[N][QCN_VOTE_SK_BYTES];
+    uint8_t seed[N][32];
+    struct qcn_buf valset;
+    struct qcn_valset vs;
+    char dir[64];
+} S;
+
+static uint64_t rnd(void)
+{
+    S.rng ^= S.rng << 13;
+    S.rng ^= S.rng >> 7;
+    S.rng ^= S.rng << 17;
+    return S.rng;
+}
+
+/* ---- host ---- */
+
+static uint64_t h_now(void *ctx)
+{
+    (void)ctx;
+    return S.now;
+}
+
+static void h_timer_set(void *ctx, uint64_t d)
+{
+    struct node *n = ctx;
+    n->armed = 1;
+    n->timer_at = S.now + d;
+}
+
+static void h_timer_cancel(void *ctx)
+{
+    struct node *n = ctx;
+    n->armed = 0;
+}
+
+static void h_head(void *ctx, uint64_t *height, uint8_t hash[32])
+{
+    struct node *n = ctx;
+    *height = n->head;
+    memcpy(hash, n->chain[n->head].hash, 32);
+}
+
+static int h_get_header(void *ctx, uint64_t height, struct qcn_header *out)
+{
+    struct node *n = ctx;
+    struct qcn_block b;
+    int err;
+    if (height > n->head)
+        return QCN_ERR_NOT_FOUND;
+    err = qcn_block_decode(&b, qcn_view_make(n->chain[height].blk, n->chain[height].len));
+    if (err != QCN_OK)
+        return err;
+    err = qcn_header_copy(out, &b.header);
+    qcn_block_clear(&b);
+    return err;
+}
+
+static int h_get_head_commit(void *ctx, struct qcn_buf *out)
+{
+    struct node *n = ctx;
+    if (n->chain[n->head].cert == NULL)
+        return QCN_ERR_NOT_FOUND;
+    return qcn_buf_append(out, n->chain[n->head].cert, n->chain[n->head].cert_len);
+}
+
+static int h_build(void *ctx, const struct qcn_pos_build *a, struct qcn_buf *out, uint8_t hash[32])
+{
+    struct node *n = ctx;
+    struct qcn_block b;
+    int err;
+    memset(&b, 0, sizeof b);
+    memcpy(b.header.parent_hash, n->chain[n->head].hash, 32);
+    b.header.height = a->height;
+    b.header.timestamp = S.now / 1000;
+    memcpy(b.header.proposer, a->proposer, 20);
+    memcpy(b.header.mix, a->mix, 32);
+    b.header.gas_limit = 30000000;
+    b.header.base_fee = 7;
+    memcpy(b.header.extra, a->extra, a->extra_len);
+    b.header.extra_len = a->extra_len;
+    memset(b.header.state_root, n->idx + 1, 32); /* proposals differ between proposers */
+    if ((err = qcn_header_set_commit(&b.header, a->commit, a->commit_len)) != QCN_OK)
+        return err;
+    err = qcn_block_encode(out, &b);
+    if (err == QCN_OK)
+        err = qcn_header_hash(hash, &b.header);
+    qcn_block_clear(&b);
+    return err;
+}
+
+static int h_check(void *ctx, const uint8_t *blk, size_t len)
+{
+    struct node *n = ctx;
+    struct qcn_block b;
+    int err = qcn_block_decode(&b, qcn_view_make(blk, len));
+    if (err != QCN_OK)
+        return err;
+    if (b.header.height != n->head + 1 || memcmp(b.header.parent_hash, n->chain[n->head].hash, 32))
+        err = QCN_ERR_BLOCK_PARENT;
+    qcn_block_clear(&b);
+    return err;
+}
+
+static void store(struct node *n, const uint8_t *blk, size_t len, const uint8_t *hash,
+                  const uint8_t *cert, size_t cert_len)
+{
+    struct chainrec *c = &n->chain[n->head + 1];
+    assert_true(n->head + 1 < MAXB);
+    c->blk = malloc(len);
+    memcpy(c->blk, blk, len);
+    c->len = len;
+    memcpy(c->hash, hash, 32);
+    c->cert = malloc(cert_len ? cert_len : 1);
+    memcpy(c->cert, cert, cert_len);
+    c->cert_len = cert_len;
+    n->head++;
+}
+
+static int h_commit(void *ctx, const uint8_t *blk, size_t len, const uint8_t *cert, size_t cert_len)
+{
+    struct node *n = ctx;
+    struct qcn_block b;
+    int err = h_check(ctx, blk, len);
+    if (err != QCN_OK)
+        return err;
+    assert_int_equal(qcn_block_decode(&b, qcn_view_make(blk, len)), QCN_OK);
+    /* the certificate the engine hands over verifies */
+    assert_int_equal(qcn_commit_verify(&S.vs, CHAIN_ID, b.header.height, b.hash,
+                                       qcn_view_make(cert, cert_len), NULL),
+                     QCN_OK);
+    store(n, blk, len, b.hash, cert, cert_len);
+    qcn_block_clear(&b);
+    return QCN_OK;
+}
+
+static void h_broadcast(void *ctx, uint8_t kind, const uint8_t *p, size_t len)
+{
+    struct node *n = ctx;
+    int i;
+    for (i = 0; i < N; i++) {
+        struct qmsg *m;
+        if (i == n->idx || !S.nodes[i].up)
+            continue;
+        assert_true(S.nq < MAXQ);
+        m = &S.q[S.nq++];
+        m->at = S.now + 5 + rnd() % 40;
+        m->to = i;
+        m->kind = kind;
+        m->p = malloc(len);
+        memcpy(m->p, p, len);
+        m->len = len;
+    }
+}
+
+static void node_boot(struct node *n)
+{
+    struct qcn_pos_host h = {n,       h_now,        h_timer_set,       h_timer_cancel,
+                             h_head,  h_get_header, h_get_head_commit, h_build,
+                             h_check, h_commit,     h_broadcast};
+    struct qcn_pos_config c;
+    memset(&c, 0, sizeof c);
+    c.chain_id = CHAIN_ID;
+    c.validators = S.valset.p;
+    c.validators_len = S.valset.len;
+    c.has_key = 1;
+    memcpy(c.sk, S.sk[n->idx], sizeof c.sk);
+    memcpy(c.pk, S.pk[n->idx], sizeof c.pk);
+    memcpy(c.beacon_seed, S.seed[n->idx], 32);
+    c.beacon_length = 1000;
+    c.wal_path = n->wal;
+    c.fault_double_sign = n->fault;
+    c.block_interval_ms = 1000;
+    assert_int_equal(qcn_pos_new(&n->pos, &h, &c), QCN_OK);
+    n->up = 1;
+    n->armed = 0;
+    assert_int_equal(qcn_pos_start(n->pos), QCN_OK);
+}
+
+static void node_kill(struct node *n)
+{
+    qcn_pos_free(n->pos);
+    n->pos = NULL;
+    n->up = 0;
+    n->armed = 0;
+}
+
+/* Block sync stand-in: a node behind a peer copies the peer's blocks with
+ * their certificates, each checked with qcn_pos_verify_synced first. */
+static void sync_from_peers(struct node *n)
+{
+    int i;
+    for (i = 0; i < N; i++) {
+        struct node *o = &S.nodes[i];
+        int moved = 0;
+        if (!o->up || o == n)
+            continue;
+        while (o->head > n->head + 1) { /* leave the last height to consensus */
+            struct chainrec *c = &o->chain[n->head + 1];
+            struct qcn_block b;
+            assert_int_equal(qcn_block_decode(&b, qcn_view_make(c->blk, c->len)), QCN_OK);
+            assert_int_equal(qcn_pos_verify_synced(n->pos, &b, c->cert, c->cert_len), QCN_OK);
+            store(n, c->blk, c->len, b.hash, c->cert, c->cert_len);
+            qcn_block_clear(&b);
+            moved = 1;
+        }
+        if (moved)
+            qcn_pos_on_head_changed(n->pos);
+    }
+}
+
+static void run_until(uint64_t until)
+{
+    uint64_t next_sync = S.now + 500;
+    while (S.now < until) {
+        uint64_t t = until;
+        size_t i, best = SIZE_MAX;
+        int ti = -1;
+        for (i = 0; i < S.nq; i++)
+            if (S.q[i].at < t) {
+                t = S.q[i].at;
+                best = i;
+            }
+        for (i = 0; i < N; i++)
+            if (S.nodes[i].up && S.nodes[i].armed && S.nodes[i].timer_at < t) {
+                t = S.nodes[i].timer_at;
+                ti = (int)i;
+                best = SIZE_MAX;
+            }
+        if (next_sync < t) {
+            S.now = next_sync;
+            for (i = 0; i < N; i++)
+                if (S.nodes[i].up)
+                    sync_from_peers(&S.nodes[i]);
+            next_sync += 500;
+            continue;
+        }
+        S.now = t;
+        if (ti >= 0) {
+            S.nodes[ti].armed = 0;
+            qcn_pos_on_timer(S.nodes[ti].pos);
+        } else if (best != SIZE_MAX) {
+            struct qmsg m = S.q[best];
+            S.q[best] = S.q[--S.nq];
+            if (S.nodes[m.to].up)
+                assert_int_equal(qcn_pos_on_message(S.nodes[m.to].pos, m.kind, m.p, m.len), QCN_OK);
+            free(m.p);
+        }
+    }
+}
+
+static void check_no_fork(void)
+{
+    int i, j;
+    uint64_t h;
+    for (i = 0; i < N; i++)
+        for (j = i + 1; j < N; j++)
+            for (h = 1; h <= S.nodes[i].head && h <= S.nodes[j].head; h++)
+                assert_memory_equal(S.nodes[i].chain[h].hash, S.nodes[j].chain[h].hash, 32);
+}
+
+static uint64_t min_head(int skip_a, int skip_b)
+{
+    uint64_t m = UINT64_MAX;
+    int i;
+    for (i = 0; i < N; i++)
+        if (i != skip_a && i != skip_b && S.nodes[i].head < m)
+            m = S.nodes[i].head;
+    return m;
+}
+
+static uint64_t max_head(void)
+{
+    uint64_t m = 0;
+    int i;
+    for (i = 0; i < N; i++)
+        if (S.nodes[i].head > m)
+            m = S.nodes[i].head;
+    return m;
+}
+
+static int setup_net(int fault_node)
+{
+    struct qcn_beacon_chain ch;
+    struct qcn_block g;
+    int i;
+    memset(&S, 0, sizeof S);
+    S.rng = 0x1234567;
+    /* tmpfs when there is one: the WAL's fsyncs are real but cheap there */
+    snprintf(S.dir, sizeof S.dir, "%s/qcn-pos-XXXXXX",
+             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+    if (mkdtemp(S.dir) == NULL)
+        return -1;
+    qcn_valset_init(&S.vs);
+    for (i = 0; i < N; i++) {
+        uint8_t kseed[32];
+        memset(kseed, 0x70 + i, 32);
+        if (qcn_mldsa_keygen(QCN_MLDSA65, S.pk[i], S.sk[i], kseed) != QCN_OK)
+            return -1;
+        memset(S.seed[i], 0x90 + i, 32);
+        if (qcn_beacon_chain_init(&ch, S.seed[i], 1000) != QCN_OK)
+            return -1;
+        if (qcn_valset_add(&S.vs, S.pk[i], 100 + 10 * (uint64_t)i, ch.tip) != QCN_OK)
+            return -1;
+        qcn_beacon_chain_clear(&ch);
+    }
+    qcn_buf_init(&S.valset, 1u << 20);
+    if (qcn_valset_encode(&S.valset, &S.vs) != QCN_OK)
+        return -1;
+    /* the same genesis block everywhere */
+    memset(&g, 0, sizeof g);
+    g.header.gas_limit = 30000000;
+    memset(g.header.mix, 0x11, 32);
+    for (i = 0; i < N; i++) {
+        struct node *n = &S.nodes[i];
+        struct qcn_buf b;
+        n->idx = i;
+        n->fault = i == fault_node;
+        snprintf(n->wal, sizeof n->wal, "%s/wal%d", S.dir, i);
+        qcn_buf_init(&b, 1u << 20);
+        if (qcn_block_encode(&b, &g) != QCN_OK || qcn_header_hash(n->chain[0].hash, &g.header))
+            return -1;
+        n->chain[0].blk = malloc(b.len);
+        memcpy(n->chain[0].blk, b.p, b.len);
+        n->chain[0].len = b.len;
+        qcn_buf_clear(&b);
+    }
+    return 0;
+}
+
+static void teardown_net(void)
+{
+    int i;
+    uint64_t h;
+    char path[160];
+    for (i = 0; i < N; i++) {
+        struct node *n = &S.nodes[i];
+        if (n->pos)
+            qcn_pos_free(n->pos);
+        for (h = 0; h < MAXB; h++) {
+            free(n->chain[h].blk);
+            free(n->chain[h].cert);
+        }
+        snprintf(path, sizeof path, "%s/wal%d", S.dir, i);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/wal%d.tmp", S.dir, i);
+        unlink(path);
+    }
+    for (h = 0; h < S.nq; h++)
+        free(S.q[h].p);
+    rmdir(S.dir);
+    qcn_buf_clear(&S.valset);
+    qcn_valset_clear(&S.vs);
+}
+
+static void test_finality_and_certificates(void **state)
+{
+    uint64_t h;
+    int i, proposers[N] = {0};
+    (void)state;
+    assert_int_equal(setup_net(-1), 0);
+    for (i = 0; i < N; i++)
+        node_boot(&S.nodes[i]);
+    run_until(30000);
+    assert_true(min_head(-1, -1) >= 8);
+    check_no_fork();
+    /* block h + 1 carries the certificate of block h, and it verifies */
+    for (h = 2; h <= S.nodes[0].head; h++) {
+        struct qcn_block b;
+        struct chainrec *c = &S.nodes[0].chain[h];
+        assert_int_equal(qcn_block_decode(&b, qcn_view_make(c->blk, c->len)), QCN_OK);
+        assert_int_equal(qcn_commit_verify(&S.vs, CHAIN_ID, h - 1, S.nodes[0].chain[h - 1].hash,
+                                           qcn_view_make(b.header.commit, b.header.commit_len),
+                                           NULL),
+                         QCN_OK);
+        proposers[qcn_valset_find(&S.vs, b.header.proposer)]++;
+        qcn_block_clear(&b);
+    }
+    /* the beacon spreads the proposer role */
+    for (i = 0, h = 0; i < N; i++)
+        h += proposers[i] > 0;
+    assert_true(h >= 2);
+    teardown_net();
+}
+
+static void test_crash_one_two_and_restart(void **state)
+{
+    uint64_t h1, h2, h3;
+    int i;
+    (void)state;
+    assert_int_equal(setup_net(-1), 0);
+    for (i = 0; i < N; i++)
+        node_boot(&S.nodes[i]);
+    run_until(10000);
+    assert_true(min_head(-1, -1) >= 3);
+
+    /* one of four down (the lightest): the rest, 340 of 460 > 2/3, go on */
+    node_kill(&S.nodes[0]);
+    h1 = min_head(0, -1);
+    run_until(40000);
+    assert_true(min_head(0, -1) >= h1 + 3);
+    check_no_fork();
+
+    /* a second down: 230 of 460 is not > 2/3: nothing is finalized */
+    node_kill(&S.nodes[1]);
+    run_until(42000); /* let in-flight messages settle */
+    h2 = max_head();
+    run_until(80000);
+    assert_int_equal(max_head(), h2);
+    check_no_fork();
+
+    /* both back as fresh engines over their WAL and chain: progress resumes
+     * and they catch up */
+    node_boot(&S.nodes[0]);
+    node_boot(&S.nodes[1]);
+    run_until(160000);
+    h3 = min_head(-1, -1);
+    assert_true(h3 >= h2 + 3);
+    check_no_fork();
+    {
+        struct qcn_pos_status st;
+        for (i = 0; i < N; i++) {
+            qcn_pos_status_get(S.nodes[i].pos, &st);
+            assert_int_equal(st.equivocations, 0);
+            assert_int_equal(st.bad_msgs, 0);
+        }
+    }
+    teardown_net();
+}
+
+static void test_double_sign_caught(void **state)
+{
+    struct qcn_pos_status st;
+    struct qcn_buf b;
+    struct qcn_evidence e;
+    int i, idx;
+    (void)state;
+    assert_int_equal(setup_net(2), 0);
+    for (i = 0; i < N; i++)
+        node_boot(&S.nodes[i]);
+    run_until(20000);
+    check_no_fork();
+    assert_true(min_head(-1, -1) >= 4);
+    qcn_pos_status_get(S.nodes[0].pos, &st);
+    assert_true(st.evidence >= 1);
+    qcn_buf_init(&b, QCN_EVIDENCE_MAX_BYTES);
+    assert_int_equal(qcn_pos_evidence_get(S.nodes[0].pos, 0, &b), QCN_OK);
+    assert_int_equal(qcn_evidence_decode(&e, qcn_buf_view(&b)), QCN_OK);
+    idx = qcn_valset_find(&S.vs, e.a.validator);
+    assert_true(idx >= 0);
+    /* the evidence names the faulty validator and both votes verify */
+    {
+        uint8_t a[20];
+        qcn_address_from_key(a, QCN_SCHEME_MLDSA65, S.pk[2], QCN_VOTE_PK_BYTES);
+        assert_memory_equal(e.a.validator, a, 20);
+    }
+    assert_int_equal(qcn_vote_verify(&e.a, S.vs.v[idx].pubkey), QCN_OK);
+    assert_int_equal(qcn_vote_verify(&e.b, S.vs.v[idx].pubkey), QCN_OK);
+    qcn_buf_clear(&b);
+    teardown_net();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_finality_and_certificates),
+        cmocka_unit_test(test_crash_one_two_and_restart),
+        cmocka_unit_test(test_double_sign_caught),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
