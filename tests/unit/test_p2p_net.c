@@ -782,6 +782,50 @@ static void test_garbage_banned(void **state)
     node_stop(&na);
 }
 
+static int p_score(const struct snap *s, const void *a)
+{
+    return s->npeers == 1 && s->peers[0].score == *(const int32_t *)a;
+}
+
+static void test_unsolicited(void **state)
+{
+    (void)state;
+    static struct raw r;
+    static uint8_t body[300];
+    struct qcn_buf b;
+    struct qcn_p2p_msg m;
+    int32_t want = -QCN_P2P_PENALTY_UNSOLICITED;
+    node_config(&na, 1);
+    node_start(&na);
+    memset(&r, 0, sizeof r);
+    qcn_buf_init(&b, 1 << 20);
+    assert_int_equal(raw_handshake(&r, na.port, 9), 0);
+    raw_status(&r, &b);
+    /* a transaction body nobody asked for: dropped, -10 */
+    memset(body, 0x42, sizeof body);
+    memset(&m, 0, sizeof m);
+    m.type = QCN_P2P_MSG_TX_BODIES;
+    m.u.tx_bodies.n = 1;
+    m.u.tx_bodies.bodies[0] = qcn_view_make(body, sizeof body);
+    raw_frame(&r, &b, &m);
+    assert_int_equal(send_all(r.fd, b.p, b.len), 0);
+    assert_true(wait_for(&na, p_score, &want));
+    /* blocks nobody asked for: another -10 */
+    qcn_buf_reset(&b);
+    memset(&m, 0, sizeof m);
+    m.type = QCN_P2P_MSG_BLOCKS;
+    m.u.blocks.n = 1;
+    m.u.blocks.blocks[0] = qcn_buf_view(&truth_enc[1]);
+    raw_frame(&r, &b, &m);
+    assert_int_equal(send_all(r.fd, b.p, b.len), 0);
+    want = -2 * QCN_P2P_PENALTY_UNSOLICITED;
+    assert_true(wait_for(&na, p_score, &want));
+    raw_clear(&r);
+    qcn_p2p_identity_clear(&r.id);
+    qcn_buf_clear(&b);
+    node_stop(&na);
+}
+
 static int p_rate_banned(const struct snap *s, const void *a)
 {
     (void)a;
@@ -1103,6 +1147,7 @@ int main(void)
         cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_max_inbound),
         cmocka_unit_test(test_dial_backoff),
+        cmocka_unit_test(test_unsolicited),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
