@@ -940,8 +940,19 @@ static void on_blocks(struct conn *c, const struct qcn_p2p_msg *m)
         qcn_block_clear(&blk);
         if (err == QCN_ERR_BUSY || err == QCN_ERR_STORE_FULL)
             p->sync_hold_ms = now_ms() + TICK_MS;
-        if (err == QCN_ERR_BLOCK_PARENT || err == QCN_ERR_BUSY || err == QCN_ERR_STORE_FULL)
-            break; /* we moved on, or the host cannot take a block now: ask again later */
+        if (err == QCN_ERR_BLOCK_PARENT) {
+            /* Same height, another parent: the peer is on another branch
+             * than our head (a fork a sync of whole blocks cannot mend).
+             * Not necessarily malice, so no penalty; but stop asking it
+             * after a few tries instead of looping. */
+            c->sync_failures++;
+            QCN_LOG_RATELIMITED(&c->log_rl, QCN_LOG_WARN, "p2p",
+                                "peer %s serves block %llu on another branch", c->addr,
+                                (unsigned long long)(head + 1));
+            break;
+        }
+        if (err == QCN_ERR_BUSY || err == QCN_ERR_STORE_FULL)
+            break; /* the host cannot take a block now: ask again later */
         if (err != QCN_OK) {
             p->stats.blocks_rejected++;
             QCN_LOG(QCN_LOG_WARN, "p2p", "block %llu from %s rejected: %s",

@@ -1111,6 +1111,35 @@ static void test_sync(void **state)
     node_stop(&na);
 }
 
+static int p_fork_settled(const struct snap *s, const void *a)
+{
+    (void)a;
+    return s->npeers == 1 && !s->st.syncing && s->host.synced_calls > 0;
+}
+
+static void test_sync_fork(void **state)
+{
+    (void)state;
+    static struct snap s;
+    /* b's block 1 differs from a's: every block a serves has another parent.
+     * b gives up on a after a few tries, without scoring it down. */
+    node_config(&na, 1);
+    node_config(&nb, 2);
+    na.host.height = 10;
+    nb.host.height = 1;
+    memset(nb.host.hash[1], 0xee, 32);
+    node_start(&na);
+    node_start(&nb);
+    call(&nb, do_dial, &na.port);
+    assert_true(wait_for(&nb, p_fork_settled, NULL));
+    snap(&nb, &s);
+    assert_int_equal(s.host.height, 1);
+    assert_int_equal(s.st.blocks_synced, 0);
+    assert_int_equal(s.peers[0].score, 0);
+    node_stop(&nb);
+    node_stop(&na);
+}
+
 static void test_peer_exchange(void **state)
 {
     (void)state;
@@ -1148,6 +1177,7 @@ int main(void)
         cmocka_unit_test(test_max_inbound),
         cmocka_unit_test(test_dial_backoff),
         cmocka_unit_test(test_unsolicited),
+        cmocka_unit_test(test_sync_fork),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
