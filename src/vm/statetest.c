@@ -537,7 +537,7 @@ static int run_case(struct qcn_vm *vm, const struct test *t, const json_t *post,
 {
     const json_t *tx = t->tx, *ix = json_object_get(post, "indexes");
     struct qcn_vm_eth_tx etx;
-    struct qcn_vm_tx_result res;
+    struct qcn_vm_tx_result res = {QCN_VM_FAILURE, 0, NULL, 0, {0}};
     struct qcn_vm_state *st = NULL;
     struct sdb sdb = {NULL, NULL};
     struct qcn_vm_state_backend be;
@@ -662,6 +662,21 @@ static int run_case(struct qcn_vm *vm, const struct test *t, const json_t *post,
     if ((err = logs_hash(lh, st)) != QCN_OK)
         goto out;
     *pass = memcmp(root, want_root, 32) == 0 && memcmp(lh, want_logs, 32) == 0;
+    if (opts->trace != NULL) {
+        /* The end-of-transaction line of an EIP-3155 trace. */
+        char r[65];
+        hex32(r, root);
+        fprintf(opts->trace,
+                "{\"stateRoot\":\"0x%s\",\"gasUsed\":\"0x%llx\",\"status\":\"%s\","
+                "\"pass\":%s}\n",
+                r, (unsigned long long)(rej == QCN_OK && !bad_tx ? res.gas_used : 0),
+                bad_tx                         ? "unparseable"
+                : rej != QCN_OK                ? qcn_err_name(rej)
+                : res.status == QCN_VM_SUCCESS ? "success"
+                : res.status == QCN_VM_REVERT  ? "revert"
+                                               : "failure",
+                *pass ? "true" : "false");
+    }
     if (!*pass) {
         char a[65], b[65];
         const char *exc = json_string_value(json_object_get(post, "expectException"));
