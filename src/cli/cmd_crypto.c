@@ -13,28 +13,21 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_hexargs.h"
 #include "crypto/mldsa.h"
 #include "crypto/rng.h"
-#include "util/hex.h"
 #include "util/mem.h"
 
 #define CMD "crypto"
 /* Messages arrive on the command line (the kernel caps one argument at 128
  * KiB); the cap keeps a future stdin path honest too. */
 #define QCN_CLI_CRYPTO_MAX_MSG_BYTES (1u << 20)
-#define HEX_MAX (2 * QCN_MLDSA_MAX_SK_BYTES + 1)
 
 struct dsa_args {
     const char *op, *alg;
     int param;
     const char *seed, *sk, *pk, *msg, *sig, *ctx;
     int json, deterministic;
-};
-
-struct field {
-    const char *name;
-    const uint8_t *p;
-    size_t n;
 };
 
 static void usage(FILE *f)
@@ -75,46 +68,20 @@ static int is_kem(const char *alg)
 /* Returns QCN_EXIT_OK, QCN_EXIT_USAGE after printing why, or -1 for --help. */
 static int parse(struct dsa_args *a, int argc, char **argv)
 {
-    int i;
+    int rc;
     memset(a, 0, sizeof *a);
     a->op = argv[1];
-    for (i = 2; i < argc; i++) {
-        const char *opt = argv[i];
-        const char **slot = NULL;
-        if (strcmp(opt, "--json") == 0) {
-            a->json = 1;
-            continue;
-        }
-        if (strcmp(opt, "--deterministic") == 0) {
-            a->deterministic = 1;
-            continue;
-        }
-        if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
-            usage(stdout);
-            return -1;
-        }
-        if (strcmp(opt, "--alg") == 0)
-            slot = &a->alg;
-        else if (strcmp(opt, "--seed") == 0)
-            slot = &a->seed;
-        else if (strcmp(opt, "--sk") == 0)
-            slot = &a->sk;
-        else if (strcmp(opt, "--pk") == 0)
-            slot = &a->pk;
-        else if (strcmp(opt, "--msg") == 0)
-            slot = &a->msg;
-        else if (strcmp(opt, "--sig") == 0)
-            slot = &a->sig;
-        else if (strcmp(opt, "--ctx") == 0)
-            slot = &a->ctx;
-        else
-            return qcn_cli_usage_error(CMD, "unknown option '%s' for %s", opt, a->op);
-        if (i + 1 >= argc)
-            return qcn_cli_usage_error(CMD, "%s needs a value", opt);
-        if (*slot != NULL)
-            return qcn_cli_usage_error(CMD, "%s given twice", opt);
-        *slot = argv[++i];
+    {
+        const struct qcn_cli_opt opts[] = {
+            {"--json", NULL, NULL, &a->json}, {"--deterministic", NULL, NULL, &a->deterministic},
+            {"--alg", NULL, &a->alg, NULL},   {"--seed", NULL, &a->seed, NULL},
+            {"--sk", NULL, &a->sk, NULL},     {"--pk", NULL, &a->pk, NULL},
+            {"--msg", NULL, &a->msg, NULL},   {"--sig", NULL, &a->sig, NULL},
+            {"--ctx", NULL, &a->ctx, NULL},   {NULL, NULL, NULL, NULL}};
+        rc = qcn_cli_opts_parse(CMD, a->op, opts, argc, argv, 2, usage);
     }
+    if (rc != QCN_EXIT_OK)
+        return rc;
     if (a->alg == NULL)
         return qcn_cli_usage_error(CMD, "--alg is required (ml-dsa-44, ml-dsa-65, ml-dsa-87, "
                                         "ml-kem-512, ml-kem-768, ml-kem-1024)");
@@ -125,71 +92,6 @@ static int parse(struct dsa_args *a, int argc, char **argv)
                                    "ml-dsa-87, ml-kem-512, ml-kem-768, ml-kem-1024)",
                                    a->alg);
     return QCN_EXIT_OK;
-}
-
-static size_t hex_digits(const char *hex)
-{
-    size_t len = strlen(hex);
-    if (len >= 2 && hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X'))
-        len -= 2;
-    return len;
-}
-
-/* Decodes opt's value into exactly n bytes, or explains why not. */
-static int decode_exact(uint8_t *out, size_t n, const char *opt, const char *hex, const char *alg)
-{
-    size_t len = hex_digits(hex), got = 0;
-    int err;
-    if (len != 2 * n)
-        return qcn_cli_usage_error(CMD,
-                                   "%s: wrong length for %s: expected %zu bytes (%zu hex digits), "
-                                   "got %zu hex digits",
-                                   opt, alg, n, 2 * n, len);
-    err = qcn_hex_decode(out, n, &got, hex, strlen(hex));
-    if (err != QCN_OK || got != n)
-        return qcn_cli_usage_error(CMD, "%s: malformed hex (%s)", opt, qcn_err_str(err));
-    return QCN_EXIT_OK;
-}
-
-/* Decodes a variable-length value (message, context) into heap memory the
- * caller frees. An empty string is zero bytes. */
-static int decode_var(uint8_t **out, size_t *outlen, size_t cap, const char *opt, const char *hex)
-{
-    size_t len = hex_digits(hex), n;
-    int err;
-    *out = NULL;
-    *outlen = 0;
-    if (len % 2 != 0)
-        return qcn_cli_usage_error(CMD, "%s: malformed hex (odd number of digits)", opt);
-    n = len / 2;
-    if (n > cap)
-        return qcn_cli_usage_error(CMD, "%s: %zu bytes is over the limit of %zu", opt, n, cap);
-    *out = malloc(n + 1);
-    if (*out == NULL)
-        return qcn_cli_usage_error(CMD, "%s: out of memory", opt);
-    err = qcn_hex_decode(*out, n, outlen, hex, strlen(hex));
-    if (err != QCN_OK) {
-        free(*out);
-        *out = NULL;
-        return qcn_cli_usage_error(CMD, "%s: malformed hex (%s)", opt, qcn_err_str(err));
-    }
-    return QCN_EXIT_OK;
-}
-
-static void print_fields(const struct dsa_args *a, const struct field *f)
-{
-    static char hex[HEX_MAX];
-    if (a->json) {
-        const char *sep = "{";
-        for (; f->name != NULL; f++, sep = ",")
-            printf("%s\"%s\":\"%s\"", sep, f->name, qcn_hex_encode(hex, f->p, f->n));
-        printf("}\n");
-    } else {
-        for (; f->name != NULL; f++)
-            printf("%s: %s\n", f->name, qcn_hex_encode(hex, f->p, f->n));
-    }
-    fflush(stdout);
-    qcn_wipe(hex, sizeof hex);
 }
 
 static int only(const struct dsa_args *a, int seed, int sk, int pk, int msg, int sig, int ctx,
@@ -209,7 +111,7 @@ static int run_keygen(const struct dsa_args *a)
     if (rc != QCN_EXIT_OK || a->deterministic)
         return rc != QCN_EXIT_OK ? rc : qcn_cli_usage_error(CMD, "keygen takes no --deterministic");
     if (a->seed != NULL) {
-        rc = decode_exact(seed, sizeof seed, "--seed", a->seed, a->alg);
+        rc = qcn_cli_hex_exact(CMD, seed, sizeof seed, "--seed", a->seed, a->alg);
         if (rc != QCN_EXIT_OK)
             goto out;
     } else {
@@ -220,11 +122,11 @@ static int run_keygen(const struct dsa_args *a)
         goto out;
     }
     {
-        const struct field f[] = {{"pk", pk, qcn_mldsa_pk_bytes(a->param)},
-                                  {"sk", sk, qcn_mldsa_sk_bytes(a->param)},
-                                  {"seed", seed, sizeof seed},
-                                  {NULL, NULL, 0}};
-        print_fields(a, f);
+        const struct qcn_cli_field f[] = {{"pk", pk, qcn_mldsa_pk_bytes(a->param)},
+                                          {"sk", sk, qcn_mldsa_sk_bytes(a->param)},
+                                          {"seed", seed, sizeof seed},
+                                          {NULL, NULL, 0}};
+        qcn_cli_fields_print(f, a->json, NULL);
     }
     rc = QCN_EXIT_OK;
 out:
@@ -250,7 +152,7 @@ static int run_sign(const struct dsa_args *a)
     if (a->msg == NULL)
         return qcn_cli_usage_error(CMD, "sign needs --msg (the message, hex)");
     if (a->seed != NULL) {
-        rc = decode_exact(seed, sizeof seed, "--seed", a->seed, a->alg);
+        rc = qcn_cli_hex_exact(CMD, seed, sizeof seed, "--seed", a->seed, a->alg);
         if (rc != QCN_EXIT_OK)
             goto out;
         if (qcn_mldsa_keygen(a->param, pk, sk, seed) != QCN_OK) {
@@ -258,15 +160,15 @@ static int run_sign(const struct dsa_args *a)
             goto out;
         }
     } else {
-        rc = decode_exact(sk, qcn_mldsa_sk_bytes(a->param), "--sk", a->sk, a->alg);
+        rc = qcn_cli_hex_exact(CMD, sk, qcn_mldsa_sk_bytes(a->param), "--sk", a->sk, a->alg);
         if (rc != QCN_EXIT_OK)
             goto out;
     }
-    rc = decode_var(&msg, &msglen, QCN_CLI_CRYPTO_MAX_MSG_BYTES, "--msg", a->msg);
+    rc = qcn_cli_hex_var(CMD, &msg, &msglen, QCN_CLI_CRYPTO_MAX_MSG_BYTES, "--msg", a->msg);
     if (rc != QCN_EXIT_OK)
         goto out;
     if (a->ctx != NULL) {
-        rc = decode_var(&ctx, &ctxlen, QCN_MLDSA_MAX_CTX_BYTES, "--ctx", a->ctx);
+        rc = qcn_cli_hex_var(CMD, &ctx, &ctxlen, QCN_MLDSA_MAX_CTX_BYTES, "--ctx", a->ctx);
         if (rc != QCN_EXIT_OK)
             goto out;
     }
@@ -284,8 +186,9 @@ static int run_sign(const struct dsa_args *a)
         goto out;
     }
     {
-        const struct field f[] = {{"sig", sig, qcn_mldsa_sig_bytes(a->param)}, {NULL, NULL, 0}};
-        print_fields(a, f);
+        const struct qcn_cli_field f[] = {{"sig", sig, qcn_mldsa_sig_bytes(a->param)},
+                                          {NULL, NULL, 0}};
+        qcn_cli_fields_print(f, a->json, NULL);
     }
     rc = QCN_EXIT_OK;
 out:
@@ -307,17 +210,17 @@ static int run_verify(const struct dsa_args *a)
         return rc != QCN_EXIT_OK ? rc : qcn_cli_usage_error(CMD, "verify takes no --deterministic");
     if (a->pk == NULL || a->msg == NULL || a->sig == NULL)
         return qcn_cli_usage_error(CMD, "verify needs --pk, --msg and --sig");
-    rc = decode_exact(pk, qcn_mldsa_pk_bytes(a->param), "--pk", a->pk, a->alg);
+    rc = qcn_cli_hex_exact(CMD, pk, qcn_mldsa_pk_bytes(a->param), "--pk", a->pk, a->alg);
     if (rc != QCN_EXIT_OK)
         goto out;
-    rc = decode_exact(sig, qcn_mldsa_sig_bytes(a->param), "--sig", a->sig, a->alg);
+    rc = qcn_cli_hex_exact(CMD, sig, qcn_mldsa_sig_bytes(a->param), "--sig", a->sig, a->alg);
     if (rc != QCN_EXIT_OK)
         goto out;
-    rc = decode_var(&msg, &msglen, QCN_CLI_CRYPTO_MAX_MSG_BYTES, "--msg", a->msg);
+    rc = qcn_cli_hex_var(CMD, &msg, &msglen, QCN_CLI_CRYPTO_MAX_MSG_BYTES, "--msg", a->msg);
     if (rc != QCN_EXIT_OK)
         goto out;
     if (a->ctx != NULL) {
-        rc = decode_var(&ctx, &ctxlen, QCN_MLDSA_MAX_CTX_BYTES, "--ctx", a->ctx);
+        rc = qcn_cli_hex_var(CMD, &ctx, &ctxlen, QCN_MLDSA_MAX_CTX_BYTES, "--ctx", a->ctx);
         if (rc != QCN_EXIT_OK)
             goto out;
     }

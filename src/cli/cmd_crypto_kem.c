@@ -11,13 +11,12 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_hexargs.h"
 #include "crypto/mlkem.h"
 #include "crypto/rng.h"
-#include "util/hex.h"
 #include "util/mem.h"
 
 #define CMD "crypto"
-#define HEX_MAX (2 * QCN_MLKEM_MAX_DK_BYTES + 1)
 
 struct kem_args {
     const char *op;
@@ -25,13 +24,6 @@ struct kem_args {
     int param;
     const char *seed, *pk, *m, *sk, *ct;
     int json;
-};
-
-/* Output fields in order; value NULL ends the list. */
-struct field {
-    const char *name;
-    const uint8_t *p;
-    size_t n;
 };
 
 static void usage(FILE *f)
@@ -58,65 +50,27 @@ static int param_of(const char *alg)
 
 static int parse(struct kem_args *a, int argc, char **argv)
 {
+    int rc;
     memset(a, 0, sizeof *a);
     if (argc < 2)
         return qcn_cli_usage_error(CMD, "missing operation (keygen, encaps or decaps)");
     a->op = argv[1];
-    for (int i = 2; i < argc; i++) {
-        const char *opt = argv[i];
-        const char **slot = NULL;
-        if (strcmp(opt, "--json") == 0) {
-            a->json = 1;
-            continue;
-        }
-        if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
-            usage(stdout);
-            return -1;
-        }
-        if (strcmp(opt, "--alg") == 0)
-            slot = &a->alg;
-        else if (strcmp(opt, "--seed") == 0)
-            slot = &a->seed;
-        else if (strcmp(opt, "--pk") == 0 || strcmp(opt, "--ek") == 0)
-            slot = &a->pk;
-        else if (strcmp(opt, "--m") == 0)
-            slot = &a->m;
-        else if (strcmp(opt, "--sk") == 0 || strcmp(opt, "--dk") == 0)
-            slot = &a->sk;
-        else if (strcmp(opt, "--ct") == 0)
-            slot = &a->ct;
-        else
-            return qcn_cli_usage_error(CMD, "unknown option '%s' for %s", opt, a->op);
-        if (i + 1 >= argc)
-            return qcn_cli_usage_error(CMD, "%s needs a value", opt);
-        if (*slot != NULL)
-            return qcn_cli_usage_error(CMD, "%s given twice", opt);
-        *slot = argv[++i];
+    {
+        const struct qcn_cli_opt opts[] = {
+            {"--json", NULL, NULL, &a->json}, {"--alg", NULL, &a->alg, NULL},
+            {"--seed", NULL, &a->seed, NULL}, {"--pk", "--ek", &a->pk, NULL},
+            {"--m", NULL, &a->m, NULL},       {"--sk", "--dk", &a->sk, NULL},
+            {"--ct", NULL, &a->ct, NULL},     {NULL, NULL, NULL, NULL}};
+        rc = qcn_cli_opts_parse(CMD, a->op, opts, argc, argv, 2, usage);
     }
+    if (rc != QCN_EXIT_OK)
+        return rc;
     if (a->alg == NULL)
         return qcn_cli_usage_error(CMD, "--alg is required (ml-kem-512, ml-kem-768, ml-kem-1024)");
     a->param = param_of(a->alg);
     if (a->param == 0)
         return qcn_cli_usage_error(
             CMD, "--alg: unknown algorithm '%s' (ml-kem-512, ml-kem-768, ml-kem-1024)", a->alg);
-    return QCN_EXIT_OK;
-}
-
-/* Decodes option opt's value into exactly n bytes, or explains why not. */
-static int decode_arg(uint8_t *out, size_t n, const char *opt, const char *hex, const char *alg)
-{
-    size_t len = strlen(hex), got = 0;
-    int err;
-    if (len > 2 && hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X'))
-        len -= 2;
-    if (len != 2 * n)
-        return qcn_cli_usage_error(CMD,
-                                   "%s: wrong length for %s: expected %zu bytes (%zu hex "
-                                   "digits), got %zu hex digits",
-                                   opt, alg, n, 2 * n, len);
-    err = qcn_hex_decode(out, n, &got, hex, strlen(hex));
-    if (err != QCN_OK || got != n)
-        return qcn_cli_usage_error(CMD, "%s: malformed hex (%s)", opt, qcn_err_str(err));
     return QCN_EXIT_OK;
 }
 
@@ -136,20 +90,13 @@ static const char *extra_option(const struct kem_args *a, int seed, int pk, int 
     return NULL;
 }
 
-static void print_fields(const struct kem_args *a, const struct field *f)
+/* Prints the fields with "alg" first in JSON, spelled in lower case whatever
+ * the case of --alg. */
+static void print_fields(const struct kem_args *a, const struct qcn_cli_field *f)
 {
-    static char hex[HEX_MAX];
-    if (a->json) {
-        printf("{\"alg\":\"ml-kem-%d\"", a->param);
-        for (; f->name != NULL; f++)
-            printf(",\"%s\":\"%s\"", f->name, qcn_hex_encode(hex, f->p, f->n));
-        printf("}\n");
-    } else {
-        for (; f->name != NULL; f++)
-            printf("%s: %s\n", f->name, qcn_hex_encode(hex, f->p, f->n));
-    }
-    fflush(stdout);
-    qcn_wipe(hex, sizeof hex);
+    char alg[sizeof "ml-kem-1024"];
+    snprintf(alg, sizeof alg, "ml-kem-%d", a->param);
+    qcn_cli_fields_print(f, a->json, alg);
 }
 
 static int run_keygen(const struct kem_args *a)
@@ -163,7 +110,7 @@ static int run_keygen(const struct kem_args *a)
         return qcn_cli_usage_error(CMD, "keygen does not take %s (only --alg, --seed, --json)",
                                    extra);
     if (a->seed != NULL) {
-        rc = decode_arg(seed, sizeof seed, "--seed", a->seed, a->alg);
+        rc = qcn_cli_hex_exact(CMD, seed, sizeof seed, "--seed", a->seed, a->alg);
         if (rc != QCN_EXIT_OK)
             goto out;
     } else {
@@ -174,10 +121,10 @@ static int run_keygen(const struct kem_args *a)
         goto out;
     }
     {
-        const struct field f[] = {{"ek", ek, qcn_mlkem_ek_bytes(a->param)},
-                                  {"dk", dk, qcn_mlkem_dk_bytes(a->param)},
-                                  {"seed", seed, sizeof seed},
-                                  {NULL, NULL, 0}};
+        const struct qcn_cli_field f[] = {{"ek", ek, qcn_mlkem_ek_bytes(a->param)},
+                                          {"dk", dk, qcn_mlkem_dk_bytes(a->param)},
+                                          {"seed", seed, sizeof seed},
+                                          {NULL, NULL, 0}};
         print_fields(a, f);
     }
     rc = QCN_EXIT_OK;
@@ -199,11 +146,11 @@ static int run_encaps(const struct kem_args *a)
                                    extra);
     if (a->pk == NULL)
         return qcn_cli_usage_error(CMD, "encaps needs --pk (the encapsulation key ek, hex)");
-    rc = decode_arg(ek, qcn_mlkem_ek_bytes(a->param), "--pk", a->pk, a->alg);
+    rc = qcn_cli_hex_exact(CMD, ek, qcn_mlkem_ek_bytes(a->param), "--pk", a->pk, a->alg);
     if (rc != QCN_EXIT_OK)
         goto out;
     if (a->m != NULL) {
-        rc = decode_arg(m, sizeof m, "--m", a->m, a->alg);
+        rc = qcn_cli_hex_exact(CMD, m, sizeof m, "--m", a->m, a->alg);
         if (rc != QCN_EXIT_OK)
             goto out;
     } else {
@@ -220,7 +167,7 @@ static int run_encaps(const struct kem_args *a)
         goto out;
     }
     {
-        const struct field f[] = {
+        const struct qcn_cli_field f[] = {
             {"ct", ct, qcn_mlkem_ct_bytes(a->param)}, {"ss", ss, sizeof ss}, {NULL, NULL, 0}};
         print_fields(a, f);
     }
@@ -244,10 +191,10 @@ static int run_decaps(const struct kem_args *a)
     if (a->sk == NULL || a->ct == NULL)
         return qcn_cli_usage_error(CMD, "decaps needs --sk (the decapsulation key dk, hex) and "
                                         "--ct (the ciphertext, hex)");
-    rc = decode_arg(dk, qcn_mlkem_dk_bytes(a->param), "--sk", a->sk, a->alg);
+    rc = qcn_cli_hex_exact(CMD, dk, qcn_mlkem_dk_bytes(a->param), "--sk", a->sk, a->alg);
     if (rc != QCN_EXIT_OK)
         goto out;
-    rc = decode_arg(ct, qcn_mlkem_ct_bytes(a->param), "--ct", a->ct, a->alg);
+    rc = qcn_cli_hex_exact(CMD, ct, qcn_mlkem_ct_bytes(a->param), "--ct", a->ct, a->alg);
     if (rc != QCN_EXIT_OK)
         goto out;
     err = qcn_mlkem_decaps(a->param, ss, dk, ct);
@@ -261,7 +208,7 @@ static int run_decaps(const struct kem_args *a)
         goto out;
     }
     {
-        const struct field f[] = {{"ss", ss, sizeof ss}, {NULL, NULL, 0}};
+        const struct qcn_cli_field f[] = {{"ss", ss, sizeof ss}, {NULL, NULL, 0}};
         print_fields(a, f);
     }
     rc = QCN_EXIT_OK;
