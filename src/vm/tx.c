@@ -99,7 +99,9 @@ static int validate(const struct qcn_vm_account *sender, const struct qcn_vm_blo
         if (qcn_u256_lt(&tx->max_fee_per_blob_gas, &block->blob_base_fee))
             return QCN_ERR_TX_FEE_LOW;
     }
-    if (tx->gas_limit > block->gas_limit)
+    /* Gas is signed 64-bit inside the VM; a limit past 2^63 could never be
+     * paid for anyway. */
+    if (tx->gas_limit > block->gas_limit || tx->gas_limit > (uint64_t)INT64_MAX)
         return QCN_ERR_TX_GAS_LIMIT;
     err = qcn_vm_intrinsic_gas(intrinsic, tx);
     if (err != QCN_OK || *intrinsic > tx->gas_limit)
