@@ -181,14 +181,25 @@ int qcn_node_on_block(struct qcn_node *n, qcn_node_block_cb fn, void *ctx)
     return QCN_OK;
 }
 
-/* A block between build and commit_done: built on the loop, written by the
- * committer thread (async) or the loop itself (sync). */
+/* A block between build and its durable commit. */
 struct commit_job {
     struct qcn_node *n;
     struct qcn_block_result res;
+    struct qcn_store_write *w; /* res.writes as store writes (sorted by the commit) */
+    size_t nw;
+    struct qcn_store_overlay *ov; /* the same writes, readable before they land */
     int err;
     uint64_t t0, t1, t2; /* build start, build end, commit end (ns) */
+    struct commit_job *next;
 };
+
+static void job_free(struct commit_job *j)
+{
+    qcn_store_overlay_free(j->ov);
+    free(j->w);
+    qcn_block_result_clear(&j->res);
+    free(j);
+}
 
 static int build_block(struct qcn_node *n, size_t max_txs, struct commit_job **out)
 {
@@ -198,8 +209,6 @@ static int build_block(struct qcn_node *n, size_t max_txs, struct commit_job **o
     int err;
 
     *out = NULL;
-    if (n->commit_inflight)
-        return QCN_ERR_BUSY;
     j = calloc(1, sizeof *j);
     if (j == NULL)
         return QCN_ERR_NOMEM;
@@ -223,47 +232,69 @@ static int build_block(struct qcn_node *n, size_t max_txs, struct commit_job **o
         free(j);
         return err;
     }
-    /* The chain's snapshot must not stay open across the commit: it would
-     * keep the map from growing, and reads after the commit must see it. */
-    qcn_store_rd_release(&n->rd);
     *out = j;
     return QCN_OK;
 }
 
-/* Back on the loop with the commit's outcome: advance the head (or forget
- * the block), then tell the listeners and the engine. */
-static void finish_block(struct commit_job *j)
+static void count_block(struct qcn_node *n, const struct commit_job *j)
 {
-    struct qcn_node *n = j->n;
-    uint64_t height = j->res.block.header.height;
-    size_t i, count = j->res.block.ntx;
+    n->stats.blocks++;
+    n->stats.txs_committed += j->res.block.ntx;
+    n->stats.last_build_us = (j->t1 - j->t0) / 1000;
+    n->stats.last_commit_us = (j->t2 - j->t1) / 1000;
+    n->stats.build_us += (j->t1 - j->t0) / 1000;
+    n->stats.commit_us += (j->t2 - j->t1) / 1000;
+    QCN_LOG(QCN_LOG_INFO, "node", "block %llu txs=%zu build=%llums commit=%llums",
+            (unsigned long long)j->res.block.header.height, j->res.block.ntx,
+            (unsigned long long)((j->t1 - j->t0) / 1000000),
+            (unsigned long long)((j->t2 - j->t1) / 1000000));
+}
 
-    n->commit_inflight = 0;
-    n->rd.transient = 0;
+/* The block is on disk: now, and only now, it is reported committed. */
+static void announce_block(struct qcn_node *n, const struct commit_job *j)
+{
+    size_t i;
+    for (i = 0; i < n->nblock_listeners; i++)
+        n->block_listeners[i].fn(n->block_listeners[i].ctx, n, &j->res.block);
+    if (n->engine.ops != NULL && !n->stopping)
+        n->engine.ops->on_block(n->engine.state, j->res.block.header.height);
+}
+
+/* Synchronous form: write, then advance the head (or forget the block). */
+static int commit_sync(struct qcn_node *n, struct commit_job *j)
+{
+    int err;
+    /* The chain's snapshot must not stay open across the commit: it would
+     * keep the map from growing, and reads after the commit must see it. */
     qcn_store_rd_release(&n->rd);
-    if (j->err != QCN_OK) {
+    err = qcn_node_commit_writes(n->store, &j->res.writes);
+    j->t2 = qcn_time_mono_ns();
+    if (err != QCN_OK) {
         QCN_LOG(QCN_LOG_WARN, "node", "block %llu not committed: %s; dropped",
-                (unsigned long long)height, qcn_err_str(j->err));
+                (unsigned long long)j->res.block.header.height, qcn_err_str(err));
         qcn_chain_block_abort(n->chain, &j->res);
     } else {
         qcn_chain_block_commit_done(n->chain, &j->res, n->mempool);
-        n->stats.blocks++;
-        n->stats.txs_committed += count;
-        n->stats.last_build_us = (j->t1 - j->t0) / 1000;
-        n->stats.last_commit_us = (j->t2 - j->t1) / 1000;
-        n->stats.build_us += (j->t1 - j->t0) / 1000;
-        n->stats.commit_us += (j->t2 - j->t1) / 1000;
-        QCN_LOG(QCN_LOG_INFO, "node", "block %llu txs=%zu build=%llums commit=%llums",
-                (unsigned long long)height, count, (unsigned long long)((j->t1 - j->t0) / 1000000),
-                (unsigned long long)((j->t2 - j->t1) / 1000000));
-        for (i = 0; i < n->nblock_listeners; i++)
-            n->block_listeners[i].fn(n->block_listeners[i].ctx, n, &j->res.block);
+        count_block(n, j);
+        announce_block(n, j);
     }
-    if (n->engine.ops != NULL && !n->stopping)
-        n->engine.ops->on_block(n->engine.state, j->err == QCN_OK ? height : height - 1);
-    qcn_block_result_clear(&j->res);
-    free(j);
+    job_free(j);
+    return err;
 }
+
+/* ---- The committer thread and the pipeline.
+ *
+ * Asynchronous blocks (the engine's) are pipelined: block k is built,
+ * its writes are indexed in an overlay that the chain's store reader
+ * consults before LMDB, and the chain is told the block is done, so block
+ * k+1 can be built on it at once, while the committer thread writes block k
+ * (one synced LMDB transaction). Commits happen strictly in order, so the
+ * disk only ever holds a prefix of the chain; a block is reported committed
+ * (listeners, the engine's on_block) only after its own commit returned.
+ * At most QCN_NODE_MAX_COMMITS blocks wait for the disk. If a commit fails,
+ * the chain in memory is ahead of the disk: nothing after it is written,
+ * the node stops with an error, and a restart resumes from the last block
+ * on disk (none of the lost blocks was reported committed). */
 
 static void committer_main(void *arg)
 {
@@ -273,17 +304,28 @@ static void committer_main(void *arg)
 
     uv_mutex_lock(&p->lock);
     for (;;) {
-        while (p->job == NULL && !p->quit)
+        while (p->queue == NULL && !p->quit)
             uv_cond_wait(&p->cond, &p->lock);
-        if (p->job == NULL)
+        if (p->queue == NULL)
             break;
-        j = p->job;
-        p->job = NULL;
-        uv_mutex_unlock(&p->lock);
-        j->err = qcn_node_commit_writes(n->store, &j->res.writes);
-        j->t2 = qcn_time_mono_ns();
-        uv_mutex_lock(&p->lock);
-        p->done = j;
+        j = p->queue;
+        p->queue = j->next;
+        j->next = NULL;
+        if (p->failed) {
+            j->err = QCN_ERR_STORE;
+        } else {
+            uv_mutex_unlock(&p->lock);
+            j->err = qcn_store_write_commit(n->store, j->w, j->nw);
+            j->t2 = qcn_time_mono_ns();
+            uv_mutex_lock(&p->lock);
+            if (j->err != QCN_OK)
+                p->failed = 1;
+        }
+        if (p->done_tail != NULL)
+            p->done_tail->next = j;
+        else
+            p->done = j;
+        p->done_tail = j;
         uv_async_send(&p->committed);
     }
     uv_mutex_unlock(&p->lock);
@@ -293,15 +335,33 @@ static void on_committed(uv_async_t *h)
 {
     struct qcn_node *n = h->data;
     struct qcn_node_priv *p = n->priv;
-    struct commit_job *j;
+    struct commit_job *j, *next;
+
     uv_mutex_lock(&p->lock);
     j = p->done;
-    p->done = NULL;
+    p->done = p->done_tail = NULL;
     uv_mutex_unlock(&p->lock);
-    if (j != NULL) {
-        uv_unref((uv_handle_t *)&p->committed);
-        finish_block(j);
+    for (; j != NULL; j = next) {
+        next = j->next;
+        /* The oldest overlay is this block's: its writes are on disk now. */
+        qcn_store_rd_pop(&n->rd);
+        n->commit_inflight--;
+        if (j->err == QCN_OK) {
+            count_block(n, j);
+            announce_block(n, j);
+        } else if (n->exit_code == QCN_OK) {
+            QCN_LOG(QCN_LOG_ERROR, "node",
+                    "block %llu could not be written: %s; stopping (a restart resumes from "
+                    "the last block on disk)",
+                    (unsigned long long)j->res.block.header.height, qcn_err_str(j->err));
+            n->exit_code = j->err;
+            qcn_node_stop(n);
+        }
+        job_free(j);
     }
+    n->rd.transient = n->commit_inflight > 0;
+    if (n->commit_inflight == 0)
+        uv_unref((uv_handle_t *)&p->committed);
 }
 
 int qcn_node_produce_block(struct qcn_node *n, size_t max_txs, size_t *ntx)
@@ -310,15 +370,13 @@ int qcn_node_produce_block(struct qcn_node *n, size_t max_txs, size_t *ntx)
     int err;
 
     *ntx = 0;
+    if (n->commit_inflight > 0)
+        return QCN_ERR_BUSY;
     err = build_block(n, max_txs, &j);
     if (err != QCN_OK)
         return err;
     *ntx = j->res.block.ntx;
-    j->err = qcn_node_commit_writes(n->store, &j->res.writes);
-    j->t2 = qcn_time_mono_ns();
-    err = j->err;
-    finish_block(j);
-    return err;
+    return commit_sync(n, j);
 }
 
 int qcn_node_import_block(struct qcn_node *n, const uint8_t *raw, size_t len)
@@ -327,7 +385,7 @@ int qcn_node_import_block(struct qcn_node *n, const uint8_t *raw, size_t len)
     struct qcn_block blk;
     int err;
 
-    if (n->commit_inflight)
+    if (n->commit_inflight > 0)
         return QCN_ERR_BUSY;
     memset(&blk, 0, sizeof blk);
     err = qcn_block_decode(&blk, qcn_view_make(raw, len));
@@ -345,43 +403,67 @@ int qcn_node_import_block(struct qcn_node *n, const uint8_t *raw, size_t len)
     j->t1 = qcn_time_mono_ns();
     qcn_block_clear(&blk);
     if (err != QCN_OK) {
-        qcn_block_result_clear(&j->res);
-        free(j);
+        job_free(j);
         return err;
     }
-    qcn_store_rd_release(&n->rd);
-    j->err = qcn_node_commit_writes(n->store, &j->res.writes);
-    j->t2 = qcn_time_mono_ns();
-    err = j->err;
-    finish_block(j);
-    return err;
+    return commit_sync(n, j);
 }
 
-/* The engine's produce_block: the block is built on the loop, then written
- * by a thread-pool worker, so the loop keeps admitting transactions (and
- * serving RPC) during the commit's fsync. While it is in flight the chain
- * holds the block as pending: reads see the block's state, no other block
- * is started (QCN_ERR_BUSY), and the head advances in finish_block. The
- * chain's reads of the store use one-read snapshots meanwhile, so the writer
- * can grow the map. */
+/* The engine's produce_block: build on the loop, stage for the committer
+ * (see the pipeline above). QCN_ERR_BUSY while QCN_NODE_MAX_COMMITS blocks
+ * wait for the disk or after a failed commit. */
 static int produce_async(struct qcn_node *n, size_t max_txs, size_t *ntx)
 {
-    struct commit_job *j;
+    struct qcn_node_priv *p = n->priv;
+    struct commit_job *j, **tail;
+    size_t i;
     int err;
 
     *ntx = 0;
+    if (n->commit_inflight >= QCN_NODE_MAX_COMMITS || n->exit_code != QCN_OK)
+        return QCN_ERR_BUSY;
     err = build_block(n, max_txs, &j);
     if (err != QCN_OK)
         return err;
+    j->nw = j->res.writes.n;
+    j->w = malloc((j->nw ? j->nw : 1) * sizeof *j->w);
+    if (j->w == NULL) {
+        err = QCN_ERR_NOMEM;
+        goto fail;
+    }
+    for (i = 0; i < j->nw; i++) {
+        const struct qcn_write *src = &j->res.writes.w[i];
+        j->w[i].table = src->table;
+        j->w[i].del = src->del;
+        j->w[i].klen = src->klen;
+        j->w[i].vlen = src->vlen;
+        j->w[i].key = src->key;
+        j->w[i].val = src->val;
+    }
+    err = qcn_store_overlay_new(&j->ov, j->w, j->nw);
+    if (err == QCN_OK)
+        err = qcn_store_rd_push(&n->rd, j->ov);
+    if (err != QCN_OK)
+        goto fail;
+    /* From here the chain reads the block's writes through the overlay, as
+     * if they were in the store: the chain may move on to the next block. */
+    qcn_chain_block_commit_done(n->chain, &j->res, n->mempool);
     *ntx = j->res.block.ntx;
-    n->commit_inflight = 1;
+    if (n->commit_inflight++ == 0)
+        uv_ref((uv_handle_t *)&p->committed);
     n->rd.transient = 1;
-    uv_ref((uv_handle_t *)&n->priv->committed);
-    uv_mutex_lock(&n->priv->lock);
-    n->priv->job = j;
-    uv_cond_signal(&n->priv->cond);
-    uv_mutex_unlock(&n->priv->lock);
+    qcn_store_rd_release(&n->rd);
+    uv_mutex_lock(&p->lock);
+    for (tail = &p->queue; *tail != NULL; tail = &(*tail)->next)
+        ;
+    *tail = j;
+    uv_cond_signal(&p->cond);
+    uv_mutex_unlock(&p->lock);
     return QCN_OK;
+fail:
+    qcn_chain_block_abort(n->chain, &j->res);
+    job_free(j);
+    return err;
 }
 
 /* ---- Admission, in chunks of QCN_NODE_VERIFY_CHUNK transactions:

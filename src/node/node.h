@@ -96,7 +96,7 @@ struct qcn_node {
     int stopping;
     int exit_code;
 
-    int commit_inflight; /* a block is being written by a worker */
+    int commit_inflight; /* blocks staged for the committer thread, not yet on disk */
 
     /* verification in flight (uv_queue_work jobs) */
     size_t verify_inflight; /* transactions */

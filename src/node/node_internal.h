@@ -9,6 +9,9 @@
 #include "node/node.h"
 #include "state/statedb_batch.h"
 
+/* Blocks built and waiting for the disk at most (pipelined commits). */
+#define QCN_NODE_MAX_COMMITS 2
+
 /* Mempool expiry and the load generator's tick. */
 #define QCN_NODE_HOUSEKEEPING_MS 50
 
@@ -28,8 +31,10 @@ struct qcn_node_priv {
     int sync_ready; /* lock and cond initialised */
     uv_mutex_t lock;
     uv_cond_t cond;
-    struct commit_job *job;
-    struct commit_job *done;
+    struct commit_job *queue; /* staged blocks, oldest first */
+    struct commit_job *done;  /* written (or failed), oldest first */
+    struct commit_job *done_tail;
+    int failed; /* a commit failed: nothing after it may be written */
     int quit;
     uv_async_t committed; /* wakes the loop when done is set */
 };

@@ -530,18 +530,155 @@ int qcn_store_trie_node_put(void *ctx, const uint8_t hash[QCN_STORE_HASH_BYTES],
 
 void qcn_store_rd_init(struct qcn_store_rd *rd, struct qcn_store *s)
 {
+    memset(rd, 0, sizeof *rd);
     rd->s = s;
-    rd->snap = NULL;
-    rd->transient = 0;
+}
+
+int qcn_store_rd_push(struct qcn_store_rd *rd, const struct qcn_store_overlay *o)
+{
+    if (rd->nlayers >= QCN_STORE_RD_MAX_LAYERS)
+        return QCN_ERR_TOO_LARGE;
+    rd->layer[rd->nlayers++] = o;
+    return QCN_OK;
+}
+
+void qcn_store_rd_pop(struct qcn_store_rd *rd)
+{
+    size_t i;
+    if (rd->nlayers == 0)
+        return;
+    for (i = 1; i < rd->nlayers; i++)
+        rd->layer[i - 1] = rd->layer[i];
+    rd->nlayers--;
+    qcn_store_rd_release(rd);
+}
+
+/* ---- Overlays: an open-addressing index over external writes. */
+
+struct ov_entry {
+    const uint8_t *key, *val;
+    uint32_t klen, vlen, hash;
+    uint8_t table, del;
+};
+
+struct qcn_store_overlay {
+    struct ov_entry *e;
+    size_t n;
+    uint32_t *slot; /* entry index + 1 */
+    size_t nslots;
+};
+
+static size_t ov_find(const struct qcn_store_overlay *o, int table, const uint8_t *k, size_t n,
+                      uint32_t h)
+{
+    size_t mask = o->nslots - 1, i = h & mask;
+    for (;;) {
+        uint32_t s = o->slot[i];
+        const struct ov_entry *e;
+        if (s == 0)
+            return i;
+        e = &o->e[s - 1];
+        if (e->hash == h && e->table == table && e->klen == n && memcmp(e->key, k, n) == 0)
+            return i;
+        i = (i + 1) & mask;
+    }
+}
+
+int qcn_store_overlay_new(struct qcn_store_overlay **out, const struct qcn_store_write *w, size_t n)
+{
+    struct qcn_store_overlay *o;
+    size_t i, nslots = 16;
+
+    *out = NULL;
+    while (nslots < 2 * n + 2)
+        nslots *= 2;
+    o = calloc(1, sizeof *o);
+    if (o == NULL)
+        return QCN_ERR_NOMEM;
+    o->e = calloc(n ? n : 1, sizeof *o->e);
+    o->slot = calloc(nslots, sizeof *o->slot);
+    o->nslots = nslots;
+    if (o->e == NULL || o->slot == NULL) {
+        qcn_store_overlay_free(o);
+        return QCN_ERR_NOMEM;
+    }
+    for (i = 0; i < n; i++) {
+        uint32_t h;
+        size_t si;
+        struct ov_entry *e;
+        if (check_key(w[i].table, w[i].key, w[i].klen) != QCN_OK) {
+            qcn_store_overlay_free(o);
+            return QCN_ERR_INVALID_ARG;
+        }
+        h = key_hash(w[i].table, w[i].key, w[i].klen);
+        si = ov_find(o, w[i].table, w[i].key, w[i].klen, h);
+        if (o->slot[si] != 0) {
+            e = &o->e[o->slot[si] - 1]; /* a later write replaces it */
+        } else {
+            e = &o->e[o->n];
+            o->slot[si] = (uint32_t)(o->n + 1);
+            o->n++;
+        }
+        e->key = w[i].key;
+        e->klen = w[i].klen;
+        e->val = w[i].val;
+        e->vlen = w[i].vlen;
+        e->hash = h;
+        e->table = w[i].table;
+        e->del = w[i].del;
+    }
+    *out = o;
+    return QCN_OK;
+}
+
+void qcn_store_overlay_free(struct qcn_store_overlay *o)
+{
+    if (o == NULL)
+        return;
+    free(o->e);
+    free(o->slot);
+    free(o);
+}
+
+int qcn_store_overlay_get(const struct qcn_store_overlay *o, int table, const void *key,
+                          size_t keylen, struct qcn_view *val, int *deleted)
+{
+    uint32_t h;
+    size_t si;
+    const struct ov_entry *e;
+
+    *deleted = 0;
+    *val = qcn_view_make(NULL, 0);
+    if (check_key(table, key, keylen) != QCN_OK || o->n == 0)
+        return 0;
+    h = key_hash(table, key, keylen);
+    si = ov_find(o, table, key, keylen, h);
+    if (o->slot[si] == 0)
+        return 0;
+    e = &o->e[o->slot[si] - 1];
+    if (e->del)
+        *deleted = 1;
+    else
+        *val = qcn_view_make(e->val, e->vlen);
+    return 1;
 }
 
 int qcn_store_rd_get(void *ctx, int table, const uint8_t *key, size_t klen, struct qcn_buf *out)
 {
     struct qcn_store_rd *rd = ctx;
     struct qcn_view v;
+    size_t i;
     int err;
 
     qcn_buf_reset(out);
+    for (i = rd->nlayers; i > 0; i--) {
+        int deleted;
+        if (qcn_store_overlay_get(rd->layer[i - 1], table, key, klen, &v, &deleted)) {
+            if (deleted)
+                return QCN_ERR_NOT_FOUND;
+            return qcn_buf_append(out, v.p, v.len);
+        }
+    }
     if (rd->snap == NULL) {
         err = qcn_store_snap_begin(rd->s, &rd->snap);
         if (err != QCN_OK)

@@ -185,6 +185,21 @@ struct qcn_store_write {
  * value size (then nothing was written). */
 QCN_MUST_CHECK int qcn_store_write_commit(struct qcn_store *s, struct qcn_store_write *w, size_t n);
 
+/* ---- Overlays: a list of writes that is on its way to the store (queued
+ * behind a commit) but must already be visible to readers. An overlay
+ * indexes the writes where they are (nothing is copied: the memory must
+ * outlive the overlay); a later write to the same key wins. Immutable once
+ * built, so any number of threads may read it. */
+struct qcn_store_overlay;
+/* QCN_ERR_NOMEM, QCN_ERR_INVALID_ARG (bad table or key). */
+QCN_MUST_CHECK int qcn_store_overlay_new(struct qcn_store_overlay **out,
+                                         const struct qcn_store_write *w, size_t n);
+void qcn_store_overlay_free(struct qcn_store_overlay *o);
+/* 1 with *val set if the overlay puts key, 1 with *deleted = 1 if it
+ * deletes it, 0 if it does not touch it. */
+int qcn_store_overlay_get(const struct qcn_store_overlay *o, int table, const void *key,
+                          size_t keylen, struct qcn_view *val, int *deleted);
+
 /* ---- Typed readers of the chain's records (formats: docs/storage.md),
  * through batch b (may be NULL) then snapshot r. QCN_ERR_NOT_FOUND if absent;
  * QCN_ERR_STORE_CORRUPT if a record is malformed. Outputs are zeroed on
@@ -210,15 +225,25 @@ QCN_MUST_CHECK int qcn_store_header_height(uint64_t *height, struct qcn_view hea
  * it, so that the next get sees later commits. Release before committing a
  * block (an open snapshot stops map growth) and the reads after the commit
  * see the new state. Used by one thread at a time. */
+#define QCN_STORE_RD_MAX_LAYERS 8
 struct qcn_store_rd {
     struct qcn_store *s;
     struct qcn_store_snap *snap;
+    /* Writes queued for the store, oldest first: looked up newest first,
+     * before the snapshot (qcn_store_rd_push/pop). */
+    const struct qcn_store_overlay *layer[QCN_STORE_RD_MAX_LAYERS];
+    size_t nlayers;
     int transient; /* 1: end the snapshot after every get (a commit is running
                     * on another thread and may need to grow the map) */
 };
 void qcn_store_rd_init(struct qcn_store_rd *rd, struct qcn_store *s);
 int qcn_store_rd_get(void *ctx, int table, const uint8_t *key, size_t klen, struct qcn_buf *out);
 void qcn_store_rd_release(struct qcn_store_rd *rd);
+/* Adds the newest overlay (QCN_ERR_TOO_LARGE past QCN_STORE_RD_MAX_LAYERS) /
+ * drops the oldest one (its writes are now committed; the snapshot is
+ * released so the next read sees them). */
+QCN_MUST_CHECK int qcn_store_rd_push(struct qcn_store_rd *rd, const struct qcn_store_overlay *o);
+void qcn_store_rd_pop(struct qcn_store_rd *rd);
 
 /* ---- Trie node store: the backing of the Merkle-Patricia trie.
  * Nodes are content-addressed (key = Keccak-256 of the node RLP) and never

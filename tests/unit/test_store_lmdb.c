@@ -453,6 +453,72 @@ static void test_map_growth(void **state)
     qcn_store_close(s);
 }
 
+/* Overlays: later writes win, deletes hide, layers are read newest first
+ * and before the store, and popping the oldest exposes what was committed. */
+static void test_overlay_layers(void **state)
+{
+    struct tmp *t = *state;
+    struct qcn_store *s = open_new(t->dir, 0);
+    struct qcn_store_overlay *o1, *o2;
+    struct qcn_store_rd rd;
+    struct qcn_buf out;
+    struct qcn_view v;
+    int del;
+    struct qcn_store_write w1[3] = {
+        {QCN_STORE_ACCOUNT, 0, 1, 2, (const uint8_t *)"a", (const uint8_t *)"a1"},
+        {QCN_STORE_ACCOUNT, 0, 1, 2, (const uint8_t *)"b", (const uint8_t *)"b1"},
+        {QCN_STORE_ACCOUNT, 0, 1, 2, (const uint8_t *)"a", (const uint8_t *)"a2"},
+    };
+    struct qcn_store_write w2[2] = {
+        {QCN_STORE_ACCOUNT, 1, 1, 0, (const uint8_t *)"b", NULL},
+        {QCN_STORE_ACCOUNT, 0, 1, 2, (const uint8_t *)"c", (const uint8_t *)"c2"},
+    };
+    struct qcn_store_write base = {QCN_STORE_ACCOUNT,    0, 1, 2, (const uint8_t *)"c",
+                                   (const uint8_t *)"c0"};
+
+    qcn_buf_init(&out, 64);
+    assert_int_equal(qcn_store_write_commit(s, &base, 1), QCN_OK);
+    assert_int_equal(qcn_store_overlay_new(&o1, w1, 3), QCN_OK);
+    assert_int_equal(qcn_store_overlay_new(&o2, w2, 2), QCN_OK);
+    assert_int_equal(qcn_store_overlay_get(o1, QCN_STORE_ACCOUNT, "a", 1, &v, &del), 1);
+    assert_int_equal(del, 0);
+    assert_memory_equal(v.p, "a2", 2);
+    assert_int_equal(qcn_store_overlay_get(o1, QCN_STORE_CODE, "a", 1, &v, &del), 0);
+    assert_int_equal(qcn_store_overlay_get(o2, QCN_STORE_ACCOUNT, "b", 1, &v, &del), 1);
+    assert_int_equal(del, 1);
+
+    qcn_store_rd_init(&rd, s);
+    assert_int_equal(qcn_store_rd_push(&rd, o1), QCN_OK);
+    assert_int_equal(qcn_store_rd_push(&rd, o2), QCN_OK);
+    assert_int_equal(qcn_store_rd_get(&rd, QCN_STORE_ACCOUNT, (const uint8_t *)"b", 1, &out),
+                     QCN_ERR_NOT_FOUND);
+    assert_int_equal(qcn_store_rd_get(&rd, QCN_STORE_ACCOUNT, (const uint8_t *)"a", 1, &out),
+                     QCN_OK);
+    assert_memory_equal(out.p, "a2", 2);
+    assert_int_equal(qcn_store_rd_get(&rd, QCN_STORE_ACCOUNT, (const uint8_t *)"c", 1, &out),
+                     QCN_OK);
+    assert_memory_equal(out.p, "c2", 2);
+    /* The oldest layer reaches the store and is popped: the same answers. */
+    assert_int_equal(qcn_store_write_commit(s, w1, 3), QCN_OK);
+    qcn_store_rd_pop(&rd);
+    assert_int_equal(qcn_store_rd_get(&rd, QCN_STORE_ACCOUNT, (const uint8_t *)"a", 1, &out),
+                     QCN_OK);
+    assert_memory_equal(out.p, "a2", 2);
+    assert_int_equal(qcn_store_rd_get(&rd, QCN_STORE_ACCOUNT, (const uint8_t *)"b", 1, &out),
+                     QCN_ERR_NOT_FOUND);
+    qcn_store_rd_pop(&rd);
+    assert_int_equal(qcn_store_rd_get(&rd, QCN_STORE_ACCOUNT, (const uint8_t *)"b", 1, &out),
+                     QCN_OK); /* o2's delete never reached the store */
+    assert_int_equal(qcn_store_rd_get(&rd, QCN_STORE_ACCOUNT, (const uint8_t *)"c", 1, &out),
+                     QCN_OK);
+    assert_memory_equal(out.p, "c0", 2);
+    qcn_store_rd_release(&rd);
+    qcn_store_overlay_free(o1);
+    qcn_store_overlay_free(o2);
+    qcn_buf_clear(&out);
+    qcn_store_close(s);
+}
+
 struct reader_arg {
     struct qcn_store *s;
     volatile int stop;
@@ -576,6 +642,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_typed_records, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_list_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_growth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_overlay_layers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_growth_with_concurrent_readers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
     };
