@@ -39,5 +39,6 @@ int qcn_cmd_keys(int argc, char **argv);
 int qcn_cmd_query(int argc, char **argv);
 int qcn_cmd_tx(int argc, char **argv);
 int qcn_cmd_multisig(int argc, char **argv);
+int qcn_cmd_testnet(int argc, char **argv);
 
 #endif

@@ -13,6 +13,7 @@ const struct qcn_cli_cmd qcn_cli_commands[] = {
     {"multisig", "M-of-N accounts: create, propose, sign, submit, show", qcn_cmd_multisig},
     {"node", "run a node", qcn_cmd_node},
     {"query", "read balances, nonces, accounts, blocks, transactions, receipts", qcn_cmd_query},
+    {"testnet", "local N-validator network: init, run, status", qcn_cmd_testnet},
     {"tx", "send, build, sign, submit and wait for transactions", qcn_cmd_tx},
     {NULL, NULL, NULL},
 };
