@@ -15,6 +15,7 @@
  * bounds (gamma1 - beta, gamma2 - beta, gamma2) are. */
 #include "crypto/mldsa.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -149,123 +150,54 @@ static inline int32_t power2round(int32_t *a0, int32_t a)
 
 /* ---- bit packing (Alg 16-19) ------------------------------------------- */
 
-/* Eight bits-bit fields make exactly bits bytes, so packing works on groups
- * of eight coefficients held in three 64-bit words (bits <= 20). Each width
- * gets its own copy (pack_poly / unpack_poly switch on it) so that the shifts
- * below are constants. Nothing depends on the values. */
-#define ALWAYS_INLINE inline __attribute__((always_inline))
+/* qcn_mldsa_pack_bits / unpack_bits (mldsa_internal.h) get constant shifts
+ * only when bits and neg are constants, so each encoding FIPS 204 uses has
+ * its own instance, listed once here: the unsigned w1 (4 or 6 bits) and t1
+ * (10), the signed s1/s2 (eta: 3 or 4), t0 (d = 13) and z (gamma1: 18 or
+ * 20; unpacked by qcn_mldsa_unpack_gamma1, which ExpandMask shares). */
+#define BIT_CODECS(X) X(4, 0) X(6, 0) X(10, 0) X(3, 1) X(4, 1) X(13, 1) X(18, 1) X(20, 1)
 
-static ALWAYS_INLINE void pack_fixed(uint8_t *out, const int32_t *a, unsigned bits, int32_t base,
-                                     int neg)
-{
-    uint32_t mask = (1u << bits) - 1;
-    unsigned g, j;
-    for (g = 0; g < N / 8; g++, a += 8, out += bits) {
-        uint64_t w[3] = {0, 0, 0};
-#pragma GCC unroll 8
-        for (j = 0; j < 8; j++) {
-            unsigned pos = j * bits, wi = pos >> 6, sh = pos & 63;
-            uint64_t v = (uint32_t)(neg ? base - a[j] : a[j]) & mask;
-            w[wi] |= v << sh;
-            if (sh + bits > 64)
-                w[wi + 1] |= v >> (64 - sh);
-        }
-        memcpy(out, w, bits);
+#define DEFINE_BIT_CODEC(bits, neg)                                                                \
+    static void pack_##bits##_##neg(uint8_t *out, const int32_t *a, int32_t base)                  \
+    {                                                                                              \
+        qcn_mldsa_pack_bits(out, a, bits, base, neg);                                              \
+    }                                                                                              \
+    static void unpack_##bits##_##neg(int32_t *a, const uint8_t *in, int32_t base)                 \
+    {                                                                                              \
+        qcn_mldsa_unpack_bits(a, in, bits, base, neg);                                             \
     }
+BIT_CODECS(DEFINE_BIT_CODEC)
+
+struct bit_codec {
+    unsigned bits;
+    int neg;
+    void (*pack)(uint8_t *out, const int32_t *a, int32_t base);
+    void (*unpack)(int32_t *a, const uint8_t *in, int32_t base);
+};
+
+#define BIT_CODEC_ENTRY(bits, neg) {bits, neg, pack_##bits##_##neg, unpack_##bits##_##neg},
+static const struct bit_codec bit_codecs[] = {BIT_CODECS(BIT_CODEC_ENTRY)};
+
+/* An encoding outside the list is a bug in this file, not bad input. */
+static const struct bit_codec *bit_codec_of(unsigned bits, int neg)
+{
+    size_t i;
+    for (i = 0; i < sizeof bit_codecs / sizeof bit_codecs[0]; i++)
+        if (bit_codecs[i].bits == bits && bit_codecs[i].neg == neg)
+            return &bit_codecs[i];
+    abort();
 }
 
-static ALWAYS_INLINE void unpack_fixed(int32_t *a, const uint8_t *in, unsigned bits, int32_t base,
-                                       int neg)
-{
-    uint32_t mask = (1u << bits) - 1;
-    unsigned g, j;
-    for (g = 0; g < N / 8; g++, a += 8, in += bits) {
-        uint64_t w[3] = {0, 0, 0};
-        memcpy(w, in, bits);
-#pragma GCC unroll 8
-        for (j = 0; j < 8; j++) {
-            unsigned pos = j * bits, wi = pos >> 6, sh = pos & 63;
-            uint64_t v = w[wi] >> sh;
-            if (sh + bits > 64)
-                v |= w[wi + 1] << (64 - sh);
-            a[j] = neg ? base - (int32_t)((uint32_t)v & mask) : (int32_t)((uint32_t)v & mask);
-        }
-    }
-}
-
-/* Packs neg ? base - a[i] : a[i] into bits-bit little-endian fields. Only
- * the w1 (4, 6) and t1 (10) encodings are unsigned. */
+/* Packs neg ? base - a[i] : a[i] into bits-bit little-endian fields. */
 static void pack_poly(uint8_t *out, const int32_t *a, unsigned bits, int32_t base, int neg)
 {
-    if (!neg) {
-        if (bits == 4)
-            pack_fixed(out, a, 4, 0, 0);
-        else if (bits == 6)
-            pack_fixed(out, a, 6, 0, 0);
-        else
-            pack_fixed(out, a, 10, 0, 0);
-        return;
-    }
-    switch (bits) {
-    case 3:
-        pack_fixed(out, a, 3, base, neg);
-        break;
-    case 4:
-        pack_fixed(out, a, 4, base, neg);
-        break;
-    case 6:
-        pack_fixed(out, a, 6, base, neg);
-        break;
-    case 10:
-        pack_fixed(out, a, 10, base, neg);
-        break;
-    case 13:
-        pack_fixed(out, a, 13, base, neg);
-        break;
-    case 18:
-        pack_fixed(out, a, 18, base, neg);
-        break;
-    default:
-        pack_fixed(out, a, 20, base, neg);
-        break;
-    }
+    bit_codec_of(bits, neg)->pack(out, a, base);
 }
 
 /* The inverse of pack_poly. */
 static void unpack_poly(int32_t *a, const uint8_t *in, unsigned bits, int32_t base, int neg)
 {
-    if (!neg) {
-        if (bits == 4)
-            unpack_fixed(a, in, 4, 0, 0);
-        else if (bits == 6)
-            unpack_fixed(a, in, 6, 0, 0);
-        else
-            unpack_fixed(a, in, 10, 0, 0);
-        return;
-    }
-    switch (bits) {
-    case 3:
-        unpack_fixed(a, in, 3, base, neg);
-        break;
-    case 4:
-        unpack_fixed(a, in, 4, base, neg);
-        break;
-    case 6:
-        unpack_fixed(a, in, 6, base, neg);
-        break;
-    case 10:
-        unpack_fixed(a, in, 10, base, neg);
-        break;
-    case 13:
-        unpack_fixed(a, in, 13, base, neg);
-        break;
-    case 18:
-        unpack_fixed(a, in, 18, base, neg);
-        break;
-    default:
-        unpack_fixed(a, in, 20, base, neg);
-        break;
-    }
+    bit_codec_of(bits, neg)->unpack(a, in, base);
 }
 
 static size_t poly_packed_bytes(unsigned bits)
@@ -516,7 +448,7 @@ static int sig_decode(struct sig_parts *s, const uint8_t *sig, const struct para
     unsigned i, idx = 0;
     memcpy(s->ctilde, sig, p->ctilde_bytes);
     for (i = 0; i < p->l; i++, in += zb)
-        unpack_poly(s->z[i].c, in, p->gamma1_bits + 1, (int32_t)1 << p->gamma1_bits, 1);
+        qcn_mldsa_unpack_gamma1(s->z[i].c, in, (int)p->gamma1_bits);
     hint = in;
     memset(s->h, 0, sizeof s->h);
     for (i = 0; i < p->k; i++) {

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define QCN_MLDSA_N 256
 #define QCN_MLDSA_Q 8380417
@@ -132,6 +133,50 @@ static inline int32_t qcn_mldsa_decompose1(const struct qcn_mldsa_dc *d, int32_t
     int32_t wrap = -(int32_t)(qcn_mldsa_ct_nonzero(a1 ^ d->top) ^ 1);
     *a0 = a - (int32_t)a1 * d->two_g2 + wrap;
     return (int32_t)(a1 & ~(uint32_t)wrap);
+}
+
+/* BitPack / BitUnpack (Alg 16-19) of one polynomial into bits-bit
+ * little-endian fields, bits <= 20; each field is neg ? base - a[i] : a[i].
+ * Eight fields make exactly bits bytes, so each group of eight coefficients
+ * is held in three 64-bit words. Always inlined so that a caller passing
+ * constant bits and neg gets constant shifts. Nothing depends on the values
+ * (constant time). */
+static inline __attribute__((always_inline)) void
+qcn_mldsa_pack_bits(uint8_t *out, const int32_t *a, unsigned bits, int32_t base, int neg)
+{
+    uint32_t mask = (1u << bits) - 1;
+    unsigned g, j;
+    for (g = 0; g < QCN_MLDSA_N / 8; g++, a += 8, out += bits) {
+        uint64_t w[3] = {0, 0, 0};
+#pragma GCC unroll 8
+        for (j = 0; j < 8; j++) {
+            unsigned pos = j * bits, wi = pos >> 6, sh = pos & 63;
+            uint64_t v = (uint32_t)(neg ? base - a[j] : a[j]) & mask;
+            w[wi] |= v << sh;
+            if (sh + bits > 64)
+                w[wi + 1] |= v >> (64 - sh);
+        }
+        memcpy(out, w, bits);
+    }
+}
+
+static inline __attribute__((always_inline)) void
+qcn_mldsa_unpack_bits(int32_t *a, const uint8_t *in, unsigned bits, int32_t base, int neg)
+{
+    uint32_t mask = (1u << bits) - 1;
+    unsigned g, j;
+    for (g = 0; g < QCN_MLDSA_N / 8; g++, a += 8, in += bits) {
+        uint64_t w[3] = {0, 0, 0};
+        memcpy(w, in, bits);
+#pragma GCC unroll 8
+        for (j = 0; j < 8; j++) {
+            unsigned pos = j * bits, wi = pos >> 6, sh = pos & 63;
+            uint64_t v = w[wi] >> sh;
+            if (sh + bits > 64)
+                v |= w[wi + 1] << (64 - sh);
+            a[j] = neg ? base - (int32_t)((uint32_t)v & mask) : (int32_t)((uint32_t)v & mask);
+        }
+    }
 }
 
 extern const struct qcn_mldsa_impl qcn_mldsa_impl_portable;

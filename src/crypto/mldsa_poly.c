@@ -269,34 +269,13 @@ unsigned qcn_mldsa_rej_eta(int32_t *a, unsigned ctr, const uint8_t *buf, size_t 
     return ctr;
 }
 
-/* BitUnpack(v, gamma1 - 1, gamma1) (Alg 19), 18- or 20-bit fields: eight
- * fields are 18 or 20 bytes, read as three 64-bit words. */
-static inline __attribute__((always_inline)) void
-unpack_gamma1_fixed(int32_t *a, const uint8_t *buf, unsigned bits)
-{
-    int32_t g1 = (int32_t)1 << (bits - 1);
-    uint32_t mask = (1u << bits) - 1;
-    unsigned g, j;
-    for (g = 0; g < QCN_MLDSA_N / 8; g++, a += 8, buf += bits) {
-        uint64_t w[3] = {0, 0, 0};
-        memcpy(w, buf, bits);
-#pragma GCC unroll 8
-        for (j = 0; j < 8; j++) {
-            unsigned pos = j * bits, wi = pos >> 6, sh = pos & 63;
-            uint64_t v = w[wi] >> sh;
-            if (sh + bits > 64)
-                v |= w[wi + 1] << (64 - sh);
-            a[j] = g1 - (int32_t)((uint32_t)v & mask);
-        }
-    }
-}
-
 void qcn_mldsa_unpack_gamma1(int32_t *a, const uint8_t *buf, int gamma1_bits)
 {
+    /* BitUnpack(v, gamma1 - 1, gamma1) (Alg 19): 18- or 20-bit fields. */
     if (gamma1_bits == 17)
-        unpack_gamma1_fixed(a, buf, 18);
+        qcn_mldsa_unpack_bits(a, buf, 18, (int32_t)1 << 17, 1);
     else
-        unpack_gamma1_fixed(a, buf, 20);
+        qcn_mldsa_unpack_bits(a, buf, 20, (int32_t)1 << 19, 1);
 }
 
 static void seed_stream(struct qcn_keccak *k, unsigned rate, const uint8_t *seed, size_t seedlen,
