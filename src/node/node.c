@@ -5,14 +5,17 @@
  *  - One loop thread owns the chain, the pool and the store's write side, so
  *    none of them needs a lock (STYLE.md "State, logging, threads").
  *  - ML-DSA verification is the expensive part of admission (FIPS 204
- *    Verify: a few hundred microseconds); it runs on libuv's thread pool in
- *    chunks of QCN_NODE_VERIFY_CHUNK, sized to the number of cores, and the
- *    verdicts come back to the loop, which admits to the pool. The verified
- *    flag set on the transaction is reused when the block executes it
- *    (chain/verify.h), so each signature is checked once.
- *  - A block is built, executed and committed in one synchronous step on the
- *    loop: the store commit is one LMDB write transaction (store.h), so the
- *    head on disk only ever moves from one complete block to the next. */
+ *    Verify), with decoding (two Keccak-256 over a 3-5 KB envelope) next:
+ *    both run on libuv's thread pool in chunks of QCN_NODE_VERIFY_CHUNK,
+ *    sized to the number of cores; only the stateful steps (the chain's
+ *    checks, the mempool) run on the loop. The verified flag set on the
+ *    transaction is reused when the block executes it (chain/verify.h), so
+ *    each signature is checked once.
+ *  - Blocks are built and executed on the loop and written by the committer
+ *    thread, in order, each in one LMDB write transaction (store.h), so the
+ *    head on disk only ever moves from one complete block to the next; the
+ *    pipeline that lets the next block be built meanwhile is described at
+ *    committer_main. */
 #include "node/node.h"
 
 #include <errno.h>
