@@ -616,6 +616,7 @@ int qcn_cmd_keys(int argc, char **argv)
         return QCN_EXIT_OK;
     }
     x.json = qcn_wargs_flag(&x.a, "json");
+    qcn_wargs_common(&x.a);
     if ((rc = qcn_wcli_keystore_dir(&x.a, x.dir, sizeof x.dir)) != 0)
         return rc;
     if (strcmp(sub, "new") == 0)

@@ -331,6 +331,7 @@ int qcn_cmd_query(int argc, char **argv)
     if ((rc = qcn_wargs_parse(&x.a, "query", argc - 1, argv + 1)) != 0)
         return rc;
     x.json = qcn_wargs_flag(&x.a, "json");
+    qcn_wargs_common(&x.a);
     for (i = 0; i < sizeof subs / sizeof subs[0]; i++) {
         if (strcmp(argv[1], subs[i].name) != 0)
             continue;

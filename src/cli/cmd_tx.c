@@ -403,6 +403,7 @@ int qcn_cmd_tx(int argc, char **argv)
     if ((rc = qcn_wargs_parse(&x.a, "tx", argc - 1, argv + 1)) != 0)
         return rc;
     x.json = qcn_wargs_flag(&x.a, "json");
+    qcn_wargs_common(&x.a);
     if ((rc = qcn_wcli_keystore_dir(&x.a, x.dir, sizeof x.dir)) != 0)
         return rc;
     if (strcmp(argv[1], "send") == 0)

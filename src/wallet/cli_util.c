@@ -102,6 +102,16 @@ int qcn_wargs_flag(struct qcn_wargs *a, const char *name)
     return found;
 }
 
+void qcn_wargs_common(struct qcn_wargs *a)
+{
+    static const char *const common[] = {"rpc",      "rpc-timeout", "password-file",
+                                         "keystore", "datadir",     NULL};
+    size_t i;
+    for (i = 0; common[i] != NULL; i++)
+        (void)qcn_wargs_get(a, common[i]);
+    (void)qcn_wargs_flag(a, "json");
+}
+
 int qcn_wargs_check(struct qcn_wargs *a)
 {
     int i;

@@ -51,6 +51,10 @@ int qcn_wargs_parse(struct qcn_wargs *a, const char *cmd, int argc, char **argv)
 const char *qcn_wargs_get(struct qcn_wargs *a, const char *name);
 /* 1 if the boolean flag --name was given (marks it used). */
 int qcn_wargs_flag(struct qcn_wargs *a, const char *name);
+/* Marks the options every wallet command accepts (--rpc, --rpc-timeout,
+ * --password-file, --keystore, --datadir, --json) as used, so a command
+ * that does not need one still takes it. */
+void qcn_wargs_common(struct qcn_wargs *a);
 /* Prints an error naming the first option nobody asked for; returns 2 (0 if none). */
 int qcn_wargs_check(struct qcn_wargs *a);
 /* --name as an unsigned 64-bit integer (decimal or 0x-hex). *has = 0 when absent.

@@ -1,0 +1,6 @@
+# Wallet end-to-end test (src/wallet, qcn keys/tx/multisig/query) against a
+# real `qcn node`. Exit 77 = skipped (the node does not serve JSON-RPC).
+if(TARGET qcn AND TARGET qcn_wallet)
+  add_test(NAME e2e_wallet COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/wallet_e2e.sh $<TARGET_FILE:qcn>)
+  set_tests_properties(e2e_wallet PROPERTIES LABELS e2e TIMEOUT 300 SKIP_RETURN_CODE 77)
+endif()
