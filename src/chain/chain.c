@@ -131,6 +131,8 @@ int qcn_chain_open(struct qcn_chain **out, const struct qcn_chain_params *p,
         err = qcn_header_hash(c->head_hash, &c->head);
     if (err == QCN_OK)
         err = qcn_statedb_new(&c->db, rd, head->state_root);
+    if (err == QCN_OK)
+        err = qcn_chain_evm_attach(c);
     if (err != QCN_OK) {
         qcn_chain_free(c);
         return err;
@@ -144,6 +146,7 @@ void qcn_chain_free(struct qcn_chain *c)
     if (c == NULL)
         return;
     qcn_statedb_free(c->db);
+    qcn_chain_evm_free(c);
     qcn_header_clear(&c->head);
     qcn_buf_clear(&c->tmp);
     free(c);
@@ -184,6 +187,16 @@ void qcn_chain_set_vm(struct qcn_chain *c, const struct qcn_chain_vm *vm)
     }
 }
 
+void qcn_chain_get_vm(const struct qcn_chain *c, struct qcn_chain_vm *out)
+{
+    if (c->has_vm) {
+        *out = c->vm;
+    } else {
+        out->ctx = NULL;
+        out->execute = NULL;
+    }
+}
+
 void qcn_chain_set_verify_pool(struct qcn_chain *c, struct qcn_verify_pool *pool)
 {
     c->pool = pool;
@@ -202,13 +215,14 @@ int qcn_chain_key_get(struct qcn_chain *c, uint8_t key_hash[QCN_HASH_BYTES], str
     return qcn_statedb_key_get(c->db, key_hash, rec, addr);
 }
 
-/* Does executing tx need the EVM? Creation, or a call to an account with code. */
+/* Does executing tx need the EVM? Creation, or a call to an account with code
+ * or to a precompile. Transfers to code-less accounts stay on the native path. */
 static int needs_vm(struct qcn_chain *c, const struct qcn_tx *tx, int *need)
 {
     struct qcn_account to;
     int err;
     *need = 0;
-    if (!tx->has_to) {
+    if (!tx->has_to || qcn_chain_is_precompile(tx->to)) {
         *need = 1;
         return QCN_OK;
     }
@@ -239,6 +253,9 @@ int qcn_chain_tx_static_check(const struct qcn_chain *c, const struct qcn_tx *tx
         return QCN_ERR_TX_INTRINSIC_GAS;
     if (tx->gas_limit > c->params.block_gas_limit)
         return QCN_ERR_TX_GAS_LIMIT;
+    /* EIP-3860: init code over the limit makes a creation invalid, not failed. */
+    if (!tx->has_to && tx->data.len > QCN_CHAIN_MAX_INITCODE)
+        return QCN_ERR_VM_TX_INITCODE;
     return QCN_OK;
 }
 

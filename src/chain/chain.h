@@ -12,9 +12,11 @@
  *             finally qcn_block_result_clear(&res).
  * Only one block may be pending (built or applied, not yet done/aborted).
  *
- * Contract creation and calls to accounts with code are delegated to a VM hook
- * (qcn_chain_set_vm). Until the EVM is wired, such transactions are rejected
- * with QCN_ERR_TX_VM_UNAVAILABLE, at admission and in blocks. */
+ * Contract creation and calls to accounts with code (or to a precompile) are
+ * delegated to a VM hook (qcn_chain_set_vm). qcn_chain_open installs the
+ * built-in EVM (src/vm, chain/evm_exec.c; docs/contracts.md); a chain whose
+ * hook was removed (qcn_chain_set_vm(c, NULL)) rejects such transactions with
+ * QCN_ERR_TX_VM_UNAVAILABLE, at admission and in blocks. */
 #ifndef QCN_CHAIN_CHAIN_H
 #define QCN_CHAIN_CHAIN_H
 
@@ -165,6 +167,87 @@ struct qcn_chain_vm {
                    uint64_t *gas_used, struct qcn_receipt *receipt);
 };
 void qcn_chain_set_vm(struct qcn_chain *c, const struct qcn_chain_vm *vm);
+/* The installed hook (execute NULL when none): lets a caller wrap it. */
+void qcn_chain_get_vm(const struct qcn_chain *c, struct qcn_chain_vm *out);
+
+/* ---- Contracts (chain/evm_exec.c, docs/contracts.md) ----
+ *
+ * The built-in hook runs the transaction's message through the EVM over the
+ * chain's statedb: block context COINBASE = header proposer, PREVRANDAO =
+ * header mix, CHAINID = params chain id, BASEFEE = header base fee, NUMBER,
+ * TIMESTAMP, GASLIMIT from the header, BLOCKHASH from the canonical index;
+ * GASPRICE = the effective price; creation addresses keccak(rlp([sender,
+ * nonce]))[12:] (CREATE2 inside the VM); refund capped at a fifth of the
+ * transaction's gas (EIP-3529); logs into the receipt. A transaction whose
+ * logs exceed the receipt caps (codec/receipt.h; at most
+ * QCN_CHAIN_MAX_LOG_BYTES in all) fails as if out of gas. */
+#define QCN_CHAIN_MAX_LOG_BYTES (QCN_RECEIPT_MAX_BYTES - 4096u)
+/* EIP-3860 init code limit (2 x EIP-170's 24576): larger creations are invalid. */
+#define QCN_CHAIN_MAX_INITCODE 49152u
+
+/* (Re)installs the built-in EVM as c's VM hook (qcn_chain_open does it).
+ * QCN_ERR_NOMEM. Loop thread. */
+QCN_MUST_CHECK int qcn_chain_evm_attach(struct qcn_chain *c);
+/* 1 if addr is an active EVM precompile (a call to it runs the VM). */
+int qcn_chain_is_precompile(const uint8_t addr[QCN_ADDRESS_BYTES]);
+
+/* A message run against the head state without committing anything
+ * (eth_call, eth_estimateGas). */
+struct qcn_chain_call {
+    uint8_t from[QCN_ADDRESS_BYTES]; /* CALLER and ORIGIN (zero address if unknown) */
+    int has_to;                      /* 0: creation, data is the init code */
+    uint8_t to[QCN_ADDRESS_BYTES];
+    struct qcn_u256 value;
+    struct qcn_view data;
+    struct qcn_view access_list; /* EIP-2930 RLP list, or empty */
+    uint64_t gas;                /* execution gas (after intrinsic); 0 = block gas limit */
+    uint64_t timestamp;          /* TIMESTAMP; raised to the head's (0 = the head's) */
+    uint8_t scheme;              /* intrinsic gas of an unrecorded sender; 0 = default */
+};
+enum {
+    QCN_CHAIN_CALL_SUCCESS = 0,
+    QCN_CHAIN_CALL_REVERT = 1,  /* REVERT: output holds the revert data */
+    QCN_CHAIN_CALL_FAILURE = 2, /* exceptional halt (out of gas, invalid opcode, ...) */
+};
+struct qcn_chain_call_result {
+    int status;
+    uint64_t gas_used;                  /* execution gas consumed, before any refund */
+    uint64_t refund;                    /* refund counter at the end (EIP-3529 cap not applied) */
+    uint8_t created[QCN_ADDRESS_BYTES]; /* creations: the new address */
+    struct qcn_buf output; /* caller-initialised (qcn_buf_init); its cap bounds the output */
+};
+
+/* Runs call against the head state in the context of the next block (NUMBER
+ * = head + 1, BASEFEE = the next base fee, GASLIMIT = the block gas limit;
+ * COINBASE and PREVRANDAO are the head's, TIMESTAMP as call->timestamp),
+ * then drops every change. A call to an account without code is a plain
+ * transfer (SUCCESS if the sender holds the value, output empty). A
+ * creation's output is the deployed code. Returns QCN_OK with out filled
+ * (status says how the message ended), QCN_ERR_TOO_LARGE when the output did
+ * not fit out->output (the rest of out is valid), QCN_ERR_VM_TX_INITCODE,
+ * QCN_ERR_TX_VM_UNAVAILABLE, or a state error. Loop thread; reads the head
+ * state (or a pending block's, between build and commit). */
+QCN_MUST_CHECK int qcn_chain_call(struct qcn_chain *c, struct qcn_chain_call_result *out,
+                                  const struct qcn_chain_call *call);
+
+/* Intrinsic gas a transaction carrying call would pay (qcn_tx_intrinsic_gas):
+ * data, creation, access list, and the signatures of call->from's recorded
+ * key (a multisig's threshold of its first keys), or, without a record, one
+ * signature of call->scheme plus the attached public key. */
+QCN_MUST_CHECK int qcn_chain_call_intrinsic_gas(struct qcn_chain *c, uint64_t *gas,
+                                                const struct qcn_chain_call *call);
+
+/* Gas limit a transaction carrying call needs: the intrinsic gas plus the
+ * least execution gas with which the message succeeds (binary search up to
+ * cap, 0 = block gas limit). QCN_OK with *gas > 0 and out->status SUCCESS;
+ * QCN_OK with *gas = 0 and out->status REVERT (out->output = revert data,
+ * e.g. Error(string)) or FAILURE when it fails even at the cap;
+ * QCN_ERR_TX_INTRINSIC_GAS when the intrinsic gas exceeds cap; as
+ * qcn_chain_call otherwise. A transaction sent with this gas limit uses at
+ * most this much (less by the refund and the 63/64 slack; docs/contracts.md). */
+QCN_MUST_CHECK int qcn_chain_estimate_gas(struct qcn_chain *c, uint64_t *gas,
+                                          struct qcn_chain_call_result *out,
+                                          const struct qcn_chain_call *call, uint64_t cap);
 
 /* Optional: a verification pool (chain/verify.h) used by qcn_chain_block_apply
  * to check, in parallel, the signatures of block transactions not already

@@ -14,6 +14,7 @@ struct qcn_chain {
     uint8_t head_hash[QCN_HASH_BYTES];
     struct qcn_chain_vm vm;
     int has_vm;
+    struct qcn_chain_evm *evm; /* the built-in EVM (evm_exec.c); NULL if never attached */
     struct qcn_verify_pool *pool;
     int pending;        /* a built/applied block awaits commit_done or abort */
     struct qcn_buf tmp; /* key records during execution */
@@ -28,6 +29,9 @@ struct qcn_exec {
     uint64_t gas_used;
     uint64_t verifications; /* signatures verified during execution (not reused) */
 };
+
+/* Frees c->evm (evm_exec.c). */
+void qcn_chain_evm_free(struct qcn_chain *c);
 
 int qcn_chain_tx_static_check(const struct qcn_chain *c, const struct qcn_tx *tx);
 /* The sender's key record into rec and its hash into kh (kh may be NULL). */

@@ -191,8 +191,11 @@ static void test_mempool_rejections(void **state)
     assert_int_equal(env_submit(&e, custom(&e, &e.keys[0], ed_intrinsic, 1)),
                      QCN_ERR_TX_INTRINSIC_GAS);
     assert_int_equal(env_submit(&e, custom(&e, &e.keys[0], ed_gas_limit, 1)), QCN_ERR_TX_GAS_LIMIT);
+    /* Contract transactions need a VM hook (qcn_chain_open installs the EVM). */
+    qcn_chain_set_vm(e.c, NULL);
     assert_int_equal(env_submit(&e, custom(&e, &e.keys[0], ed_create, 1)),
                      QCN_ERR_TX_VM_UNAVAILABLE);
+    assert_int_equal(qcn_chain_evm_attach(e.c), QCN_OK);
     /* No public key and none recorded; a public key of another account. */
     assert_int_equal(env_submit(&e, custom(&e, &e.keys[0], NULL, 0)), QCN_ERR_TX_MISSING_KEY);
     {
