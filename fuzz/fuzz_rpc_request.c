@@ -41,10 +41,11 @@ static void setup(void)
     close(fd);
     cfg.chain_id = FAKE_CHAIN_ID;
     cfg.max_body = 1 << 20;
-    cfg.max_batch = 64;
+    cfg.max_batch = 8; /* bounds the work one input can ask for */
     cfg.logs_range = 4;
     cfg.max_filters = 8; /* filters outlive an input; keep their work bounded */
     cfg.max_subs = 8;
+    cfg.call_gas_cap = 200000; /* EVM runs stay short per input */
     cfg.admin_token_file = token_path;
     if (qcn_rpc_new(&rpc, &cfg, &be) != QCN_OK)
         abort();

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "rpc/evm.h"
 #include "state/account.h"
 #include "state/statedb.h"
 
@@ -207,6 +208,24 @@ static int cb_prove(void *u, const uint8_t addr[QCN_ADDRESS_BYTES], const uint8_
     return qcn_statedb_prove(qcn_chain_state(src->chain), acc, addr, slots, nslots, storage);
 }
 
+static int cb_exec(void *u, const struct qcn_header *head, const struct qcn_rpc_exec_msg *m,
+                   enum qcn_rpc_exec_status *status, uint64_t *gas_used, struct qcn_buf *out)
+{
+    struct qcn_rpc_chain_src *src = u;
+    if (src->evm == NULL) {
+        struct qcn_rpc_backend state;
+        int err;
+        memset(&state, 0, sizeof state);
+        state.user = src;
+        state.account = cb_account;
+        state.code = cb_code;
+        state.storage = cb_storage;
+        if ((err = qcn_rpc_evm_new(&src->evm, &state)) != QCN_OK)
+            return err;
+    }
+    return qcn_rpc_evm_exec(src->evm, head, m, status, gas_used, out);
+}
+
 static int cb_submit(void *u, const uint8_t *raw, size_t len,
                      void (*done)(void *done_ctx, int err, const uint8_t hash[QCN_HASH_BYTES]),
                      void *done_ctx)
@@ -234,5 +253,12 @@ void qcn_rpc_chain_backend(struct qcn_rpc_backend *out, struct qcn_rpc_chain_src
     out->mempool_status = cb_mempool_status;
     out->next_base_fee = cb_next_base_fee;
     out->prove = cb_prove;
+    out->exec = cb_exec;
     out->submit_tx = src->submit_tx != NULL ? cb_submit : NULL;
+}
+
+void qcn_rpc_chain_src_clear(struct qcn_rpc_chain_src *src)
+{
+    qcn_rpc_evm_free(src->evm);
+    src->evm = NULL;
 }

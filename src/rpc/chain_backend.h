@@ -1,8 +1,9 @@
 /* chain_backend.h - a ready-made struct qcn_rpc_backend over the node's
  * store, chain and mempool, so wiring the RPC into the node is a few lines:
  *
- *   struct qcn_rpc_chain_src src = {n->store, n->chain, n->mempool,
- *                                   node_submit, n, node_info, n};
+ *   struct qcn_rpc_chain_src src = {.store = n->store, .chain = n->chain,
+ *                                   .mempool = n->mempool, .submit_tx = node_submit,
+ *                                   .submit_user = n};
  *   qcn_rpc_chain_backend(&backend, &src);
  *   qcn_rpc_new(&rpc, &config, &backend);
  *
@@ -30,10 +31,14 @@ struct qcn_rpc_chain_src {
     void *submit_user;
     int (*node_info)(void *user, json_t **out); /* may be NULL */
     void *node_info_user;
+    struct qcn_rpc_evm *evm; /* internal: zero it; made on the first eth_call */
 };
 
-/* Fills out; out->user is src. */
+/* Fills out; out->user is src. exec runs our EVM (rpc/evm.h) over the head
+ * state. */
 void qcn_rpc_chain_backend(struct qcn_rpc_backend *out, struct qcn_rpc_chain_src *src);
+/* Frees what the backend made (the EVM); src itself is the caller's. */
+void qcn_rpc_chain_src_clear(struct qcn_rpc_chain_src *src);
 
 /* The whole RPC service in one object: dispatcher + server + this backend,
  * with newPendingTransactions sent for every transaction submitted through

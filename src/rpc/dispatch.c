@@ -141,6 +141,8 @@ int qcn_rpc_new(struct qcn_rpc **out, const struct qcn_rpc_config *config,
         c->logs_range = QCN_RPC_DEFAULT_LOGS_RANGE;
     if (c->max_logs == 0)
         c->max_logs = QCN_RPC_DEFAULT_MAX_LOGS;
+    if (c->call_gas_cap == 0)
+        c->call_gas_cap = QCN_RPC_DEFAULT_CALL_GAS_CAP;
     if (c->ws_queue == 0)
         c->ws_queue = QCN_RPC_DEFAULT_WS_QUEUE;
     if (c->max_subs == 0)

@@ -60,6 +60,7 @@ struct qcn_rpc {
     struct rpc_filter *filters;
     size_t nfilters;
     struct qcn_rpc_request *requests; /* with deferred calls outstanding */
+    struct qcn_vm *vm;                /* the EVM for eth_call/eth_estimateGas, made on first use */
 };
 
 /* Cancels the in-flight requests of a connection (on detach). */

@@ -17,8 +17,6 @@
 #include "crypto/keccak.h"
 #include "state/account.h"
 #include "state/mpt.h"
-#include "vm/evm.h"
-#include "vm/state.h"
 #include "rpc/format.h"
 #include "rpc/internal.h"
 
@@ -863,164 +861,47 @@ static int target_has_code(struct qcn_rpc_ctx *ctx, const struct call_args *a, i
     return 0;
 }
 
-/* ---- the EVM over the head state, for eth_call and eth_estimateGas ----
- * A throw-away overlay (vm/state.h) over the backend: writes never leave it.
- * Block context: the head block, as geth's eth_call on "latest". */
-
-struct vm_code_ent {
-    struct vm_code_ent *next;
-    uint8_t hash[QCN_HASH_BYTES];
-    struct qcn_buf code;
-};
-
-struct vm_src {
-    struct qcn_rpc_ctx *ctx;
-    struct vm_code_ent *codes;
-};
-
-static int vm_load_account(void *c, const uint8_t addr[QCN_VM_ADDRESS_BYTES], int *found,
-                           uint64_t *nonce, struct qcn_u256 *balance,
-                           uint8_t code_hash[QCN_VM_HASH_BYTES], int *has_storage)
-{
-    struct vm_src *src = c;
-    const struct qcn_rpc_backend *b = src->ctx->backend;
-    struct vm_code_ent *e;
-    int rc;
-
-    *found = 0;
-    *nonce = 0;
-    *balance = qcn_u256_from_u64(0);
-    *has_storage = 0;
-    memcpy(code_hash, qcn_vm_empty_code_hash, QCN_VM_HASH_BYTES);
-    rc = b->account(b->user, addr, nonce, balance);
-    if (rc != QCN_OK && rc != QCN_ERR_NOT_FOUND)
-        return rc;
-    e = calloc(1, sizeof *e);
-    if (e == NULL)
-        return QCN_ERR_NOMEM;
-    qcn_buf_init(&e->code, QCN_VM_MAX_INITCODE_SIZE);
-    rc = b->code != NULL ? b->code(b->user, addr, &e->code) : QCN_ERR_NOT_FOUND;
-    if (rc != QCN_OK || e->code.len == 0) {
-        qcn_buf_clear(&e->code);
-        free(e);
-        *found = *nonce != 0 || !qcn_u256_is_zero(balance);
-        return rc == QCN_OK || rc == QCN_ERR_NOT_FOUND ? QCN_OK : rc;
-    }
-    qcn_keccak256(e->hash, e->code.p, e->code.len);
-    memcpy(code_hash, e->hash, QCN_HASH_BYTES);
-    e->next = src->codes;
-    src->codes = e;
-    *found = 1;
-    return QCN_OK;
-}
-
-static int vm_load_storage(void *c, const uint8_t addr[QCN_VM_ADDRESS_BYTES],
-                           const uint8_t key[QCN_U256_BYTES], uint8_t value[QCN_U256_BYTES])
-{
-    struct vm_src *src = c;
-    const struct qcn_rpc_backend *b = src->ctx->backend;
-    int rc = b->storage != NULL ? b->storage(b->user, addr, key, value) : QCN_ERR_NOT_FOUND;
-    if (rc == QCN_ERR_NOT_FOUND) {
-        memset(value, 0, QCN_U256_BYTES);
-        return QCN_OK;
-    }
-    return rc;
-}
-
-static int vm_load_code(void *c, const uint8_t code_hash[QCN_VM_HASH_BYTES], struct qcn_buf *out)
-{
-    struct vm_src *src = c;
-    qcn_buf_reset(out);
-    for (struct vm_code_ent *e = src->codes; e != NULL; e = e->next)
-        if (memcmp(e->hash, code_hash, QCN_HASH_BYTES) == 0)
-            return qcn_buf_append(out, e->code.p, e->code.len);
-    return QCN_ERR_NOT_FOUND;
-}
-
-/* Gas a simulated message may burn, whatever the caller asks: bounds the
- * loop thread's time per call. */
-#define CALL_GAS_CAP 50000000ull
+/* ---- eth_call and eth_estimateGas: messages run by the backend's exec
+ * (for the node: the EVM over a throw-away overlay of the head state,
+ * rpc/evm.c), with the head block as context ---- */
 
 struct evm_outcome {
-    enum qcn_vm_status status;
+    enum qcn_rpc_exec_status status;
     uint64_t used;
     struct qcn_buf output;
 };
 
-/* Runs a's message with gas on the head state. 0 with out filled (the caller
- * clears out->output), or an error code with err filled. */
 static int evm_run(struct qcn_rpc_ctx *ctx, const struct call_args *a, uint64_t gas,
                    const struct qcn_block *head_blk, struct evm_outcome *out,
                    struct qcn_rpc_error *err)
 {
-    struct vm_src src = {ctx, NULL};
-    struct qcn_vm_state_backend be = {&src, vm_load_account, vm_load_storage, vm_load_code};
-    struct qcn_vm_block_env env;
-    struct qcn_vm_tx_env txe;
-    struct qcn_vm_message msg;
-    struct qcn_vm_result res;
-    struct qcn_vm *vm = qcn_vm_new();
-    struct qcn_vm_state *st = qcn_vm_state_new(&be);
-    int rc = 0;
+    struct qcn_rpc_exec_msg m;
+    int rc;
 
+    memset(&m, 0, sizeof m);
+    memcpy(m.from, a->from, QCN_ADDRESS_BYTES);
+    m.has_to = a->has_to;
+    memcpy(m.to, a->to, QCN_ADDRESS_BYTES);
+    memcpy(m.value, a->value, QCN_U256_BYTES);
+    m.data = a->data.p;
+    m.data_len = a->data.len;
+    m.gas = gas;
+    m.chain_id = ctx->config->chain_id;
     qcn_buf_init(&out->output, QCN_RPC_MAX_RESPONSE / 4);
-    if (vm == NULL || st == NULL) {
-        rc = qcn_rpc_error_set(err, QCN_RPC_INTERNAL_ERROR, "out of memory");
-        goto out;
-    }
-    memset(&env, 0, sizeof env);
-    memcpy(env.coinbase, head_blk->header.proposer, QCN_ADDRESS_BYTES);
-    env.number = head_blk->header.height;
-    env.timestamp = head_blk->header.timestamp;
-    env.gas_limit = head_blk->header.gas_limit;
-    memcpy(env.prevrandao, head_blk->header.mix, QCN_HASH_BYTES);
-    env.base_fee = qcn_u256_from_u64(head_blk->header.base_fee);
-    env.chain_id = qcn_u256_from_u64(ctx->config->chain_id);
-    memset(&txe, 0, sizeof txe);
-    memcpy(txe.origin, a->from, QCN_ADDRESS_BYTES);
-    memset(&msg, 0, sizeof msg);
-    msg.kind = a->has_to ? QCN_VM_CALL : QCN_VM_CREATE;
-    msg.gas = (int64_t)gas;
-    memcpy(msg.sender, a->from, QCN_ADDRESS_BYTES);
-    if (a->has_to) {
-        memcpy(msg.recipient, a->to, QCN_ADDRESS_BYTES);
-        memcpy(msg.code_address, a->to, QCN_ADDRESS_BYTES);
-    }
-    msg.value = qcn_u256_from_be(a->value);
-    msg.input = a->data.p;
-    msg.input_len = a->data.len;
-    qcn_vm_state_begin_tx(st);
-    if (qcn_vm_warm_tx(vm, st, &env, a->from, a->has_to ? a->to : NULL, NULL, 0) != QCN_OK ||
-        qcn_vm_execute(vm, st, &env, &txe, &msg, &res) != QCN_OK) {
-        rc = qcn_rpc_error_set(err, QCN_RPC_SERVER_ERROR, "execution aborted: %s",
-                               qcn_err_str(qcn_vm_state_error(st)));
-        goto out;
-    }
-    out->status = res.status;
-    out->used = gas - (uint64_t)(res.gas_left > 0 ? res.gas_left : 0);
-    if (msg.kind == QCN_VM_CREATE && res.status == QCN_VM_SUCCESS) {
-        /* A creation answers with the code it deployed (as geth does). */
-        struct qcn_vm_account *acc = qcn_vm_state_account(st, res.created);
-        struct qcn_vm_code *code = acc != NULL ? qcn_vm_state_code(st, acc) : NULL;
-        if (code != NULL && code->len > 0 &&
-            qcn_buf_append(&out->output, code->bytes, code->len) != QCN_OK)
-            rc = qcn_rpc_error_set(err, QCN_RPC_LIMIT_EXCEEDED, "call output exceeds the size cap");
-    } else if (res.output_len > 0 &&
-               qcn_buf_append(&out->output, res.output, res.output_len) != QCN_OK) {
-        rc = qcn_rpc_error_set(err, QCN_RPC_LIMIT_EXCEEDED, "call output exceeds the size cap");
-    }
-out:
-    qcn_vm_state_free(st);
-    qcn_vm_free(vm);
-    while (src.codes != NULL) {
-        struct vm_code_ent *e = src.codes;
-        src.codes = e->next;
-        qcn_buf_clear(&e->code);
-        free(e);
-    }
-    if (rc != 0)
+    out->status = QCN_RPC_EXEC_FAILURE;
+    out->used = 0;
+    rc = ctx->backend->exec(ctx->backend->user, &head_blk->header, &m, &out->status, &out->used,
+                            &out->output);
+    if (rc == QCN_ERR_TOO_LARGE) {
         qcn_buf_clear(&out->output);
-    return rc;
+        return qcn_rpc_error_set(err, QCN_RPC_LIMIT_EXCEEDED, "call output exceeds the size cap");
+    }
+    if (rc != QCN_OK) {
+        qcn_buf_clear(&out->output);
+        return qcn_rpc_error_set(err, QCN_RPC_SERVER_ERROR, "execution aborted: %s",
+                                 qcn_err_str(rc));
+    }
+    return 0;
 }
 
 /* EIP-140 revert: error code 3 with the returned bytes as data, and the
@@ -1072,22 +953,24 @@ static int eth_call(struct qcn_rpc_ctx *ctx, json_t *params, json_t **result,
         *result = json_string("0x"); /* an account without code returns nothing */
         goto out;
     }
-    if (rc == 0 && (ctx->backend->account == NULL || head_block(ctx, &blk, err)))
-        rc = ctx->backend->account == NULL
-                 ? qcn_rpc_error_set(err, QCN_RPC_UNAVAILABLE, "eth_call: no chain attached")
-                 : err->code;
+    if (rc == 0 && ctx->backend->exec == NULL)
+        rc = qcn_rpc_error_set(err, QCN_RPC_UNAVAILABLE,
+                               "eth_call: this node cannot execute contract code");
+    if (rc == 0 && head_block(ctx, &blk, err))
+        rc = err->code;
     if (rc != 0)
         goto out;
+    /* The cap bounds the loop thread's time per call, whatever is asked. */
     gas = a.has_gas ? a.gas : blk.header.gas_limit;
-    if (gas > CALL_GAS_CAP)
-        gas = CALL_GAS_CAP;
+    if (gas > ctx->config->call_gas_cap)
+        gas = ctx->config->call_gas_cap;
     rc = evm_run(ctx, &a, gas, &blk, &o, err);
     qcn_block_clear(&blk);
     if (rc != 0)
         goto out;
-    if (o.status == QCN_VM_SUCCESS)
+    if (o.status == QCN_RPC_EXEC_SUCCESS)
         *result = qcn_rpc_json_data(o.output.p, o.output.len);
-    else if (o.status == QCN_VM_REVERT)
+    else if (o.status == QCN_RPC_EXEC_REVERT)
         rc = reverted(err, &o.output);
     else
         rc = qcn_rpc_error_set(err, QCN_RPC_SERVER_ERROR,
@@ -1151,9 +1034,9 @@ static int execution_gas(struct qcn_rpc_ctx *ctx, const struct call_args *a, uin
         return err->code;
     rc = evm_run(ctx, a, cap, &blk, &o, err);
     if (rc == 0) {
-        if (o.status == QCN_VM_REVERT)
+        if (o.status == QCN_RPC_EXEC_REVERT)
             rc = reverted(err, &o.output); /* copies the data */
-        else if (o.status != QCN_VM_SUCCESS)
+        else if (o.status != QCN_RPC_EXEC_SUCCESS)
             rc = qcn_rpc_error_set(err, QCN_RPC_SERVER_ERROR,
                                    "gas required exceeds allowance (%llu) or execution failed",
                                    (unsigned long long)cap);
@@ -1166,7 +1049,7 @@ static int execution_gas(struct qcn_rpc_ctx *ctx, const struct call_args *a, uin
         rc = evm_run(ctx, a, mid, &blk, &o, err);
         if (rc != 0)
             break;
-        if (o.status == QCN_VM_SUCCESS)
+        if (o.status == QCN_RPC_EXEC_SUCCESS)
             hi = mid;
         else
             lo = mid;
@@ -1202,15 +1085,16 @@ static int eth_estimate_gas(struct qcn_rpc_ctx *ctx, json_t *params, json_t **re
         rc = intrinsic_gas(ctx, &a, &gas, err);
     if (rc == 0 && (has_code || !a.has_to)) {
         /* Contract call or creation: the EVM's part on top of the intrinsic gas. */
-        cap = a.has_gas ? a.gas : CALL_GAS_CAP;
-        if (cap > CALL_GAS_CAP)
-            cap = CALL_GAS_CAP;
+        cap = a.has_gas ? a.gas : ctx->config->call_gas_cap;
+        if (cap > ctx->config->call_gas_cap)
+            cap = ctx->config->call_gas_cap;
         if (cap <= gas)
             rc = qcn_rpc_error_set(err, QCN_RPC_SERVER_ERROR,
                                    "gas %llu is below the intrinsic gas %llu",
                                    (unsigned long long)cap, (unsigned long long)gas);
-        else if (ctx->backend->account == NULL)
-            rc = qcn_rpc_error_set(err, QCN_RPC_UNAVAILABLE, "eth_estimateGas: no chain attached");
+        else if (ctx->backend->exec == NULL)
+            rc = qcn_rpc_error_set(err, QCN_RPC_UNAVAILABLE,
+                                   "eth_estimateGas: this node cannot execute contract code");
         else
             rc = execution_gas(ctx, &a, cap - gas, &exec, err);
         gas += exec;

@@ -58,6 +58,7 @@
 #define QCN_RPC_DEFAULT_MAX_DEPTH 64
 #define QCN_RPC_DEFAULT_LOGS_RANGE 10000
 #define QCN_RPC_DEFAULT_MAX_LOGS 10000
+#define QCN_RPC_DEFAULT_CALL_GAS_CAP 50000000ull
 #define QCN_RPC_DEFAULT_WS_QUEUE (16u << 20)
 #define QCN_RPC_DEFAULT_MAX_SUBS 1024 /* per server */
 #define QCN_RPC_DEFAULT_MAX_FILTERS 1024
@@ -80,6 +81,7 @@ struct qcn_rpc_config {
     uint32_t rate_burst;   /* token bucket size; 0 = rate_per_sec */
     uint64_t logs_range;   /* eth_getLogs block-range cap */
     size_t max_logs;       /* eth_getLogs result cap */
+    uint64_t call_gas_cap; /* most gas one eth_call/eth_estimateGas run may burn */
     size_t ws_queue;       /* bytes queued to one WS client before it is cut off */
     size_t max_subs;
     size_t max_filters;
@@ -150,6 +152,24 @@ struct qcn_rpc_method {
     unsigned flags;
 };
 
+/* A message to execute without committing (eth_call, eth_estimateGas). */
+struct qcn_rpc_exec_msg {
+    uint8_t from[QCN_ADDRESS_BYTES];
+    int has_to; /* 0: a creation with data as init code */
+    uint8_t to[QCN_ADDRESS_BYTES];
+    uint8_t value[32]; /* big-endian */
+    const uint8_t *data;
+    size_t data_len;
+    uint64_t gas;
+    uint64_t chain_id;
+};
+
+enum qcn_rpc_exec_status {
+    QCN_RPC_EXEC_SUCCESS = 0,
+    QCN_RPC_EXEC_REVERT = 1,  /* REVERT: output holds the revert data */
+    QCN_RPC_EXEC_FAILURE = 2, /* exceptional halt (out of gas, bad opcode, ...) */
+};
+
 /* What the node supplies. Every function is optional (NULL: the methods that
  * need it answer -32004 "not available"). All run on the loop thread and read
  * the committed head state. Return QCN_OK, QCN_ERR_NOT_FOUND (answered as
@@ -195,6 +215,13 @@ struct qcn_rpc_backend {
      * qcn_mpt_proof_init'ed; the caller clears them. */
     int (*prove)(void *user, const uint8_t addr[QCN_ADDRESS_BYTES], const uint8_t (*slots)[32],
                  size_t nslots, struct qcn_mpt_proof *acc, struct qcn_mpt_proof *storage);
+    /* Runs m over the head state with head as the block context and throws
+     * every change away: *status, *gas_used (of m.gas) and the output (the
+     * return or revert data; for a creation, the deployed code) appended to
+     * out. QCN_OK, QCN_ERR_TOO_LARGE (output over out's cap), or a state or
+     * allocation error. rpc/evm.h has the EVM implementation. */
+    int (*exec)(void *user, const struct qcn_header *head, const struct qcn_rpc_exec_msg *m,
+                enum qcn_rpc_exec_status *status, uint64_t *gas_used, struct qcn_buf *out);
     /* Submits an encoded transaction. done(done_ctx, err, hash) is called
      * exactly once on the loop thread, possibly before submit_tx returns:
      * QCN_OK once the transaction is in the pool, or the rejection reason. */

@@ -104,6 +104,7 @@ int qcn_rpc_service_start(struct qcn_rpc_service **out, void *loop, const char *
     cfg.admin_token_file = token_file;
     s->node = *src;
     s->src = *src;
+    s->src.evm = NULL;
     if (src->submit_tx != NULL) {
         s->src.submit_tx = submit;
         s->src.submit_user = s;
@@ -143,5 +144,6 @@ void qcn_rpc_service_free(struct qcn_rpc_service *s)
         return;
     qcn_rpc_server_free(s->srv);
     qcn_rpc_free(s->rpc);
+    qcn_rpc_chain_src_clear(&s->src);
     free(s);
 }

@@ -18,6 +18,9 @@
 #include "codec/tx.h"
 #include "crypto/mldsa.h"
 #include "rpc/rpc.h"
+#ifdef FAKE_CHAIN_EVM
+#include "rpc/evm.h"
+#endif
 
 #define FAKE_CHAIN_ID 0x1234
 #define FAKE_BLOCKS 3
@@ -42,6 +45,9 @@ struct fake_chain {
     void *held_ctx;
     uint8_t held_hash[QCN_HASH_BYTES];
     size_t submitted;
+#ifdef FAKE_CHAIN_EVM
+    struct qcn_rpc_evm *evm;
+#endif
 };
 
 __attribute__((unused)) static struct qcn_tx *fake_tx(struct fake_chain *fc, uint64_t nonce,
@@ -154,6 +160,9 @@ __attribute__((unused)) static void fake_chain_clear(struct fake_chain *fc)
     }
     qcn_tx_unref(fc->pending);
     free(fc->keyrec);
+#ifdef FAKE_CHAIN_EVM
+    qcn_rpc_evm_free(fc->evm);
+#endif
 }
 
 static int fake_copy_block(struct fake_chain *fc, int h, struct qcn_block *out)
@@ -340,6 +349,26 @@ static int fb_submit(void *u, const uint8_t *raw, size_t len,
     return QCN_OK;
 }
 
+#ifdef FAKE_CHAIN_EVM
+/* eth_call through the real EVM glue (rpc/evm.h) over this chain's state. */
+static int fb_exec(void *u, const struct qcn_header *head, const struct qcn_rpc_exec_msg *m,
+                   enum qcn_rpc_exec_status *status, uint64_t *gas_used, struct qcn_buf *out)
+{
+    struct fake_chain *fc = u;
+    if (fc->evm == NULL) {
+        struct qcn_rpc_backend state;
+        memset(&state, 0, sizeof state);
+        state.user = fc;
+        state.account = fb_account;
+        state.code = fb_code;
+        state.storage = fb_storage;
+        if (qcn_rpc_evm_new(&fc->evm, &state) != QCN_OK)
+            return QCN_ERR_NOMEM;
+    }
+    return qcn_rpc_evm_exec(fc->evm, head, m, status, gas_used, out);
+}
+#endif
+
 static void fake_backend(struct fake_chain *fc, struct qcn_rpc_backend *be)
 {
     memset(be, 0, sizeof *be);
@@ -358,6 +387,9 @@ static void fake_backend(struct fake_chain *fc, struct qcn_rpc_backend *be)
     be->mempool_status = fb_mempool_status;
     be->next_base_fee = fb_next_base_fee;
     be->submit_tx = fb_submit;
+#ifdef FAKE_CHAIN_EVM
+    be->exec = fb_exec;
+#endif
 }
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#define FAKE_CHAIN_EVM 1 /* eth_call through the real EVM glue */
 #include "rpc/params.h"
 #include "rpc/rpc.h"
 #include "rpc_fake_chain.h"
