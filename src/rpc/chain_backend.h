@@ -6,6 +6,9 @@
  *                                   .submit_user = n};
  *   qcn_rpc_chain_backend(&backend, &src);
  *   qcn_rpc_new(&rpc, &config, &backend);
+ *   ...   qcn_rpc_free(rpc); qcn_rpc_chain_src_clear(&src);
+ *
+ * or, simpler, qcn_rpc_service_start below.
  *
  * Reads: blocks, receipts and the transaction index from the store (a short
  * snapshot per call; table formats in docs/storage.md), head state through
