@@ -2,11 +2,10 @@
  *                               [--statedb] [--min-pass PERCENT]
  *
  * Runs Ethereum GeneralStateTest fixtures (src/vm/statetest.h) and prints
- * one line per file and the totals. Files named *point_evaluation* exercise
- * the KZG precompile, which is out of scope (docs/evm.md): they run but are
- * counted apart and left out of the pass rate. Exit 0 when the pass rate is
- * at least --min-pass (default 100), 1 below it, 2 on bad usage or an
- * unreadable fixture. */
+ * one line per file, one per category (folder) and the totals. Files named *point_evaluation*
+ * exercise the KZG precompile, which is out of scope (docs/evm.md): they run but are counted apart
+ * and left out of the pass rate. Exit 0 when the pass rate is at least --min-pass (default 100), 1
+ * below it, 2 on bad usage or an unreadable fixture. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +105,8 @@ int qcn_cmd_evm(int argc, char **argv)
     struct qcn_vm_statetest_stats total = {0, 0, 0}, excluded = {0, 0, 0};
     int json = 0, rc = QCN_EXIT_OK, nfail_files = 0;
     double min_pass = 100.0, rate;
+    const char *cat = NULL;
+    size_t cat_len = 0, cat_passed = 0, cat_cases = 0;
 
     memset(&opts, 0, sizeof opts);
     opts.fork = "Cancun";
@@ -164,7 +165,23 @@ int qcn_cmd_evm(int argc, char **argv)
         dst->cases += s.cases;
         dst->passed += s.passed;
         dst->tests_skipped += s.tests_skipped;
+        /* Files are sorted, so a category (the file's folder) is a run. */
+        {
+            const char *slash = strrchr(files.v[i], '/');
+            size_t dlen = slash != NULL ? (size_t)(slash - files.v[i]) : 0;
+            if (cat_len != dlen || strncmp(cat, files.v[i], dlen) != 0) {
+                if (cat != NULL && !json)
+                    printf("category %.*s: %zu/%zu\n", (int)cat_len, cat, cat_passed, cat_cases);
+                cat = files.v[i];
+                cat_len = dlen;
+                cat_passed = cat_cases = 0;
+            }
+            cat_passed += s.passed;
+            cat_cases += s.cases;
+        }
     }
+    if (cat != NULL && !json)
+        printf("category %.*s: %zu/%zu\n", (int)cat_len, cat, cat_passed, cat_cases);
     rate = total.cases == 0 ? 0.0 : 100.0 * (double)total.passed / (double)total.cases;
     if (json) {
         printf("{\"fork\":\"%s\",\"files\":%zu,\"cases\":%zu,\"passed\":%zu,\"rate\":%.3f,"
