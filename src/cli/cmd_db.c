@@ -20,7 +20,8 @@
 
 static void db_usage(FILE *f)
 {
-    fprintf(f, "usage: qcn db <backup DIR | check | info | verify-txs FILE> [--datadir DIR]\n"
+    fprintf(f, "usage: qcn db <backup DIR | check | info | verify-txs FILE> [--datadir DIR] "
+               "[--json]\n"
                "  backup DIR       hot copy of the store into DIR (a new directory)\n"
                "  check            re-derive roots and report mismatches (exit 1 if any)\n"
                "  info             head height and hash, store size\n"
@@ -41,14 +42,24 @@ static int open_ro(struct qcn_store **s, const struct qcn_node_config *cfg)
     return err;
 }
 
-static int db_check(struct qcn_store *s)
+static int db_check(struct qcn_store *s, int json)
 {
     struct qcn_db_check_result r;
-    char hx[65];
-    int err = qcn_node_db_check(s, stdout, &r);
+    char hx[65], sx[65];
+    /* With --json the mismatch lines go to stderr, the summary to stdout. */
+    int err = qcn_node_db_check(s, json ? stderr : stdout, &r);
     if (err != QCN_OK) {
         fprintf(stderr, "qcn db check: stopped: %s\n", qcn_err_str(err));
         return QCN_EXIT_USAGE;
+    }
+    if (json) {
+        printf("{\"ok\":%s,\"height\":%llu,\"head\":\"0x%s\",\"blocks\":%llu,"
+               "\"accounts\":%llu,\"state_root\":\"0x%s\",\"mismatches\":%llu}\n",
+               r.problems == 0 ? "true" : "false", (unsigned long long)r.height,
+               qcn_hex_encode(hx, r.head, 32), (unsigned long long)r.blocks,
+               (unsigned long long)r.accounts, qcn_hex_encode(sx, r.state_root, 32),
+               (unsigned long long)r.problems);
+        return r.problems > 0 ? QCN_EXIT_NO : QCN_EXIT_OK;
     }
     printf("head %llu 0x%s\n", (unsigned long long)r.height, qcn_hex_encode(hx, r.head, 32));
     printf("blocks checked %llu, accounts %llu, state root 0x%s\n", (unsigned long long)r.blocks,
@@ -61,7 +72,7 @@ static int db_check(struct qcn_store *s)
     return QCN_EXIT_OK;
 }
 
-static int db_info(struct qcn_store *s)
+static int db_info(struct qcn_store *s, int json)
 {
     struct qcn_store_snap *r = NULL;
     struct qcn_store_info info;
@@ -77,6 +88,12 @@ static int db_info(struct qcn_store *s)
         return QCN_EXIT_NO;
     }
     qcn_store_info_get(s, &info);
+    if (json) {
+        printf("{\"height\":%llu,\"hash\":\"0x%s\",\"map_size\":%llu,\"used_bytes\":%llu}\n",
+               (unsigned long long)height, qcn_hex_encode(hx, hash, 32),
+               (unsigned long long)info.map_size, (unsigned long long)info.used_bytes);
+        return QCN_EXIT_OK;
+    }
     printf("height %llu\nhash 0x%s\nmap_size %llu\nused_bytes %llu\n", (unsigned long long)height,
            qcn_hex_encode(hx, hash, 32), (unsigned long long)info.map_size,
            (unsigned long long)info.used_bytes);
@@ -131,13 +148,15 @@ int qcn_cmd_db(int argc, char **argv)
     struct qcn_store *s = NULL;
     const char *sub = NULL, *arg = NULL;
     char err[600];
-    int i, rc;
+    int i, rc, json = 0;
 
     qcn_node_config_default(&cfg);
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             db_usage(stdout);
             return QCN_EXIT_OK;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
         } else if (strcmp(argv[i], "--datadir") == 0) {
             if (i + 1 >= argc)
                 return qcn_cli_usage_error("db", "--datadir needs a value");
@@ -171,9 +190,9 @@ int qcn_cmd_db(int argc, char **argv)
             fprintf(stderr, "qcn db backup: %s\n", qcn_err_str(rc));
         rc = rc == QCN_OK ? QCN_EXIT_OK : QCN_EXIT_NO;
     } else if (strcmp(sub, "check") == 0) {
-        rc = db_check(s);
+        rc = db_check(s, json);
     } else if (strcmp(sub, "info") == 0) {
-        rc = db_info(s);
+        rc = db_info(s, json);
     } else {
         rc = db_verify_txs(s, arg);
     }
