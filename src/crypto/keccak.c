@@ -5,6 +5,7 @@
  * state is stored as little-endian lanes, so absorbing XORs bytes at
  * lane*8 + byte; on a little-endian host this is the plain byte order. */
 #include "crypto/keccak.h"
+#include "crypto/keccak_x4.h"
 
 #include <string.h>
 
@@ -15,7 +16,7 @@
 #error "keccak.c assumes a little-endian host"
 #endif
 
-static const uint64_t round_constants[24] = {
+const uint64_t qcn_keccak_round_constants[QCN_KECCAK_ROUNDS] = {
     0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL, 0x8000000080008000ULL,
     0x000000000000808bULL, 0x0000000080000001ULL, 0x8000000080008081ULL, 0x8000000000008009ULL,
     0x000000000000008aULL, 0x0000000000000088ULL, 0x0000000080008009ULL, 0x000000008000000aULL,
@@ -37,7 +38,7 @@ static inline __attribute__((always_inline)) void keccak_rounds(uint64_t s[QCN_K
     uint64_t A04 = s[20], A14 = s[21], A24 = s[22], A34 = s[23], A44 = s[24];
     int r;
 
-    for (r = 0; r < 24; r++) {
+    for (r = 0; r < QCN_KECCAK_ROUNDS; r++) {
         uint64_t C0, C1, C2, C3, C4, D0, D1, D2, D3, D4;
         uint64_t B00, B10, B20, B30, B40, B01, B11, B21, B31, B41;
         uint64_t B02, B12, B22, B32, B42, B03, B13, B23, B33, B43;
@@ -108,7 +109,7 @@ static inline __attribute__((always_inline)) void keccak_rounds(uint64_t s[QCN_K
         A24 = B24 ^ (~B34 & B44);
         A34 = B34 ^ (~B44 & B04);
         A44 = B44 ^ (~B04 & B14);
-        A00 ^= round_constants[r];
+        A00 ^= qcn_keccak_round_constants[r];
     }
 
     s[0] = A00, s[1] = A10, s[2] = A20, s[3] = A30, s[4] = A40;

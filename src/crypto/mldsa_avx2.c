@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "crypto/keccak.h"
+#include "crypto/keccak_x4.h"
 #include "util/mem.h"
 
 #define AVX2 __attribute__((target("avx2")))
@@ -417,109 +418,11 @@ static AVX2 void pointwise_acc_avx2(int32_t c[N], const int32_t a[N], const int3
 
 /* ---- four Keccak-f[1600] states at once ------------------------------------ */
 
-static const uint64_t rc[24] = {
-    0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL, 0x8000000080008000ULL,
-    0x000000000000808bULL, 0x0000000080000001ULL, 0x8000000080008081ULL, 0x8000000000008009ULL,
-    0x000000000000008aULL, 0x0000000000000088ULL, 0x0000000080008009ULL, 0x000000008000000aULL,
-    0x000000008000808bULL, 0x800000000000008bULL, 0x8000000000008089ULL, 0x8000000000008003ULL,
-    0x8000000000008002ULL, 0x8000000000000080ULL, 0x000000000000800aULL, 0x800000008000000aULL,
-    0x8000000080008081ULL, 0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL,
-};
-
-#define ROLV(x, n) _mm256_or_si256(_mm256_slli_epi64((x), (n)), _mm256_srli_epi64((x), 64 - (n)))
-#define XOR5(a, b, c, d, e)                                                                        \
-    _mm256_xor_si256(_mm256_xor_si256(_mm256_xor_si256((a), (b)), _mm256_xor_si256((c), (d))), (e))
-
-/* The same round as qcn_keccak_f1600 (keccak.c), one state per 64-bit lane. */
-static AVX2 void keccak_f1600_x4(__m256i s[25])
-{
-    __m256i A00 = s[0], A10 = s[1], A20 = s[2], A30 = s[3], A40 = s[4];
-    __m256i A01 = s[5], A11 = s[6], A21 = s[7], A31 = s[8], A41 = s[9];
-    __m256i A02 = s[10], A12 = s[11], A22 = s[12], A32 = s[13], A42 = s[14];
-    __m256i A03 = s[15], A13 = s[16], A23 = s[17], A33 = s[18], A43 = s[19];
-    __m256i A04 = s[20], A14 = s[21], A24 = s[22], A34 = s[23], A44 = s[24];
-    int r;
-
-    for (r = 0; r < 24; r++) {
-        __m256i C0, C1, C2, C3, C4, D0, D1, D2, D3, D4;
-        __m256i B00, B10, B20, B30, B40, B01, B11, B21, B31, B41;
-        __m256i B02, B12, B22, B32, B42, B03, B13, B23, B33, B43;
-        __m256i B04, B14, B24, B34, B44;
-
-        C0 = XOR5(A00, A01, A02, A03, A04);
-        C1 = XOR5(A10, A11, A12, A13, A14);
-        C2 = XOR5(A20, A21, A22, A23, A24);
-        C3 = XOR5(A30, A31, A32, A33, A34);
-        C4 = XOR5(A40, A41, A42, A43, A44);
-        D0 = _mm256_xor_si256(C4, ROLV(C1, 1));
-        D1 = _mm256_xor_si256(C0, ROLV(C2, 1));
-        D2 = _mm256_xor_si256(C1, ROLV(C3, 1));
-        D3 = _mm256_xor_si256(C2, ROLV(C4, 1));
-        D4 = _mm256_xor_si256(C3, ROLV(C0, 1));
-        B00 = _mm256_xor_si256(A00, D0);
-        B02 = ROLV(_mm256_xor_si256(A10, D1), 1);
-        B04 = ROLV(_mm256_xor_si256(A20, D2), 62);
-        B01 = ROLV(_mm256_xor_si256(A30, D3), 28);
-        B03 = ROLV(_mm256_xor_si256(A40, D4), 27);
-        B13 = ROLV(_mm256_xor_si256(A01, D0), 36);
-        B10 = ROLV(_mm256_xor_si256(A11, D1), 44);
-        B12 = ROLV(_mm256_xor_si256(A21, D2), 6);
-        B14 = ROLV(_mm256_xor_si256(A31, D3), 55);
-        B11 = ROLV(_mm256_xor_si256(A41, D4), 20);
-        B21 = ROLV(_mm256_xor_si256(A02, D0), 3);
-        B23 = ROLV(_mm256_xor_si256(A12, D1), 10);
-        B20 = ROLV(_mm256_xor_si256(A22, D2), 43);
-        B22 = ROLV(_mm256_xor_si256(A32, D3), 25);
-        B24 = ROLV(_mm256_xor_si256(A42, D4), 39);
-        B34 = ROLV(_mm256_xor_si256(A03, D0), 41);
-        B31 = ROLV(_mm256_xor_si256(A13, D1), 45);
-        B33 = ROLV(_mm256_xor_si256(A23, D2), 15);
-        B30 = ROLV(_mm256_xor_si256(A33, D3), 21);
-        B32 = ROLV(_mm256_xor_si256(A43, D4), 8);
-        B42 = ROLV(_mm256_xor_si256(A04, D0), 18);
-        B44 = ROLV(_mm256_xor_si256(A14, D1), 2);
-        B41 = ROLV(_mm256_xor_si256(A24, D2), 61);
-        B43 = ROLV(_mm256_xor_si256(A34, D3), 56);
-        B40 = ROLV(_mm256_xor_si256(A44, D4), 14);
-        A00 = _mm256_xor_si256(B00, _mm256_andnot_si256(B10, B20));
-        A10 = _mm256_xor_si256(B10, _mm256_andnot_si256(B20, B30));
-        A20 = _mm256_xor_si256(B20, _mm256_andnot_si256(B30, B40));
-        A30 = _mm256_xor_si256(B30, _mm256_andnot_si256(B40, B00));
-        A40 = _mm256_xor_si256(B40, _mm256_andnot_si256(B00, B10));
-        A01 = _mm256_xor_si256(B01, _mm256_andnot_si256(B11, B21));
-        A11 = _mm256_xor_si256(B11, _mm256_andnot_si256(B21, B31));
-        A21 = _mm256_xor_si256(B21, _mm256_andnot_si256(B31, B41));
-        A31 = _mm256_xor_si256(B31, _mm256_andnot_si256(B41, B01));
-        A41 = _mm256_xor_si256(B41, _mm256_andnot_si256(B01, B11));
-        A02 = _mm256_xor_si256(B02, _mm256_andnot_si256(B12, B22));
-        A12 = _mm256_xor_si256(B12, _mm256_andnot_si256(B22, B32));
-        A22 = _mm256_xor_si256(B22, _mm256_andnot_si256(B32, B42));
-        A32 = _mm256_xor_si256(B32, _mm256_andnot_si256(B42, B02));
-        A42 = _mm256_xor_si256(B42, _mm256_andnot_si256(B02, B12));
-        A03 = _mm256_xor_si256(B03, _mm256_andnot_si256(B13, B23));
-        A13 = _mm256_xor_si256(B13, _mm256_andnot_si256(B23, B33));
-        A23 = _mm256_xor_si256(B23, _mm256_andnot_si256(B33, B43));
-        A33 = _mm256_xor_si256(B33, _mm256_andnot_si256(B43, B03));
-        A43 = _mm256_xor_si256(B43, _mm256_andnot_si256(B03, B13));
-        A04 = _mm256_xor_si256(B04, _mm256_andnot_si256(B14, B24));
-        A14 = _mm256_xor_si256(B14, _mm256_andnot_si256(B24, B34));
-        A24 = _mm256_xor_si256(B24, _mm256_andnot_si256(B34, B44));
-        A34 = _mm256_xor_si256(B34, _mm256_andnot_si256(B44, B04));
-        A44 = _mm256_xor_si256(B44, _mm256_andnot_si256(B04, B14));
-        A00 = _mm256_xor_si256(A00, _mm256_set1_epi64x((long long)rc[r]));
-    }
-
-    s[0] = A00, s[1] = A10, s[2] = A20, s[3] = A30, s[4] = A40;
-    s[5] = A01, s[6] = A11, s[7] = A21, s[8] = A31, s[9] = A41;
-    s[10] = A02, s[11] = A12, s[12] = A22, s[13] = A32, s[14] = A42;
-    s[15] = A03, s[16] = A13, s[17] = A23, s[18] = A33, s[19] = A43;
-    s[20] = A04, s[21] = A14, s[22] = A24, s[23] = A34, s[24] = A44;
-}
-
 /* Four sponges over seed || nonce[t] (one block: seedlen + 2 < rate), padded
- * for SHAKE; the first x4_squeeze_block permutes. */
-static AVX2 void x4_absorb(__m256i s[25], unsigned rate, const uint8_t *seed, size_t seedlen,
-                           const uint16_t nonce[4])
+ * for SHAKE; the first x4_squeeze_block permutes. st[i][t] is lane i of
+ * state t (keccak_x4.h). */
+static void x4_absorb(uint64_t st[QCN_KECCAK_STATE_LANES][QCN_KECCAK_X4_STATES], unsigned rate,
+                      const uint8_t *seed, size_t seedlen, const uint16_t nonce[4])
 {
     uint64_t blk[4][QCN_SHAKE128_RATE / 8];
     unsigned t, j;
@@ -532,25 +435,22 @@ static AVX2 void x4_absorb(__m256i s[25], unsigned rate, const uint8_t *seed, si
         b[seedlen + 2] ^= 0x1f;
         b[rate - 1] ^= 0x80;
     }
-    for (j = 0; j < 25; j++)
-        s[j] = j < rate / 8 ? _mm256_set_epi64x((long long)blk[3][j], (long long)blk[2][j],
-                                                (long long)blk[1][j], (long long)blk[0][j])
-                            : _mm256_setzero_si256();
+    for (j = 0; j < QCN_KECCAK_STATE_LANES; j++)
+        for (t = 0; t < 4; t++)
+            st[j][t] = j < rate / 8 ? blk[t][j] : 0;
     qcn_wipe(blk, sizeof blk);
 }
 
 /* Permutes, then writes the next output block of each state to out[t]
  * (rate bytes): one permutation per block squeezed, none wasted. */
-static AVX2 void x4_squeeze_block(__m256i s[25], unsigned rate, uint8_t *out[4])
+static void x4_squeeze_block(uint64_t st[QCN_KECCAK_STATE_LANES][QCN_KECCAK_X4_STATES],
+                             unsigned rate, uint8_t *out[4])
 {
-    uint64_t lane[4];
     unsigned j, t;
-    keccak_f1600_x4(s);
-    for (j = 0; j < rate / 8; j++) {
-        _mm256_storeu_si256((__m256i *)(void *)lane, s[j]);
+    qcn_keccak_x4_f1600(st);
+    for (j = 0; j < rate / 8; j++)
         for (t = 0; t < 4; t++)
-            memcpy(out[t] + 8 * j, &lane[t], 8);
-    }
+            memcpy(out[t] + 8 * j, &st[j][t], 8);
 }
 
 /* compact_idx[m] lists the positions of the set bits of m, for moving the
@@ -721,7 +621,7 @@ static AVX2 void uniform_4x_avx2(struct qcn_mldsa_poly *out[4], const uint8_t rh
 {
     uint8_t buf[4][UNIFORM_BLOCKS * QCN_SHAKE128_RATE];
     unsigned ctr[4] = {0, 0, 0, 0}, t, b, more;
-    __m256i s[25];
+    uint64_t s[QCN_KECCAK_STATE_LANES][QCN_KECCAK_X4_STATES];
 
     x4_absorb(s, QCN_SHAKE128_RATE, rho, 32, nonce);
     for (b = 0; b < UNIFORM_BLOCKS; b++) {
@@ -753,7 +653,7 @@ static AVX2 void eta_4x_avx2(struct qcn_mldsa_poly *out[4], const uint8_t rhopri
 {
     uint8_t buf[4][2 * QCN_SHAKE256_RATE];
     unsigned ctr[4] = {0, 0, 0, 0}, t, b, more;
-    __m256i s[25];
+    uint64_t s[QCN_KECCAK_STATE_LANES][QCN_KECCAK_X4_STATES];
 
     x4_absorb(s, QCN_SHAKE256_RATE, rhoprime, 64, nonce);
     for (b = 0; b < 2; b++) {
@@ -787,7 +687,7 @@ static AVX2 void gamma1_4x_avx2(struct qcn_mldsa_poly *out[4], const uint8_t rho
     /* +2: unpack_gamma1 reads up to two bytes past the last field. */
     uint8_t buf[4][5 * QCN_SHAKE256_RATE + 2];
     unsigned t, b, used = 0;
-    __m256i s[25];
+    uint64_t s[QCN_KECCAK_STATE_LANES][QCN_KECCAK_X4_STATES];
 
     for (t = 0; t < 4; t++)
         used += out[t] != NULL;

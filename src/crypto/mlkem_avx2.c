@@ -17,6 +17,7 @@
 
 #include <stdlib.h>
 
+#include "crypto/keccak_x4.h"
 #include "util/mem.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -281,109 +282,11 @@ AVX2 void qcn_mlkem_basemul_acc_avx2(int16_t r[QCN_MLKEM_N], const int16_t a[QCN
     }
 }
 
-/* ---- four-way Keccak for SampleNTT and the CBD PRF -------------------------
- * Four independent Keccak-f[1600] states side by side, one 64-bit lane of
- * each state per 256-bit vector. Used where ML-KEM needs several SHAKE
- * streams of the same shape: the k·k matrix entries (SHAKE128 of ρ||j||i)
- * and the CBD noise (SHAKE256 of σ||N). tests/unit/test_crypto_mlkem.c
- * compares it with the scalar keccak.c. */
-
-#define ROL(x, n) _mm256_or_si256(_mm256_slli_epi64((x), (n)), _mm256_srli_epi64((x), 64 - (n)))
-
-static const uint64_t keccak_rc[24] = {
-    0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL, 0x8000000080008000ULL,
-    0x000000000000808bULL, 0x0000000080000001ULL, 0x8000000080008081ULL, 0x8000000000008009ULL,
-    0x000000000000008aULL, 0x0000000000000088ULL, 0x0000000080008009ULL, 0x000000008000000aULL,
-    0x000000008000808bULL, 0x800000000000008bULL, 0x8000000000008089ULL, 0x8000000000008003ULL,
-    0x8000000000008002ULL, 0x8000000000000080ULL, 0x000000000000800aULL, 0x800000008000000aULL,
-    0x8000000080008081ULL, 0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL,
-};
-
-/* One round on four interleaved states (FIPS 202 §3.2): θ, ρ and π into b,
- * χ back into s, ι. Generated with the ρ offsets and π positions unrolled
- * so every shift count is an immediate. */
-static inline AVX2 void keccakx4_round(__m256i s[25], uint64_t rc)
-{
-    __m256i c0, c1, c2, c3, c4, d0, d1, d2, d3, d4, b[25];
-    c0 = _mm256_xor_si256(_mm256_xor_si256(s[0], s[5]),
-                          _mm256_xor_si256(_mm256_xor_si256(s[10], s[15]), s[20]));
-    c1 = _mm256_xor_si256(_mm256_xor_si256(s[1], s[6]),
-                          _mm256_xor_si256(_mm256_xor_si256(s[11], s[16]), s[21]));
-    c2 = _mm256_xor_si256(_mm256_xor_si256(s[2], s[7]),
-                          _mm256_xor_si256(_mm256_xor_si256(s[12], s[17]), s[22]));
-    c3 = _mm256_xor_si256(_mm256_xor_si256(s[3], s[8]),
-                          _mm256_xor_si256(_mm256_xor_si256(s[13], s[18]), s[23]));
-    c4 = _mm256_xor_si256(_mm256_xor_si256(s[4], s[9]),
-                          _mm256_xor_si256(_mm256_xor_si256(s[14], s[19]), s[24]));
-    d0 = _mm256_xor_si256(c4, ROL(c1, 1));
-    d1 = _mm256_xor_si256(c0, ROL(c2, 1));
-    d2 = _mm256_xor_si256(c1, ROL(c3, 1));
-    d3 = _mm256_xor_si256(c2, ROL(c4, 1));
-    d4 = _mm256_xor_si256(c3, ROL(c0, 1));
-    b[0] = _mm256_xor_si256(s[0], d0);
-    b[16] = ROL(_mm256_xor_si256(s[5], d0), 36);
-    b[7] = ROL(_mm256_xor_si256(s[10], d0), 3);
-    b[23] = ROL(_mm256_xor_si256(s[15], d0), 41);
-    b[14] = ROL(_mm256_xor_si256(s[20], d0), 18);
-    b[10] = ROL(_mm256_xor_si256(s[1], d1), 1);
-    b[1] = ROL(_mm256_xor_si256(s[6], d1), 44);
-    b[17] = ROL(_mm256_xor_si256(s[11], d1), 10);
-    b[8] = ROL(_mm256_xor_si256(s[16], d1), 45);
-    b[24] = ROL(_mm256_xor_si256(s[21], d1), 2);
-    b[20] = ROL(_mm256_xor_si256(s[2], d2), 62);
-    b[11] = ROL(_mm256_xor_si256(s[7], d2), 6);
-    b[2] = ROL(_mm256_xor_si256(s[12], d2), 43);
-    b[18] = ROL(_mm256_xor_si256(s[17], d2), 15);
-    b[9] = ROL(_mm256_xor_si256(s[22], d2), 61);
-    b[5] = ROL(_mm256_xor_si256(s[3], d3), 28);
-    b[21] = ROL(_mm256_xor_si256(s[8], d3), 55);
-    b[12] = ROL(_mm256_xor_si256(s[13], d3), 25);
-    b[3] = ROL(_mm256_xor_si256(s[18], d3), 21);
-    b[19] = ROL(_mm256_xor_si256(s[23], d3), 56);
-    b[15] = ROL(_mm256_xor_si256(s[4], d4), 27);
-    b[6] = ROL(_mm256_xor_si256(s[9], d4), 20);
-    b[22] = ROL(_mm256_xor_si256(s[14], d4), 39);
-    b[13] = ROL(_mm256_xor_si256(s[19], d4), 8);
-    b[4] = ROL(_mm256_xor_si256(s[24], d4), 14);
-    s[0] = _mm256_xor_si256(b[0], _mm256_andnot_si256(b[1], b[2]));
-    s[1] = _mm256_xor_si256(b[1], _mm256_andnot_si256(b[2], b[3]));
-    s[2] = _mm256_xor_si256(b[2], _mm256_andnot_si256(b[3], b[4]));
-    s[3] = _mm256_xor_si256(b[3], _mm256_andnot_si256(b[4], b[0]));
-    s[4] = _mm256_xor_si256(b[4], _mm256_andnot_si256(b[0], b[1]));
-    s[5] = _mm256_xor_si256(b[5], _mm256_andnot_si256(b[6], b[7]));
-    s[6] = _mm256_xor_si256(b[6], _mm256_andnot_si256(b[7], b[8]));
-    s[7] = _mm256_xor_si256(b[7], _mm256_andnot_si256(b[8], b[9]));
-    s[8] = _mm256_xor_si256(b[8], _mm256_andnot_si256(b[9], b[5]));
-    s[9] = _mm256_xor_si256(b[9], _mm256_andnot_si256(b[5], b[6]));
-    s[10] = _mm256_xor_si256(b[10], _mm256_andnot_si256(b[11], b[12]));
-    s[11] = _mm256_xor_si256(b[11], _mm256_andnot_si256(b[12], b[13]));
-    s[12] = _mm256_xor_si256(b[12], _mm256_andnot_si256(b[13], b[14]));
-    s[13] = _mm256_xor_si256(b[13], _mm256_andnot_si256(b[14], b[10]));
-    s[14] = _mm256_xor_si256(b[14], _mm256_andnot_si256(b[10], b[11]));
-    s[15] = _mm256_xor_si256(b[15], _mm256_andnot_si256(b[16], b[17]));
-    s[16] = _mm256_xor_si256(b[16], _mm256_andnot_si256(b[17], b[18]));
-    s[17] = _mm256_xor_si256(b[17], _mm256_andnot_si256(b[18], b[19]));
-    s[18] = _mm256_xor_si256(b[18], _mm256_andnot_si256(b[19], b[15]));
-    s[19] = _mm256_xor_si256(b[19], _mm256_andnot_si256(b[15], b[16]));
-    s[20] = _mm256_xor_si256(b[20], _mm256_andnot_si256(b[21], b[22]));
-    s[21] = _mm256_xor_si256(b[21], _mm256_andnot_si256(b[22], b[23]));
-    s[22] = _mm256_xor_si256(b[22], _mm256_andnot_si256(b[23], b[24]));
-    s[23] = _mm256_xor_si256(b[23], _mm256_andnot_si256(b[24], b[20]));
-    s[24] = _mm256_xor_si256(b[24], _mm256_andnot_si256(b[20], b[21]));
-    s[0] = _mm256_xor_si256(s[0], _mm256_set1_epi64x((long long)rc));
-}
-
-AVX2 void qcn_mlkem_keccakx4_f1600(uint64_t st[25][4])
-{
-    __m256i s[25];
-    for (unsigned i = 0; i < 25; i++)
-        s[i] = _mm256_loadu_si256((const __m256i *)(const void *)st[i]);
-    for (unsigned r = 0; r < 24; r++)
-        keccakx4_round(s, keccak_rc[r]);
-    for (unsigned i = 0; i < 25; i++)
-        _mm256_storeu_si256((__m256i *)(void *)st[i], s[i]);
-    qcn_wipe(s, sizeof s);
-}
+/* ---- four-way SHAKE for SampleNTT and the CBD PRF --------------------------
+ * Four independent sponges on qcn_keccak_x4_f1600 (keccak_x4.c), where
+ * ML-KEM needs several SHAKE streams of the same shape: the k·k matrix
+ * entries (SHAKE128 of ρ||j||i) and the CBD noise (SHAKE256 of σ||N).
+ * tests/unit/test_crypto_mlkem.c compares them with the scalar keccak.c. */
 
 static uint64_t load64le(const uint8_t *p)
 {
@@ -395,10 +298,11 @@ static uint64_t load64le(const uint8_t *p)
 
 /* Absorbs a 32-byte seed followed by the per-state suffix bytes (1 or 2),
  * with SHAKE padding (0x1f ... 0x80) for the given rate, into st. */
-static void absorb_x4(uint64_t st[25][4], const uint8_t seed[32], uint8_t suffix[4][2],
-                      unsigned suffix_len, unsigned rate)
+static void absorb_x4(uint64_t st[QCN_KECCAK_STATE_LANES][QCN_KECCAK_X4_STATES],
+                      const uint8_t seed[32], uint8_t suffix[4][2], unsigned suffix_len,
+                      unsigned rate)
 {
-    for (unsigned i = 0; i < 25; i++)
+    for (unsigned i = 0; i < QCN_KECCAK_STATE_LANES; i++)
         for (unsigned t = 0; t < 4; t++)
             st[i][t] = i < 4 ? load64le(seed + 8 * i) : 0;
     for (unsigned t = 0; t < 4; t++) {
@@ -411,7 +315,8 @@ static void absorb_x4(uint64_t st[25][4], const uint8_t seed[32], uint8_t suffix
 }
 
 /* The first rate bytes of state t. */
-static void extract(uint8_t *out, uint64_t st[25][4], unsigned t, unsigned rate)
+static void extract(uint8_t *out, uint64_t st[QCN_KECCAK_STATE_LANES][QCN_KECCAK_X4_STATES],
+                    unsigned t, unsigned rate)
 {
     for (unsigned i = 0; i < rate / 8; i++)
         for (unsigned b = 0; b < 8; b++)
@@ -420,13 +325,13 @@ static void extract(uint8_t *out, uint64_t st[25][4], unsigned t, unsigned rate)
 
 void qcn_mlkem_sample_ntt_x4_avx2(int16_t *out[4], const uint8_t rho[32], uint8_t idx[4][2])
 {
-    uint64_t st[25][4];
+    uint64_t st[QCN_KECCAK_STATE_LANES][QCN_KECCAK_X4_STATES];
     uint8_t buf[168];
     unsigned n[4] = {0, 0, 0, 0};
 
     absorb_x4(st, rho, idx, 2, 168);
     while (n[0] < QCN_MLKEM_N || n[1] < QCN_MLKEM_N || n[2] < QCN_MLKEM_N || n[3] < QCN_MLKEM_N) {
-        qcn_mlkem_keccakx4_f1600(st);
+        qcn_keccak_x4_f1600(st);
         for (unsigned t = 0; t < 4; t++) {
             extract(buf, st, t, 168);
             n[t] = qcn_mlkem_rej_uniform(out[t], n[t], buf, sizeof buf);
@@ -437,14 +342,14 @@ void qcn_mlkem_sample_ntt_x4_avx2(int16_t *out[4], const uint8_t rho[32], uint8_
 void qcn_mlkem_prf_x4_avx2(uint8_t *out[4], size_t outlen, const uint8_t seed[32],
                            const uint8_t nonce[4])
 {
-    uint64_t st[25][4];
+    uint64_t st[QCN_KECCAK_STATE_LANES][QCN_KECCAK_X4_STATES];
     uint8_t buf[136];
     uint8_t suffix[4][2] = {{nonce[0], 0}, {nonce[1], 0}, {nonce[2], 0}, {nonce[3], 0}};
 
     absorb_x4(st, seed, suffix, 1, 136);
     for (size_t done = 0; done < outlen; done += sizeof buf) {
         size_t take = outlen - done < sizeof buf ? outlen - done : sizeof buf;
-        qcn_mlkem_keccakx4_f1600(st);
+        qcn_keccak_x4_f1600(st);
         for (unsigned t = 0; t < 4; t++) {
             extract(buf, st, t, 136);
             memcpy(out[t] + done, buf, take);
@@ -475,13 +380,6 @@ void qcn_mlkem_basemul_acc_avx2(int16_t r[QCN_MLKEM_N], const int16_t a[QCN_MLKE
                                 const int16_t b[QCN_MLKEM_N])
 {
     qcn_mlkem_basemul_acc_ref(r, a, b);
-}
-
-/* Unreachable: callers check qcn_mlkem_have_avx2() first. */
-void qcn_mlkem_keccakx4_f1600(uint64_t st[25][4])
-{
-    (void)st;
-    abort();
 }
 
 void qcn_mlkem_sample_ntt_x4_avx2(int16_t *out[4], const uint8_t rho[32], uint8_t idx[4][2])

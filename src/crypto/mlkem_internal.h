@@ -52,8 +52,6 @@ void qcn_mlkem_basemul_acc_avx2(int16_t r[QCN_MLKEM_N], const int16_t a[QCN_MLKE
  * (a multiple of 3): appends coefficients to out[n..256); returns the new n. */
 unsigned qcn_mlkem_rej_uniform(int16_t *out, unsigned n, const uint8_t *buf, size_t len);
 
-/* Four Keccak-f[1600] permutations; st[lane][state]. */
-void qcn_mlkem_keccakx4_f1600(uint64_t st[25][4]);
 /* Four SampleNTT(ρ || idx[t][0] || idx[t][1]) streams into out[t]. */
 void qcn_mlkem_sample_ntt_x4_avx2(int16_t *out[4], const uint8_t rho[32], uint8_t idx[4][2]);
 /* Four PRF outputs SHAKE256(seed || nonce[t], outlen) into out[t]. */
