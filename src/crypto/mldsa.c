@@ -719,75 +719,76 @@ static int verify_mu(const struct params *p, const uint8_t *pk,
 
 /* ---- message formatting (Alg 2-5) and mu = H(tr || M', 64) --------------- */
 
+/* HashML-DSA's pre-hash functions (FIPS 204 §5.4): each one's OID is
+ * 2.16.840.1.101.3.4.2.<oid_last> (DER: oid_prefix then that byte), and its
+ * digest comes from OpenSSL (md) or from our Keccak (rate, dlen, ds). */
+#define PREHASH_OID_BYTES 11
+#define PREHASH_MAX_DIGEST_BYTES 64
+#define SHA3_224_RATE 144
+#define SHA3_384_RATE 104
+#define SHA3_DS 0x06
+#define SHAKE_DS 0x1f
+
+static const uint8_t oid_prefix[PREHASH_OID_BYTES - 1] = {0x06, 0x09, 0x60, 0x86, 0x48,
+                                                          0x01, 0x65, 0x03, 0x04, 0x02};
+
+struct prehash_fn {
+    int hash;
+    uint8_t oid_last;
+    const EVP_MD *(*md)(void);
+    unsigned rate;
+    size_t dlen;
+    uint8_t ds;
+};
+
+static const struct prehash_fn prehash_fns[] = {
+    {QCN_MLDSA_HASH_SHA2_256, 0x01, EVP_sha256, 0, 0, 0},
+    {QCN_MLDSA_HASH_SHA2_384, 0x02, EVP_sha384, 0, 0, 0},
+    {QCN_MLDSA_HASH_SHA2_512, 0x03, EVP_sha512, 0, 0, 0},
+    {QCN_MLDSA_HASH_SHA2_224, 0x04, EVP_sha224, 0, 0, 0},
+    {QCN_MLDSA_HASH_SHA2_512_224, 0x05, EVP_sha512_224, 0, 0, 0},
+    {QCN_MLDSA_HASH_SHA2_512_256, 0x06, EVP_sha512_256, 0, 0, 0},
+    {QCN_MLDSA_HASH_SHA3_224, 0x07, NULL, SHA3_224_RATE, 28, SHA3_DS},
+    {QCN_MLDSA_HASH_SHA3_256, 0x08, NULL, QCN_SHA3_256_RATE, QCN_SHA3_256_BYTES, SHA3_DS},
+    {QCN_MLDSA_HASH_SHA3_384, 0x09, NULL, SHA3_384_RATE, 48, SHA3_DS},
+    {QCN_MLDSA_HASH_SHA3_512, 0x0a, NULL, QCN_SHA3_512_RATE, QCN_SHA3_512_BYTES, SHA3_DS},
+    {QCN_MLDSA_HASH_SHAKE128, 0x0b, NULL, QCN_SHAKE128_RATE, 32, SHAKE_DS},
+    {QCN_MLDSA_HASH_SHAKE256, 0x0c, NULL, QCN_SHAKE256_RATE, 64, SHAKE_DS},
+};
+
 struct prefix {
-    uint8_t b[2 + QCN_MLDSA_MAX_CTX_BYTES + 11 + 64];
+    uint8_t b[2 + QCN_MLDSA_MAX_CTX_BYTES + PREHASH_OID_BYTES + PREHASH_MAX_DIGEST_BYTES];
     size_t len;
 };
 
-static const uint8_t oid_prefix[10] = {0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02};
-
-/* PH_M for HashML-DSA (Alg 4 lines 10-22): OID || digest. */
+/* PH_M for HashML-DSA (Alg 4 lines 10-22): OID || digest, into out (room
+ * for PREHASH_OID_BYTES + PREHASH_MAX_DIGEST_BYTES). */
 static int prehash(uint8_t *out, size_t *outlen, int hash, const uint8_t *msg, size_t msglen)
 {
-    const EVP_MD *md = NULL;
-    uint8_t oid_last;
+    const struct prehash_fn *f = NULL;
     unsigned int mdlen = 0;
     struct qcn_keccak k;
-    unsigned rate = 0;
-    size_t dlen = 0;
+    size_t i, dlen;
 
-    switch (hash) {
-    case QCN_MLDSA_HASH_SHA2_256:
-        md = EVP_sha256(), oid_last = 0x01;
-        break;
-    case QCN_MLDSA_HASH_SHA2_384:
-        md = EVP_sha384(), oid_last = 0x02;
-        break;
-    case QCN_MLDSA_HASH_SHA2_512:
-        md = EVP_sha512(), oid_last = 0x03;
-        break;
-    case QCN_MLDSA_HASH_SHA2_224:
-        md = EVP_sha224(), oid_last = 0x04;
-        break;
-    case QCN_MLDSA_HASH_SHA2_512_224:
-        md = EVP_sha512_224(), oid_last = 0x05;
-        break;
-    case QCN_MLDSA_HASH_SHA2_512_256:
-        md = EVP_sha512_256(), oid_last = 0x06;
-        break;
-    case QCN_MLDSA_HASH_SHA3_224:
-        rate = 144, dlen = 28, oid_last = 0x07;
-        break;
-    case QCN_MLDSA_HASH_SHA3_256:
-        rate = 136, dlen = 32, oid_last = 0x08;
-        break;
-    case QCN_MLDSA_HASH_SHA3_384:
-        rate = 104, dlen = 48, oid_last = 0x09;
-        break;
-    case QCN_MLDSA_HASH_SHA3_512:
-        rate = 72, dlen = 64, oid_last = 0x0a;
-        break;
-    case QCN_MLDSA_HASH_SHAKE128:
-        rate = QCN_SHAKE128_RATE, dlen = 32, oid_last = 0x0b;
-        break;
-    case QCN_MLDSA_HASH_SHAKE256:
-        rate = QCN_SHAKE256_RATE, dlen = 64, oid_last = 0x0c;
-        break;
-    default:
+    for (i = 0; i < sizeof prehash_fns / sizeof prehash_fns[0]; i++)
+        if (prehash_fns[i].hash == hash)
+            f = &prehash_fns[i];
+    if (f == NULL)
         return QCN_ERR_INVALID_ARG;
-    }
     memcpy(out, oid_prefix, sizeof oid_prefix);
-    out[10] = oid_last;
-    if (md != NULL) {
-        if (EVP_Digest(msg, msglen, out + 11, &mdlen, md, NULL) != 1)
+    out[sizeof oid_prefix] = f->oid_last;
+    if (f->md != NULL) {
+        if (EVP_Digest(msg, msglen, out + PREHASH_OID_BYTES, &mdlen, f->md(), NULL) != 1)
             return QCN_ERR_CRYPTO_BACKEND;
         dlen = mdlen;
     } else {
-        qcn_keccak_init(&k, rate, hash >= QCN_MLDSA_HASH_SHAKE128 ? 0x1f : 0x06);
+        qcn_keccak_init(&k, f->rate, f->ds);
         qcn_keccak_absorb(&k, msg, msglen);
-        qcn_keccak_squeeze(&k, out + 11, dlen);
+        qcn_keccak_squeeze(&k, out + PREHASH_OID_BYTES, f->dlen);
+        qcn_keccak_clear(&k);
+        dlen = f->dlen;
     }
-    *outlen = 11 + dlen;
+    *outlen = PREHASH_OID_BYTES + dlen;
     return QCN_OK;
 }
 
