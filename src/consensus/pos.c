@@ -61,7 +61,12 @@ struct qcn_pos {
     int32_t self; /* index in vs, -1 if not a validator */
 
     struct qcn_valset genesis_vs;
-    struct qcn_valset vs;
+    struct qcn_valset vs;        /* the set deciding `height` */
+    struct qcn_valset parent_vs; /* the set that decided height - 1 (its certificate) */
+    /* Beacon state of every validator ever seen (beacon_last, reveals),
+     * kept across set changes: a validator's chain continues when it
+     * leaves and rejoins. */
+    struct qcn_valset known;
     struct qcn_wal *wal;
     struct qcn_beacon_chain beacon;
     struct qcn_tm *tm;
@@ -262,6 +267,57 @@ out:
     qcn_buf_clear(&b);
 }
 
+/* ---- validator sets ---- */
+
+/* The set of height into out (fresh), from the host or the genesis set. */
+static int fetch_set(const struct qcn_pos *p, uint64_t height, struct qcn_valset *out)
+{
+    int err;
+    qcn_valset_init(out);
+    if (p->host.get_valset == NULL)
+        return qcn_valset_copy(out, &p->genesis_vs);
+    err = p->host.get_valset(p->host.ctx, height, out);
+    if (err == QCN_OK && out->n == 0)
+        err = QCN_ERR_CONSENSUS_VALIDATOR;
+    if (err != QCN_OK)
+        qcn_valset_clear(out);
+    return err;
+}
+
+/* Registers the set's newcomers in the beacon state (their tip as last
+ * value) and gives the set everyone's current beacon state. */
+static int sync_beacon(struct qcn_pos *p, struct qcn_valset *set)
+{
+    size_t i;
+    int err;
+    for (i = 0; i < set->n; i++) {
+        int k = qcn_valset_find(&p->known, set->v[i].address);
+        if (k < 0) {
+            err = qcn_valset_add(&p->known, set->v[i].pubkey, 1, set->v[i].beacon_last);
+            if (err != QCN_OK)
+                return err;
+            k = qcn_valset_find(&p->known, set->v[i].address);
+        }
+        memcpy(set->v[i].beacon_last, p->known.v[k].beacon_last, QCN_BEACON_BYTES);
+        set->v[i].beacon_reveals = p->known.v[k].beacon_reveals;
+    }
+    return QCN_OK;
+}
+
+static int load_set(struct qcn_pos *p, uint64_t height, struct qcn_valset *out)
+{
+    int err = fetch_set(p, height, out);
+    if (err == QCN_OK && (err = sync_beacon(p, out)) != QCN_OK)
+        qcn_valset_clear(out);
+    return err;
+}
+
+static const struct qcn_validator *known_get(const struct qcn_pos *p, const uint8_t *addr)
+{
+    int k = qcn_valset_find(&p->known, addr);
+    return k < 0 ? NULL : &p->known.v[k];
+}
+
 /* ---- the machine's callbacks ---- */
 
 static uint32_t cb_proposer(void *ctx, uint64_t h, uint32_t r)
@@ -272,9 +328,10 @@ static uint32_t cb_proposer(void *ctx, uint64_t h, uint32_t r)
 
 static int my_reveal(struct qcn_pos *p, uint8_t reveal[QCN_BEACON_BYTES])
 {
-    if (p->self < 0)
+    const struct qcn_validator *me = known_get(p, p->address);
+    if (p->self < 0 || me == NULL)
         return QCN_ERR_CONSENSUS_VALIDATOR;
-    return qcn_beacon_chain_reveal(&p->beacon, p->vs.v[p->self].beacon_reveals + 1, reveal);
+    return qcn_beacon_chain_reveal(&p->beacon, me->beacon_reveals + 1, reveal);
 }
 
 static int cb_get_value(void *ctx, uint64_t h, uint32_t r, uint8_t out[QCN_TM_HASH_BYTES])
@@ -430,6 +487,19 @@ static int start_height(struct qcn_pos *p)
     height_reset(p);
     p->waiting_next = 0;
     p->height = p->head_height + 1;
+    {
+        struct qcn_valset cur, par;
+        if ((err = load_set(p, p->height, &cur)) != QCN_OK)
+            return err;
+        if ((err = load_set(p, p->height > 1 ? p->height - 1 : 1, &par)) != QCN_OK) {
+            qcn_valset_clear(&cur);
+            return err;
+        }
+        qcn_valset_clear(&p->vs);
+        qcn_valset_clear(&p->parent_vs);
+        p->vs = cur;
+        p->parent_vs = par;
+    }
     p->self = p->has_key ? qcn_valset_find(&p->vs, p->address) : -1;
     qcn_valset_powers(&p->vs, powers);
     err = qcn_tm_prepare_height(p->tm, p->height, powers, p->vs.n, p->self);
@@ -473,8 +543,13 @@ static int follow_host(struct qcn_pos *p)
         memset(&hd, 0, sizeof hd);
         if ((err = p->host.get_header(p->host.ctx, h, &hd)) != QCN_OK)
             return err;
+        if (p->host.get_valset != NULL) {
+            struct qcn_valset set; /* registers newcomers' tips */
+            if (load_set(p, h, &set) == QCN_OK)
+                qcn_valset_clear(&set);
+        }
         if (hd.extra_len != QCN_BEACON_BYTES ||
-            qcn_valset_beacon_apply(&p->vs, hd.proposer, hd.extra, p->head_mix, mix) != QCN_OK ||
+            qcn_valset_beacon_apply(&p->known, hd.proposer, hd.extra, p->head_mix, mix) != QCN_OK ||
             memcmp(mix, hd.mix, QCN_HASH_BYTES) != 0)
             QCN_LOG(QCN_LOG_WARN, "pos", "block %llu: beacon step does not check",
                     (unsigned long long)h);
@@ -590,15 +665,18 @@ static int check_header(struct qcn_pos *p, const struct qcn_block *blk, uint32_t
         return QCN_ERR_BLOCK_PARENT;
     if (memcmp(h->proposer, p->vs.v[proposer].address, QCN_ADDRESS_BYTES) != 0)
         return QCN_ERR_BLOCK_INVALID;
-    if (h->extra_len != QCN_BEACON_BYTES ||
-        qcn_beacon_check_reveal(p->vs.v[proposer].beacon_last, h->extra) != QCN_OK)
-        return QCN_ERR_CONSENSUS_BEACON;
+    {
+        const struct qcn_validator *k = known_get(p, h->proposer);
+        if (k == NULL || h->extra_len != QCN_BEACON_BYTES ||
+            qcn_beacon_check_reveal(k->beacon_last, h->extra) != QCN_OK)
+            return QCN_ERR_CONSENSUS_BEACON;
+    }
     qcn_beacon_next(mix, p->head_mix, h->extra);
     if (memcmp(mix, h->mix, QCN_HASH_BYTES) != 0)
         return QCN_ERR_CONSENSUS_BEACON;
     if (p->height == 1)
         return h->commit_len == 0 ? QCN_OK : QCN_ERR_CONSENSUS_CERT;
-    return qcn_commit_verify(&p->vs, p->chain_id, p->height - 1, p->head_hash,
+    return qcn_commit_verify(&p->parent_vs, p->chain_id, p->height - 1, p->head_hash,
                              qcn_view_make(h->commit, h->commit_len), NULL);
 }
 
@@ -700,11 +778,11 @@ static int handle_evidence(struct qcn_pos *p, const uint8_t *payload, size_t len
     if (qcn_evidence_decode(&e, qcn_view_make(payload, len)) != QCN_OK ||
         e.a.chain_id != p->chain_id)
         return QCN_ERR_CODEC;
-    idx = qcn_valset_find(&p->vs, e.a.validator);
+    idx = qcn_valset_find(&p->known, e.a.validator);
     if (idx < 0)
         return QCN_ERR_CONSENSUS_VALIDATOR;
-    if (qcn_vote_verify(&e.a, p->vs.v[idx].pubkey) != QCN_OK ||
-        qcn_vote_verify(&e.b, p->vs.v[idx].pubkey) != QCN_OK)
+    if (qcn_vote_verify(&e.a, p->known.v[idx].pubkey) != QCN_OK ||
+        qcn_vote_verify(&e.b, p->known.v[idx].pubkey) != QCN_OK)
         return QCN_ERR_CONSENSUS_EVIDENCE;
     evidence_add(p, &e, 0);
     return QCN_OK;
@@ -758,6 +836,8 @@ int qcn_pos_new(struct qcn_pos **out, const struct qcn_pos_host *host,
     }
     if ((err = qcn_valset_copy(&p->vs, &p->genesis_vs)) != QCN_OK)
         goto fail;
+    if ((err = qcn_valset_copy(&p->known, &p->genesis_vs)) != QCN_OK)
+        goto fail;
     if (cfg->has_key) {
         p->has_key = 1;
         p->sk = qcn_secure_alloc(QCN_VOTE_SK_BYTES);
@@ -805,7 +885,9 @@ int qcn_pos_start(struct qcn_pos *p)
     int err;
     /* Beacon state from genesis: replay every header's step. */
     qcn_valset_clear(&p->vs);
-    if ((err = qcn_valset_copy(&p->vs, &p->genesis_vs)) != QCN_OK)
+    qcn_valset_clear(&p->known);
+    if ((err = qcn_valset_copy(&p->vs, &p->genesis_vs)) != QCN_OK ||
+        (err = qcn_valset_copy(&p->known, &p->genesis_vs)) != QCN_OK)
         return err;
     memset(&g, 0, sizeof g);
     if ((err = p->host.get_header(p->host.ctx, 0, &g)) != QCN_OK)
@@ -851,6 +933,8 @@ void qcn_pos_free(struct qcn_pos *p)
     qcn_wal_close(p->wal);
     qcn_beacon_chain_clear(&p->beacon);
     qcn_valset_clear(&p->vs);
+    qcn_valset_clear(&p->parent_vs);
+    qcn_valset_clear(&p->known);
     qcn_valset_clear(&p->genesis_vs);
     qcn_buf_clear(&p->head_cert);
     if (p->sk) {
@@ -932,8 +1016,14 @@ void qcn_pos_on_head_changed(struct qcn_pos *p)
 int qcn_pos_verify_synced(const struct qcn_pos *p, const struct qcn_block *blk, const uint8_t *cert,
                           size_t cert_len)
 {
-    return qcn_commit_verify(&p->vs, p->chain_id, blk->header.height, blk->hash,
-                             qcn_view_make(cert, cert_len), NULL);
+    struct qcn_valset set;
+    int err = fetch_set(p, blk->header.height, &set);
+    if (err != QCN_OK)
+        return QCN_ERR_CONSENSUS_CERT;
+    err = qcn_commit_verify(&set, p->chain_id, blk->header.height, blk->hash,
+                            qcn_view_make(cert, cert_len), NULL);
+    qcn_valset_clear(&set);
+    return err;
 }
 
 void qcn_pos_status_get(const struct qcn_pos *p, struct qcn_pos_status *out)

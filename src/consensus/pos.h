@@ -85,6 +85,11 @@ struct qcn_pos_host {
                         size_t cert_len);
     /* Sends a consensus message to every peer (kind: enum qcn_pos_msg_kind). */
     void (*broadcast)(void *ctx, uint8_t kind, const uint8_t *payload, size_t len);
+    /* Optional (NULL: the genesis set for every height): the validator set
+     * that decides height (staking's active set of that height's epoch),
+     * filled into out (initialised by the caller; beacon_last = each
+     * validator's registered tip). Must be the same on every node. */
+    int (*get_valset)(void *ctx, uint64_t height, struct qcn_valset *out);
 };
 
 struct qcn_pos_config {

@@ -18,7 +18,9 @@
 
 #include <cmocka.h>
 
+#include "codec/rlp.h"
 #include "codec/vote.h"
+#include "chain/staking.h"
 #include "consensus/beacon.h"
 #include "consensus/pos.h"
 #include "crypto/mldsa.h"
@@ -63,6 +65,15 @@ static struct {
     size_t nq;
     uint8_t pk[N][QCN_VOTE_PK_BYTES], sk[N][QCN_VOTE_SK_BYTES];
     uint8_t seed[N][32];
+    uint8_t tips[N][32];
+    /* staking-driven sets (test_slashed_validator_dropped): the chain's
+     * staking state, shared, advanced once per height */
+    int use_staking;
+    struct qcn_staking stk;
+    uint64_t stk_height;
+    struct qcn_valset sets[MAXB];
+    int have_set[MAXB];
+    size_t evidence_applied;
     struct qcn_buf valset;
     struct qcn_valset vs;
     char dir[64];
@@ -180,6 +191,76 @@ static void store(struct node *n, const uint8_t *blk, size_t len, const uint8_t 
     n->head++;
 }
 
+static void set_from_staking(struct qcn_valset *out)
+{
+    size_t idx[QCN_STAKING_MAX_CANDIDATES], n, i;
+    qcn_valset_init(out);
+    n = qcn_staking_active(&S.stk, idx, QCN_STAKING_MAX_CANDIDATES);
+    for (i = 0; i < n; i++) {
+        const struct qcn_staking_validator *v = &S.stk.val[idx[i]];
+        assert_int_equal(qcn_valset_add(out, v->pubkey, qcn_staking_power(v), v->beacon_tip),
+                         QCN_OK);
+    }
+}
+
+/* The set of a height is fixed the first time anyone asks (the chain's
+ * state at that height's start), then the same for every node. */
+static int h_get_valset(void *ctx, uint64_t height, struct qcn_valset *out)
+{
+    (void)ctx;
+    assert_true(height < MAXB);
+    if (!S.have_set[height]) {
+        if (height > 1 && S.have_set[height - 1] && (height - 1) % 5 != 0)
+            assert_int_equal(qcn_valset_copy(&S.sets[height], &S.sets[height - 1]), QCN_OK);
+        else
+            set_from_staking(&S.sets[height]);
+        S.have_set[height] = 1;
+    }
+    return qcn_valset_copy(out, &S.sets[height]);
+}
+
+/* The ledger's part, once per height: evidence any node holds is included
+ * (a staking evidence transaction), then end of block (epoch every 5). */
+static void staking_advance(uint64_t height)
+{
+    struct qcn_staking_payouts po;
+    uint8_t signers[N][20];
+    size_t i, k, n = 0;
+    if (height <= S.stk_height)
+        return;
+    S.stk_height = height;
+    for (k = 0; k < N; k++) {
+        struct qcn_pos_status st;
+        if (!S.nodes[k].up || S.nodes[k].pos == NULL)
+            continue;
+        qcn_pos_status_get(S.nodes[k].pos, &st);
+        for (i = 0; i < st.evidence; i++) {
+            struct qcn_buf ev, tx;
+            struct qcn_staking_credits cr;
+            size_t l;
+            qcn_buf_init(&ev, QCN_EVIDENCE_MAX_BYTES);
+            qcn_buf_init(&tx, QCN_EVIDENCE_MAX_BYTES + 64);
+            assert_int_equal(qcn_pos_evidence_get(S.nodes[k].pos, i, &ev), QCN_OK);
+            l = qcn_rlp_list_begin(&tx);
+            assert_int_equal(qcn_rlp_put_u64(&tx, QCN_STAKING_EVIDENCE), QCN_OK);
+            assert_int_equal(qcn_rlp_put_raw(&tx, ev.p, ev.len), QCN_OK);
+            assert_int_equal(qcn_rlp_list_end(&tx, l), QCN_OK);
+            /* punished once: later copies of the same offence are refused */
+            if (qcn_staking_apply_tx(&S.stk, CHAIN_ID, height, S.nodes[k].chain[0].hash, 0, tx.p,
+                                     tx.len, &cr) == QCN_OK)
+                S.evidence_applied++;
+            qcn_buf_clear(&ev);
+            qcn_buf_clear(&tx);
+        }
+    }
+    for (i = 0; i < S.stk.nval; i++)
+        if (S.stk.val[i].active && n < N)
+            memcpy(signers[n++], S.stk.val[i].identity, 20);
+    assert_int_equal(
+        qcn_staking_end_block(&S.stk, height, 0, (const uint8_t(*)[20])signers, n, &po), QCN_OK);
+    free(po.c);
+}
+
 static int h_commit(void *ctx, const uint8_t *blk, size_t len, const uint8_t *cert, size_t cert_len)
 {
     struct node *n = ctx;
@@ -189,10 +270,13 @@ static int h_commit(void *ctx, const uint8_t *blk, size_t len, const uint8_t *ce
         return err;
     assert_int_equal(qcn_block_decode(&b, qcn_view_make(blk, len)), QCN_OK);
     /* the certificate the engine hands over verifies */
-    assert_int_equal(qcn_commit_verify(&S.vs, CHAIN_ID, b.header.height, b.hash,
-                                       qcn_view_make(cert, cert_len), NULL),
+    assert_int_equal(qcn_commit_verify(S.use_staking ? &S.sets[b.header.height] : &S.vs, CHAIN_ID,
+                                       b.header.height, b.hash, qcn_view_make(cert, cert_len),
+                                       NULL),
                      QCN_OK);
     store(n, blk, len, b.hash, cert, cert_len);
+    if (S.use_staking)
+        staking_advance(b.header.height);
     qcn_block_clear(&b);
     return QCN_OK;
 }
@@ -218,9 +302,10 @@ static void h_broadcast(void *ctx, uint8_t kind, const uint8_t *p, size_t len)
 
 static void node_boot(struct node *n)
 {
-    struct qcn_pos_host h = {n,       h_now,        h_timer_set,       h_timer_cancel,
-                             h_head,  h_get_header, h_get_head_commit, h_build,
-                             h_check, h_commit,     h_broadcast};
+    struct qcn_pos_host h = {
+        n,       h_now,        h_timer_set,       h_timer_cancel,
+        h_head,  h_get_header, h_get_head_commit, h_build,
+        h_check, h_commit,     h_broadcast,       S.use_staking ? h_get_valset : NULL};
     struct qcn_pos_config c;
     memset(&c, 0, sizeof c);
     c.chain_id = CHAIN_ID;
@@ -365,6 +450,7 @@ static int setup_net(int fault_node)
             return -1;
         if (qcn_valset_add(&S.vs, S.pk[i], 100 + 10 * (uint64_t)i, ch.tip) != QCN_OK)
             return -1;
+        memcpy(S.tips[i], ch.tip, 32);
         qcn_beacon_chain_clear(&ch);
     }
     qcn_buf_init(&S.valset, 1u << 20);
@@ -412,6 +498,9 @@ static void teardown_net(void)
     for (h = 0; h < S.nq; h++)
         free(S.q[h].p);
     rmdir(S.dir);
+    for (h = 0; h < MAXB; h++)
+        qcn_valset_clear(&S.sets[h]);
+    qcn_staking_clear(&S.stk);
     qcn_buf_clear(&S.valset);
     qcn_valset_clear(&S.vs);
 }
@@ -523,12 +612,74 @@ static void test_double_sign_caught(void **state)
     teardown_net();
 }
 
+/* The double signer is caught, its evidence included and verified by
+ * staking, it is slashed and tombstoned, and from the next epoch it is no
+ * longer in the set: the chain goes on with the other three, never forks,
+ * and no later certificate carries its signature. */
+static void test_slashed_validator_dropped(void **state)
+{
+    struct qcn_staking_params sp;
+    uint8_t faulty[20];
+    uint64_t h, dropped_at = 0;
+    int i;
+    (void)state;
+    assert_int_equal(setup_net(2), 0);
+    S.use_staking = 1;
+    qcn_staking_params_default(&sp);
+    sp.min_self_stake = QCN_STAKING_GWEI_PER_COIN;
+    sp.epoch_length = 5;
+    sp.max_validators = 4;
+    sp.issuance_per_block = 0;
+    qcn_staking_init(&S.stk, &sp);
+    for (i = 0; i < N; i++) {
+        uint8_t a[20];
+        qcn_address_from_key(a, QCN_SCHEME_MLDSA65, S.pk[i], QCN_VOTE_PK_BYTES);
+        assert_int_equal(
+            qcn_staking_genesis_add(&S.stk, a, S.pk[i], S.tips[i],
+                                    (100 + 10 * (uint64_t)i) * QCN_STAKING_GWEI_PER_COIN, 0),
+            QCN_OK);
+    }
+    qcn_address_from_key(faulty, QCN_SCHEME_MLDSA65, S.pk[2], QCN_VOTE_PK_BYTES);
+    for (i = 0; i < N; i++)
+        node_boot(&S.nodes[i]);
+    run_until(40000);
+    check_no_fork();
+    assert_true(S.evidence_applied >= 1);
+    assert_true(qcn_staking_validator_get(&S.stk, faulty)->tombstoned);
+    for (h = 1; h < MAXB && S.have_set[h]; h++) {
+        int in = qcn_valset_find(&S.sets[h], faulty) >= 0;
+        if (!in && dropped_at == 0)
+            dropped_at = h;
+        if (dropped_at)
+            assert_false(in); /* never back */
+    }
+    assert_true(dropped_at > 1);
+    assert_int_equal((dropped_at - 1) % 5, 0); /* at an epoch boundary */
+    assert_true(min_head(-1, -1) >= dropped_at + 3);
+    /* no certificate from the drop on names it */
+    for (h = dropped_at + 1; h <= S.nodes[0].head; h++) {
+        struct qcn_block b;
+        struct qcn_commit c;
+        size_t k;
+        struct chainrec *cr = &S.nodes[0].chain[h];
+        assert_int_equal(qcn_block_decode(&b, qcn_view_make(cr->blk, cr->len)), QCN_OK);
+        assert_int_equal(qcn_commit_decode(&c, qcn_view_make(b.header.commit, b.header.commit_len)),
+                         QCN_OK);
+        for (k = 0; k < c.nsigs; k++)
+            assert_memory_not_equal(c.sigs[k].validator, faulty, 20);
+        qcn_commit_clear(&c);
+        qcn_block_clear(&b);
+    }
+    teardown_net();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_finality_and_certificates),
         cmocka_unit_test(test_crash_one_two_and_restart),
         cmocka_unit_test(test_double_sign_caught),
+        cmocka_unit_test(test_slashed_validator_dropped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
