@@ -268,6 +268,25 @@ static void test_frames(void **state)
     }
     qcn_p2p_cipher_clear(&s);
     qcn_p2p_cipher_clear(&r);
+
+    /* the byte bound: 100 plaintext bytes per key, 40-byte frames -> a new
+     * key after every third frame */
+    {
+        uint8_t key[32];
+        memset(key, 0x5a, sizeof key);
+        assert_int_equal(qcn_p2p_cipher_init(&s, key, 0, 100), QCN_OK);
+        assert_int_equal(qcn_p2p_cipher_init(&r, key, 0, 100), QCN_OK);
+        for (int i = 0; i < 7; i++) {
+            qcn_buf_reset(&f1);
+            assert_int_equal(qcn_p2p_seal(&s, &f1, msg1, sizeof msg1), QCN_OK);
+            assert_int_equal(open_frame(&r, f1.p, f1.len, pt), QCN_OK);
+        }
+        assert_int_equal(s.rekeys, 2);
+        assert_int_equal(r.rekeys, 2);
+        assert_int_equal(s.counter, 1);
+    }
+    qcn_p2p_cipher_clear(&s);
+    qcn_p2p_cipher_clear(&r);
     qcn_buf_clear(&f1);
     qcn_buf_clear(&f2);
 }
