@@ -68,6 +68,8 @@ static struct {
     uint8_t tips[N][32];
     /* staking-driven sets (test_slashed_validator_dropped): the chain's
      * staking state, shared, advanced once per height */
+    int partitioned;
+    int group[N];
     int use_staking;
     struct qcn_staking stk;
     uint64_t stk_height;
@@ -289,6 +291,9 @@ static void h_broadcast(void *ctx, uint8_t kind, const uint8_t *p, size_t len)
         struct qmsg *m;
         if (i == n->idx || !S.nodes[i].up)
             continue;
+        /* a partition drops every message between the two groups */
+        if (S.partitioned && S.group[i] != S.group[n->idx])
+            continue;
         assert_true(S.nq < MAXQ);
         m = &S.q[S.nq++];
         m->at = S.now + 5 + rnd() % 40;
@@ -341,7 +346,7 @@ static void sync_from_peers(struct node *n)
     for (i = 0; i < N; i++) {
         struct node *o = &S.nodes[i];
         int moved = 0;
-        if (!o->up || o == n)
+        if (!o->up || o == n || (S.partitioned && S.group[o->idx] != S.group[n->idx]))
             continue;
         while (o->head > n->head + 1) { /* leave the last height to consensus */
             struct chainrec *c = &o->chain[n->head + 1];
@@ -673,6 +678,68 @@ static void test_slashed_validator_dropped(void **state)
     teardown_net();
 }
 
+/* A partition 2 | 2 (neither side has 2/3): no side finalizes anything and
+ * nothing forks; a 3 | 1 partition: the majority goes on, the single node
+ * does not; healed: everyone catches up on one chain. */
+static void test_partition(void **state)
+{
+    uint64_t h;
+    int i;
+    (void)state;
+    assert_int_equal(setup_net(-1), 0);
+    for (i = 0; i < N; i++)
+        node_boot(&S.nodes[i]);
+    run_until(8000);
+    assert_true(min_head(-1, -1) >= 2);
+    S.partitioned = 1;
+    S.group[2] = S.group[3] = 1;
+    run_until(10000); /* in-flight messages land */
+    h = max_head();
+    run_until(40000);
+    assert_int_equal(max_head(), h);
+    check_no_fork();
+    /* 3 | 1: node 3 alone */
+    S.group[2] = 0;
+    run_until(70000);
+    assert_true(min_head(3, -1) >= h + 3);
+    assert_true(S.nodes[3].head <= h + 1);
+    check_no_fork();
+    /* healed */
+    S.partitioned = 0;
+    run_until(120000);
+    assert_true(S.nodes[3].head + 1 >= max_head());
+    assert_true(min_head(-1, -1) > h + 5);
+    check_no_fork();
+    teardown_net();
+}
+
+/* A node that was never up joins after the others made blocks: it syncs
+ * every block with its certificate (qcn_pos_verify_synced) and then votes. */
+static void test_late_joiner(void **state)
+{
+    uint64_t h;
+    int i;
+    (void)state;
+    assert_int_equal(setup_net(-1), 0);
+    for (i = 0; i < 3; i++)
+        node_boot(&S.nodes[i]);
+    run_until(40000);
+    h = min_head(3, -1);
+    assert_true(h >= 20);
+    assert_int_equal(S.nodes[3].head, 0);
+    node_boot(&S.nodes[3]);
+    run_until(60000);
+    assert_true(S.nodes[3].head >= h);
+    check_no_fork();
+    {
+        struct qcn_pos_status st;
+        qcn_pos_status_get(S.nodes[3].pos, &st);
+        assert_true(st.is_validator);
+        assert_true(st.committed >= 1); /* it decided blocks itself after syncing */
+    }
+    teardown_net();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -680,6 +747,8 @@ int main(void)
         cmocka_unit_test(test_crash_one_two_and_restart),
         cmocka_unit_test(test_double_sign_caught),
         cmocka_unit_test(test_slashed_validator_dropped),
+        cmocka_unit_test(test_partition),
+        cmocka_unit_test(test_late_joiner),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
