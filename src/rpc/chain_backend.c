@@ -20,10 +20,21 @@ static int snap_get(struct qcn_rpc_chain_src *src, struct qcn_store_snap **snap,
     return qcn_store_get(*snap, NULL, table, key, klen, val);
 }
 
+/* The head as committed in the store, not the chain's: the node may have
+ * built the next block while its commit is still in flight, and a client that
+ * reads eth_blockNumber then asks for that block must find it. */
 static int cb_head(void *u, uint64_t *out)
 {
     struct qcn_rpc_chain_src *src = u;
-    *out = qcn_chain_head(src->chain)->height;
+    struct qcn_store_snap *snap = NULL;
+    uint8_t hash[QCN_HASH_BYTES];
+    int err = qcn_store_snap_begin(src->store, &snap);
+
+    if (err == QCN_OK)
+        err = qcn_store_head_get(snap, NULL, out, hash);
+    qcn_store_snap_end(snap);
+    if (err != QCN_OK)
+        *out = qcn_chain_head(src->chain)->height;
     return QCN_OK;
 }
 
