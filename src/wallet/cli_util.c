@@ -429,6 +429,31 @@ int qcn_wcli_fill(struct qcn_wargs *a, struct qcn_rpc_client *c, struct qcn_txfi
     if ((rc = qcn_wargs_u64(a, "gas-limit", &v, &has)) != 0)
         return rc;
     t->f.gas_limit = has ? v : qcn_txfile_gas(t);
+    /* A call with data may run contract code: the node's estimate includes
+     * execution; the local figure is intrinsic gas only (protocol §5). An
+     * estimate the node cannot give (no EVM yet, a revert) leaves the local
+     * one, and the node's admission says what is wrong. */
+    if (!has && c != NULL && t->data.len > 0 && t->f.has_to &&
+        memcmp(t->f.to, qcn_wallet_key_manager, QCN_ADDRESS_BYTES) != 0) {
+        char val[2 + 64 + 1];
+        uint8_t be[32];
+        uint64_t est;
+        size_t z = 0;
+        qcn_u256_to_be(be, &t->f.value);
+        while (z < 31 && be[z] == 0)
+            z++;
+        val[0] = '0';
+        val[1] = 'x';
+        qcn_hex_encode(val + 2, be + z, 32 - z);
+        if (val[2] == '0' && val[3] != '\0')
+            memmove(val + 2, val + 3, strlen(val + 3) + 1); /* quantities have no leading zero */
+        if (qcn_rpc_client_u64(c, &est, "eth_estimateGas",
+                               json_pack("[{s:o,s:o,s:s,s:o}]", "from", addr_param(t->f.from), "to",
+                                         addr_param(t->f.to), "value", val, "data",
+                                         qcn_json_hex(t->data.p, t->data.len))) == QCN_OK &&
+            est > t->f.gas_limit)
+            t->f.gas_limit = est;
+    }
     return 0;
 offline:
     return qcn_wcli_error(a, QCN_WCLI_EXIT_USAGE,
