@@ -21,8 +21,7 @@ static uint32_t polymod_step(uint32_t chk, uint8_t v)
     int i;
     chk = ((chk & 0x1ffffffu) << 5) ^ v;
     for (i = 0; i < 5; i++)
-        if ((top >> i) & 1u)
-            chk ^= gen[i];
+        chk ^= gen[i] & (0u - ((top >> i) & 1u)); /* no branch on seed-derived bits */
     return chk;
 }
 
@@ -36,6 +35,17 @@ static uint32_t polymod_hrp(void)
     for (i = 0; i < HRP_LEN; i++)
         chk = polymod_step(chk, (uint8_t)((uint8_t)QCN_BACKUP_HRP[i] & 31u));
     return chk;
+}
+
+/* charset[v] without a secret-indexed table load (cache timing). */
+static char ct_char(uint8_t v)
+{
+    uint32_t out = 0, j;
+    for (j = 0; j < 32; j++) {
+        uint32_t eq = ((j ^ v) - 1u) >> 31;
+        out |= (uint32_t)(uint8_t)charset[j] & (0u - eq);
+    }
+    return (char)out;
 }
 
 int qcn_backup_encode(char out[QCN_BACKUP_TEXT_BYTES], uint8_t scheme,
@@ -74,7 +84,7 @@ int qcn_backup_encode(char out[QCN_BACKUP_TEXT_BYTES], uint8_t scheme,
     memcpy(compact, QCN_BACKUP_HRP, HRP_LEN);
     compact[HRP_LEN] = '1';
     for (i = 0; i < DATA_CHARS + CHECK_CHARS; i++)
-        compact[HRP_LEN + 1 + i] = charset[d[i]];
+        compact[HRP_LEN + 1 + i] = ct_char(d[i]);
     for (i = 0; i < QCN_BACKUP_CHARS; i++) {
         if (i > 0 && i % 5 == 0)
             out[o++] = ' ';
@@ -87,13 +97,17 @@ int qcn_backup_encode(char out[QCN_BACKUP_TEXT_BYTES], uint8_t scheme,
     return QCN_OK;
 }
 
+/* Index of lower-case c in the charset, or -1, scanning the whole table so
+ * the time does not depend on the (secret) character. */
 static int charset_index(char c)
 {
-    const char *p;
-    if (c >= 'A' && c <= 'Z')
-        c = (char)(c - 'A' + 'a');
-    p = strchr(charset, c);
-    return (p == NULL || c == '\0') ? -1 : (int)(p - charset);
+    uint32_t found = 0, idx = 0, j;
+    for (j = 0; j < 32; j++) {
+        uint32_t eq = ((uint32_t)((uint8_t)charset[j] ^ (uint8_t)c) - 1u) >> 31;
+        found |= eq;
+        idx |= j & (0u - eq);
+    }
+    return found ? (int)idx : -1;
 }
 
 int qcn_backup_decode(uint8_t *scheme, uint8_t seed[QCN_MLDSA_SEED_BYTES], const char *text)
