@@ -368,6 +368,14 @@ static struct qcn_vm_code *code_insert(struct qcn_vm_state *st, const uint8_t ha
     return c;
 }
 
+void qcn_vm_code_forget_analysis(struct qcn_vm_code *code)
+{
+    if (code->len == 0)
+        return; /* the shared empty code's static bitmap */
+    free(code->jumpdest);
+    code->jumpdest = NULL;
+}
+
 int qcn_vm_code_analyse(struct qcn_vm_code *code)
 {
     uint8_t *bm;

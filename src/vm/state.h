@@ -164,6 +164,9 @@ void qcn_vm_state_use_code_cache(struct qcn_vm_state *st, struct qcn_vm_code_cac
  * on a backend error. The jumpdest bitmap is computed on first use by
  * qcn_vm_code_analyse(). */
 struct qcn_vm_code *qcn_vm_state_code(struct qcn_vm_state *st, struct qcn_vm_account *a);
+/* Drops code->jumpdest so the next execution analyses the code again
+ * (benchmarks of analysis + execution). */
+void qcn_vm_code_forget_analysis(struct qcn_vm_code *code);
 /* Computes code->jumpdest if not done yet; QCN_ERR_NOMEM on failure. */
 QCN_MUST_CHECK int qcn_vm_code_analyse(struct qcn_vm_code *code);
 static inline int qcn_vm_code_is_jumpdest(const struct qcn_vm_code *c, uint64_t pc)
