@@ -695,8 +695,14 @@ static int handle_proposal(struct qcn_pos *p, const uint8_t *payload, size_t len
         return QCN_ERR_CODEC;
     if (pr.height < p->height)
         return QCN_OK;
-    if (pr.height == p->height + 1)
+    if (pr.height == p->height + 1) {
+        /* Held for later, but forged ones are refused now (the buffer is
+         * bounded and must not fill with junk). */
+        const struct qcn_validator *k = known_get(p, pr.proposer);
+        if (k != NULL && qcn_proposal_verify(&pr, k->pubkey) != QCN_OK)
+            return QCN_ERR_BAD_SIGNATURE;
         return future_add(p, QCN_POS_MSG_PROPOSAL, payload, len);
+    }
     if (pr.height > p->height + 1 || pr.round > UINT32_MAX - QCN_TM_ROUND_WINDOW)
         return QCN_OK;
     who = qcn_valset_proposer(&p->vs, p->head_mix, pr.height, pr.round);
@@ -748,8 +754,12 @@ static int handle_vote(struct qcn_pos *p, uint8_t kind, const uint8_t *payload, 
         return QCN_ERR_CODEC;
     if (v.height < p->height)
         return QCN_OK;
-    if (v.height == p->height + 1)
+    if (v.height == p->height + 1) {
+        const struct qcn_validator *k = known_get(p, v.validator);
+        if (k != NULL && qcn_vote_verify(&v, k->pubkey) != QCN_OK)
+            return QCN_ERR_BAD_SIGNATURE;
         return future_add(p, kind, payload, len);
+    }
     if (v.height > p->height + 1)
         return QCN_OK;
     idx = qcn_valset_find(&p->vs, v.validator);

@@ -740,6 +740,73 @@ static void test_late_joiner(void **state)
     teardown_net();
 }
 
+static int feed_vote(struct node *n, int key, uint64_t chain, uint64_t height, int flip,
+                     const uint8_t *sk_override)
+{
+    struct qcn_vote v;
+    struct qcn_buf b;
+    int err;
+    memset(&v, 0, sizeof v);
+    v.chain_id = chain;
+    v.height = height;
+    v.type = QCN_VOTE_PREVOTE;
+    qcn_address_from_key(v.validator, QCN_SCHEME_MLDSA65, S.pk[key], QCN_VOTE_PK_BYTES);
+    assert_int_equal(qcn_vote_sign(&v, sk_override ? sk_override : S.sk[key], 1), QCN_OK);
+    if (flip)
+        v.sig[10] ^= 1;
+    qcn_buf_init(&b, QCN_VOTE_MAX_BYTES);
+    assert_int_equal(qcn_vote_encode(&b, &v), QCN_OK);
+    err = qcn_pos_on_message(n->pos, QCN_POS_MSG_PREVOTE, b.p, b.len);
+    qcn_buf_clear(&b);
+    return err;
+}
+
+/* What a peer sends is checked before use: forged, foreign, malformed and
+ * unknown messages are refused (p2p scores the sender down), stale ones are
+ * harmless, and the chain is unaffected. */
+static void test_forged_messages(void **state)
+{
+    struct qcn_pos_status st;
+    struct node *n;
+    uint8_t junk[64];
+    static uint8_t opk[QCN_VOTE_PK_BYTES], osk[QCN_VOTE_SK_BYTES];
+    uint8_t seed[32];
+    int i;
+    (void)state;
+    assert_int_equal(setup_net(-1), 0);
+    for (i = 0; i < N; i++)
+        node_boot(&S.nodes[i]);
+    run_until(5000);
+    n = &S.nodes[0];
+    qcn_pos_status_get(n->pos, &st);
+    assert_int_equal(st.bad_msgs, 0);
+    memset(junk, 0xc5, sizeof junk);
+    assert_int_not_equal(qcn_pos_on_message(n->pos, QCN_POS_MSG_PREVOTE, junk, sizeof junk),
+                         QCN_OK);
+    assert_int_not_equal(qcn_pos_on_message(n->pos, QCN_POS_MSG_PROPOSAL, junk, sizeof junk),
+                         QCN_OK);
+    assert_int_not_equal(qcn_pos_on_message(n->pos, QCN_POS_MSG_EVIDENCE, junk, sizeof junk),
+                         QCN_OK);
+    assert_int_not_equal(qcn_pos_on_message(n->pos, 9, junk, sizeof junk), QCN_OK);
+    /* forged signature, now and for the next height */
+    assert_int_equal(feed_vote(n, 1, CHAIN_ID, st.height, 1, NULL), QCN_ERR_BAD_SIGNATURE);
+    assert_int_equal(feed_vote(n, 1, CHAIN_ID, st.height + 1, 1, NULL), QCN_ERR_BAD_SIGNATURE);
+    /* another chain */
+    assert_int_not_equal(feed_vote(n, 1, CHAIN_ID + 1, st.height, 0, NULL), QCN_OK);
+    /* a key outside the set, claiming validator 1's address */
+    memset(seed, 0xee, 32);
+    assert_int_equal(qcn_mldsa_keygen(QCN_MLDSA65, opk, osk, seed), QCN_OK);
+    assert_int_equal(feed_vote(n, 1, CHAIN_ID, st.height, 0, osk), QCN_ERR_BAD_SIGNATURE);
+    qcn_pos_status_get(n->pos, &st);
+    assert_int_equal(st.bad_msgs, 8);
+    /* a genuine but stale vote is fine */
+    assert_int_equal(feed_vote(n, 1, CHAIN_ID, 1, 0, NULL), QCN_OK);
+    run_until(15000);
+    check_no_fork();
+    assert_true(min_head(-1, -1) >= 6);
+    teardown_net();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -749,6 +816,7 @@ int main(void)
         cmocka_unit_test(test_slashed_validator_dropped),
         cmocka_unit_test(test_partition),
         cmocka_unit_test(test_late_joiner),
+        cmocka_unit_test(test_forged_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
