@@ -614,71 +614,74 @@ static AVX2 unsigned rej_eta_avx2(int32_t *a, unsigned ctr, const uint8_t *buf, 
     return qcn_mldsa_rej_eta(a, ctr, buf + pos, buflen - pos, eta);
 }
 
+/* Blocks squeezed before the first parse: five SHAKE128 blocks give 280
+ * RejNTTPoly candidates, two SHAKE256 blocks 544 RejBoundedPoly nibbles,
+ * enough almost always. */
 #define UNIFORM_BLOCKS 5
+#define ETA_BLOCKS 2
+#define REJ_BUF_BYTES (UNIFORM_BLOCKS * QCN_SHAKE128_RATE)
 
-static AVX2 void uniform_4x_avx2(struct qcn_mldsa_poly *out[4], const uint8_t rho[32],
-                                 const uint16_t nonce[4])
+typedef unsigned (*rej_parser)(int32_t *a, unsigned ctr, const uint8_t *buf, size_t buflen,
+                               int eta);
+
+static AVX2 unsigned rej_uniform_parser(int32_t *a, unsigned ctr, const uint8_t *buf, size_t buflen,
+                                        int eta)
 {
-    uint8_t buf[4][UNIFORM_BLOCKS * QCN_SHAKE128_RATE];
+    (void)eta;
+    return rej_uniform_avx2(a, ctr, buf, buflen);
+}
+
+/* The one shape of RejNTTPoly (Alg 30) and RejBoundedPoly (Alg 31) over four
+ * SHAKE streams seed || nonce[t]: squeeze `blocks` blocks of each, parse
+ * them, then (rarely) squeeze all four one block at a time until every lane
+ * in use has N coefficients. secret: the streams are wiped afterwards. */
+static AVX2 void rej_sample_4x(struct qcn_mldsa_poly *out[4], unsigned rate, unsigned blocks,
+                               const uint8_t *seed, size_t seedlen, const uint16_t nonce[4],
+                               rej_parser rej, int eta, int secret)
+{
+    uint8_t buf[4][REJ_BUF_BYTES];
     unsigned ctr[4] = {0, 0, 0, 0}, t, b, more;
     uint64_t s[QCN_KECCAK_STATE_LANES][QCN_KECCAK_X4_STATES];
 
-    x4_absorb(s, QCN_SHAKE128_RATE, rho, 32, nonce);
-    for (b = 0; b < UNIFORM_BLOCKS; b++) {
+    x4_absorb(s, rate, seed, seedlen, nonce);
+    for (b = 0; b < blocks; b++) {
         uint8_t *o[4];
         for (t = 0; t < 4; t++)
-            o[t] = buf[t] + b * QCN_SHAKE128_RATE;
-        x4_squeeze_block(s, QCN_SHAKE128_RATE, o);
+            o[t] = buf[t] + b * rate;
+        x4_squeeze_block(s, rate, o);
     }
     for (t = 0; t < 4; t++)
         if (out[t] != NULL)
-            ctr[t] = rej_uniform_avx2(out[t]->c, 0, buf[t], sizeof buf[t]);
-    /* Rarely a stream needs more: keep squeezing all four together. */
+            ctr[t] = rej(out[t]->c, 0, buf[t], (size_t)blocks * rate, eta);
     do {
         more = 0;
         for (t = 0; t < 4; t++)
             more |= out[t] != NULL && ctr[t] < N;
         if (more) {
             uint8_t *o[4] = {buf[0], buf[1], buf[2], buf[3]};
-            x4_squeeze_block(s, QCN_SHAKE128_RATE, o);
+            x4_squeeze_block(s, rate, o);
             for (t = 0; t < 4; t++)
                 if (out[t] != NULL && ctr[t] < N)
-                    ctr[t] = qcn_mldsa_rej_uniform(out[t]->c, ctr[t], buf[t], QCN_SHAKE128_RATE);
+                    ctr[t] = rej(out[t]->c, ctr[t], buf[t], rate, eta);
         }
     } while (more);
+    if (secret) {
+        for (t = 0; t < 4; t++)
+            qcn_wipe(buf[t], (size_t)blocks * rate);
+        qcn_wipe(s, sizeof s);
+    }
+}
+
+static AVX2 void uniform_4x_avx2(struct qcn_mldsa_poly *out[4], const uint8_t rho[32],
+                                 const uint16_t nonce[4])
+{
+    rej_sample_4x(out, QCN_SHAKE128_RATE, UNIFORM_BLOCKS, rho, 32, nonce, rej_uniform_parser, 0, 0);
 }
 
 static AVX2 void eta_4x_avx2(struct qcn_mldsa_poly *out[4], const uint8_t rhoprime[64],
                              const uint16_t nonce[4], int eta)
 {
-    uint8_t buf[4][2 * QCN_SHAKE256_RATE];
-    unsigned ctr[4] = {0, 0, 0, 0}, t, b, more;
-    uint64_t s[QCN_KECCAK_STATE_LANES][QCN_KECCAK_X4_STATES];
-
-    x4_absorb(s, QCN_SHAKE256_RATE, rhoprime, 64, nonce);
-    for (b = 0; b < 2; b++) {
-        uint8_t *o[4];
-        for (t = 0; t < 4; t++)
-            o[t] = buf[t] + b * QCN_SHAKE256_RATE;
-        x4_squeeze_block(s, QCN_SHAKE256_RATE, o);
-    }
-    for (t = 0; t < 4; t++)
-        if (out[t] != NULL)
-            ctr[t] = rej_eta_avx2(out[t]->c, 0, buf[t], sizeof buf[t], eta);
-    do {
-        more = 0;
-        for (t = 0; t < 4; t++)
-            more |= out[t] != NULL && ctr[t] < N;
-        if (more) {
-            uint8_t *o[4] = {buf[0], buf[1], buf[2], buf[3]};
-            x4_squeeze_block(s, QCN_SHAKE256_RATE, o);
-            for (t = 0; t < 4; t++)
-                if (out[t] != NULL && ctr[t] < N)
-                    ctr[t] = rej_eta_avx2(out[t]->c, ctr[t], buf[t], QCN_SHAKE256_RATE, eta);
-        }
-    } while (more);
-    qcn_wipe(buf, sizeof buf);
-    qcn_wipe(s, sizeof s);
+    rej_sample_4x(out, QCN_SHAKE256_RATE, ETA_BLOCKS, rhoprime, 64, nonce, rej_eta_avx2, eta, 1);
 }
 
 static AVX2 void gamma1_4x_avx2(struct qcn_mldsa_poly *out[4], const uint8_t rhopp[64],
