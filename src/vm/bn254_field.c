@@ -603,6 +603,21 @@ static void fp6_mul_v(struct qcn_bn254_fp6 *r, const struct qcn_bn254_fp6 *a)
     r->c0 = t;
 }
 
+/* Karatsuba's cross term (ai + aj)(bi + bj) - vi - vj, which is
+ * ai bj + aj bi when vi = ai bi and vj = aj bj. */
+static void cross(struct qcn_bn254_fp2 *r, const struct qcn_bn254_fp2 *ai,
+                  const struct qcn_bn254_fp2 *aj, const struct qcn_bn254_fp2 *bi,
+                  const struct qcn_bn254_fp2 *bj, const struct qcn_bn254_fp2 *vi,
+                  const struct qcn_bn254_fp2 *vj)
+{
+    struct qcn_bn254_fp2 s, t;
+    qcn_bn254_fp2_add(&s, ai, aj);
+    qcn_bn254_fp2_add(&t, bi, bj);
+    qcn_bn254_fp2_mul(&s, &s, &t);
+    qcn_bn254_fp2_sub(&s, &s, vi);
+    qcn_bn254_fp2_sub(r, &s, vj);
+}
+
 /* Karatsuba over the cubic extension (Devegili et al. §4). */
 void qcn_bn254_fp6_mul(struct qcn_bn254_fp6 *r, const struct qcn_bn254_fp6 *a,
                        const struct qcn_bn254_fp6 *b)
@@ -612,27 +627,15 @@ void qcn_bn254_fp6_mul(struct qcn_bn254_fp6 *r, const struct qcn_bn254_fp6 *a,
     qcn_bn254_fp2_mul(&v1, &a->c1, &b->c1);
     qcn_bn254_fp2_mul(&v2, &a->c2, &b->c2);
     /* c0 = v0 + xi((a1 + a2)(b1 + b2) - v1 - v2) */
-    qcn_bn254_fp2_add(&s, &a->c1, &a->c2);
-    qcn_bn254_fp2_add(&t, &b->c1, &b->c2);
-    qcn_bn254_fp2_mul(&s, &s, &t);
-    qcn_bn254_fp2_sub(&s, &s, &v1);
-    qcn_bn254_fp2_sub(&s, &s, &v2);
+    cross(&s, &a->c1, &a->c2, &b->c1, &b->c2, &v1, &v2);
     qcn_bn254_fp2_mul_xi(&s, &s);
     qcn_bn254_fp2_add(&c0, &s, &v0);
     /* c1 = (a0 + a1)(b0 + b1) - v0 - v1 + xi v2 */
-    qcn_bn254_fp2_add(&s, &a->c0, &a->c1);
-    qcn_bn254_fp2_add(&t, &b->c0, &b->c1);
-    qcn_bn254_fp2_mul(&s, &s, &t);
-    qcn_bn254_fp2_sub(&s, &s, &v0);
-    qcn_bn254_fp2_sub(&s, &s, &v1);
+    cross(&s, &a->c0, &a->c1, &b->c0, &b->c1, &v0, &v1);
     qcn_bn254_fp2_mul_xi(&t, &v2);
     qcn_bn254_fp2_add(&c1, &s, &t);
     /* c2 = (a0 + a2)(b0 + b2) - v0 - v2 + v1 */
-    qcn_bn254_fp2_add(&s, &a->c0, &a->c2);
-    qcn_bn254_fp2_add(&t, &b->c0, &b->c2);
-    qcn_bn254_fp2_mul(&s, &s, &t);
-    qcn_bn254_fp2_sub(&s, &s, &v0);
-    qcn_bn254_fp2_sub(&s, &s, &v2);
+    cross(&s, &a->c0, &a->c2, &b->c0, &b->c2, &v0, &v2);
     qcn_bn254_fp2_add(&c2, &s, &v1);
     r->c0 = c0;
     r->c1 = c1;
@@ -643,7 +646,7 @@ void qcn_bn254_fp6_mul(struct qcn_bn254_fp6 *r, const struct qcn_bn254_fp6 *a,
 static void fp6_mul_01(struct qcn_bn254_fp6 *r, const struct qcn_bn254_fp6 *a,
                        const struct qcn_bn254_fp2 *b0, const struct qcn_bn254_fp2 *b1)
 {
-    struct qcn_bn254_fp2 v0, v1, s, t, c0, c1, c2;
+    struct qcn_bn254_fp2 v0, v1, s, c0, c1, c2;
     qcn_bn254_fp2_mul(&v0, &a->c0, b0);
     qcn_bn254_fp2_mul(&v1, &a->c1, b1);
     /* c0 = v0 + xi(a2 b1) */
@@ -651,11 +654,7 @@ static void fp6_mul_01(struct qcn_bn254_fp6 *r, const struct qcn_bn254_fp6 *a,
     qcn_bn254_fp2_mul_xi(&s, &s);
     qcn_bn254_fp2_add(&c0, &s, &v0);
     /* c1 = (a0 + a1)(b0 + b1) - v0 - v1 */
-    qcn_bn254_fp2_add(&s, &a->c0, &a->c1);
-    qcn_bn254_fp2_add(&t, b0, b1);
-    qcn_bn254_fp2_mul(&s, &s, &t);
-    qcn_bn254_fp2_sub(&s, &s, &v0);
-    qcn_bn254_fp2_sub(&c1, &s, &v1);
+    cross(&c1, &a->c0, &a->c1, b0, b1, &v0, &v1);
     /* c2 = a2 b0 + v1 */
     qcn_bn254_fp2_mul(&s, &a->c2, b0);
     qcn_bn254_fp2_add(&c2, &s, &v1);
