@@ -34,6 +34,17 @@ static const char *str(const json_t *o, const char *k)
     return s != NULL ? s : "-";
 }
 
+/* An address from the node's JSON (lower case) in its checksummed form. */
+static const char *addr_of(char out[QCN_ADDRESS_TEXT_BYTES], const json_t *o, const char *k)
+{
+    uint8_t a[QCN_ADDRESS_BYTES];
+    const char *s = json_string_value(json_object_get(o, k));
+    if (s == NULL || qcn_address_from_text(a, s) != QCN_OK)
+        return s != NULL ? s : "-";
+    qcn_address_to_text(out, a);
+    return out;
+}
+
 static unsigned long long qty(const json_t *o, const char *k)
 {
     uint64_t v;
@@ -207,7 +218,7 @@ static int q_block(struct qctx *x)
     const char *id = x->a.npos >= 2 ? x->a.pos[1] : "latest";
     int full = qcn_wargs_flag(&x->a, "full"), rc;
     json_t *b = NULL, *params;
-    char num[24];
+    char num[24], miner[QCN_ADDRESS_TEXT_BYTES];
 
     if (x->a.npos > 2)
         return qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "usage: qcn query block [N|latest|HASH]");
@@ -236,8 +247,8 @@ static int q_block(struct qctx *x)
     printf("block     %llu\nhash      %s\nparent    %s\ntime      %llu\nproposer  %s\n"
            "txs       %zu\ngas       %llu of %llu\nbase fee  %llu wei/gas\nstate     %s\n",
            qty(b, "number"), str(b, "hash"), str(b, "parentHash"), qty(b, "timestamp"),
-           str(b, "miner"), json_array_size(json_object_get(b, "transactions")), qty(b, "gasUsed"),
-           qty(b, "gasLimit"), qty(b, "baseFeePerGas"), str(b, "stateRoot"));
+           addr_of(miner, b, "miner"), json_array_size(json_object_get(b, "transactions")),
+           qty(b, "gasUsed"), qty(b, "gasLimit"), qty(b, "baseFeePerGas"), str(b, "stateRoot"));
     if (!full) {
         json_t *txs = json_object_get(b, "transactions");
         size_t i;
@@ -262,7 +273,8 @@ static int hash_arg(struct qctx *x)
 
 static int q_tx(struct qctx *x)
 {
-    char coins[QCN_AMOUNT_TEXT_BYTES + 8];
+    char coins[QCN_AMOUNT_TEXT_BYTES + 8], fa[QCN_ADDRESS_TEXT_BYTES], ta[QCN_ADDRESS_TEXT_BYTES];
+    char block[24];
     json_t *t = NULL;
     int rc;
     if ((rc = hash_arg(x)) != 0 ||
@@ -275,11 +287,15 @@ static int q_tx(struct qctx *x)
     if (x->json)
         return qcn_wcli_print_json(t);
     coins_of(coins, sizeof coins, json_object_get(t, "value"));
+    if (json_is_null(json_object_get(t, "blockNumber")))
+        snprintf(block, sizeof block, "pending");
+    else
+        snprintf(block, sizeof block, "%llu", qty(t, "blockNumber"));
     printf("hash      %s\nfrom      %s\nto        %s\nvalue     %s\nnonce     %llu\n"
            "block     %s\ngas limit %llu\nmax fee   %llu wei/gas (tip %llu)\nscheme    %llu\n",
-           str(t, "hash"), str(t, "from"), str(t, "to"), coins, qty(t, "nonce"),
-           json_is_null(json_object_get(t, "blockNumber")) ? "pending" : str(t, "blockNumber"),
-           qty(t, "gas"), qty(t, "maxFeePerGas"), qty(t, "maxPriorityFeePerGas"), qty(t, "scheme"));
+           str(t, "hash"), addr_of(fa, t, "from"), addr_of(ta, t, "to"), coins, qty(t, "nonce"),
+           block, qty(t, "gas"), qty(t, "maxFeePerGas"), qty(t, "maxPriorityFeePerGas"),
+           qty(t, "scheme"));
     json_decref(t);
     return 0;
 }
