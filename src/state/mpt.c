@@ -553,10 +553,68 @@ static struct node *branch_with_value(struct node *n, const uint8_t *val, size_t
     return x;
 }
 
+/* The key (its nibbles key[0..rest)) and n, a leaf or an extension, part
+ * at nibble m of n's path: a branch there, under an extension for the
+ * shared part, holding n's remainder and a leaf for the rest of the key. At
+ * most one of the two ends at the branch and puts its value there. Every
+ * node is allocated before anything is linked, so running out of memory
+ * leaves the trie as it was. Frees n on success. */
+static int split(struct node **slot, struct node *n, size_t m, const uint8_t *key, size_t rest,
+                 const uint8_t *val, size_t vlen)
+{
+    struct node *b, *old = NULL, *leaf = NULL, *ext = NULL;
+    int old_ends = n->kind == K_LEAF && m == n->plen;
+    size_t r = old_ends ? 0 : n->plen - m - 1;
+
+    if (old_ends)
+        b = node_new(K_BRANCH, NULL, 0, NULL, 0, node_val(n), n->vlen);
+    else
+        b = node_new(K_BRANCH, NULL, 0, NULL, 0, m == rest ? val : NULL, m == rest ? vlen : 0);
+    if (b == NULL)
+        goto nomem;
+    if (!old_ends && (n->kind == K_LEAF || r > 0)) {
+        old = n->kind == K_LEAF
+                  ? node_new(K_LEAF, node_path(n) + m + 1, r, NULL, 0, node_val(n), n->vlen)
+                  : node_new(K_EXT, node_path(n) + m + 1, r, NULL, 0, NULL, 0);
+        if (old == NULL)
+            goto nomem;
+    }
+    if (m < rest) {
+        leaf = node_new(K_LEAF, key + m + 1, rest - m - 1, NULL, 0, val, vlen);
+        if (leaf == NULL)
+            goto nomem;
+    }
+    if (m > 0) {
+        ext = node_new(K_EXT, key, m, NULL, 0, NULL, 0);
+        if (ext == NULL)
+            goto nomem;
+    }
+    if (!old_ends) {
+        /* An extension's remainder keeps its child; an empty one is just it. */
+        if (n->kind == K_EXT && old != NULL)
+            old->kid[0] = n->kid[0];
+        else if (n->kind == K_EXT)
+            old = n->kid[0];
+        b->kid[node_path(n)[m]] = old;
+    }
+    if (leaf != NULL)
+        b->kid[key[m]] = leaf;
+    if (ext != NULL)
+        ext->kid[0] = b;
+    free(n);
+    *slot = ext != NULL ? ext : b;
+    return QCN_OK;
+nomem:
+    free(b);
+    free(old);
+    free(leaf);
+    return QCN_ERR_NOMEM;
+}
+
 static int insert(struct qcn_mpt *t, struct node **slot, const uint8_t *nib, size_t klen,
                   size_t pos, int flags, const uint8_t *val, size_t vlen, int *changed)
 {
-    struct node *n, *b = NULL, *x = NULL, *y = NULL;
+    struct node *n, *x;
     size_t m, rest = klen - pos;
     int err;
 
@@ -586,40 +644,10 @@ static int insert(struct qcn_mpt *t, struct node **slot, const uint8_t *nib, siz
             *changed = 1;
             return QCN_OK;
         }
-        /* The two keys part at nibble m: a branch there, under an extension
-         * for the shared part. At most one of them ends at the branch. */
-        if (m == n->plen)
-            b = node_new(K_BRANCH, NULL, 0, NULL, 0, node_val(n), n->vlen);
-        else if (m == rest)
-            b = node_new(K_BRANCH, NULL, 0, NULL, 0, val, vlen);
-        else
-            b = node_new(K_BRANCH, NULL, 0, NULL, 0, NULL, 0);
-        if (b == NULL)
-            goto nomem;
-        if (m < n->plen) {
-            x = node_new(K_LEAF, node_path(n) + m + 1, n->plen - m - 1, NULL, 0, node_val(n),
-                         n->vlen);
-            if (x == NULL)
-                goto nomem;
-            b->kid[node_path(n)[m]] = x;
-        }
-        if (m < rest) {
-            x = node_new(K_LEAF, nib + pos + m + 1, rest - m - 1, NULL, 0, val, vlen);
-            if (x == NULL)
-                goto nomem;
-            b->kid[nib[pos + m]] = x;
-        }
-        x = NULL;
-        if (m > 0) {
-            y = node_new(K_EXT, nib + pos, m, NULL, 0, NULL, 0);
-            if (y == NULL)
-                goto nomem;
-            y->kid[0] = b;
-        }
-        free(n);
-        *slot = y ? y : b;
-        *changed = 1;
-        return QCN_OK;
+        err = split(slot, n, m, nib + pos, rest, val, vlen);
+        if (err == QCN_OK)
+            *changed = 1;
+        return err;
     case K_EXT:
         m = common_prefix(node_path(n), n->plen, nib + pos, rest);
         if (m == n->plen) {
@@ -628,38 +656,10 @@ static int insert(struct qcn_mpt *t, struct node **slot, const uint8_t *nib, siz
                 mark(n);
             return err;
         }
-        b = node_new(K_BRANCH, NULL, 0, NULL, 0, m == rest ? val : NULL, m == rest ? vlen : 0);
-        if (b == NULL)
-            goto nomem;
-        /* The old extension's remainder below the new branch. */
-        if (n->plen - m - 1 > 0) {
-            x = node_new(K_EXT, node_path(n) + m + 1, n->plen - m - 1, NULL, 0, NULL, 0);
-            if (x == NULL)
-                goto nomem;
-        }
-        if (m < rest) {
-            y = node_new(K_LEAF, nib + pos + m + 1, rest - m - 1, NULL, 0, val, vlen);
-            if (y == NULL)
-                goto nomem;
-            b->kid[nib[pos + m]] = y;
-            y = NULL;
-        }
-        if (m > 0) {
-            y = node_new(K_EXT, nib + pos, m, NULL, 0, NULL, 0);
-            if (y == NULL)
-                goto nomem;
-            y->kid[0] = b;
-        }
-        if (x != NULL) {
-            x->kid[0] = n->kid[0];
-            b->kid[node_path(n)[m]] = x;
-        } else {
-            b->kid[node_path(n)[m]] = n->kid[0];
-        }
-        free(n);
-        *slot = y ? y : b;
-        *changed = 1;
-        return QCN_OK;
+        err = split(slot, n, m, nib + pos, rest, val, vlen);
+        if (err == QCN_OK)
+            *changed = 1;
+        return err;
     case K_BRANCH:
         if (pos == klen) {
             if (n->vlen == vlen && memcmp(node_val(n), val, vlen) == 0)
@@ -678,19 +678,6 @@ static int insert(struct qcn_mpt *t, struct node **slot, const uint8_t *nib, siz
     default:
         return QCN_ERR_INTERNAL;
     }
-nomem:
-    /* Nothing was linked into the trie yet; b's children are new leaves. */
-    if (b != NULL) {
-        size_t i;
-        for (i = 0; i < BRANCH_WIDTH; i++) {
-            if (b->kid[i] != NULL && (n->kind != K_EXT || b->kid[i] != n->kid[0]))
-                node_free(b->kid[i]);
-        }
-        free(b);
-    }
-    free(x);
-    free(y);
-    return QCN_ERR_NOMEM;
 }
 
 /* An extension whose child changed: merge it with a child that is no longer
