@@ -20,6 +20,7 @@
 
 #define DEFAULT_GOSSIP_MS 1000u
 #define MAX_OWN_MSGS 256u
+#define QCN_POS_WAL_PRUNE_EVERY 16u
 
 enum { T_NONE = 0, T_TM = 1, T_GOSSIP = 2, T_RETRY = 3, T_NEXT = 4 };
 
@@ -518,8 +519,11 @@ static int start_height(struct qcn_pos *p)
         if (n > 0)
             QCN_LOG(QCN_LOG_INFO, "pos", "restored %zu signed messages of height %llu from the WAL",
                     n, (unsigned long long)p->height);
-        /* Records below this height can never be signed again. */
-        if (qcn_wal_prune(p->wal, p->height) != QCN_OK)
+        /* Records below this height can never be signed again; pruning
+         * costs three fsyncs, so it is done every QCN_POS_WAL_PRUNE_EVERY
+         * heights (the engine never asks to sign below its height anyway). */
+        if (p->height >= qcn_wal_floor(p->wal) + QCN_POS_WAL_PRUNE_EVERY &&
+            qcn_wal_prune(p->wal, p->height) != QCN_OK)
             QCN_LOG(QCN_LOG_WARN, "pos", "WAL prune failed");
     }
     qcn_tm_begin(p->tm);
