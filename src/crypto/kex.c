@@ -58,6 +58,18 @@ static int x25519(uint8_t out[QCN_KEX_X25519_BYTES], const uint8_t sk[QCN_KEX_X2
     return QCN_OK;
 }
 
+/* The peer's message must have exactly its size, and the context (which
+ * may be NULL only when empty) at most QCN_KEX_MAX_CONTEXT_BYTES. */
+static int check_msg(const uint8_t *msg, size_t len, size_t want, const uint8_t *context,
+                     size_t context_len)
+{
+    if (msg == NULL || len != want || (context == NULL && context_len != 0))
+        return QCN_ERR_INVALID_ARG;
+    if (context_len > QCN_KEX_MAX_CONTEXT_BYTES)
+        return QCN_ERR_TOO_LARGE;
+    return QCN_OK;
+}
+
 int qcn_kex_initiator_start(struct qcn_kex_initiator *st, uint8_t msg_out[QCN_KEX_INIT_MSG_BYTES])
 {
     int err;
@@ -99,15 +111,9 @@ int qcn_kex_respond(uint8_t secret[QCN_KEX_SECRET_BYTES], uint8_t msg_out[QCN_KE
     memset(x_sk, 0, sizeof x_sk);
     memset(ss_x, 0, sizeof ss_x);
     memset(ss_k, 0, sizeof ss_k);
-    if (init_msg == NULL || init_len != QCN_KEX_INIT_MSG_BYTES ||
-        (context == NULL && context_len != 0)) {
-        err = QCN_ERR_INVALID_ARG;
+    err = check_msg(init_msg, init_len, QCN_KEX_INIT_MSG_BYTES, context, context_len);
+    if (err != QCN_OK)
         goto out;
-    }
-    if (context_len > QCN_KEX_MAX_CONTEXT_BYTES) {
-        err = QCN_ERR_TOO_LARGE;
-        goto out;
-    }
     if (qcn_mem_init() != QCN_OK) {
         err = QCN_ERR_CRYPTO_BACKEND;
         goto out;
@@ -148,15 +154,10 @@ int qcn_kex_initiator_finish(struct qcn_kex_initiator *st, uint8_t secret[QCN_KE
     memset(secret, 0, QCN_KEX_SECRET_BYTES);
     memset(ss_x, 0, sizeof ss_x);
     memset(ss_k, 0, sizeof ss_k);
-    if (!st->started || resp_msg == NULL || resp_len != QCN_KEX_RESP_MSG_BYTES ||
-        (context == NULL && context_len != 0)) {
-        err = QCN_ERR_INVALID_ARG;
+    err = st->started ? check_msg(resp_msg, resp_len, QCN_KEX_RESP_MSG_BYTES, context, context_len)
+                      : QCN_ERR_INVALID_ARG;
+    if (err != QCN_OK)
         goto out;
-    }
-    if (context_len > QCN_KEX_MAX_CONTEXT_BYTES) {
-        err = QCN_ERR_TOO_LARGE;
-        goto out;
-    }
     err = x25519(ss_x, st->x25519_sk, resp_msg);
     if (err != QCN_OK)
         goto out;
