@@ -12,11 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/p2p_msg.h"
 #include "consensus/beacon.h"
 #include "consensus/wal.h"
 #include "crypto/keccak.h"
 #include "util/log.h"
 #include "util/mem.h"
+
+_Static_assert(QCN_POS_MSG_PROPOSAL == QCN_P2P_CONSENSUS_PROPOSAL &&
+                   QCN_POS_MSG_PREVOTE == QCN_P2P_CONSENSUS_PREVOTE &&
+                   QCN_POS_MSG_PRECOMMIT == QCN_P2P_CONSENSUS_PRECOMMIT &&
+                   QCN_POS_MSG_EVIDENCE == QCN_P2P_CONSENSUS_EVIDENCE,
+               "pos message kinds are the p2p consensus kinds");
 
 #define DEFAULT_GOSSIP_MS 1000u
 #define MAX_OWN_MSGS 256u
