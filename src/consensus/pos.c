@@ -19,10 +19,10 @@
 #include "util/log.h"
 #include "util/mem.h"
 
-_Static_assert(QCN_POS_MSG_PROPOSAL == QCN_P2P_CONSENSUS_PROPOSAL &&
-                   QCN_POS_MSG_PREVOTE == QCN_P2P_CONSENSUS_PREVOTE &&
-                   QCN_POS_MSG_PRECOMMIT == QCN_P2P_CONSENSUS_PRECOMMIT &&
-                   QCN_POS_MSG_EVIDENCE == QCN_P2P_CONSENSUS_EVIDENCE,
+_Static_assert((int)QCN_POS_MSG_PROPOSAL == (int)QCN_P2P_CONSENSUS_PROPOSAL &&
+                   (int)QCN_POS_MSG_PREVOTE == (int)QCN_P2P_CONSENSUS_PREVOTE &&
+                   (int)QCN_POS_MSG_PRECOMMIT == (int)QCN_P2P_CONSENSUS_PRECOMMIT &&
+                   (int)QCN_POS_MSG_EVIDENCE == (int)QCN_P2P_CONSENSUS_EVIDENCE,
                "pos message kinds are the p2p consensus kinds");
 
 #define DEFAULT_GOSSIP_MS 1000u
