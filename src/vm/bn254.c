@@ -390,7 +390,7 @@ int qcn_bn254_g1_eq(const struct qcn_bn254_g1 *a, const struct qcn_bn254_g1 *b)
 int qcn_bn254_g1_from_bytes(struct qcn_bn254_g1 *r, const uint8_t in[QCN_BN254_G1_BYTES])
 {
     if (qcn_bn254_fp_from_bytes(&r->x, in) != 0 || qcn_bn254_fp_from_bytes(&r->y, in + FPB) != 0)
-        return -1;
+        goto bad;
     /* EIP-196: (0, 0) encodes the point at infinity. */
     if (qcn_bn254_fp_is_zero(&r->x) && qcn_bn254_fp_is_zero(&r->y)) {
         qcn_bn254_g1_set_inf(r);
@@ -398,7 +398,11 @@ int qcn_bn254_g1_from_bytes(struct qcn_bn254_g1 *r, const uint8_t in[QCN_BN254_G
     }
     r->z = ONE;
     /* G1 has cofactor 1: on the curve means in the group. */
-    return qcn_bn254_g1_on_curve(r) ? 0 : -1;
+    if (qcn_bn254_g1_on_curve(r))
+        return 0;
+bad:
+    memset(r, 0, sizeof *r);
+    return -1;
 }
 
 void qcn_bn254_g1_to_bytes(uint8_t out[QCN_BN254_G1_BYTES], const struct qcn_bn254_g1 *a)
@@ -648,7 +652,7 @@ int qcn_bn254_g2_from_bytes(struct qcn_bn254_g2 *r, const uint8_t in[QCN_BN254_G
         qcn_bn254_fp_from_bytes(&r->x.c0, in + FPB) != 0 ||
         qcn_bn254_fp_from_bytes(&r->y.c1, in + 2 * FPB) != 0 ||
         qcn_bn254_fp_from_bytes(&r->y.c0, in + 3 * FPB) != 0)
-        return -1;
+        goto bad;
     if (qcn_bn254_fp2_is_zero(&r->x) && qcn_bn254_fp2_is_zero(&r->y)) {
         qcn_bn254_g2_set_inf(r);
         return 0;
@@ -656,9 +660,11 @@ int qcn_bn254_g2_from_bytes(struct qcn_bn254_g2 *r, const uint8_t in[QCN_BN254_G
     qcn_bn254_fp2_set_u64(&r->z, 1);
     /* The twist has a large cofactor: points off the order-r subgroup are
      * rejected (EIP-197). */
-    if (!qcn_bn254_g2_on_curve(r) || !qcn_bn254_g2_in_subgroup(r))
-        return -1;
-    return 0;
+    if (qcn_bn254_g2_on_curve(r) && qcn_bn254_g2_in_subgroup(r))
+        return 0;
+bad:
+    memset(r, 0, sizeof *r);
+    return -1;
 }
 
 void qcn_bn254_g2_to_bytes(uint8_t out[QCN_BN254_G2_BYTES], const struct qcn_bn254_g2 *a)

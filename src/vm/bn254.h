@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/err.h"
+
 #define QCN_BN254_FP_BYTES 32
 #define QCN_BN254_G1_BYTES 64
 #define QCN_BN254_G2_BYTES 128
@@ -41,8 +43,10 @@ struct qcn_bn254_g2 {
 };
 
 /* ---- Fp ---- */
-/* Big-endian 32 bytes -> element. Returns 0, or -1 if the value is >= p. */
-int qcn_bn254_fp_from_bytes(struct qcn_bn254_fp *r, const uint8_t in[QCN_BN254_FP_BYTES]);
+/* Big-endian 32 bytes -> element. Returns 0, or -1 if the value is >= p
+ * (r is then zero). */
+QCN_MUST_CHECK int qcn_bn254_fp_from_bytes(struct qcn_bn254_fp *r,
+                                           const uint8_t in[QCN_BN254_FP_BYTES]);
 void qcn_bn254_fp_to_bytes(uint8_t out[QCN_BN254_FP_BYTES], const struct qcn_bn254_fp *a);
 void qcn_bn254_fp_set_u64(struct qcn_bn254_fp *r, uint64_t x);
 void qcn_bn254_fp_add(struct qcn_bn254_fp *r, const struct qcn_bn254_fp *a,
@@ -121,9 +125,12 @@ int qcn_bn254_g1_is_inf(const struct qcn_bn254_g1 *a);
 int qcn_bn254_g2_is_inf(const struct qcn_bn254_g2 *a);
 /* Decodes (x, y) (G2: x_im, x_re, y_im, y_re), all zeros being infinity.
  * Returns 0, or -1 if a coordinate is >= p, the point is not on the curve,
- * or (G2) it is not in the order-r subgroup. */
-int qcn_bn254_g1_from_bytes(struct qcn_bn254_g1 *r, const uint8_t in[QCN_BN254_G1_BYTES]);
-int qcn_bn254_g2_from_bytes(struct qcn_bn254_g2 *r, const uint8_t in[QCN_BN254_G2_BYTES]);
+ * or (G2) it is not in the order-r subgroup; r is then all zero (which is
+ * not a valid point: use it only after a 0). */
+QCN_MUST_CHECK int qcn_bn254_g1_from_bytes(struct qcn_bn254_g1 *r,
+                                           const uint8_t in[QCN_BN254_G1_BYTES]);
+QCN_MUST_CHECK int qcn_bn254_g2_from_bytes(struct qcn_bn254_g2 *r,
+                                           const uint8_t in[QCN_BN254_G2_BYTES]);
 void qcn_bn254_g1_to_bytes(uint8_t out[QCN_BN254_G1_BYTES], const struct qcn_bn254_g1 *a);
 void qcn_bn254_g2_to_bytes(uint8_t out[QCN_BN254_G2_BYTES], const struct qcn_bn254_g2 *a);
 /* 1 if a (Jacobian, any Z) satisfies the curve equation or is infinity. */
@@ -167,7 +174,8 @@ void qcn_bn254_final_exp(struct qcn_bn254_fp12 *r, const struct qcn_bn254_fp12 *
 /* e(P, Q) = final_exp(miller_loop(P, Q)). */
 void qcn_bn254_pairing(struct qcn_bn254_fp12 *r, const struct qcn_bn254_g1 *p,
                        const struct qcn_bn254_g2 *q);
-/* 1 if prod e(p[i], q[i]) == 1. */
+/* 1 if prod e(p[i], q[i]) == 1, else 0 (also 1 for n = 0). Points as for
+ * miller_loop. */
 int qcn_bn254_pairing_check(const struct qcn_bn254_g1 *p, const struct qcn_bn254_g2 *q, size_t n);
 
 #endif

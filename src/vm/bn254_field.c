@@ -250,8 +250,10 @@ int qcn_bn254_fp_from_bytes(struct qcn_bn254_fp *r, const uint8_t in[QCN_BN254_F
             w = w << 8 | in[(3 - i) * 8 + k];
         t.v[i] = w;
     }
-    if (geq_p(t.v))
+    if (geq_p(t.v)) {
+        memset(r, 0, sizeof *r);
         return -1;
+    }
     fp_mul(r, &t, &R2);
     return 0;
 }

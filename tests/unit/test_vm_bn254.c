@@ -85,8 +85,10 @@ static void test_fp_vs_gmp(void **state)
     for (i = 0; i < 2000; i++) {
         rnd_fp(&fa, ra);
         rnd_fp(&fb, rb);
-        if (i == 0)
-            memset(ra, 0, 32), qcn_bn254_fp_from_bytes(&fa, ra);
+        if (i == 0) {
+            memset(ra, 0, 32);
+            assert_int_equal(qcn_bn254_fp_from_bytes(&fa, ra), 0);
+        }
         mpz_from_be(a, ra, 32);
         mpz_from_be(b, rb, 32);
         /* mul */
@@ -1027,10 +1029,39 @@ static void test_state_tests(void **state)
         print_message("shared state tests not found; skipped\n");
 }
 
+/* A refused encoding leaves the output all zero, not half-decoded. */
+static void test_from_bytes_failure_zeroes(void **state)
+{
+    uint8_t in[QCN_BN254_G2_BYTES], zero[sizeof(struct qcn_bn254_g2)];
+    struct qcn_bn254_fp f;
+    struct qcn_bn254_g1 a;
+    struct qcn_bn254_g2 q;
+    (void)state;
+    memset(zero, 0, sizeof zero);
+    memset(in, 0xff, sizeof in); /* every coordinate >= p */
+    memset(&f, 0x5a, sizeof f);
+    assert_int_equal(qcn_bn254_fp_from_bytes(&f, in), -1);
+    assert_memory_equal(&f, zero, sizeof f);
+    memset(&q, 0x5a, sizeof q);
+    assert_int_equal(qcn_bn254_g2_from_bytes(&q, in), -1);
+    assert_memory_equal(&q, zero, sizeof q);
+    /* (1, 3): coordinates in range, not on y^2 = x^3 + 3. */
+    memset(in, 0, QCN_BN254_G1_BYTES);
+    in[QCN_BN254_FP_BYTES - 1] = 1;
+    in[QCN_BN254_G1_BYTES - 1] = 3;
+    memset(&a, 0x5a, sizeof a);
+    assert_int_equal(qcn_bn254_g1_from_bytes(&a, in), -1);
+    assert_memory_equal(&a, zero, sizeof a);
+    in[QCN_BN254_G1_BYTES - 1] = 2; /* the generator (1, 2) */
+    assert_int_equal(qcn_bn254_g1_from_bytes(&a, in), 0);
+    assert_false(qcn_bn254_g1_is_inf(&a));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fp_vs_gmp),
+        cmocka_unit_test(test_from_bytes_failure_zeroes),
         cmocka_unit_test(test_frobenius_constants),
         cmocka_unit_test(test_tower),
         cmocka_unit_test(test_g1_laws),
