@@ -46,6 +46,8 @@ QCN_MUST_CHECK int qcn_keyrec_encode(struct qcn_buf *b, const struct qcn_keyrec 
 /* Single-key record from (scheme, pk), checked for size. */
 QCN_MUST_CHECK int qcn_keyrec_single(struct qcn_keyrec *out, uint8_t scheme, struct qcn_view pk);
 
+/* The key hash of an encoded record rec (len bytes, as qcn_keyrec_encode
+ * wrote it): Keccak-256(rec). Cannot fail; thread-safe. */
 void qcn_keyrec_hash(uint8_t out[QCN_HASH_BYTES], const uint8_t *rec, size_t len);
 
 /* Address of a multisig account created by creator at creator_nonce:

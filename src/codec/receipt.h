@@ -40,13 +40,18 @@ struct qcn_receipt {
     uint64_t effective_gas_price;
 };
 
+/* Appends r's envelope to b. QCN_OK, or QCN_ERR_TOO_LARGE / a codec error
+ * when r breaks a cap (b's contents are then unspecified: reset it). */
 QCN_MUST_CHECK int qcn_receipt_encode(struct qcn_buf *b, const struct qcn_receipt *r);
-/* Strict decode; gas_used and effective_gas_price are left 0. */
+/* Strict decode into *out, which then owns its logs (qcn_receipt_clear
+ * frees them); gas_used and effective_gas_price are left 0. On failure *out
+ * is cleared and owns nothing. Thread-safe (touches only its arguments). */
 QCN_MUST_CHECK int qcn_receipt_decode(struct qcn_receipt *out, struct qcn_view in);
 /* Appends a log (copies data) and folds it into the bloom. */
 QCN_MUST_CHECK int qcn_receipt_add_log(struct qcn_receipt *r, const uint8_t addr[QCN_ADDRESS_BYTES],
                                        const uint8_t (*topics)[QCN_HASH_BYTES], uint32_t ntopics,
                                        const uint8_t *data, size_t len);
+/* Frees r's logs and zeroes r; safe on a zeroed or cleared receipt. */
 void qcn_receipt_clear(struct qcn_receipt *r);
 
 /* A block's receipts as stored: RLP list of receipt encodings (strings). */

@@ -260,25 +260,25 @@ static void oneshot(uint8_t *out, size_t outlen, const uint8_t *in, size_t inlen
 
 void qcn_keccak256(uint8_t out[QCN_KECCAK256_BYTES], const uint8_t *in, size_t len)
 {
-    oneshot(out, QCN_KECCAK256_BYTES, in, len, 136, 0x01);
+    oneshot(out, QCN_KECCAK256_BYTES, in, len, QCN_KECCAK256_RATE, QCN_KECCAK_DS);
 }
 
 void qcn_sha3_256(uint8_t out[QCN_SHA3_256_BYTES], const uint8_t *in, size_t len)
 {
-    oneshot(out, QCN_SHA3_256_BYTES, in, len, QCN_SHA3_256_RATE, 0x06);
+    oneshot(out, QCN_SHA3_256_BYTES, in, len, QCN_SHA3_256_RATE, QCN_SHA3_DS);
 }
 
 void qcn_sha3_512(uint8_t out[QCN_SHA3_512_BYTES], const uint8_t *in, size_t len)
 {
-    oneshot(out, QCN_SHA3_512_BYTES, in, len, QCN_SHA3_512_RATE, 0x06);
+    oneshot(out, QCN_SHA3_512_BYTES, in, len, QCN_SHA3_512_RATE, QCN_SHA3_DS);
 }
 
 void qcn_shake128(uint8_t *out, size_t outlen, const uint8_t *in, size_t inlen)
 {
-    oneshot(out, outlen, in, inlen, QCN_SHAKE128_RATE, 0x1f);
+    oneshot(out, outlen, in, inlen, QCN_SHAKE128_RATE, QCN_SHAKE_DS);
 }
 
 void qcn_shake256(uint8_t *out, size_t outlen, const uint8_t *in, size_t inlen)
 {
-    oneshot(out, outlen, in, inlen, QCN_SHAKE256_RATE, 0x1f);
+    oneshot(out, outlen, in, inlen, QCN_SHAKE256_RATE, QCN_SHAKE_DS);
 }

@@ -15,10 +15,15 @@
 #define QCN_SHAKE128_RATE 168
 #define QCN_SHAKE256_RATE 136
 #define QCN_SHA3_256_RATE 136
+#define QCN_KECCAK256_RATE 136
 #define QCN_SHA3_512_RATE 72
 #define QCN_KECCAK256_BYTES 32
 #define QCN_SHA3_256_BYTES 32
 #define QCN_SHA3_512_BYTES 64
+/* Domain-separation bytes (the suffix bits plus the first padding bit). */
+#define QCN_KECCAK_DS 0x01 /* Keccak-256 as Ethereum uses it */
+#define QCN_SHA3_DS 0x06   /* FIPS 202 SHA3-* */
+#define QCN_SHAKE_DS 0x1f  /* FIPS 202 SHAKE* */
 
 struct qcn_keccak {
     uint64_t s[QCN_KECCAK_STATE_LANES];
@@ -31,29 +36,35 @@ struct qcn_keccak {
 /* The permutation itself, 24 rounds, on 25 little-endian lanes. */
 void qcn_keccak_f1600(uint64_t s[QCN_KECCAK_STATE_LANES]);
 
-/* Starts a sponge with the given rate (bytes) and domain byte: 0x01 Keccak,
- * 0x06 SHA3, 0x1f SHAKE. */
+/* Starts a sponge with the given rate (bytes, a multiple of 8 below 200) and
+ * domain byte (QCN_KECCAK_DS, QCN_SHA3_DS or QCN_SHAKE_DS). None of these
+ * functions can fail or allocate. */
 void qcn_keccak_init(struct qcn_keccak *k, unsigned rate, uint8_t dsbyte);
+/* Absorbs len bytes; only before the first squeeze. */
 void qcn_keccak_absorb(struct qcn_keccak *k, const uint8_t *in, size_t len);
 /* Pads and switches to squeezing; implicit on the first squeeze. */
 void qcn_keccak_finalize(struct qcn_keccak *k);
+/* Writes the next len output bytes. */
 void qcn_keccak_squeeze(struct qcn_keccak *k, uint8_t *out, size_t len);
 /* Squeezes whole blocks straight from the permutation (SHAKE streams in
  * ML-DSA/ML-KEM sampling); only valid right after finalize or a previous
  * squeeze_blocks call. Writes nblocks*rate bytes. */
 void qcn_keccak_squeeze_blocks(struct qcn_keccak *k, uint8_t *out, size_t nblocks);
+/* Wipes k (it may have absorbed secrets); init it again to reuse. */
 void qcn_keccak_clear(struct qcn_keccak *k);
 
+/* qcn_keccak_init for SHAKE128 / SHAKE256. */
 static inline void qcn_shake128_init(struct qcn_keccak *k)
 {
-    qcn_keccak_init(k, QCN_SHAKE128_RATE, 0x1f);
+    qcn_keccak_init(k, QCN_SHAKE128_RATE, QCN_SHAKE_DS);
 }
 static inline void qcn_shake256_init(struct qcn_keccak *k)
 {
-    qcn_keccak_init(k, QCN_SHAKE256_RATE, 0x1f);
+    qcn_keccak_init(k, QCN_SHAKE256_RATE, QCN_SHAKE_DS);
 }
 
-/* One-shot helpers. */
+/* One-shot helpers: the digest (or outlen bytes of XOF output) of in.
+ * Cannot fail; thread-safe; the internal state is wiped. */
 void qcn_keccak256(uint8_t out[QCN_KECCAK256_BYTES], const uint8_t *in, size_t len);
 void qcn_sha3_256(uint8_t out[QCN_SHA3_256_BYTES], const uint8_t *in, size_t len);
 void qcn_sha3_512(uint8_t out[QCN_SHA3_512_BYTES], const uint8_t *in, size_t len);

@@ -432,7 +432,7 @@ static void x4_absorb(uint64_t st[QCN_KECCAK_STATE_LANES][QCN_KECCAK_X4_STATES],
         memcpy(b, seed, seedlen);
         b[seedlen] = (uint8_t)nonce[t];
         b[seedlen + 1] = (uint8_t)(nonce[t] >> 8);
-        b[seedlen + 2] ^= 0x1f;
+        b[seedlen + 2] ^= QCN_SHAKE_DS;
         b[rate - 1] ^= 0x80;
     }
     for (j = 0; j < QCN_KECCAK_STATE_LANES; j++)

@@ -282,7 +282,7 @@ static void seed_stream(struct qcn_keccak *k, unsigned rate, const uint8_t *seed
                         uint16_t nonce)
 {
     uint8_t nb[2] = {(uint8_t)nonce, (uint8_t)(nonce >> 8)};
-    qcn_keccak_init(k, rate, 0x1f);
+    qcn_keccak_init(k, rate, QCN_SHAKE_DS);
     qcn_keccak_absorb(k, seed, seedlen);
     qcn_keccak_absorb(k, nb, 2);
     qcn_keccak_finalize(k);

@@ -503,7 +503,7 @@ static void hash_g(uint8_t out[2 * SYM_BYTES], const uint8_t *a, size_t alen, co
                    size_t blen)
 {
     struct qcn_keccak h;
-    qcn_keccak_init(&h, QCN_SHA3_512_RATE, 0x06);
+    qcn_keccak_init(&h, QCN_SHA3_512_RATE, QCN_SHA3_DS);
     qcn_keccak_absorb(&h, a, alen);
     qcn_keccak_absorb(&h, b, blen);
     qcn_keccak_squeeze(&h, out, 2 * SYM_BYTES);

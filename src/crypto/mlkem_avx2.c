@@ -309,7 +309,7 @@ static void absorb_x4(uint64_t st[QCN_KECCAK_STATE_LANES][QCN_KECCAK_X4_STATES],
         uint64_t w = suffix[t][0];
         if (suffix_len == 2)
             w |= (uint64_t)suffix[t][1] << 8;
-        st[4][t] = w | (uint64_t)0x1f << (8 * suffix_len);
+        st[4][t] = w | (uint64_t)QCN_SHAKE_DS << (8 * suffix_len);
         st[rate / 8 - 1][t] |= (uint64_t)0x80 << 56;
     }
 }

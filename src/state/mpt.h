@@ -183,6 +183,9 @@ struct qcn_mpt_proof {
     struct qcn_buf data;
 };
 
+/* Prepares caller-owned storage for qcn_mpt_prove (empty, data capped at
+ * QCN_MPT_MAX_PROOF_NODES nodes' worth). clear frees data; the views die
+ * with it. Safe to clear an initialised proof more than once. */
 void qcn_mpt_proof_init(struct qcn_mpt_proof *p);
 void qcn_mpt_proof_clear(struct qcn_mpt_proof *p);
 
