@@ -28,6 +28,11 @@
 #define N QCN_MLDSA_N
 #define Q QCN_MLDSA_Q
 #define D_BITS 13
+/* t1 coefficients are 23 - d = 10 bits wide (pkEncode, Alg 22). */
+#define T1_BITS 10
+/* tr and K inside skEncode (Alg 24): rho || K || tr || ... */
+#define SK_KEY_OFF QCN_MLDSA_RHO_BYTES
+#define SK_TR_OFF (QCN_MLDSA_RHO_BYTES + QCN_MLDSA_KEY_BYTES)
 #define MAX_K 8
 #define MAX_L 7
 /* FIPS 204 Appendix C: a bounded loop must allow at least 814 iterations. */
@@ -282,8 +287,8 @@ static void sample_in_ball(poly *c, const uint8_t *ctilde, size_t ctlen, unsigne
 /* ---- matrix / vector helpers ----------------------------------------------- */
 
 /* ExpandA (Alg 32): A[r][s] from rho || s || r, i.e. nonce 256 r + s. */
-static void expand_a(const struct qcn_mldsa_impl *im, poly *mat, const uint8_t rho[32],
-                     const struct params *p)
+static void expand_a(const struct qcn_mldsa_impl *im, poly *mat,
+                     const uint8_t rho[QCN_MLDSA_RHO_BYTES], const struct params *p)
 {
     unsigned n = p->k * p->l, idx, t;
     for (idx = 0; idx < n; idx += 4) {
@@ -300,8 +305,9 @@ static void expand_a(const struct qcn_mldsa_impl *im, poly *mat, const uint8_t r
 
 /* out[i] = sum_j A[i][j] * v[j] for NTT-domain v, generating A four entries at
  * a time so the whole matrix is never held (key generation, verification). */
-static void matrix_mul_stream(const struct qcn_mldsa_impl *im, poly *out, const uint8_t rho[32],
-                              const poly *v, const struct params *p)
+static void matrix_mul_stream(const struct qcn_mldsa_impl *im, poly *out,
+                              const uint8_t rho[QCN_MLDSA_RHO_BYTES], const poly *v,
+                              const struct params *p)
 {
     poly a[4];
     unsigned n = p->k * p->l, idx, t;
@@ -326,7 +332,8 @@ static void matrix_mul_stream(const struct qcn_mldsa_impl *im, poly *out, const 
 
 /* polys[first..first+count) from the sampler, nonces base + index. */
 static void sample_eta(const struct qcn_mldsa_impl *im, poly *v, unsigned count,
-                       const uint8_t rhoprime[64], unsigned nonce_base, unsigned eta)
+                       const uint8_t rhoprime[QCN_MLDSA_RHOPRIME_BYTES], unsigned nonce_base,
+                       unsigned eta)
 {
     unsigned i, t;
     for (i = 0; i < count; i += 4) {
@@ -342,35 +349,39 @@ static void sample_eta(const struct qcn_mldsa_impl *im, poly *v, unsigned count,
 
 /* ---- encodings (Alg 22-27) ------------------------------------------------- */
 
-static void pk_encode(uint8_t *pk, const uint8_t rho[32], const poly *t1, const struct params *p)
+static void pk_encode(uint8_t *pk, const uint8_t rho[QCN_MLDSA_RHO_BYTES], const poly *t1,
+                      const struct params *p)
 {
     unsigned i;
-    memcpy(pk, rho, 32);
+    memcpy(pk, rho, QCN_MLDSA_RHO_BYTES);
     for (i = 0; i < p->k; i++)
-        pack_poly(pk + 32 + i * poly_packed_bytes(10), t1[i].c, 10, 0, 0);
+        pack_poly(pk + QCN_MLDSA_RHO_BYTES + i * poly_packed_bytes(T1_BITS), t1[i].c, T1_BITS, 0,
+                  0);
 }
 
-static void pk_decode(uint8_t rho[32], poly *t1, const uint8_t *pk, const struct params *p)
+static void pk_decode(uint8_t rho[QCN_MLDSA_RHO_BYTES], poly *t1, const uint8_t *pk,
+                      const struct params *p)
 {
     unsigned i;
-    memcpy(rho, pk, 32);
+    memcpy(rho, pk, QCN_MLDSA_RHO_BYTES);
     for (i = 0; i < p->k; i++)
-        unpack_poly(t1[i].c, pk + 32 + i * poly_packed_bytes(10), 10, 0, 0);
+        unpack_poly(t1[i].c, pk + QCN_MLDSA_RHO_BYTES + i * poly_packed_bytes(T1_BITS), T1_BITS, 0,
+                    0);
 }
 
 struct sk_parts {
-    uint8_t rho[32], key[32], tr[64];
+    uint8_t rho[QCN_MLDSA_RHO_BYTES], key[QCN_MLDSA_KEY_BYTES], tr[QCN_MLDSA_TR_BYTES];
     poly s1[MAX_L], s2[MAX_K], t0[MAX_K];
 };
 
 static void sk_encode(uint8_t *sk, const struct sk_parts *s, const struct params *p)
 {
     size_t eb = poly_packed_bytes(p->eta_bits), tb = poly_packed_bytes(D_BITS);
-    uint8_t *o = sk + 128;
+    uint8_t *o = sk + QCN_MLDSA_SK_HEADER_BYTES;
     unsigned i;
-    memcpy(sk, s->rho, 32);
-    memcpy(sk + 32, s->key, 32);
-    memcpy(sk + 64, s->tr, 64);
+    memcpy(sk, s->rho, QCN_MLDSA_RHO_BYTES);
+    memcpy(sk + SK_KEY_OFF, s->key, QCN_MLDSA_KEY_BYTES);
+    memcpy(sk + SK_TR_OFF, s->tr, QCN_MLDSA_TR_BYTES);
     for (i = 0; i < p->l; i++, o += eb)
         pack_poly(o, s->s1[i].c, p->eta_bits, (int32_t)p->eta, 1);
     for (i = 0; i < p->k; i++, o += eb)
@@ -385,12 +396,12 @@ static void sk_encode(uint8_t *sk, const struct sk_parts *s, const struct params
 static uint32_t sk_decode(struct sk_parts *s, const uint8_t *sk, const struct params *p)
 {
     size_t eb = poly_packed_bytes(p->eta_bits), tb = poly_packed_bytes(D_BITS);
-    const uint8_t *in = sk + 128;
+    const uint8_t *in = sk + QCN_MLDSA_SK_HEADER_BYTES;
     uint32_t bad = 0;
     unsigned i, j;
-    memcpy(s->rho, sk, 32);
-    memcpy(s->key, sk + 32, 32);
-    memcpy(s->tr, sk + 64, 64);
+    memcpy(s->rho, sk, QCN_MLDSA_RHO_BYTES);
+    memcpy(s->key, sk + SK_KEY_OFF, QCN_MLDSA_KEY_BYTES);
+    memcpy(s->tr, sk + SK_TR_OFF, QCN_MLDSA_TR_BYTES);
     for (i = 0; i < p->l + p->k; i++, in += eb) {
         poly *a = i < p->l ? &s->s1[i] : &s->s2[i - p->l];
         unpack_poly(a->c, in, p->eta_bits, (int32_t)p->eta, 1);
@@ -414,7 +425,7 @@ static void w1_encode(uint8_t *out, const poly *w1, const struct params *p)
 }
 
 struct sig_parts {
-    uint8_t ctilde[64];
+    uint8_t ctilde[QCN_MLDSA_MAX_CTILDE_BYTES];
     poly z[MAX_L];
     uint8_t h[MAX_K][N];
 };
@@ -470,7 +481,7 @@ static int sig_decode(struct sig_parts *s, const uint8_t *sig, const struct para
 /* ---- KeyGen (Alg 6) ----------------------------------------------------- */
 
 struct keygen_state {
-    uint8_t seedbuf[128];
+    uint8_t seedbuf[QCN_MLDSA_RHO_BYTES + QCN_MLDSA_RHOPRIME_BYTES + QCN_MLDSA_KEY_BYTES];
     struct sk_parts sk;
     poly s1hat[MAX_L], t[MAX_K], t1[MAX_K];
 };
@@ -488,12 +499,12 @@ int qcn_mldsa_keygen(int param, uint8_t *pk, uint8_t *sk, const uint8_t seed[QCN
         return QCN_ERR_BAD_PARAM_SET;
     kl[0] = (uint8_t)p->k;
     kl[1] = (uint8_t)p->l;
-    shake256_2(st.seedbuf, 128, seed, QCN_MLDSA_SEED_BYTES, kl, 2);
+    shake256_2(st.seedbuf, sizeof st.seedbuf, seed, QCN_MLDSA_SEED_BYTES, kl, 2);
     /* rho goes into pk: public from here on. */
-    QCN_MLDSA_DECLASSIFY(st.seedbuf, 32);
-    memcpy(st.sk.rho, st.seedbuf, 32);
-    rhoprime = st.seedbuf + 32;
-    memcpy(st.sk.key, st.seedbuf + 96, 32);
+    QCN_MLDSA_DECLASSIFY(st.seedbuf, QCN_MLDSA_RHO_BYTES);
+    memcpy(st.sk.rho, st.seedbuf, QCN_MLDSA_RHO_BYTES);
+    rhoprime = st.seedbuf + QCN_MLDSA_RHO_BYTES;
+    memcpy(st.sk.key, rhoprime + QCN_MLDSA_RHOPRIME_BYTES, QCN_MLDSA_KEY_BYTES);
 
     /* ExpandS (Alg 33): s1 with nonces 0..l-1, s2 with l..l+k-1. */
     sample_eta(im, st.sk.s1, p->l, rhoprime, 0, p->eta);
@@ -514,7 +525,7 @@ int qcn_mldsa_keygen(int param, uint8_t *pk, uint8_t *sk, const uint8_t seed[QCN
         QCN_MLDSA_DECLASSIFY(st.t1[i].c, sizeof st.t1[i].c);
     }
     pk_encode(pk, st.sk.rho, st.t1, p);
-    shake256_2(st.sk.tr, 64, pk, p->pk_bytes, NULL, 0);
+    shake256_2(st.sk.tr, QCN_MLDSA_TR_BYTES, pk, p->pk_bytes, NULL, 0);
     sk_encode(sk, &st.sk, p);
     qcn_wipe(&st, sizeof st);
     return QCN_OK;
@@ -530,7 +541,8 @@ struct sign_state {
     /* ExpandMask output for nonces yfirst .. yfirst + 3 (ynext: none yet). */
     poly ycache[4];
     unsigned yfirst, yvalid;
-    uint8_t rhopp[64], keybuf[32 + QCN_MLDSA_RND_BYTES + QCN_MLDSA_MU_BYTES];
+    uint8_t rhopp[QCN_MLDSA_RHOPP_BYTES],
+        keybuf[QCN_MLDSA_KEY_BYTES + QCN_MLDSA_RND_BYTES + QCN_MLDSA_MU_BYTES];
     uint8_t w1buf[MAX_K * N * 6 / 8];
 };
 
@@ -584,10 +596,10 @@ static int sign_mu(const struct params *p, uint8_t *sig, const uint8_t *sk,
     expand_a(im, mat, st->sk.rho, p);
 
     /* rho'' = H(K || rnd || mu, 64) (Alg 7 line 7). */
-    memcpy(st->keybuf, st->sk.key, 32);
-    memcpy(st->keybuf + 32, rnd, QCN_MLDSA_RND_BYTES);
-    memcpy(st->keybuf + 64, mu, QCN_MLDSA_MU_BYTES);
-    shake256_2(st->rhopp, 64, st->keybuf, sizeof st->keybuf, NULL, 0);
+    memcpy(st->keybuf, st->sk.key, QCN_MLDSA_KEY_BYTES);
+    memcpy(st->keybuf + QCN_MLDSA_KEY_BYTES, rnd, QCN_MLDSA_RND_BYTES);
+    memcpy(st->keybuf + QCN_MLDSA_KEY_BYTES + QCN_MLDSA_RND_BYTES, mu, QCN_MLDSA_MU_BYTES);
+    shake256_2(st->rhopp, QCN_MLDSA_RHOPP_BYTES, st->keybuf, sizeof st->keybuf, NULL, 0);
 
     for (iter = 0; iter < MAX_SIGN_ITERATIONS; iter++) {
         uint32_t reject = 0, hcount = 0;
@@ -665,7 +677,7 @@ out:
 /* ---- Verify_internal (Alg 8) on mu -------------------------------------- */
 
 struct verify_state {
-    uint8_t rho[32], ctilde2[64];
+    uint8_t rho[QCN_MLDSA_RHO_BYTES], ctilde2[QCN_MLDSA_MAX_CTILDE_BYTES];
     poly t1[MAX_K], zhat[MAX_L], w[MAX_K], c, tmp;
     struct sig_parts s;
     uint8_t w1buf[MAX_K * N * 6 / 8];
@@ -791,12 +803,12 @@ static int prehash(uint8_t *out, size_t *outlen, int hash, const uint8_t *msg, s
 }
 
 /* mu = H(tr || prefix || msg, 64); tr from sk or computed from pk. */
-static void compute_mu(uint8_t mu[QCN_MLDSA_MU_BYTES], const uint8_t tr[64], const uint8_t *pre,
-                       size_t prelen, const uint8_t *msg, size_t msglen)
+static void compute_mu(uint8_t mu[QCN_MLDSA_MU_BYTES], const uint8_t tr[QCN_MLDSA_TR_BYTES],
+                       const uint8_t *pre, size_t prelen, const uint8_t *msg, size_t msglen)
 {
     struct qcn_keccak k;
     qcn_shake256_init(&k);
-    qcn_keccak_absorb(&k, tr, 64);
+    qcn_keccak_absorb(&k, tr, QCN_MLDSA_TR_BYTES);
     qcn_keccak_absorb(&k, pre, prelen);
     qcn_keccak_absorb(&k, msg, msglen);
     qcn_keccak_squeeze(&k, mu, QCN_MLDSA_MU_BYTES);
@@ -848,8 +860,8 @@ static int sign_formatted(const struct params *p, uint8_t *sig, const uint8_t *s
     uint8_t mu[QCN_MLDSA_MU_BYTES], r[QCN_MLDSA_RND_BYTES];
     int rc = choose_rnd(r, mode, rnd);
     if (rc == QCN_OK) {
-        /* tr sits at sk[64..128) (skEncode, Alg 24). */
-        compute_mu(mu, sk + 64, pf->b, pf->len, msg, msglen);
+        /* tr sits at sk[SK_TR_OFF..) (skEncode, Alg 24). */
+        compute_mu(mu, sk + SK_TR_OFF, pf->b, pf->len, msg, msglen);
         rc = sign_mu(p, sig, sk, mu, r);
     } else {
         memset(sig, 0, p->sig_bytes);
@@ -900,7 +912,7 @@ int qcn_mldsa_sign_internal(int param, uint8_t *sig, const uint8_t *sk, const ui
     int rc;
     if (p == NULL)
         return QCN_ERR_BAD_PARAM_SET;
-    compute_mu(mu, sk + 64, NULL, 0, mprime, mprimelen);
+    compute_mu(mu, sk + SK_TR_OFF, NULL, 0, mprime, mprimelen);
     rc = sign_mu(p, sig, sk, mu, rnd);
     qcn_wipe(mu, sizeof mu);
     return rc;
@@ -986,7 +998,7 @@ int qcn_mldsa_pk_tr(int param, uint8_t tr[QCN_MLDSA_TR_BYTES], const uint8_t *pk
 int qcn_mldsa_pk_reencode(int param, uint8_t *out, const uint8_t *pk, size_t pklen)
 {
     const struct params *p = params_get(param);
-    uint8_t rho[32];
+    uint8_t rho[QCN_MLDSA_RHO_BYTES];
     poly t1[MAX_K];
     if (p == NULL || pklen != p->pk_bytes)
         return -1;

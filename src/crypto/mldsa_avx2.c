@@ -672,20 +672,24 @@ static AVX2 void rej_sample_4x(struct qcn_mldsa_poly *out[4], unsigned rate, uns
     }
 }
 
-static AVX2 void uniform_4x_avx2(struct qcn_mldsa_poly *out[4], const uint8_t rho[32],
-                                 const uint16_t nonce[4])
+static AVX2 void uniform_4x_avx2(struct qcn_mldsa_poly *out[4],
+                                 const uint8_t rho[QCN_MLDSA_RHO_BYTES], const uint16_t nonce[4])
 {
-    rej_sample_4x(out, QCN_SHAKE128_RATE, UNIFORM_BLOCKS, rho, 32, nonce, rej_uniform_parser, 0, 0);
+    rej_sample_4x(out, QCN_SHAKE128_RATE, UNIFORM_BLOCKS, rho, QCN_MLDSA_RHO_BYTES, nonce,
+                  rej_uniform_parser, 0, 0);
 }
 
-static AVX2 void eta_4x_avx2(struct qcn_mldsa_poly *out[4], const uint8_t rhoprime[64],
+static AVX2 void eta_4x_avx2(struct qcn_mldsa_poly *out[4],
+                             const uint8_t rhoprime[QCN_MLDSA_RHOPRIME_BYTES],
                              const uint16_t nonce[4], int eta)
 {
-    rej_sample_4x(out, QCN_SHAKE256_RATE, ETA_BLOCKS, rhoprime, 64, nonce, rej_eta_avx2, eta, 1);
+    rej_sample_4x(out, QCN_SHAKE256_RATE, ETA_BLOCKS, rhoprime, QCN_MLDSA_RHOPRIME_BYTES, nonce,
+                  rej_eta_avx2, eta, 1);
 }
 
-static AVX2 void gamma1_4x_avx2(struct qcn_mldsa_poly *out[4], const uint8_t rhopp[64],
-                                const uint16_t nonce[4], int gamma1_bits)
+static AVX2 void gamma1_4x_avx2(struct qcn_mldsa_poly *out[4],
+                                const uint8_t rhopp[QCN_MLDSA_RHOPP_BYTES], const uint16_t nonce[4],
+                                int gamma1_bits)
 {
     /* +2: unpack_gamma1 reads up to two bytes past the last field. */
     uint8_t buf[4][5 * QCN_SHAKE256_RATE + 2];
@@ -702,7 +706,7 @@ static AVX2 void gamma1_4x_avx2(struct qcn_mldsa_poly *out[4], const uint8_t rho
         return;
     }
     memset(buf, 0, sizeof buf);
-    x4_absorb(s, QCN_SHAKE256_RATE, rhopp, 64, nonce);
+    x4_absorb(s, QCN_SHAKE256_RATE, rhopp, QCN_MLDSA_RHOPP_BYTES, nonce);
     for (b = 0; b < 5; b++) {
         uint8_t *o[4];
         for (t = 0; t < 4; t++)

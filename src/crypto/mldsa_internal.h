@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "crypto/mldsa.h"
+
 #define QCN_MLDSA_N 256
 #define QCN_MLDSA_Q 8380417
 /* q^-1 mod 2^32, for Montgomery reduction. */
@@ -22,6 +24,16 @@
 /* -zetas[1] * F * 2^-32 mod q: the inverse NTT's last layer (distance 128)
  * multiplies its differences by this, folding in the final scaling. */
 #define QCN_MLDSA_INVNTT_ZF 3975713
+
+/* Seed and key sizes of FIPS 204 (Alg 6, 24, 7): rho (public matrix seed),
+ * rho' (secret vector seed), K (signing key seed), rho'' (mask seed), the
+ * sk header rho || K || tr, and the widest c~ (lambda/4 for ML-DSA-87). */
+#define QCN_MLDSA_RHO_BYTES 32
+#define QCN_MLDSA_RHOPRIME_BYTES 64
+#define QCN_MLDSA_KEY_BYTES 32
+#define QCN_MLDSA_RHOPP_BYTES 64
+#define QCN_MLDSA_SK_HEADER_BYTES (QCN_MLDSA_RHO_BYTES + QCN_MLDSA_KEY_BYTES + QCN_MLDSA_TR_BYTES)
+#define QCN_MLDSA_MAX_CTILDE_BYTES 64
 
 struct qcn_mldsa_poly {
     _Alignas(32) int32_t c[QCN_MLDSA_N];
@@ -43,14 +55,14 @@ struct qcn_mldsa_impl {
     void (*pointwise_acc)(int32_t c[QCN_MLDSA_N], const int32_t a[QCN_MLDSA_N],
                           const int32_t b[QCN_MLDSA_N]);
     /* RejNTTPoly (FIPS 204 Alg 30) on SHAKE128(rho || nonce as 2 bytes LE). */
-    void (*uniform_4x)(struct qcn_mldsa_poly *out[4], const uint8_t rho[32],
+    void (*uniform_4x)(struct qcn_mldsa_poly *out[4], const uint8_t rho[QCN_MLDSA_RHO_BYTES],
                        const uint16_t nonce[4]);
     /* RejBoundedPoly (Alg 31) on SHAKE256(rho' || nonce as 2 bytes LE). */
-    void (*eta_4x)(struct qcn_mldsa_poly *out[4], const uint8_t rhoprime[64],
+    void (*eta_4x)(struct qcn_mldsa_poly *out[4], const uint8_t rhoprime[QCN_MLDSA_RHOPRIME_BYTES],
                    const uint16_t nonce[4], int eta);
     /* ExpandMask's inner step (Alg 34 lines 3-4): BitUnpack of
      * SHAKE256(rho'' || nonce, 32*(gamma1_bits+1)). */
-    void (*gamma1_4x)(struct qcn_mldsa_poly *out[4], const uint8_t rhopp[64],
+    void (*gamma1_4x)(struct qcn_mldsa_poly *out[4], const uint8_t rhopp[QCN_MLDSA_RHOPP_BYTES],
                       const uint16_t nonce[4], int gamma1_bits);
 
     /* Coefficient-wise kernels of the sign and verify loops (FIPS 204 §7.4),
@@ -198,11 +210,13 @@ extern const int32_t qcn_mldsa_zetas[QCN_MLDSA_N];
 extern const int32_t qcn_mldsa_zetas_qinv[QCN_MLDSA_N];
 
 /* Portable single-polynomial pieces the AVX2 code also uses for tails. */
-void qcn_mldsa_poly_uniform_ref(struct qcn_mldsa_poly *a, const uint8_t rho[32], uint16_t nonce);
-void qcn_mldsa_poly_eta_ref(struct qcn_mldsa_poly *a, const uint8_t rhoprime[64], uint16_t nonce,
+void qcn_mldsa_poly_uniform_ref(struct qcn_mldsa_poly *a, const uint8_t rho[QCN_MLDSA_RHO_BYTES],
+                                uint16_t nonce);
+void qcn_mldsa_poly_eta_ref(struct qcn_mldsa_poly *a,
+                            const uint8_t rhoprime[QCN_MLDSA_RHOPRIME_BYTES], uint16_t nonce,
                             int eta);
-void qcn_mldsa_poly_gamma1_ref(struct qcn_mldsa_poly *a, const uint8_t rhopp[64], uint16_t nonce,
-                               int gamma1_bits);
+void qcn_mldsa_poly_gamma1_ref(struct qcn_mldsa_poly *a, const uint8_t rhopp[QCN_MLDSA_RHOPP_BYTES],
+                               uint16_t nonce, int gamma1_bits);
 /* Parsers of already squeezed SHAKE output: they append coefficients to
  * a->c[ctr..] and return the new count (at most QCN_MLDSA_N). */
 unsigned qcn_mldsa_rej_uniform(int32_t *a, unsigned ctr, const uint8_t *buf, size_t buflen);

@@ -289,13 +289,14 @@ static void seed_stream(struct qcn_keccak *k, unsigned rate, const uint8_t *seed
 }
 
 /* RejNTTPoly (Alg 30): five blocks give 280 candidates, enough almost always. */
-void qcn_mldsa_poly_uniform_ref(struct qcn_mldsa_poly *a, const uint8_t rho[32], uint16_t nonce)
+void qcn_mldsa_poly_uniform_ref(struct qcn_mldsa_poly *a, const uint8_t rho[QCN_MLDSA_RHO_BYTES],
+                                uint16_t nonce)
 {
     uint8_t buf[5 * QCN_SHAKE128_RATE];
     struct qcn_keccak k;
     unsigned ctr;
 
-    seed_stream(&k, QCN_SHAKE128_RATE, rho, 32, nonce);
+    seed_stream(&k, QCN_SHAKE128_RATE, rho, QCN_MLDSA_RHO_BYTES, nonce);
     qcn_keccak_squeeze_blocks(&k, buf, 5);
     ctr = qcn_mldsa_rej_uniform(a->c, 0, buf, sizeof buf);
     while (ctr < QCN_MLDSA_N) {
@@ -305,14 +306,15 @@ void qcn_mldsa_poly_uniform_ref(struct qcn_mldsa_poly *a, const uint8_t rho[32],
 }
 
 /* RejBoundedPoly (Alg 31). */
-void qcn_mldsa_poly_eta_ref(struct qcn_mldsa_poly *a, const uint8_t rhoprime[64], uint16_t nonce,
+void qcn_mldsa_poly_eta_ref(struct qcn_mldsa_poly *a,
+                            const uint8_t rhoprime[QCN_MLDSA_RHOPRIME_BYTES], uint16_t nonce,
                             int eta)
 {
     uint8_t buf[2 * QCN_SHAKE256_RATE];
     struct qcn_keccak k;
     unsigned ctr;
 
-    seed_stream(&k, QCN_SHAKE256_RATE, rhoprime, 64, nonce);
+    seed_stream(&k, QCN_SHAKE256_RATE, rhoprime, QCN_MLDSA_RHOPRIME_BYTES, nonce);
     qcn_keccak_squeeze_blocks(&k, buf, 2);
     ctr = qcn_mldsa_rej_eta(a->c, 0, buf, sizeof buf, eta);
     while (ctr < QCN_MLDSA_N) {
@@ -324,21 +326,21 @@ void qcn_mldsa_poly_eta_ref(struct qcn_mldsa_poly *a, const uint8_t rhoprime[64]
 }
 
 /* One ExpandMask polynomial (Alg 34): 576 or 640 bytes fit in five blocks. */
-void qcn_mldsa_poly_gamma1_ref(struct qcn_mldsa_poly *a, const uint8_t rhopp[64], uint16_t nonce,
-                               int gamma1_bits)
+void qcn_mldsa_poly_gamma1_ref(struct qcn_mldsa_poly *a, const uint8_t rhopp[QCN_MLDSA_RHOPP_BYTES],
+                               uint16_t nonce, int gamma1_bits)
 {
     /* +2: unpack_gamma1 reads up to two bytes past the last field. */
     uint8_t buf[5 * QCN_SHAKE256_RATE + 2] = {0};
     struct qcn_keccak k;
 
-    seed_stream(&k, QCN_SHAKE256_RATE, rhopp, 64, nonce);
+    seed_stream(&k, QCN_SHAKE256_RATE, rhopp, QCN_MLDSA_RHOPP_BYTES, nonce);
     qcn_keccak_squeeze_blocks(&k, buf, 5);
     qcn_mldsa_unpack_gamma1(a->c, buf, gamma1_bits);
     qcn_wipe(buf, sizeof buf);
     qcn_keccak_clear(&k);
 }
 
-static void uniform_4x_ref(struct qcn_mldsa_poly *out[4], const uint8_t rho[32],
+static void uniform_4x_ref(struct qcn_mldsa_poly *out[4], const uint8_t rho[QCN_MLDSA_RHO_BYTES],
                            const uint16_t nonce[4])
 {
     unsigned i;
@@ -347,8 +349,9 @@ static void uniform_4x_ref(struct qcn_mldsa_poly *out[4], const uint8_t rho[32],
             qcn_mldsa_poly_uniform_ref(out[i], rho, nonce[i]);
 }
 
-static void eta_4x_ref(struct qcn_mldsa_poly *out[4], const uint8_t rhoprime[64],
-                       const uint16_t nonce[4], int eta)
+static void eta_4x_ref(struct qcn_mldsa_poly *out[4],
+                       const uint8_t rhoprime[QCN_MLDSA_RHOPRIME_BYTES], const uint16_t nonce[4],
+                       int eta)
 {
     unsigned i;
     for (i = 0; i < 4; i++)
@@ -356,7 +359,7 @@ static void eta_4x_ref(struct qcn_mldsa_poly *out[4], const uint8_t rhoprime[64]
             qcn_mldsa_poly_eta_ref(out[i], rhoprime, nonce[i], eta);
 }
 
-static void gamma1_4x_ref(struct qcn_mldsa_poly *out[4], const uint8_t rhopp[64],
+static void gamma1_4x_ref(struct qcn_mldsa_poly *out[4], const uint8_t rhopp[QCN_MLDSA_RHOPP_BYTES],
                           const uint16_t nonce[4], int gamma1_bits)
 {
     unsigned i;
