@@ -39,6 +39,10 @@
 #define QINV (-3327) /* q^-1 mod 2^16, as a signed 16-bit value */
 #define MAX_K 4
 #define POLY_BYTES 384 /* ByteEncode_12 of one polynomial */
+/* ByteEncode_d of one polynomial compressed to d bits (Alg 14 lines 19-22). */
+#define COMPRESSED_POLY_BYTES(d) (QCN_MLKEM_N * (d) / 8)
+/* PRF_eta's output, 64 eta bytes (FIPS 203 §4.1, eq. 4.3). */
+#define PRF_BYTES(eta) (64 * (eta))
 #define SYM_BYTES 32
 
 struct params {
@@ -116,7 +120,8 @@ size_t qcn_mlkem_dk_bytes(int param)
 size_t qcn_mlkem_ct_bytes(int param)
 {
     struct params p;
-    return params_of(param, &p) ? 32 * (p.du * p.k + p.dv) : 0;
+    return params_of(param, &p) ? COMPRESSED_POLY_BYTES(p.du) * p.k + COMPRESSED_POLY_BYTES(p.dv)
+                                : 0;
 }
 
 /* ---- modular arithmetic ------------------------------------------------ */
@@ -466,7 +471,7 @@ static void cbd_from_bytes(poly *f, const uint8_t *buf, unsigned eta)
 static void sample_noise(poly *const *polys, const unsigned *eta, unsigned count,
                          const uint8_t s[SYM_BYTES], uint8_t nonce0)
 {
-    uint8_t buf[4][64 * MAX_ETA];
+    uint8_t buf[4][PRF_BYTES(MAX_ETA)];
     unsigned t = 0;
 
     if (qcn_mlkem_use_avx2()) {
@@ -478,7 +483,7 @@ static void sample_noise(poly *const *polys, const unsigned *eta, unsigned count
                 nonce[u] = (uint8_t)(nonce0 + t + u);
                 need = eta[t + u] > need ? eta[t + u] : need;
             }
-            qcn_mlkem_prf_x4_avx2(out, 64 * need, s, nonce);
+            qcn_mlkem_prf_x4_avx2(out, PRF_BYTES(need), s, nonce);
             for (unsigned u = 0; u < 4; u++)
                 cbd_from_bytes(polys[t + u], buf[u], eta[t + u]);
         }
@@ -489,7 +494,7 @@ static void sample_noise(poly *const *polys, const unsigned *eta, unsigned count
         qcn_shake256_init(&prf);
         qcn_keccak_absorb(&prf, s, SYM_BYTES);
         qcn_keccak_absorb(&prf, &b, 1);
-        qcn_keccak_squeeze(&prf, buf[0], 64 * eta[t]);
+        qcn_keccak_squeeze(&prf, buf[0], PRF_BYTES(eta[t]));
         qcn_keccak_clear(&prf);
         cbd_from_bytes(polys[t], buf[0], eta[t]);
     }
@@ -604,7 +609,7 @@ static void kpke_encrypt(const struct params *p, uint8_t *c, const uint8_t *ek,
         poly_invntt(&u);
         poly_add(&u, &e1[i]);
         poly_reduce(&u);
-        poly_compress(c + 32 * p->du * i, &u, p->du);
+        poly_compress(c + COMPRESSED_POLY_BYTES(p->du) * i, &u, p->du);
     }
     memset(&v, 0, sizeof v);
     for (unsigned j = 0; j < k; j++)
@@ -614,7 +619,7 @@ static void kpke_encrypt(const struct params *p, uint8_t *c, const uint8_t *ek,
     poly_frommsg(&mu, m);
     poly_add(&v, &mu);
     poly_reduce(&v);
-    poly_compress(c + 32 * p->du * k, &v, p->dv);
+    poly_compress(c + COMPRESSED_POLY_BYTES(p->du) * k, &v, p->dv);
 
     qcn_wipe(y, sizeof y);
     qcn_wipe(e1, sizeof e1);
@@ -633,13 +638,13 @@ static void kpke_decrypt(const struct params *p, uint8_t m[SYM_BYTES], const uin
 
     memset(&w, 0, sizeof w);
     for (unsigned i = 0; i < k; i++) {
-        poly_decompress(&u, c + 32 * p->du * i, p->du);
+        poly_decompress(&u, c + COMPRESSED_POLY_BYTES(p->du) * i, p->du);
         poly_ntt(&u);
         poly_frombytes(&s, dk + POLY_BYTES * i);
         poly_basemul_acc(&w, &s, &u);
     }
     poly_invntt(&w);
-    poly_decompress(&v, c + 32 * p->du * k, p->dv);
+    poly_decompress(&v, c + COMPRESSED_POLY_BYTES(p->du) * k, p->dv);
     poly_sub(&w, &v, &w);
     poly_reduce(&w);
     /* Compress_1: 1 iff the coefficient is nearer q/2 than 0. */
@@ -756,7 +761,7 @@ static void decaps_internal(const struct params *p, uint8_t ss[SYM_BYTES], const
                             const uint8_t *c)
 {
     const size_t k = p->k;
-    const size_t ctlen = 32 * (p->du * k + p->dv);
+    const size_t ctlen = COMPRESSED_POLY_BYTES(p->du) * k + COMPRESSED_POLY_BYTES(p->dv);
     const uint8_t *ek = dk + POLY_BYTES * k;
     const uint8_t *h = ek + POLY_BYTES * k + SYM_BYTES;
     const uint8_t *z = h + SYM_BYTES;

@@ -299,8 +299,8 @@ static uint64_t load64le(const uint8_t *p)
 /* Absorbs a 32-byte seed followed by the per-state suffix bytes (1 or 2),
  * with SHAKE padding (0x1f ... 0x80) for the given rate, into st. */
 static void absorb_x4(uint64_t st[QCN_KECCAK_STATE_LANES][QCN_KECCAK_X4_STATES],
-                      const uint8_t seed[32], uint8_t suffix[4][2], unsigned suffix_len,
-                      unsigned rate)
+                      const uint8_t seed[QCN_MLKEM_SEED_BYTES], uint8_t suffix[4][2],
+                      unsigned suffix_len, unsigned rate)
 {
     for (unsigned i = 0; i < QCN_KECCAK_STATE_LANES; i++)
         for (unsigned t = 0; t < 4; t++)
@@ -323,35 +323,36 @@ static void extract(uint8_t *out, uint64_t st[QCN_KECCAK_STATE_LANES][QCN_KECCAK
             out[8 * i + b] = (uint8_t)(st[i][t] >> (8 * b));
 }
 
-void qcn_mlkem_sample_ntt_x4_avx2(int16_t *out[4], const uint8_t rho[32], uint8_t idx[4][2])
+void qcn_mlkem_sample_ntt_x4_avx2(int16_t *out[4], const uint8_t rho[QCN_MLKEM_SEED_BYTES],
+                                  uint8_t idx[4][2])
 {
     uint64_t st[QCN_KECCAK_STATE_LANES][QCN_KECCAK_X4_STATES];
-    uint8_t buf[168];
+    uint8_t buf[QCN_SHAKE128_RATE];
     unsigned n[4] = {0, 0, 0, 0};
 
-    absorb_x4(st, rho, idx, 2, 168);
+    absorb_x4(st, rho, idx, 2, QCN_SHAKE128_RATE);
     while (n[0] < QCN_MLKEM_N || n[1] < QCN_MLKEM_N || n[2] < QCN_MLKEM_N || n[3] < QCN_MLKEM_N) {
         qcn_keccak_x4_f1600(st);
         for (unsigned t = 0; t < 4; t++) {
-            extract(buf, st, t, 168);
+            extract(buf, st, t, QCN_SHAKE128_RATE);
             n[t] = qcn_mlkem_rej_uniform(out[t], n[t], buf, sizeof buf);
         }
     }
 }
 
-void qcn_mlkem_prf_x4_avx2(uint8_t *out[4], size_t outlen, const uint8_t seed[32],
+void qcn_mlkem_prf_x4_avx2(uint8_t *out[4], size_t outlen, const uint8_t seed[QCN_MLKEM_SEED_BYTES],
                            const uint8_t nonce[4])
 {
     uint64_t st[QCN_KECCAK_STATE_LANES][QCN_KECCAK_X4_STATES];
-    uint8_t buf[136];
+    uint8_t buf[QCN_SHAKE256_RATE];
     uint8_t suffix[4][2] = {{nonce[0], 0}, {nonce[1], 0}, {nonce[2], 0}, {nonce[3], 0}};
 
-    absorb_x4(st, seed, suffix, 1, 136);
+    absorb_x4(st, seed, suffix, 1, QCN_SHAKE256_RATE);
     for (size_t done = 0; done < outlen; done += sizeof buf) {
         size_t take = outlen - done < sizeof buf ? outlen - done : sizeof buf;
         qcn_keccak_x4_f1600(st);
         for (unsigned t = 0; t < 4; t++) {
-            extract(buf, st, t, 136);
+            extract(buf, st, t, QCN_SHAKE256_RATE);
             memcpy(out[t] + done, buf, take);
         }
     }
@@ -382,13 +383,14 @@ void qcn_mlkem_basemul_acc_avx2(int16_t r[QCN_MLKEM_N], const int16_t a[QCN_MLKE
     qcn_mlkem_basemul_acc_ref(r, a, b);
 }
 
-void qcn_mlkem_sample_ntt_x4_avx2(int16_t *out[4], const uint8_t rho[32], uint8_t idx[4][2])
+void qcn_mlkem_sample_ntt_x4_avx2(int16_t *out[4], const uint8_t rho[QCN_MLKEM_SEED_BYTES],
+                                  uint8_t idx[4][2])
 {
     (void)out, (void)rho, (void)idx;
     abort();
 }
 
-void qcn_mlkem_prf_x4_avx2(uint8_t *out[4], size_t outlen, const uint8_t seed[32],
+void qcn_mlkem_prf_x4_avx2(uint8_t *out[4], size_t outlen, const uint8_t seed[QCN_MLKEM_SEED_BYTES],
                            const uint8_t nonce[4])
 {
     (void)out, (void)outlen, (void)seed, (void)nonce;

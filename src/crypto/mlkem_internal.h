@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/mlkem.h"
+
 #define QCN_MLKEM_N 256
 #define QCN_MLKEM_Q 3329
 
@@ -53,9 +55,10 @@ void qcn_mlkem_basemul_acc_avx2(int16_t r[QCN_MLKEM_N], const int16_t a[QCN_MLKE
 unsigned qcn_mlkem_rej_uniform(int16_t *out, unsigned n, const uint8_t *buf, size_t len);
 
 /* Four SampleNTT(ρ || idx[t][0] || idx[t][1]) streams into out[t]. */
-void qcn_mlkem_sample_ntt_x4_avx2(int16_t *out[4], const uint8_t rho[32], uint8_t idx[4][2]);
+void qcn_mlkem_sample_ntt_x4_avx2(int16_t *out[4], const uint8_t rho[QCN_MLKEM_SEED_BYTES],
+                                  uint8_t idx[4][2]);
 /* Four PRF outputs SHAKE256(seed || nonce[t], outlen) into out[t]. */
-void qcn_mlkem_prf_x4_avx2(uint8_t *out[4], size_t outlen, const uint8_t seed[32],
+void qcn_mlkem_prf_x4_avx2(uint8_t *out[4], size_t outlen, const uint8_t seed[QCN_MLKEM_SEED_BYTES],
                            const uint8_t nonce[4]);
 
 #endif
