@@ -161,7 +161,10 @@ size_t qcn_scheme_sig_bytes(uint8_t scheme);
 
 /* Signs sighash with a single ML-DSA key under QCN_TX_SIG_CTX. sig must hold
  * qcn_scheme_sig_bytes(scheme). deterministic != 0 uses rnd = 0 (tests and the
- * worked examples of docs/protocol.md); otherwise hedged. */
+ * worked examples of docs/protocol.md); otherwise hedged. Returns QCN_OK,
+ * QCN_ERR_TX_UNKNOWN_SCHEME (sig untouched: its size is unknown) or an error
+ * of qcn_mldsa_sign (sig zeroed). sk is read, not kept; the caller wipes it.
+ * Thread-safe. */
 QCN_MUST_CHECK int qcn_tx_sign_hash(uint8_t *sig, uint8_t scheme, const uint8_t *sk,
                                     const uint8_t sighash[QCN_HASH_BYTES], int deterministic);
 
