@@ -1,6 +1,7 @@
 /* Shared by cmd_crypto.c and cmd_crypto_kem.c; see cli_hexargs.h. */
 #include "cli/cli_hexargs.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,28 @@ int qcn_cli_opts_parse(const char *cmd, const char *op, const struct qcn_cli_opt
         *o->value = argv[++i];
     }
     return QCN_EXIT_OK;
+}
+
+/* alg equals name (lower case) letter for letter, or in upper case. */
+static int same_name(const char *alg, const char *name)
+{
+    size_t i, n = strlen(name);
+    int lower = 1, upper = 1;
+    if (strlen(alg) != n)
+        return 0;
+    for (i = 0; i < n; i++) {
+        lower &= alg[i] == name[i];
+        upper &= alg[i] == (char)toupper((unsigned char)name[i]);
+    }
+    return lower || upper;
+}
+
+int qcn_cli_alg_param(const struct qcn_cli_alg *algs, const char *alg)
+{
+    for (; algs->name != NULL; algs++)
+        if (same_name(alg, algs->name))
+            return algs->param;
+    return 0;
 }
 
 size_t qcn_cli_hex_digits(const char *hex)

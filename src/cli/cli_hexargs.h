@@ -35,6 +35,17 @@ QCN_MUST_CHECK int qcn_cli_opts_parse(const char *cmd, const char *op,
                                       const struct qcn_cli_opt *opts, int argc, char **argv,
                                       int first, void (*help)(FILE *));
 
+/* An algorithm name and the parameter set it selects; a table of them ends
+ * with name NULL. */
+struct qcn_cli_alg {
+    const char *name; /* lower case, e.g. "ml-dsa-65" */
+    int param;
+};
+
+/* The param of the entry whose name is alg, spelled all in lower or all in
+ * upper case ("ml-kem-768", "ML-KEM-768"), or 0. */
+int qcn_cli_alg_param(const struct qcn_cli_alg *algs, const char *alg);
+
 /* The number of hex digits in hex, not counting a 0x/0X prefix. */
 size_t qcn_cli_hex_digits(const char *hex);
 

@@ -49,16 +49,8 @@ static void usage(FILE *f)
                "Exit status: 0 success, 1 verification failed, 2 bad input.\n");
 }
 
-static int param_of(const char *alg)
-{
-    if (strcmp(alg, "ml-dsa-44") == 0 || strcmp(alg, "ML-DSA-44") == 0)
-        return QCN_MLDSA44;
-    if (strcmp(alg, "ml-dsa-65") == 0 || strcmp(alg, "ML-DSA-65") == 0)
-        return QCN_MLDSA65;
-    if (strcmp(alg, "ml-dsa-87") == 0 || strcmp(alg, "ML-DSA-87") == 0)
-        return QCN_MLDSA87;
-    return 0;
-}
+static const struct qcn_cli_alg dsa_algs[] = {
+    {"ml-dsa-44", QCN_MLDSA44}, {"ml-dsa-65", QCN_MLDSA65}, {"ml-dsa-87", QCN_MLDSA87}, {NULL, 0}};
 
 static int is_kem(const char *alg)
 {
@@ -85,7 +77,7 @@ static int parse(struct dsa_args *a, int argc, char **argv)
     if (a->alg == NULL)
         return qcn_cli_usage_error(CMD, "--alg is required (ml-dsa-44, ml-dsa-65, ml-dsa-87, "
                                         "ml-kem-512, ml-kem-768, ml-kem-1024)");
-    a->param = param_of(a->alg);
+    a->param = qcn_cli_alg_param(dsa_algs, a->alg);
     if (a->param == 0)
         return qcn_cli_usage_error(CMD,
                                    "--alg: unknown algorithm '%s' (ml-dsa-44, ml-dsa-65, "
@@ -101,6 +93,17 @@ static int only(const struct dsa_args *a, int seed, int sk, int pk, int msg, int
         (!sig && a->sig) || (!ctx && a->ctx))
         return qcn_cli_usage_error(CMD, "%s takes only %s", a->op, allowed);
     return QCN_EXIT_OK;
+}
+
+/* --msg (required) and --ctx (optional, empty if absent) into heap memory
+ * the caller frees, also on failure. */
+static int decode_msg_ctx(const struct dsa_args *a, uint8_t **msg, size_t *msglen, uint8_t **ctx,
+                          size_t *ctxlen)
+{
+    int rc = qcn_cli_hex_var(CMD, msg, msglen, QCN_CLI_CRYPTO_MAX_MSG_BYTES, "--msg", a->msg);
+    if (rc == QCN_EXIT_OK && a->ctx != NULL)
+        rc = qcn_cli_hex_var(CMD, ctx, ctxlen, QCN_MLDSA_MAX_CTX_BYTES, "--ctx", a->ctx);
+    return rc;
 }
 
 static int run_keygen(const struct dsa_args *a)
@@ -164,14 +167,9 @@ static int run_sign(const struct dsa_args *a)
         if (rc != QCN_EXIT_OK)
             goto out;
     }
-    rc = qcn_cli_hex_var(CMD, &msg, &msglen, QCN_CLI_CRYPTO_MAX_MSG_BYTES, "--msg", a->msg);
+    rc = decode_msg_ctx(a, &msg, &msglen, &ctx, &ctxlen);
     if (rc != QCN_EXIT_OK)
         goto out;
-    if (a->ctx != NULL) {
-        rc = qcn_cli_hex_var(CMD, &ctx, &ctxlen, QCN_MLDSA_MAX_CTX_BYTES, "--ctx", a->ctx);
-        if (rc != QCN_EXIT_OK)
-            goto out;
-    }
     err = qcn_mldsa_sign(a->param, sig, sk, msg, msglen, ctx, ctxlen,
                          a->deterministic ? QCN_MLDSA_DETERMINISTIC : QCN_MLDSA_HEDGED, NULL);
     if (err == QCN_ERR_BAD_KEY) {
@@ -216,14 +214,9 @@ static int run_verify(const struct dsa_args *a)
     rc = qcn_cli_hex_exact(CMD, sig, qcn_mldsa_sig_bytes(a->param), "--sig", a->sig, a->alg);
     if (rc != QCN_EXIT_OK)
         goto out;
-    rc = qcn_cli_hex_var(CMD, &msg, &msglen, QCN_CLI_CRYPTO_MAX_MSG_BYTES, "--msg", a->msg);
+    rc = decode_msg_ctx(a, &msg, &msglen, &ctx, &ctxlen);
     if (rc != QCN_EXIT_OK)
         goto out;
-    if (a->ctx != NULL) {
-        rc = qcn_cli_hex_var(CMD, &ctx, &ctxlen, QCN_MLDSA_MAX_CTX_BYTES, "--ctx", a->ctx);
-        if (rc != QCN_EXIT_OK)
-            goto out;
-    }
     err = qcn_mldsa_verify(a->param, pk, msg, msglen, ctx, ctxlen, sig,
                            qcn_mldsa_sig_bytes(a->param));
     if (err != QCN_OK && err != QCN_ERR_BAD_SIGNATURE) {

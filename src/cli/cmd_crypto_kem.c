@@ -37,16 +37,10 @@ static void usage(FILE *f)
                "      -> ss\n");
 }
 
-static int param_of(const char *alg)
-{
-    if (strcmp(alg, "ml-kem-512") == 0 || strcmp(alg, "ML-KEM-512") == 0)
-        return QCN_MLKEM512;
-    if (strcmp(alg, "ml-kem-768") == 0 || strcmp(alg, "ML-KEM-768") == 0)
-        return QCN_MLKEM768;
-    if (strcmp(alg, "ml-kem-1024") == 0 || strcmp(alg, "ML-KEM-1024") == 0)
-        return QCN_MLKEM1024;
-    return 0;
-}
+static const struct qcn_cli_alg kem_algs[] = {{"ml-kem-512", QCN_MLKEM512},
+                                              {"ml-kem-768", QCN_MLKEM768},
+                                              {"ml-kem-1024", QCN_MLKEM1024},
+                                              {NULL, 0}};
 
 static int parse(struct kem_args *a, int argc, char **argv)
 {
@@ -67,7 +61,7 @@ static int parse(struct kem_args *a, int argc, char **argv)
         return rc;
     if (a->alg == NULL)
         return qcn_cli_usage_error(CMD, "--alg is required (ml-kem-512, ml-kem-768, ml-kem-1024)");
-    a->param = param_of(a->alg);
+    a->param = qcn_cli_alg_param(kem_algs, a->alg);
     if (a->param == 0)
         return qcn_cli_usage_error(
             CMD, "--alg: unknown algorithm '%s' (ml-kem-512, ml-kem-768, ml-kem-1024)", a->alg);
