@@ -517,7 +517,7 @@ static int eth_get_logs(struct qcn_rpc_ctx *ctx, json_t *params, json_t **result
     struct log_criteria crit;
     struct qcn_rpc_block_ref from_ref, to_ref, hash_ref;
     json_t *filter, *bh, *out = NULL;
-    uint64_t head_n, from, to;
+    uint64_t head_n = 0, from = 0, to = 0;
     int rc = 0;
 
     NEED(block_by_number, "eth_getLogs");
@@ -712,7 +712,7 @@ static int eth_fee_history(struct qcn_rpc_ctx *ctx, json_t *params, json_t **res
     json_t *jcount, *jpct, *bases = NULL, *ratios = NULL, *rewards = NULL;
     double pct[MAX_REWARD_PERCENTILES];
     size_t npct = 0;
-    uint64_t count, newest, head_n, oldest, next_base;
+    uint64_t count = 0, newest = 0, head_n = 0, oldest = 0, next_base = 0;
     int rc = 0;
 
     NEED(block_by_number, "eth_feeHistory");
