@@ -732,17 +732,18 @@ int qcn_mlkem_encaps(int param, uint8_t *ct, uint8_t ss[QCN_MLKEM_SS_BYTES], con
     size_t eklen;
     int err;
 
-    if (!params_of(param, &p))
-        return QCN_ERR_BAD_PARAM_SET;
-    if (ct == NULL || ss == NULL || ek == NULL)
-        return QCN_ERR_INVALID_ARG;
+    if (!params_of(param, &p)) {
+        err = QCN_ERR_BAD_PARAM_SET;
+        goto fail;
+    }
+    if (ct == NULL || ss == NULL || ek == NULL) {
+        err = QCN_ERR_INVALID_ARG;
+        goto fail;
+    }
     eklen = POLY_BYTES * p.k + SYM_BYTES;
     err = qcn_mlkem_check_ek(param, ek);
-    if (err != QCN_OK) {
-        memset(ct, 0, qcn_mlkem_ct_bytes(param));
-        memset(ss, 0, QCN_MLKEM_SS_BYTES);
-        return err;
-    }
+    if (err != QCN_OK)
+        goto fail;
     if (m == NULL)
         qcn_rng_bytes(mh, SYM_BYTES); /* Alg 20 line 1 */
     else
@@ -754,6 +755,14 @@ int qcn_mlkem_encaps(int param, uint8_t *ct, uint8_t ss[QCN_MLKEM_SS_BYTES], con
     qcn_wipe(mh, sizeof mh);
     qcn_wipe(kr, sizeof kr);
     return QCN_OK;
+fail:
+    /* Whatever output the caller passed is zeroed (ct only when its size is
+     * known, i.e. the parameter set is). */
+    if (ct != NULL)
+        memset(ct, 0, qcn_mlkem_ct_bytes(param));
+    if (ss != NULL)
+        memset(ss, 0, QCN_MLKEM_SS_BYTES);
+    return err;
 }
 
 /* Alg 18 Decaps_internal on a checked dk. */
@@ -800,12 +809,14 @@ int qcn_mlkem_decaps(int param, uint8_t ss[QCN_MLKEM_SS_BYTES], const uint8_t *d
     int err;
 
     if (!params_of(param, &p))
-        return QCN_ERR_BAD_PARAM_SET;
-    if (ss == NULL || dk == NULL || ct == NULL)
-        return QCN_ERR_INVALID_ARG;
-    err = qcn_mlkem_check_dk(param, dk);
+        err = QCN_ERR_BAD_PARAM_SET;
+    else if (ss == NULL || dk == NULL || ct == NULL)
+        err = QCN_ERR_INVALID_ARG;
+    else
+        err = qcn_mlkem_check_dk(param, dk);
     if (err != QCN_OK) {
-        memset(ss, 0, QCN_MLKEM_SS_BYTES);
+        if (ss != NULL)
+            memset(ss, 0, QCN_MLKEM_SS_BYTES);
         return err;
     }
     decaps_internal(&p, ss, dk, ct);

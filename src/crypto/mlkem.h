@@ -6,8 +6,9 @@
  * ciphertext was valid. No branch or memory index depends on a secret
  * (checked under valgrind by tests/ct/ct_mlkem.c). On CPUs with AVX2 the NTT
  * and the SHAKE streams use AVX2 code chosen at run time, with results
- * identical to the portable code. On QCN_ERR_KEY_CHECK the outputs are zeroed;
- * on argument errors (unknown param, NULL pointers) nothing is written.
+ * identical to the portable code. Encaps and decaps zero their outputs on
+ * every error (ct only when param is known, since its size depends on it);
+ * keygen writes nothing on an argument error (unknown param, NULL pointer).
  * docs/crypto.md describes the implementation and its tests. */
 #ifndef QCN_CRYPTO_MLKEM_H
 #define QCN_CRYPTO_MLKEM_H

@@ -283,6 +283,30 @@ static void test_ntt_roundtrip(void **state)
     }
 }
 
+/* Encaps and decaps zero their outputs on argument errors too. */
+static void test_outputs_zeroed_on_bad_args(void **state)
+{
+    static uint8_t ek[QCN_MLKEM768_EK_BYTES], dk[QCN_MLKEM768_DK_BYTES];
+    uint8_t ct[QCN_MLKEM768_CT_BYTES], ss[QCN_MLKEM_SS_BYTES], zero[QCN_MLKEM768_CT_BYTES];
+    (void)state;
+    memset(zero, 0, sizeof zero);
+    assert_int_equal(qcn_mlkem_keygen(QCN_MLKEM768, ek, dk, NULL, NULL), QCN_OK);
+    memset(ss, 0xa5, sizeof ss);
+    assert_int_equal(qcn_mlkem_encaps(7, ct, ss, ek, NULL), QCN_ERR_BAD_PARAM_SET);
+    assert_memory_equal(ss, zero, sizeof ss);
+    memset(ct, 0xa5, sizeof ct);
+    memset(ss, 0xa5, sizeof ss);
+    assert_int_equal(qcn_mlkem_encaps(QCN_MLKEM768, ct, ss, NULL, NULL), QCN_ERR_INVALID_ARG);
+    assert_memory_equal(ct, zero, sizeof ct);
+    assert_memory_equal(ss, zero, sizeof ss);
+    memset(ss, 0xa5, sizeof ss);
+    assert_int_equal(qcn_mlkem_decaps(7, ss, dk, ct), QCN_ERR_BAD_PARAM_SET);
+    assert_memory_equal(ss, zero, sizeof ss);
+    memset(ss, 0xa5, sizeof ss);
+    assert_int_equal(qcn_mlkem_decaps(QCN_MLKEM768, ss, dk, NULL), QCN_ERR_INVALID_ARG);
+    assert_memory_equal(ss, zero, sizeof ss);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -295,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_avx2_matches_portable),
         cmocka_unit_test(test_ntt_roundtrip),
         cmocka_unit_test(test_keccakx4_matches_scalar),
+        cmocka_unit_test(test_outputs_zeroed_on_bad_args),
         cmocka_unit_test(test_x4_streams_match_scalar),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
