@@ -618,13 +618,15 @@ int qcn_staking_decode(struct qcn_staking *s, const struct qcn_staking_params *p
     struct qcn_rlp_item top, part[6], e, f[11];
     struct qcn_rlp_iter it;
     uint64_t x;
-    int err = QCN_ERR_CODEC;
+    int err = QCN_ERR_CODEC, ierr = QCN_ERR_NOT_FOUND;
 
     qcn_staking_init(s, p);
-    if (qcn_rlp_decode(&top, in) != QCN_OK || qcn_rlp_split(part, 6, &top) != QCN_OK)
+    if (qcn_rlp_decode(&top, in) != QCN_OK || qcn_rlp_split(part, 6, &top) != QCN_OK ||
+        !part[0].is_list || !part[1].is_list || !part[2].is_list || !part[3].is_list ||
+        !part[4].is_list)
         goto fail;
     qcn_rlp_iter_init(&it, &part[0]);
-    while (qcn_rlp_iter_next(&it, &e) == QCN_OK) {
+    while ((ierr = qcn_rlp_iter_next(&it, &e)) == QCN_OK) {
         struct qcn_staking_validator *v =
             grow((void **)&s->val, &s->nval, sizeof *v, QCN_STAKING_MAX_CANDIDATES);
         if (v == NULL || qcn_rlp_split(f, 11, &e) != QCN_OK ||
@@ -642,8 +644,10 @@ int qcn_staking_decode(struct qcn_staking *s, const struct qcn_staking_params *p
         v->commission_bps = (uint32_t)x;
         qcn_address_from_key(v->identity, QCN_SCHEME_MLDSA65, v->pubkey, QCN_VOTE_PK_BYTES);
     }
+    if (ierr != QCN_ERR_NOT_FOUND)
+        goto fail;
     qcn_rlp_iter_init(&it, &part[1]);
-    while (qcn_rlp_iter_next(&it, &e) == QCN_OK) {
+    while ((ierr = qcn_rlp_iter_next(&it, &e)) == QCN_OK) {
         struct qcn_staking_delegation *d =
             grow((void **)&s->del, &s->ndel, sizeof *d, QCN_STAKING_MAX_DELEGATIONS);
         if (d == NULL || qcn_rlp_split(f, 3, &e) != QCN_OK ||
@@ -652,8 +656,10 @@ int qcn_staking_decode(struct qcn_staking *s, const struct qcn_staking_params *p
             qcn_rlp_get_u64(&d->amount, &f[2]) != QCN_OK)
             goto fail;
     }
+    if (ierr != QCN_ERR_NOT_FOUND)
+        goto fail;
     qcn_rlp_iter_init(&it, &part[2]);
-    while (qcn_rlp_iter_next(&it, &e) == QCN_OK) {
+    while ((ierr = qcn_rlp_iter_next(&it, &e)) == QCN_OK) {
         struct qcn_staking_unbonding *u =
             grow((void **)&s->unb, &s->nunb, sizeof *u, QCN_STAKING_MAX_UNBONDING);
         if (u == NULL || qcn_rlp_split(f, 4, &e) != QCN_OK ||
@@ -663,8 +669,10 @@ int qcn_staking_decode(struct qcn_staking *s, const struct qcn_staking_params *p
             qcn_rlp_get_u64(&u->release_height, &f[3]) != QCN_OK)
             goto fail;
     }
+    if (ierr != QCN_ERR_NOT_FOUND)
+        goto fail;
     qcn_rlp_iter_init(&it, &part[3]);
-    while (qcn_rlp_iter_next(&it, &e) == QCN_OK) {
+    while ((ierr = qcn_rlp_iter_next(&it, &e)) == QCN_OK) {
         struct qcn_staking_reward *r =
             grow((void **)&s->rew, &s->nrew, sizeof *r, QCN_STAKING_MAX_DELEGATIONS);
         if (r == NULL || qcn_rlp_split(f, 2, &e) != QCN_OK ||
@@ -672,8 +680,10 @@ int qcn_staking_decode(struct qcn_staking *s, const struct qcn_staking_params *p
             qcn_rlp_get_u64(&r->amount, &f[1]) != QCN_OK)
             goto fail;
     }
+    if (ierr != QCN_ERR_NOT_FOUND)
+        goto fail;
     qcn_rlp_iter_init(&it, &part[4]);
-    while (qcn_rlp_iter_next(&it, &e) == QCN_OK) {
+    while ((ierr = qcn_rlp_iter_next(&it, &e)) == QCN_OK) {
         uint8_t(*sl)[32];
         if (s->nslashed >= QCN_STAKING_MAX_SLASHED)
             goto fail;
@@ -685,7 +695,7 @@ int qcn_staking_decode(struct qcn_staking *s, const struct qcn_staking_params *p
             goto fail;
         s->nslashed++;
     }
-    if (qcn_rlp_get_u64(&s->burnt, &part[5]) != QCN_OK)
+    if (ierr != QCN_ERR_NOT_FOUND || qcn_rlp_get_u64(&s->burnt, &part[5]) != QCN_OK)
         goto fail;
     return QCN_OK;
 fail:
