@@ -248,14 +248,21 @@ void qcn_keccak_clear(struct qcn_keccak *k)
     qcn_wipe(k, sizeof *k);
 }
 
+void qcn_keccak_hash2(uint8_t *out, size_t outlen, unsigned rate, uint8_t dsbyte, const uint8_t *a,
+                      size_t alen, const uint8_t *b, size_t blen)
+{
+    struct qcn_keccak k;
+    qcn_keccak_init(&k, rate, dsbyte);
+    qcn_keccak_absorb(&k, a, alen);
+    qcn_keccak_absorb(&k, b, blen);
+    qcn_keccak_squeeze(&k, out, outlen);
+    qcn_keccak_clear(&k);
+}
+
 static void oneshot(uint8_t *out, size_t outlen, const uint8_t *in, size_t inlen, unsigned rate,
                     uint8_t ds)
 {
-    struct qcn_keccak k;
-    qcn_keccak_init(&k, rate, ds);
-    qcn_keccak_absorb(&k, in, inlen);
-    qcn_keccak_squeeze(&k, out, outlen);
-    qcn_keccak_clear(&k);
+    qcn_keccak_hash2(out, outlen, rate, ds, in, inlen, NULL, 0);
 }
 
 void qcn_keccak256(uint8_t out[QCN_KECCAK256_BYTES], const uint8_t *in, size_t len)

@@ -63,6 +63,12 @@ static inline void qcn_shake256_init(struct qcn_keccak *k)
     qcn_keccak_init(k, QCN_SHAKE256_RATE, QCN_SHAKE_DS);
 }
 
+/* One sponge (rate, domain byte as for qcn_keccak_init) over a || b, either
+ * of which may be empty (NULL only with length 0): outlen bytes of output.
+ * The state is wiped. Cannot fail; thread-safe. */
+void qcn_keccak_hash2(uint8_t *out, size_t outlen, unsigned rate, uint8_t dsbyte, const uint8_t *a,
+                      size_t alen, const uint8_t *b, size_t blen);
+
 /* One-shot helpers: the digest (or outlen bytes of XOF output) of in.
  * Cannot fail; thread-safe; the internal state is wiped. */
 void qcn_keccak256(uint8_t out[QCN_KECCAK256_BYTES], const uint8_t *in, size_t len);

@@ -212,15 +212,11 @@ static size_t poly_packed_bytes(unsigned bits)
 
 /* ---- hashing helpers ----------------------------------------------------- */
 
+/* H (FIPS 204 §3.7): SHAKE256 of a || b. */
 static void shake256_2(uint8_t *out, size_t outlen, const uint8_t *a, size_t alen, const uint8_t *b,
                        size_t blen)
 {
-    struct qcn_keccak k;
-    qcn_shake256_init(&k);
-    qcn_keccak_absorb(&k, a, alen);
-    qcn_keccak_absorb(&k, b, blen);
-    qcn_keccak_squeeze(&k, out, outlen);
-    qcn_keccak_clear(&k);
+    qcn_keccak_hash2(out, outlen, QCN_SHAKE256_RATE, QCN_SHAKE_DS, a, alen, b, blen);
 }
 
 /* SampleInBall (Alg 29). c is kept as two 256-bit sets (non-zero, negative)

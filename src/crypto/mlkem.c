@@ -507,24 +507,14 @@ static void sample_noise(poly *const *polys, const unsigned *eta, unsigned count
 static void hash_g(uint8_t out[2 * SYM_BYTES], const uint8_t *a, size_t alen, const uint8_t *b,
                    size_t blen)
 {
-    struct qcn_keccak h;
-    qcn_keccak_init(&h, QCN_SHA3_512_RATE, QCN_SHA3_DS);
-    qcn_keccak_absorb(&h, a, alen);
-    qcn_keccak_absorb(&h, b, blen);
-    qcn_keccak_squeeze(&h, out, 2 * SYM_BYTES);
-    qcn_keccak_clear(&h);
+    qcn_keccak_hash2(out, 2 * SYM_BYTES, QCN_SHA3_512_RATE, QCN_SHA3_DS, a, alen, b, blen);
 }
 
 /* J(z, c) = SHAKE256(z || c, 32). */
 static void hash_j(uint8_t out[SYM_BYTES], const uint8_t z[SYM_BYTES], const uint8_t *c,
                    size_t clen)
 {
-    struct qcn_keccak h;
-    qcn_shake256_init(&h);
-    qcn_keccak_absorb(&h, z, SYM_BYTES);
-    qcn_keccak_absorb(&h, c, clen);
-    qcn_keccak_squeeze(&h, out, SYM_BYTES);
-    qcn_keccak_clear(&h);
+    qcn_keccak_hash2(out, SYM_BYTES, QCN_SHAKE256_RATE, QCN_SHAKE_DS, z, SYM_BYTES, c, clen);
 }
 
 /* ---- K-PKE (§5) -------------------------------------------------------- */

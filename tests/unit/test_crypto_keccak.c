@@ -133,10 +133,35 @@ static void test_squeeze_blocks_matches_squeeze(void **state)
     assert_memory_equal(x, y, sizeof x);
 }
 
+/* qcn_keccak_hash2 over a || b equals the one-shot over the concatenation,
+ * wherever the split falls (including empty halves). */
+static void test_hash2_matches_concatenation(void **state)
+{
+    uint8_t in[300], want[64], got[64];
+    size_t split;
+    (void)state;
+    for (split = 0; split < sizeof in; split++)
+        in[split] = (uint8_t)(split * 7 + 1);
+    for (split = 0; split <= sizeof in; split += 23) {
+        qcn_shake256(want, sizeof want, in, sizeof in);
+        qcn_keccak_hash2(got, sizeof got, QCN_SHAKE256_RATE, QCN_SHAKE_DS, in, split, in + split,
+                         sizeof in - split);
+        assert_memory_equal(got, want, sizeof want);
+        qcn_sha3_512(want, in, sizeof in);
+        qcn_keccak_hash2(got, QCN_SHA3_512_BYTES, QCN_SHA3_512_RATE, QCN_SHA3_DS, in, split,
+                         in + split, sizeof in - split);
+        assert_memory_equal(got, want, QCN_SHA3_512_BYTES);
+    }
+    qcn_keccak256(want, NULL, 0);
+    qcn_keccak_hash2(got, QCN_KECCAK256_BYTES, QCN_KECCAK256_RATE, QCN_KECCAK_DS, NULL, 0, NULL, 0);
+    assert_memory_equal(got, want, QCN_KECCAK256_BYTES);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_answers),
+        cmocka_unit_test(test_hash2_matches_concatenation),
         cmocka_unit_test(test_differential_openssl),
         cmocka_unit_test(test_squeeze_blocks_matches_squeeze),
     };
