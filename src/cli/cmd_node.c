@@ -20,6 +20,7 @@ static void node_usage(FILE *f)
                "  --period MS           dev engine block period; 0 = when transactions wait\n"
                "  --rpc-addr HOST:PORT  JSON-RPC listen address (default 127.0.0.1:8545)\n"
                "  --no-rpc              do not serve JSON-RPC\n"
+               "  --rpc-cors ORIGINS    allowed browser origins, comma-separated, * = any\n"
                "  --log-level LEVEL     error|warn|info|debug|trace\n"
                "  --print-config        print the effective configuration and exit\n");
 }
@@ -30,10 +31,15 @@ struct flag {
     const char *key;
 };
 static const struct flag flags[] = {
-    {"--engine", "engine"},     {"--period", "dev.period_ms"},
-    {"--rpc-addr", "rpc.addr"}, {"--log-level", "log.level"},
-    {"--datadir", "datadir"},   {"--dev-load", ""},
-    {"--config", ""},           {"--set", ""},
+    {"--engine", "engine"},
+    {"--period", "dev.period_ms"},
+    {"--rpc-addr", "rpc.addr"},
+    {"--log-level", "log.level"},
+    {"--rpc-cors", "rpc.cors"},
+    {"--datadir", "datadir"},
+    {"--dev-load", ""},
+    {"--config", ""},
+    {"--set", ""},
 };
 
 static const struct flag *find_flag(const char *a)

@@ -13,7 +13,7 @@
 #include "util/hex.h"
 #include "util/log.h"
 
-enum kind { K_U64, K_BOOL, K_STR, K_LOGLEVEL, K_ADDR20, K_ENGINE, K_HOSTPORTS };
+enum kind { K_U64, K_BOOL, K_STR, K_LOGLEVEL, K_ADDR20, K_ENGINE, K_HOSTPORTS, K_ORIGINS };
 
 struct key {
     const char *name;
@@ -34,6 +34,11 @@ static const struct key config_keys[] = {
     {"dev.coinbase", K_ADDR20, OFF(coinbase), 0, 0},
     {"rpc.enabled", K_BOOL, OFF(rpc_enabled), 0, 0},
     {"rpc.addr", K_STR, OFF(rpc_addr), 0, 0},
+    {"rpc.cors", K_ORIGINS, OFF(rpc_cors), 0, 0},
+    {"rpc.max_body", K_U64, OFF(rpc_max_body), 0, 64ull << 20},
+    {"rpc.max_batch", K_U64, OFF(rpc_max_batch), 0, 100000},
+    {"rpc.rate_per_sec", K_U64, OFF(rpc_rate_per_sec), 0, 1000000},
+    {"rpc.logs_range", K_U64, OFF(rpc_logs_range), 0, 1000000},
     {"p2p.listen", K_HOSTPORTS, OFF(p2p_listen), 0, 1},
     {"p2p.bootnodes", K_HOSTPORTS, OFF(p2p_bootnodes), 0, 0},
     {"mempool.max_count", K_U64, OFF(pool_max_count), 1, 10000000},
@@ -208,6 +213,23 @@ int qcn_node_config_set(struct qcn_node_config *c, const char *key, const char *
         snprintf(base + k->off, cap, "%s", value);
         break;
     }
+    case K_ORIGINS: {
+        /* Empty (none), "*", or origins separated by commas: printable,
+         * no spaces (they are echoed in Access-Control-Allow-Origin). */
+        const char *ch;
+        if (strlen(value) >= sizeof c->rpc_cors) {
+            snprintf(err, errlen, "%s: value too long", key);
+            return QCN_ERR_CONFIG;
+        }
+        for (ch = value; *ch != '\0'; ch++)
+            if (*ch <= ' ' || *ch > '~') {
+                snprintf(err, errlen, "%s: expected origins separated by commas, got '%s'", key,
+                         value);
+                return QCN_ERR_CONFIG;
+            }
+        snprintf(c->rpc_cors, sizeof c->rpc_cors, "%s", value);
+        break;
+    }
     case K_STR: {
         char tmp[QCN_CONFIG_MAX_PATH];
         size_t cap = k->off == OFF(datadir) ? sizeof c->datadir : sizeof c->rpc_addr;
@@ -348,6 +370,7 @@ void qcn_node_config_dump(const struct qcn_node_config *c, FILE *f)
         case K_ENGINE:
         case K_STR:
         case K_HOSTPORTS:
+        case K_ORIGINS:
             fprintf(f, "%s\n", base + k->off);
             break;
         case K_ADDR20: {

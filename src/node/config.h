@@ -37,6 +37,11 @@ struct qcn_node_config {
     /* rpc (served by src/rpc; the node passes these on) */
     char rpc_addr[QCN_CONFIG_MAX_ADDR]; /* host:port */
     int rpc_enabled;
+    char rpc_cors[QCN_CONFIG_MAX_ADDR]; /* allowed origins, comma-separated, "*" = any; "" = none */
+    uint64_t rpc_max_body;              /* the rpc caps (rpc/rpc.h); 0 = its default */
+    uint64_t rpc_max_batch;
+    uint64_t rpc_rate_per_sec;
+    uint64_t rpc_logs_range;
     /* p2p (served by src/p2p through node_p2p.c); empty = off */
     char p2p_listen[QCN_CONFIG_MAX_ADDR];    /* host:port to listen on */
     char p2p_bootnodes[QCN_CONFIG_MAX_LINE]; /* host:port[,host:port...] to dial */

@@ -33,6 +33,7 @@
 #include "codec/tx.h"
 #include "crypto/keccak.h"
 #include "node/node_internal.h"
+#include "node/node_rpc.h"
 #include "state/statedb_batch.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -247,6 +248,7 @@ static void count_block(struct qcn_node *n, const struct commit_job *j)
     n->stats.last_commit_us = (j->t2 - j->t1) / 1000;
     n->stats.build_us += (j->t1 - j->t0) / 1000;
     n->stats.commit_us += (j->t2 - j->t1) / 1000;
+    qcn_node_metrics_commit(n, (double)(j->t2 - j->t1) / 1e9);
     QCN_LOG(QCN_LOG_INFO, "node", "block %llu txs=%zu build=%llums commit=%llums",
             (unsigned long long)j->res.block.header.height, j->res.block.ntx,
             (unsigned long long)((j->t1 - j->t0) / 1000000),
@@ -497,10 +499,12 @@ static const uint8_t zero_hash[32];
 /* Reports a submission's final result and drops it. */
 static void sub_finish(struct qcn_node *n, struct sub *s, int err)
 {
-    if (err == QCN_OK)
+    if (err == QCN_OK) {
         n->stats.txs_admitted++;
-    else
+        qcn_node_rpc_tx_admitted(n, s->tx->hash, s->cb); /* newPendingTransactions */
+    } else {
         n->stats.txs_rejected++;
+    }
     if (s->cb != NULL)
         s->cb(s->ctx, err, s->tx != NULL ? s->tx->hash : zero_hash);
     qcn_tx_unref(s->tx);
@@ -514,8 +518,11 @@ static void verify_work(uv_work_t *req)
 {
     struct qcn_verify_job *j = req->data;
     size_t i;
-    for (i = 0; i < j->count; i++)
+    for (i = 0; i < j->count; i++) {
+        uint64_t t0 = qcn_time_mono_ns();
         j->subs[i].err = qcn_tx_verify(j->subs[i].tx);
+        qcn_node_metrics_verify(j->n, (double)(qcn_time_mono_ns() - t0) / 1e9);
+    }
 }
 
 static void verify_done(uv_work_t *req, int status)
@@ -865,21 +872,17 @@ fail:
     return err;
 }
 
-/* The RPC server (src/rpc) is started here once it is wired: it is handed
- * the loop (n->loop), the configured address (n->cfg.rpc_addr) and a
- * backend over the node (store snapshots, chain head, qcn_node_tx_submit).
- * Until then the node only reports the address it is configured with. */
+/* The RPC server (src/rpc) on this loop: node_rpc.c starts it with
+ * qcn_rpc_service_start over the store, chain and pool, with submissions
+ * through qcn_node_tx_submit, and the shared metrics registry. */
 static int rpc_start(struct qcn_node *n)
 {
-    if (n->cfg.rpc_enabled)
-        QCN_LOG(QCN_LOG_INFO, "node", "rpc address %s (served by the rpc module when wired)",
-                n->cfg.rpc_addr);
-    return QCN_OK;
+    return qcn_node_rpc_start(n);
 }
 
 static void rpc_stop(struct qcn_node *n)
 {
-    (void)n;
+    qcn_node_rpc_stop(n);
 }
 
 int qcn_node_run(struct qcn_node *n)
@@ -958,6 +961,7 @@ void qcn_node_free(struct qcn_node *n)
         }
         /* Run the loop until every close callback and work item is done. */
         uv_run(&n->loop, UV_RUN_DEFAULT);
+        qcn_node_rpc_free(n); /* after the loop closed its handles */
         if (uv_loop_close(&n->loop) != 0)
             QCN_LOG(QCN_LOG_WARN, "node", "loop closed with handles still open");
     }
