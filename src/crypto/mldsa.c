@@ -282,21 +282,30 @@ static void sample_in_ball(poly *c, const uint8_t *ctilde, size_t ctlen, unsigne
 
 /* ---- matrix / vector helpers ----------------------------------------------- */
 
-/* ExpandA (Alg 32): A[r][s] from rho || s || r, i.e. nonce 256 r + s. */
+/* ExpandA (Alg 32) for the four entries e = idx..idx+3 that are below k*l:
+ * A[r][s] (e = r*l + s) from rho || s || r, i.e. nonce 256 r + s, into
+ * dst[e - idx]. */
+static void expand_a_4(const struct qcn_mldsa_impl *im, poly *dst,
+                       const uint8_t rho[QCN_MLDSA_RHO_BYTES], unsigned idx, const struct params *p)
+{
+    unsigned n = p->k * p->l, t;
+    poly *out[4];
+    uint16_t nonce[4];
+    for (t = 0; t < 4; t++) {
+        unsigned e = idx + t;
+        out[t] = e < n ? &dst[t] : NULL;
+        nonce[t] = (uint16_t)(e < n ? ((e / p->l) << 8) | (e % p->l) : 0);
+    }
+    im->uniform_4x(out, rho, nonce);
+}
+
+/* The whole of ExpandA into mat[k*l] (signing). */
 static void expand_a(const struct qcn_mldsa_impl *im, poly *mat,
                      const uint8_t rho[QCN_MLDSA_RHO_BYTES], const struct params *p)
 {
-    unsigned n = p->k * p->l, idx, t;
-    for (idx = 0; idx < n; idx += 4) {
-        poly *out[4];
-        uint16_t nonce[4];
-        for (t = 0; t < 4; t++) {
-            unsigned e = idx + t;
-            out[t] = e < n ? &mat[e] : NULL;
-            nonce[t] = (uint16_t)(e < n ? ((e / p->l) << 8) | (e % p->l) : 0);
-        }
-        im->uniform_4x(out, rho, nonce);
-    }
+    unsigned n = p->k * p->l, idx;
+    for (idx = 0; idx < n; idx += 4)
+        expand_a_4(im, mat + idx, rho, idx, p);
 }
 
 /* out[i] = sum_j A[i][j] * v[j] for NTT-domain v, generating A four entries at
@@ -308,14 +317,7 @@ static void matrix_mul_stream(const struct qcn_mldsa_impl *im, poly *out,
     poly a[4];
     unsigned n = p->k * p->l, idx, t;
     for (idx = 0; idx < n; idx += 4) {
-        poly *o[4];
-        uint16_t nonce[4];
-        for (t = 0; t < 4; t++) {
-            unsigned e = idx + t;
-            o[t] = e < n ? &a[t] : NULL;
-            nonce[t] = (uint16_t)(e < n ? ((e / p->l) << 8) | (e % p->l) : 0);
-        }
-        im->uniform_4x(o, rho, nonce);
+        expand_a_4(im, a, rho, idx, p);
         for (t = 0; t < 4 && idx + t < n; t++) {
             unsigned e = idx + t, i = e / p->l, j = e % p->l;
             if (j == 0)
