@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "crypto/rng.h"
 #include "util/hex.h"
 #include "util/mem.h"
 
@@ -93,6 +94,15 @@ int qcn_cli_hex_exact(const char *cmd, uint8_t *out, size_t n, const char *opt, 
         memset(out, 0, n);
         return qcn_cli_usage_error(cmd, "%s: malformed hex (%s)", opt, qcn_err_str(err));
     }
+    return QCN_EXIT_OK;
+}
+
+int qcn_cli_hex_or_random(const char *cmd, uint8_t *out, size_t n, const char *opt, const char *hex,
+                          const char *alg)
+{
+    if (hex != NULL)
+        return qcn_cli_hex_exact(cmd, out, n, opt, hex, alg);
+    qcn_rng_bytes(out, n);
     return QCN_EXIT_OK;
 }
 

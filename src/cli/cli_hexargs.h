@@ -55,6 +55,11 @@ size_t qcn_cli_hex_digits(const char *hex);
 QCN_MUST_CHECK int qcn_cli_hex_exact(const char *cmd, uint8_t *out, size_t n, const char *opt,
                                      const char *hex, const char *alg);
 
+/* As qcn_cli_hex_exact when hex is not NULL; otherwise fills out with n
+ * bytes from qcn_rng_bytes (an option left out means "draw it"). */
+QCN_MUST_CHECK int qcn_cli_hex_or_random(const char *cmd, uint8_t *out, size_t n, const char *opt,
+                                         const char *hex, const char *alg);
+
 /* Decodes option opt's value (an empty string is zero bytes, at most cap
  * bytes) into heap memory at *out, which the caller owns and frees with
  * free(). Returns QCN_EXIT_OK, or QCN_EXIT_USAGE after saying why, with

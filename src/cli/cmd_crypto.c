@@ -15,7 +15,6 @@
 #include "cli/cli.h"
 #include "cli/cli_hexargs.h"
 #include "crypto/mldsa.h"
-#include "crypto/rng.h"
 #include "util/mem.h"
 
 #define CMD "crypto"
@@ -113,13 +112,9 @@ static int run_keygen(const struct dsa_args *a)
 
     if (rc != QCN_EXIT_OK || a->deterministic)
         return rc != QCN_EXIT_OK ? rc : qcn_cli_usage_error(CMD, "keygen takes no --deterministic");
-    if (a->seed != NULL) {
-        rc = qcn_cli_hex_exact(CMD, seed, sizeof seed, "--seed", a->seed, a->alg);
-        if (rc != QCN_EXIT_OK)
-            goto out;
-    } else {
-        qcn_rng_bytes(seed, sizeof seed);
-    }
+    rc = qcn_cli_hex_or_random(CMD, seed, sizeof seed, "--seed", a->seed, a->alg);
+    if (rc != QCN_EXIT_OK)
+        goto out;
     if (qcn_mldsa_keygen(a->param, pk, sk, seed) != QCN_OK) {
         rc = qcn_cli_usage_error(CMD, "keygen failed");
         goto out;

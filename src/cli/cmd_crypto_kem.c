@@ -13,7 +13,6 @@
 #include "cli/cli.h"
 #include "cli/cli_hexargs.h"
 #include "crypto/mlkem.h"
-#include "crypto/rng.h"
 #include "util/mem.h"
 
 #define CMD "crypto"
@@ -103,13 +102,9 @@ static int run_keygen(const struct kem_args *a)
     if (extra != NULL)
         return qcn_cli_usage_error(CMD, "keygen does not take %s (only --alg, --seed, --json)",
                                    extra);
-    if (a->seed != NULL) {
-        rc = qcn_cli_hex_exact(CMD, seed, sizeof seed, "--seed", a->seed, a->alg);
-        if (rc != QCN_EXIT_OK)
-            goto out;
-    } else {
-        qcn_rng_bytes(seed, sizeof seed);
-    }
+    rc = qcn_cli_hex_or_random(CMD, seed, sizeof seed, "--seed", a->seed, a->alg);
+    if (rc != QCN_EXIT_OK)
+        goto out;
     if (qcn_mlkem_keygen(a->param, ek, dk, seed, seed + QCN_MLKEM_SEED_BYTES) != QCN_OK) {
         rc = qcn_cli_usage_error(CMD, "keygen failed");
         goto out;
@@ -143,13 +138,9 @@ static int run_encaps(const struct kem_args *a)
     rc = qcn_cli_hex_exact(CMD, ek, qcn_mlkem_ek_bytes(a->param), "--pk", a->pk, a->alg);
     if (rc != QCN_EXIT_OK)
         goto out;
-    if (a->m != NULL) {
-        rc = qcn_cli_hex_exact(CMD, m, sizeof m, "--m", a->m, a->alg);
-        if (rc != QCN_EXIT_OK)
-            goto out;
-    } else {
-        qcn_rng_bytes(m, sizeof m);
-    }
+    rc = qcn_cli_hex_or_random(CMD, m, sizeof m, "--m", a->m, a->alg);
+    if (rc != QCN_EXIT_OK)
+        goto out;
     err = qcn_mlkem_encaps(a->param, ct, ss, ek, m);
     if (err == QCN_ERR_KEY_CHECK) {
         rc = qcn_cli_usage_error(CMD, "--pk: the encapsulation key fails the FIPS 203 section 7.2 "
