@@ -252,6 +252,12 @@ static uint8_t *node_val(struct node *n)
 
 /* A new dirty node. path2 is appended to path (for merges); value may be
  * NULL when vlen is 0. */
+/* How many kid[] slots a node of this kind uses. */
+static size_t kid_count(int kind)
+{
+    return kind == K_BRANCH ? BRANCH_WIDTH : kind == K_EXT ? 1 : 0;
+}
+
 static struct node *node_new(int kind, const uint8_t *path, size_t plen, const uint8_t *path2,
                              size_t plen2, const uint8_t *val, size_t vlen)
 {
@@ -328,7 +334,7 @@ static int build_node(struct node **out, struct qcn_view raw, int flags, int dep
     if (n == NULL)
         return QCN_ERR_NOMEM;
     n->dirty = 0;
-    nk = pn.kind == K_BRANCH ? BRANCH_WIDTH : pn.kind == K_EXT ? 1 : 0;
+    nk = kid_count(pn.kind);
     for (i = 0; i < nk; i++) {
         const struct qcn_rlp_item *k = &pn.kid[i];
         int kflags = pn.kind == K_EXT ? UNDER_EXT : 0;
@@ -1018,23 +1024,33 @@ static void set_ref(struct node *n, const struct qcn_buf *enc)
     }
 }
 
-/* Computes the references of n and everything below it that lacks one. The
- * recursion only follows nodes without a reference: changed paths. */
-static int hash_node(struct qcn_mpt *t, struct node *n)
+/* Runs fn on each child of n in order (children first: the post-order walks
+ * below); stops at the first error. */
+static int each_kid(struct qcn_mpt *t, struct node *n, int (*fn)(struct qcn_mpt *, struct node *))
 {
-    size_t i, nk;
+    size_t i, nk = kid_count(n->kind);
     int err;
-
-    if (n->ref_len != 0)
-        return QCN_OK;
-    nk = n->kind == K_BRANCH ? BRANCH_WIDTH : n->kind == K_EXT ? 1 : 0;
     for (i = 0; i < nk; i++) {
         if (n->kid[i] != NULL) {
-            err = hash_node(t, n->kid[i]);
+            err = fn(t, n->kid[i]);
             if (err != QCN_OK)
                 return err;
         }
     }
+    return QCN_OK;
+}
+
+/* Computes the references of n and everything below it that lacks one. The
+ * recursion only follows nodes without a reference: changed paths. */
+static int hash_node(struct qcn_mpt *t, struct node *n)
+{
+    int err;
+
+    if (n->ref_len != 0)
+        return QCN_OK;
+    err = each_kid(t, n, hash_node);
+    if (err != QCN_OK)
+        return err;
     err = encode(t, n);
     if (err != QCN_OK)
         return err;
@@ -1079,19 +1095,13 @@ int qcn_mpt_hash(struct qcn_mpt *t, uint8_t root[QCN_MPT_HASH_BYTES])
  * is written, so a failed commit can be retried. */
 static int write_node(struct qcn_mpt *t, struct node *n)
 {
-    size_t i, nk;
     int err;
 
     if (!n->dirty)
         return QCN_OK;
-    nk = n->kind == K_BRANCH ? BRANCH_WIDTH : n->kind == K_EXT ? 1 : 0;
-    for (i = 0; i < nk; i++) {
-        if (n->kid[i] != NULL) {
-            err = write_node(t, n->kid[i]);
-            if (err != QCN_OK)
-                return err;
-        }
-    }
+    err = each_kid(t, n, write_node);
+    if (err != QCN_OK)
+        return err;
     err = encode(t, n);
     if (err != QCN_OK)
         return err;
@@ -1159,7 +1169,7 @@ static void evict(struct node **slot)
         }
         return;
     }
-    nk = n->kind == K_BRANCH ? BRANCH_WIDTH : n->kind == K_EXT ? 1 : 0;
+    nk = kid_count(n->kind);
     for (i = 0; i < nk; i++)
         evict(&n->kid[i]);
 }
