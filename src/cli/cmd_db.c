@@ -62,8 +62,9 @@ static int db_check(struct qcn_store *s, int json)
         return r.problems > 0 ? QCN_EXIT_NO : QCN_EXIT_OK;
     }
     printf("head %llu 0x%s\n", (unsigned long long)r.height, qcn_hex_encode(hx, r.head, 32));
-    printf("blocks checked %llu, accounts %llu, state root 0x%s\n", (unsigned long long)r.blocks,
-           (unsigned long long)r.accounts, qcn_hex_encode(hx, r.state_root, 32));
+    printf("blocks checked %llu, accounts %llu, trie nodes %llu, state root 0x%s\n",
+           (unsigned long long)r.blocks, (unsigned long long)r.accounts,
+           (unsigned long long)r.trie_nodes, qcn_hex_encode(hx, r.state_root, 32));
     if (r.problems > 0) {
         printf("FAILED: %llu mismatch(es)\n", (unsigned long long)r.problems);
         return QCN_EXIT_NO;

@@ -11,6 +11,8 @@
  *     (codec/receipt.h), one receipt per transaction;
  *   - every transaction's TXINDEX entry points at (this block, its index).
  * For the head state (the flat tables hold the current state only):
+ *   - every trie node reachable from the head's state root (and from each
+ *     account's storage root) is stored and hashes to its reference;
  *   - every flat account (ACCOUNT) decodes, its storage root equals the root
  *     of its flat STORAGE rows, every ACCKEY has its KEYREC whose hash it is;
  *   - the secure-trie root over accounts and key commitments (state/account.h
@@ -359,6 +361,103 @@ static int acckey_row(void *ctx, struct qcn_view key, struct qcn_view val)
     return err;
 }
 
+/* ---- The stored trie: every node reachable from the head's state root is
+ * in TRIE and hashes to its reference (Yellow Paper App. D: children of 32
+ * bytes or more are referenced by hash, smaller ones embedded), and every
+ * account leaf's storage trie is complete too. Recursion depth is bounded
+ * by the key length (64 nibbles per trie, two tries deep). */
+#define TRIE_MAX_DEPTH 160
+
+struct trie_walk {
+    struct check *c;
+    uint64_t nodes;
+    int stop;
+};
+
+static void walk_ref(struct trie_walk *w, const struct qcn_rlp_item *ref, int depth);
+
+static void walk_value(struct trie_walk *w, struct qcn_view v, int depth)
+{
+    struct qcn_account a;
+    /* Account leaves lead to storage tries; other values (storage slots,
+     * key-record commitments) do not decode as accounts. */
+    if (qcn_account_decode(&a, v) != QCN_OK)
+        return;
+    if (memcmp(a.storage_root, QCN_MPT_EMPTY_ROOT, 32) != 0) {
+        struct qcn_rlp_item ref;
+        ref.is_list = 0;
+        ref.payload = qcn_view_make(a.storage_root, 32);
+        ref.raw = ref.payload;
+        walk_ref(w, &ref, depth + 1);
+    }
+}
+
+static void walk_node(struct trie_walk *w, struct qcn_view node, int depth)
+{
+    struct qcn_rlp_item list, items[17];
+    size_t n = 0, i;
+
+    if (depth > TRIE_MAX_DEPTH || w->stop)
+        return;
+    if (qcn_rlp_decode(&list, node) != QCN_OK || !list.is_list ||
+        qcn_rlp_count(&n, &list) != QCN_OK || (n != 2 && n != 17) ||
+        qcn_rlp_split(items, n, &list) != QCN_OK) {
+        problem(w->c, "trie node does not decode");
+        return;
+    }
+    if (n == 17) {
+        for (i = 0; i < 16; i++)
+            walk_ref(w, &items[i], depth + 1);
+        if (!items[16].is_list && items[16].payload.len > 0)
+            walk_value(w, items[16].payload, depth);
+        return;
+    }
+    if (items[0].is_list || items[0].payload.len == 0) {
+        problem(w->c, "trie node with a malformed path");
+        return;
+    }
+    if (items[0].payload.p[0] & 0x20) { /* HP flag: a leaf */
+        if (!items[1].is_list)
+            walk_value(w, items[1].payload, depth);
+    } else {
+        walk_ref(w, &items[1], depth + 1);
+    }
+}
+
+static void walk_ref(struct trie_walk *w, const struct qcn_rlp_item *ref, int depth)
+{
+    struct qcn_view node;
+    uint8_t h[32];
+    char hx[67];
+
+    if (w->stop)
+        return;
+    if (ref->is_list) { /* an embedded node */
+        walk_node(w, ref->raw, depth);
+        return;
+    }
+    if (ref->payload.len == 0)
+        return;
+    if (ref->payload.len != 32) {
+        problem(w->c, "trie reference of %zu bytes", ref->payload.len);
+        return;
+    }
+    hex32(hx, ref->payload.p);
+    if (qcn_store_trie_get(w->c->r, NULL, ref->payload.p, &node) != QCN_OK) {
+        problem(w->c, "trie node %s missing", hx);
+        if (w->c->problems > 100)
+            w->stop = 1;
+        return;
+    }
+    qcn_keccak256(h, node.p, node.len);
+    if (memcmp(h, ref->payload.p, 32) != 0) {
+        problem(w->c, "trie node %s does not hash to its key", hx);
+        return;
+    }
+    w->nodes++;
+    walk_node(w, node, depth);
+}
+
 int qcn_node_db_check(struct qcn_store *s, FILE *out, struct qcn_db_check_result *res)
 {
     struct check c;
@@ -423,6 +522,17 @@ int qcn_node_db_check(struct qcn_store *s, FILE *out, struct qcn_db_check_result
             if (out != NULL && c.problems <= 100)
                 fprintf(out, "          %s\n", hx);
         }
+    }
+    if (memcmp(head.state_root, QCN_MPT_EMPTY_ROOT, 32) != 0) {
+        struct trie_walk tw;
+        struct qcn_rlp_item ref;
+        memset(&tw, 0, sizeof tw);
+        tw.c = &c;
+        ref.is_list = 0;
+        ref.payload = qcn_view_make(head.state_root, 32);
+        ref.raw = ref.payload;
+        walk_ref(&tw, &ref, 0);
+        res->trie_nodes = tw.nodes;
     }
 out:
     qcn_header_clear(&head);

@@ -15,6 +15,7 @@ struct qcn_db_check_result {
     uint8_t head[32];       /* head hash */
     uint64_t blocks;        /* blocks checked */
     uint64_t accounts;      /* flat accounts walked */
+    uint64_t trie_nodes;    /* stored trie nodes reached from the head state root */
     uint8_t state_root[32]; /* root re-derived from the flat state */
     uint64_t problems;      /* mismatches found; 0 = consistent */
 };
