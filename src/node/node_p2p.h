@@ -1,0 +1,29 @@
+/* node_p2p.h - the node's side of the peer-to-peer network (src/p2p,
+ * docs/p2p.md): starts it on the node's loop from the config keys
+ * p2p.listen and p2p.bootnodes, and implements its host callbacks over the
+ * node's store, chain and mempool. Internal to src/node; loop thread only. */
+#ifndef QCN_NODE_NODE_P2P_H
+#define QCN_NODE_NODE_P2P_H
+
+#include <stdint.h>
+
+#include "util/err.h"
+
+struct qcn_node;
+
+/* File holding the node's 32-byte p2p identity seed (created 0600 on first
+ * start; the ML-DSA-65 identity key is derived from it). */
+#define QCN_NODE_P2P_KEY_FILE "p2p.key"
+
+/* Starts p2p when p2p.listen or p2p.bootnodes is set (otherwise does
+ * nothing): loads or creates the identity, listens, dials the bootnodes.
+ * QCN_ERR_CONFIG (a bad address), QCN_ERR_IO (cannot listen, key file). */
+QCN_MUST_CHECK int qcn_node_p2p_start(struct qcn_node *n);
+/* Closes every connection (asynchronous; the node's loop drains it). */
+void qcn_node_p2p_stop(struct qcn_node *n);
+/* Frees the p2p state after the loop has drained. */
+void qcn_node_p2p_free(struct qcn_node *n);
+/* A transaction entered the pool: announce it to peers. */
+void qcn_node_p2p_tx_admitted(struct qcn_node *n, const uint8_t hash[32]);
+
+#endif
