@@ -142,7 +142,6 @@ static int cb_get_block(void *ctx, uint64_t height, struct qcn_buf *block, struc
     struct qcn_view v;
     uint8_t hash[QCN_HASH_BYTES];
     int err;
-    (void)commit;
 
     memset(&blk, 0, sizeof blk);
     if (height > qcn_node_head_height(np->n))
@@ -161,6 +160,22 @@ static int cb_get_block(void *ctx, uint64_t height, struct qcn_buf *block, struc
     if (err == QCN_OK)
         err = qcn_block_encode(block, &blk);
     qcn_block_clear(&blk);
+    /* The block's own commit certificate travels with it: for any block
+     * below the head it is the commit field of the next header
+     * (docs/protocol.md §5), so a syncing node can check finality block by
+     * block. (The head's certificate lives with the engine.) */
+    if (err == QCN_OK && height < qcn_node_head_height(np->n)) {
+        struct qcn_header next;
+        memset(&next, 0, sizeof next);
+        err = qcn_store_canon_get(snap, NULL, height + 1, hash);
+        if (err == QCN_OK)
+            err = qcn_store_get(snap, NULL, QCN_STORE_HEADER, hash, sizeof hash, &v);
+        if (err == QCN_OK)
+            err = qcn_header_decode(&next, v);
+        if (err == QCN_OK && next.commit_len > 0)
+            err = qcn_buf_append(commit, next.commit, next.commit_len);
+        qcn_header_clear(&next);
+    }
     qcn_store_snap_end(snap);
     return err;
 }
