@@ -33,6 +33,7 @@
 #include "codec/tx.h"
 #include "crypto/keccak.h"
 #include "node/node_internal.h"
+#include "node/node_p2p.h"
 #include "node/node_rpc.h"
 #include "state/statedb_batch.h"
 #include "util/log.h"
@@ -539,8 +540,10 @@ static void verify_done(uv_work_t *req, int status)
             err = QCN_ERR_CLOSED;
         else if (err == QCN_OK)
             err = qcn_mempool_add(n->mempool, n->chain, s->tx, now);
-        if (err == QCN_OK)
+        if (err == QCN_OK) {
             admitted++;
+            qcn_node_p2p_tx_admitted(n, s->tx->hash); /* announce to peers */
+        }
         sub_finish(n, s, err);
     }
     n->verify_jobs--;
@@ -893,6 +896,8 @@ int qcn_node_run(struct qcn_node *n)
     uv_timer_start(&n->housekeeping, on_housekeeping, QCN_NODE_HOUSEKEEPING_MS,
                    QCN_NODE_HOUSEKEEPING_MS);
     err = rpc_start(n);
+    if (err == QCN_OK)
+        err = qcn_node_p2p_start(n); /* only when p2p.listen or p2p.bootnodes is set */
     if (err != QCN_OK)
         return err;
     err = n->engine.ops->start(n->engine.state);
@@ -919,6 +924,7 @@ void qcn_node_stop(struct qcn_node *n)
     if (n->engine.ops != NULL)
         n->engine.ops->stop(n->engine.state);
     rpc_stop(n);
+    qcn_node_p2p_stop(n);
     /* Verification jobs already queued finish (a chunk takes milliseconds)
      * and are drained by uv_run; their callers hear QCN_ERR_CLOSED. */
     (void)dispatch_job(n);
@@ -962,6 +968,7 @@ void qcn_node_free(struct qcn_node *n)
         /* Run the loop until every close callback and work item is done. */
         uv_run(&n->loop, UV_RUN_DEFAULT);
         qcn_node_rpc_free(n); /* after the loop closed its handles */
+        qcn_node_p2p_free(n);
         if (uv_loop_close(&n->loop) != 0)
             QCN_LOG(QCN_LOG_WARN, "node", "loop closed with handles still open");
     }
