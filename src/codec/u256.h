@@ -5,10 +5,9 @@
  * All arithmetic reports overflow instead of wrapping, so balance rules can
  * reject instead of silently minting. Pure functions, thread-safe.
  *
- * The EVM's vm/uint256.h defines the same struct and the same five basic
- * helpers with the same semantics. When it was included first, this header
- * reuses its definitions (so ledger and VM code can share a translation unit
- * with vm/uint256.h first) and only adds the helpers below that it lacks. */
+ * This is the only definition of struct qcn_u256 and its basic helpers; the
+ * EVM's vm/uint256.h includes it and adds the word operations the
+ * interpreter needs. */
 #ifndef QCN_CODEC_U256_H
 #define QCN_CODEC_U256_H
 
@@ -16,10 +15,12 @@
 #include <stdint.h>
 
 #define QCN_U256_BYTES 32
+#define QCN_U256_LIMBS 4
 
-#ifndef QCN_VM_UINT256_H
+/* The one definition of the word, shared by the ledger and the EVM
+ * (vm/uint256.h includes this header and adds the EVM's operations). */
 struct qcn_u256 {
-    uint64_t w[4]; /* w[0] is the least significant limb */
+    uint64_t w[QCN_U256_LIMBS]; /* w[0] is the least significant limb */
 };
 
 static inline struct qcn_u256 qcn_u256_from_u64(uint64_t v)
@@ -36,45 +37,42 @@ static inline int qcn_u256_is_zero(const struct qcn_u256 *a)
 /* -1, 0 or 1 as a < b, a == b, a > b. */
 static inline int qcn_u256_cmp(const struct qcn_u256 *a, const struct qcn_u256 *b)
 {
-    int i;
-    for (i = 3; i >= 0; i--) {
+    for (int i = QCN_U256_LIMBS - 1; i >= 0; i--) {
         if (a->w[i] != b->w[i])
             return a->w[i] < b->w[i] ? -1 : 1;
     }
     return 0;
 }
 
-/* *r = a + b; returns 1 on overflow (r then holds the wrapped value). r may
- * alias a or b. */
+/* *r = a + b mod 2^256; returns 1 on overflow (the carry out). r may alias a
+ * or b. */
 static inline unsigned qcn_u256_add(struct qcn_u256 *r, const struct qcn_u256 *a,
                                     const struct qcn_u256 *b)
 {
-    uint64_t carry = 0, s;
-    int i, c1, c2;
-    for (i = 0; i < 4; i++) {
-        c1 = __builtin_add_overflow(a->w[i], b->w[i], &s);
-        c2 = __builtin_add_overflow(s, carry, &s);
+    uint64_t s, carry = 0;
+    for (int i = 0; i < QCN_U256_LIMBS; i++) {
+        uint64_t c1 = __builtin_add_overflow(a->w[i], b->w[i], &s);
+        uint64_t c2 = __builtin_add_overflow(s, carry, &s);
         r->w[i] = s;
-        carry = (uint64_t)(c1 | c2);
+        carry = c1 | c2;
     }
     return (unsigned)carry;
 }
 
-/* *r = a - b; returns 1 on underflow (a < b). r may alias a or b. */
+/* *r = a - b mod 2^256; returns 1 on underflow (a < b, the borrow out). r may
+ * alias a or b. */
 static inline unsigned qcn_u256_sub(struct qcn_u256 *r, const struct qcn_u256 *a,
                                     const struct qcn_u256 *b)
 {
-    uint64_t borrow = 0, d;
-    int i, b1, b2;
-    for (i = 0; i < 4; i++) {
-        b1 = __builtin_sub_overflow(a->w[i], b->w[i], &d);
-        b2 = __builtin_sub_overflow(d, borrow, &d);
-        r->w[i] = d;
-        borrow = (uint64_t)(b1 | b2);
+    uint64_t s, borrow = 0;
+    for (int i = 0; i < QCN_U256_LIMBS; i++) {
+        uint64_t b1 = __builtin_sub_overflow(a->w[i], b->w[i], &s);
+        uint64_t b2 = __builtin_sub_overflow(s, borrow, &s);
+        r->w[i] = s;
+        borrow = b1 | b2;
     }
     return (unsigned)borrow;
 }
-#endif /* QCN_VM_UINT256_H */
 
 /* *r = a * m; returns 1 on overflow. r may alias a. */
 static inline int qcn_u256_mul_u64(struct qcn_u256 *r, const struct qcn_u256 *a, uint64_t m)
@@ -120,13 +118,10 @@ static inline struct qcn_u256 qcn_u256_load_be(const uint8_t in[QCN_U256_BYTES])
     return r;
 }
 
-#ifndef QCN_VM_UINT256_H
-/* The earlier name of qcn_u256_load_be, kept for existing callers. It clashes
- * with vm/uint256.h's qcn_u256_from_be, so new code uses qcn_u256_load_be. */
+/* The earlier name of qcn_u256_load_be, kept for existing callers. */
 static inline struct qcn_u256 qcn_u256_from_be(const uint8_t in[QCN_U256_BYTES])
 {
     return qcn_u256_load_be(in);
 }
-#endif
 
 #endif

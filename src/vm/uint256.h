@@ -12,71 +12,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#define QCN_U256_BYTES 32
-#define QCN_U256_LIMBS 4
+/* struct qcn_u256, QCN_U256_BYTES/LIMBS, from_u64, is_zero, cmp, add, sub */
+#include "codec/u256.h"
 
 /* __int128 is a GCC/Clang extension; __extension__ keeps -Wpedantic quiet. */
 __extension__ typedef unsigned __int128 qcn_u128;
-
-/* The ledger's codec/u256.h defines the same struct and the same basic
- * helpers (from_u64, is_zero, cmp, add, sub) with the same semantics; each
- * header skips them when the other came first, so both can share a
- * translation unit in either order. */
-#ifndef QCN_CODEC_U256_H
-struct qcn_u256 {
-    uint64_t w[QCN_U256_LIMBS];
-};
-
-static inline struct qcn_u256 qcn_u256_from_u64(uint64_t v)
-{
-    struct qcn_u256 r = {{v, 0, 0, 0}};
-    return r;
-}
-
-static inline int qcn_u256_is_zero(const struct qcn_u256 *a)
-{
-    return (a->w[0] | a->w[1] | a->w[2] | a->w[3]) == 0;
-}
-
-/* -1, 0, 1 as unsigned a <, ==, > b. */
-static inline int qcn_u256_cmp(const struct qcn_u256 *a, const struct qcn_u256 *b)
-{
-    for (int i = QCN_U256_LIMBS - 1; i >= 0; i--) {
-        if (a->w[i] != b->w[i])
-            return a->w[i] < b->w[i] ? -1 : 1;
-    }
-    return 0;
-}
-
-/* r = a + b mod 2^256; returns the carry out. */
-static inline unsigned qcn_u256_add(struct qcn_u256 *r, const struct qcn_u256 *a,
-                                    const struct qcn_u256 *b)
-{
-    uint64_t s, carry = 0;
-    for (int i = 0; i < QCN_U256_LIMBS; i++) {
-        uint64_t c1 = __builtin_add_overflow(a->w[i], b->w[i], &s);
-        uint64_t c2 = __builtin_add_overflow(s, carry, &s);
-        r->w[i] = s;
-        carry = c1 | c2;
-    }
-    return (unsigned)carry;
-}
-
-/* r = a - b mod 2^256; returns the borrow out. */
-static inline unsigned qcn_u256_sub(struct qcn_u256 *r, const struct qcn_u256 *a,
-                                    const struct qcn_u256 *b)
-{
-    uint64_t s, borrow = 0;
-    for (int i = 0; i < QCN_U256_LIMBS; i++) {
-        uint64_t b1 = __builtin_sub_overflow(a->w[i], b->w[i], &s);
-        uint64_t b2 = __builtin_sub_overflow(s, borrow, &s);
-        r->w[i] = s;
-        borrow = b1 | b2;
-    }
-    return (unsigned)borrow;
-}
-
-#endif /* QCN_CODEC_U256_H */
 
 /* 1 if a fits in 64 bits. */
 static inline int qcn_u256_fits_u64(const struct qcn_u256 *a)
