@@ -1,11 +1,14 @@
 /* qcn tx - transfers and the offline flow (docs/wallet.md): send, build,
- * sign, submit, wait. */
+ * sign, submit, wait; contracts (docs/contracts.md): deploy, call. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "chain/chain.h"
 #include "cli/cli.h"
+#include "codec/rlp.h"
+#include "crypto/keccak.h"
 #include "util/hex.h"
 #include "wallet/address.h"
 #include "wallet/amount.h"
@@ -20,6 +23,10 @@ static const char usage[] =
     "  sign FILE --from NAME [--out FILE2]                     sign it (no node needed)\n"
     "  submit FILE [--wait]                                    broadcast a signed file\n"
     "  wait 0xHASH [--timeout S]                               wait for the receipt\n"
+    "  deploy --from NAME --bytecode FILE [--args 0xHEX] [--value X] [--wait]\n"
+    "                        create a contract: FILE holds the init code as hex (solc --bin);\n"
+    "                        --args: ABI-encoded constructor arguments, appended\n"
+    "  call --to ADDR --data 0xHEX [--from NAME|ADDR] [--value X]   eth_call; prints the result\n"
     "amounts: --value COINS (18 decimals, exact) or --value-wei WEI; --data 0xHEX\n"
     "fees (wei per gas, from the node unless given): --max-fee N --tip N; --gas-limit N;\n"
     "  --nonce N; --chain-id N (build: all four given = no node needed)\n"
@@ -390,6 +397,262 @@ static int cmd_wait(struct tctx *x)
     return rc;
 }
 
+/* ---- contracts (docs/contracts.md) ---- */
+
+/* Init code files: hex (solc --bin), optional 0x, whitespace around. */
+#define DEPLOY_MAX_FILE (2u * QCN_TX_MAX_DATA + 64u)
+
+/* Hex text (0x optional, surrounding whitespace ignored) appended to t's data. */
+static int append_hex(struct qcn_buf *out, const char *p, size_t n)
+{
+    size_t got = 0;
+    while (n > 0 && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) {
+        p++;
+        n--;
+    }
+    while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == '\t'))
+        n--;
+    if (n >= 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+        p += 2;
+        n -= 2;
+    }
+    if (n % 2 != 0 || n / 2 > out->max - out->len || qcn_buf_reserve(out, n / 2) != QCN_OK)
+        return QCN_ERR_BAD_HEX;
+    if (qcn_hex_decode(out->p + out->len, out->max - out->len, &got, p, n) != QCN_OK)
+        return QCN_ERR_BAD_HEX;
+    out->len += got;
+    return QCN_OK;
+}
+
+/* --value COINS / --value-wei WEI (optional, default 0) into v. */
+static int parse_value(struct tctx *x, struct qcn_u256 *v)
+{
+    const char *c = qcn_wargs_get(&x->a, "value"), *w = qcn_wargs_get(&x->a, "value-wei");
+    int err;
+    *v = qcn_u256_from_u64(0);
+    if (c != NULL && w != NULL)
+        return qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "give --value or --value-wei, not both");
+    if (c == NULL && w == NULL)
+        return 0;
+    err = c != NULL ? qcn_amount_parse(v, c) : qcn_amount_parse_wei(v, w);
+    if (err != QCN_OK)
+        return qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "bad amount '%s'", c != NULL ? c : w);
+    return 0;
+}
+
+/* A JSON-RPC quantity: 0x-hex without leading zeros ("0x0" for zero). */
+static json_t *quantity(const struct qcn_u256 *v)
+{
+    uint8_t be[32];
+    char hex[64 + 1], txt[2 + 64 + 1];
+    size_t z = 0;
+    qcn_u256_to_be(be, v);
+    qcn_hex_encode(hex, be, sizeof be);
+    while (z < 63 && hex[z] == '0')
+        z++;
+    txt[0] = '0';
+    txt[1] = 'x';
+    memcpy(txt + 2, hex + z, 64 - z + 1);
+    return json_string(txt);
+}
+
+/* keccak256(rlp([sender, nonce]))[12:] (Yellow Paper 7): where it lands. */
+static void create_address(uint8_t out[QCN_ADDRESS_BYTES], const uint8_t from[QCN_ADDRESS_BYTES],
+                           uint64_t nonce)
+{
+    struct qcn_buf b;
+    uint8_t h[QCN_HASH_BYTES];
+    size_t l;
+    qcn_buf_init(&b, 64);
+    l = qcn_rlp_list_begin(&b);
+    if (qcn_rlp_put_bytes(&b, from, QCN_ADDRESS_BYTES) == QCN_OK &&
+        qcn_rlp_put_u64(&b, nonce) == QCN_OK && qcn_rlp_list_end(&b, l) == QCN_OK) {
+        qcn_keccak256(h, b.p, b.len);
+        memcpy(out, h + 12, QCN_ADDRESS_BYTES);
+    } else {
+        memset(out, 0, QCN_ADDRESS_BYTES);
+    }
+    qcn_buf_clear(&b);
+}
+
+static int cmd_deploy(struct tctx *x)
+{
+    const char *from = qcn_wargs_get(&x->a, "from"), *file = qcn_wargs_get(&x->a, "bytecode");
+    const char *args = qcn_wargs_get(&x->a, "args");
+    struct qcn_wallet_key *k = NULL;
+    struct qcn_rpc_client *c = NULL;
+    struct qcn_txfile *t = qcn_txfile_new();
+    struct qcn_buf code, text;
+    uint8_t hash[QCN_HASH_BYTES], addr[QCN_ADDRESS_BYTES];
+    char atext[QCN_ADDRESS_TEXT_BYTES];
+    uint64_t gas;
+    int rc = 0, has_gas;
+    FILE *f = NULL;
+
+    qcn_buf_init(&code, QCN_TX_MAX_DATA);
+    qcn_buf_init(&text, DEPLOY_MAX_FILE);
+    if (t == NULL) {
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "out of memory");
+        goto out;
+    }
+    if (from == NULL || file == NULL || x->a.npos != 1) {
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE,
+                            "usage: qcn tx deploy --from NAME --bytecode FILE [--args 0xHEX]");
+        goto out;
+    }
+    f = fopen(file, "rb");
+    if (f == NULL) {
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "cannot read %s", file);
+        goto out;
+    }
+    for (;;) {
+        char chunk[4096];
+        size_t n = fread(chunk, 1, sizeof chunk, f);
+        if (n == 0)
+            break;
+        if (qcn_buf_append(&text, chunk, n) != QCN_OK) {
+            rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "%s: larger than %u bytes of code",
+                                file, QCN_TX_MAX_DATA);
+            goto out;
+        }
+    }
+    if (append_hex(&code, (const char *)text.p, text.len) != QCN_OK || code.len == 0) {
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE,
+                            "%s: expected the init code as hex (solc --bin), at most %u bytes",
+                            file, QCN_TX_MAX_DATA);
+        goto out;
+    }
+    if (args != NULL && append_hex(&code, args, strlen(args)) != QCN_OK) {
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE,
+                            "--args: expected 0x-hex ABI-encoded constructor arguments");
+        goto out;
+    }
+    if (code.len > QCN_CHAIN_MAX_INITCODE) {
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE,
+                            "init code of %zu bytes is over the EIP-3860 limit of %u", code.len,
+                            QCN_CHAIN_MAX_INITCODE);
+        goto out;
+    }
+    t->f.has_to = 0;
+    if ((rc = parse_value(x, &t->f.value)) != 0)
+        goto out;
+    if (qcn_txfile_set_data(t, code.p, code.len) != QCN_OK) {
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "out of memory");
+        goto out;
+    }
+    if ((rc = qcn_wcli_rpc(&x->a, &c)) != 0)
+        goto out;
+    (void)qcn_wargs_flag(&x->a, "wait");
+    (void)qcn_wargs_flag(&x->a, "force");
+    (void)qcn_wargs_get(&x->a, "timeout");
+    (void)qcn_wargs_get(&x->a, "nonce");
+    (void)qcn_wargs_get(&x->a, "chain-id");
+    (void)qcn_wargs_get(&x->a, "tip");
+    (void)qcn_wargs_get(&x->a, "max-fee");
+    (void)qcn_wargs_get(&x->a, "gas-limit");
+    if ((rc = qcn_wargs_check(&x->a)) != 0)
+        goto out;
+    k = qcn_wallet_key_new();
+    if (k == NULL) {
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "out of guarded memory");
+        goto out;
+    }
+    if ((rc = qcn_wcli_open_key(&x->a, x->dir, from, k)) != 0)
+        goto out;
+    memcpy(t->f.from, k->account, QCN_ADDRESS_BYTES);
+    t->f.scheme = k->scheme;
+    if ((rc = qcn_wcli_attach_key(&x->a, c, t, k->scheme, k->pk, k->pk_len)) != 0 ||
+        (rc = qcn_wcli_fill(&x->a, c, t)) != 0 ||
+        (rc = qcn_wargs_u64(&x->a, "gas-limit", &gas, &has_gas)) != 0)
+        goto out;
+    if (!has_gas) {
+        /* The node's estimate: our intrinsic gas (signature bytes included)
+         * plus the constructor's execution; a revert is reported as is. */
+        int err = qcn_rpc_client_u64(
+            c, &t->f.gas_limit, "eth_estimateGas",
+            json_pack("[{s:o,s:o,s:o}]", "from", qcn_json_hex(t->f.from, QCN_ADDRESS_BYTES),
+                      "value", quantity(&t->f.value), "data", qcn_json_hex(code.p, code.len)));
+        if (err != QCN_OK) {
+            rc = qcn_wcli_rpc_error(&x->a, c, err, "eth_estimateGas");
+            goto out;
+        }
+    }
+    if (qcn_txfile_sign(t, k) != QCN_OK) {
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "signing failed");
+        goto out;
+    }
+    create_address(addr, t->f.from, t->f.nonce);
+    qcn_address_to_text(atext, addr);
+    if ((rc = qcn_wcli_submit(&x->a, c, t, hash, 0)) != 0)
+        goto out;
+    if (!x->json)
+        printf("contract %s\n", atext);
+    else
+        fprintf(stderr, "contract %s\n", atext);
+    rc = finish(x, c, t, hash);
+out:
+    if (f != NULL)
+        fclose(f);
+    qcn_buf_clear(&code);
+    qcn_buf_clear(&text);
+    qcn_wallet_key_free(k);
+    qcn_rpc_client_free(c);
+    qcn_txfile_free(t);
+    return rc;
+}
+
+static int cmd_call(struct tctx *x)
+{
+    const char *to = qcn_wargs_get(&x->a, "to"), *data = qcn_wargs_get(&x->a, "data");
+    const char *from = qcn_wargs_get(&x->a, "from");
+    struct qcn_rpc_client *c = NULL;
+    struct qcn_buf in;
+    struct qcn_u256 value;
+    uint8_t toa[QCN_ADDRESS_BYTES], froma[QCN_ADDRESS_BYTES];
+    json_t *call, *r = NULL;
+    int rc, err;
+
+    qcn_buf_init(&in, QCN_TX_MAX_DATA);
+    if (to == NULL || x->a.npos != 1) {
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE,
+                            "usage: qcn tx call --to ADDR --data 0xHEX [--from NAME|ADDR]");
+        goto out;
+    }
+    if ((rc = qcn_wcli_resolve(&x->a, x->dir, to, toa)) != 0 ||
+        (from != NULL && (rc = qcn_wcli_resolve(&x->a, x->dir, from, froma)) != 0) ||
+        (rc = parse_value(x, &value)) != 0)
+        goto out;
+    if (data != NULL && append_hex(&in, data, strlen(data)) != QCN_OK) {
+        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE,
+                            "--data: expected 0x-hex of at most %u bytes", QCN_TX_MAX_DATA);
+        goto out;
+    }
+    if ((rc = qcn_wcli_rpc(&x->a, &c)) != 0 || (rc = qcn_wargs_check(&x->a)) != 0)
+        goto out;
+    call = json_pack("{s:o,s:o,s:o}", "to", qcn_json_hex(toa, QCN_ADDRESS_BYTES), "data",
+                     qcn_json_hex(in.p, in.len), "value", quantity(&value));
+    if (call != NULL && from != NULL)
+        json_object_set_new(call, "from", qcn_json_hex(froma, QCN_ADDRESS_BYTES));
+    err = qcn_rpc_client_call(c, &r, "eth_call", json_pack("[o,s]", call, "latest"));
+    if (err != QCN_OK) {
+        json_t *d = qcn_rpc_client_data(c);
+        rc = qcn_wcli_rpc_error(&x->a, c, err, "eth_call");
+        if (json_is_string(d))
+            fprintf(stderr, "revert data %s\n", json_string_value(d));
+        goto out;
+    }
+    if (x->json)
+        qcn_wcli_print_json(json_pack("{s:O}", "result", r));
+    else
+        printf("%s\n", json_is_string(r) ? json_string_value(r) : "0x");
+    rc = 0;
+out:
+    json_decref(r);
+    qcn_buf_clear(&in);
+    qcn_rpc_client_free(c);
+    return rc;
+}
+
 int qcn_cmd_tx(int argc, char **argv)
 {
     struct tctx x;
@@ -416,5 +679,9 @@ int qcn_cmd_tx(int argc, char **argv)
         return cmd_submit(&x);
     if (strcmp(argv[1], "wait") == 0)
         return cmd_wait(&x);
+    if (strcmp(argv[1], "deploy") == 0)
+        return cmd_deploy(&x);
+    if (strcmp(argv[1], "call") == 0)
+        return cmd_call(&x);
     return qcn_cli_usage_error("tx", "unknown command '%s' (see qcn tx --help)", argv[1]);
 }

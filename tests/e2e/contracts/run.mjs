@@ -11,7 +11,7 @@
 //   --rpc-node  run this program (tests/e2e/contracts/rpc_node.c) as the node
 //               instead of `qcn node`, which does not start the RPC yet
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -241,6 +241,38 @@ try {
     const none = await provider.getLogs({ address: await tok.getAddress(), fromBlock: 0, toBlock: 'latest',
       topics: [topicOf('Transfer(address,address,uint256)'), zeroPadValue(carol.address, 32)] });
     assert.equal(none.length, 0);
+  }
+
+  // ---- the CLI: `qcn tx deploy` and `qcn tx call` (keystore key, signed in C) ----
+  {
+    const env = { ...process.env, QCN_PASSWORD: 'e2e-contracts-password' };
+    const ks = join(dir, 'keystore');
+    const binFile = join(dir, 'QToken.bin');
+    writeFileSync(binFile, C.QToken.bytecode.slice(2) + '\n');
+    execFileSync(qcn, ['keys', 'import', 'dev', '--dev-key', join(dir, 'dev.key'), '--keystore', ks, '--json'],
+      { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const args = AbiCoder.defaultAbiCoder().encode(['uint256'], [12345n]);
+    const nonce = await provider.getTransactionCount(dev.address, 'pending');
+    const out = execFileSync(qcn, ['tx', 'deploy', '--from', 'dev', '--bytecode', binFile, '--args', args,
+      '--rpc', url, '--keystore', ks, '--wait'], { env, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+    const addr = getCreateAddress({ from: dev.address, nonce });
+    assert.match(out, new RegExp(`contract ${addr}`, 'i'));
+    assert.match(out, /status success/);
+    const cliTok = new Contract(addr, C.QToken.abi, provider);
+    assert.equal(await cliTok.balanceOf(dev.address), 12345n);
+    const data = cliTok.interface.encodeFunctionData('balanceOf', [dev.address]);
+    const res = execFileSync(qcn, ['tx', 'call', '--to', addr, '--data', data, '--rpc', url, '--keystore', ks],
+      { env, stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim();
+    assert.equal(BigInt(res), 12345n);
+    // a revert comes back with its reason and a non-zero status
+    const bad = cliTok.interface.encodeFunctionData('burnSmall', [5000n]);
+    let failed = null;
+    try {
+      execFileSync(qcn, ['tx', 'call', '--to', addr, '--data', bad, '--from', dev.address, '--rpc', url,
+        '--keystore', ks], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) { failed = e; }
+    assert.ok(failed && failed.status !== 0, 'qcn tx call of a reverting call must fail');
+    assert.match(failed.stderr.toString(), /QToken: burn too large/);
   }
 
   // ---- ERC-721 ----
