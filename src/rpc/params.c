@@ -11,17 +11,6 @@
 
 #include "util/hex.h"
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Checks the shape of a quantity string; returns the digits and their count. */
 static int quantity_digits(struct qcn_rpc_error *err, const char **digits, size_t *ndigits,
                            const json_t *v, const char *field)
@@ -38,7 +27,7 @@ static int quantity_digits(struct qcn_rpc_error *err, const char **digits, size_
     if (n < 3 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
         return qcn_rpc_error_param(err, field, "hex quantity needs a 0x prefix and digits");
     for (size_t i = 2; i < n; i++)
-        if (hexval(s[i]) < 0)
+        if (qcn_hex_nibble(s[i]) < 0)
             return qcn_rpc_error_param(err, field, "invalid hex digit");
     if (s[2] == '0' && n > 3)
         return qcn_rpc_error_param(err, field, "hex quantity has leading zeros");
@@ -60,7 +49,7 @@ int qcn_rpc_parse_u64(struct qcn_rpc_error *err, uint64_t *out, const json_t *v,
     if (n > 16)
         return qcn_rpc_error_param(err, field, "quantity overflows 64 bits");
     for (size_t i = 0; i < n; i++)
-        r = r << 4 | (uint64_t)hexval(d[i]);
+        r = r << 4 | (uint64_t)qcn_hex_nibble(d[i]);
     *out = r;
     return 0;
 }
@@ -80,7 +69,7 @@ int qcn_rpc_parse_u256(struct qcn_rpc_error *err, uint8_t out[QCN_RPC_U256_BYTES
     /* Fill from the least significant digit. */
     for (size_t i = 0; i < n; i++) {
         size_t pos = n - 1 - i; /* digit index from the left */
-        uint8_t nib = (uint8_t)hexval(d[pos]);
+        uint8_t nib = (uint8_t)qcn_hex_nibble(d[pos]);
         size_t byte = QCN_RPC_U256_BYTES - 1 - i / 2;
         out[byte] = (uint8_t)(out[byte] | (i % 2 ? nib << 4 : nib));
     }
@@ -104,7 +93,7 @@ static int data_shape(struct qcn_rpc_error *err, const char **hex, size_t *nbyte
     if ((n - 2) % 2 != 0)
         return qcn_rpc_error_param(err, field, "hex data has an odd number of digits");
     for (size_t i = 2; i < n; i++)
-        if (hexval(s[i]) < 0)
+        if (qcn_hex_nibble(s[i]) < 0)
             return qcn_rpc_error_param(err, field, "invalid hex digit");
     *hex = s + 2;
     *nbytes = (n - 2) / 2;

@@ -3,6 +3,8 @@
  * intermediates, exponentiation and the signed/byte-level helpers. */
 #include "vm/uint256.h"
 
+#include "util/hex.h"
+
 #include <string.h>
 
 #define MAX_LIMBS 8 /* a 512-bit dividend (MULMOD) */
@@ -333,17 +335,6 @@ void qcn_u256_from_be_n(struct qcn_u256 *r, const uint8_t *in, size_t len)
     qcn_u256_from_be32(r, buf);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int qcn_u256_parse(struct qcn_u256 *r, const char *s)
 {
     struct qcn_u256 v = qcn_u256_from_u64(0);
@@ -355,7 +346,7 @@ int qcn_u256_parse(struct qcn_u256 *r, const char *s)
         if (*s == '\0')
             return 0; /* "0x" is zero in the fixtures */
         for (; *s != '\0'; s++) {
-            int d = hexval(*s);
+            int d = qcn_hex_nibble(*s);
             if (d < 0 || (v.w[3] >> 60) != 0)
                 return -1;
             qcn_u256_shl(&v, &v, 4);
