@@ -354,6 +354,9 @@ try {
   r = await write(carol, governor, 'execute', [targets, values, calldatas, descHash]);
   assert.equal(await governor.state(pid), State.Executed);
   assert.equal(await box.value(), 42n);
+  // eth_getStorageAt: Ownable's owner in slot 0, the value in slot 1
+  assert.equal(BigInt(await provider.getStorage(await box.getAddress(), 1)), 42n);
+  assert.equal(BigInt(await provider.getStorage(await box.getAddress(), 0)), BigInt(await timelock.getAddress()));
   assert.ok(r.logs.some((l) => l.address.toLowerCase() === targets[0].toLowerCase()
     && box.interface.parseLog(l)?.name === 'ValueChanged'));
 
