@@ -34,6 +34,7 @@
 #include "crypto/keccak.h"
 #include "node/node_internal.h"
 #include "node/node_p2p.h"
+#include "node/node_pos.h"
 #include "node/node_rpc.h"
 #include "state/statedb_batch.h"
 #include "util/log.h"
@@ -851,7 +852,7 @@ int qcn_node_new(struct qcn_node **out, const struct qcn_node_config *cfg)
     memset(&ec, 0, sizeof ec);
     ec.period_ms = cfg->dev_period_ms;
     ec.max_txs = (size_t)cfg->dev_max_txs;
-    err = qcn_engine_init(&n->engine, cfg->engine, &host, &ec);
+    err = qcn_node_engine_init(&n->engine, cfg->engine, &host, &ec); /* + pos, pow */
     if (err != QCN_OK) {
         QCN_LOG(QCN_LOG_ERROR, "node", "engine '%s': %s", cfg->engine,
                 err == QCN_ERR_NOT_FOUND ? "no such engine" : qcn_err_str(err));

@@ -6,3 +6,8 @@ if(TARGET qcn AND QCN_NODEJS AND EXISTS "${CMAKE_SOURCE_DIR}/tests/e2e/rpc/node_
                                         $<TARGET_FILE:qcn>)
   set_tests_properties(e2e_netwire_rpc PROPERTIES LABELS e2e TIMEOUT 120)
 endif()
+if(TARGET qcn)
+  add_test(NAME e2e_netwire_pos COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/netwire/pos_node.sh
+                                        $<TARGET_FILE:qcn>)
+  set_tests_properties(e2e_netwire_pos PROPERTIES LABELS e2e TIMEOUT 180)
+endif()

@@ -1,0 +1,588 @@
+/* node_pos.c - the node as the host of the pos and pow engines (node_pos.h,
+ * docs/consensus.md §8).
+ *
+ * Why it looks like this:
+ *  - pos needs more than engine.h offers (build a block without committing
+ *    it, check a proposal's block, commit with a certificate, carry
+ *    messages), so the node's engine registry gets an entry whose state is
+ *    an adapter holding the pos (or pow) engine and implementing
+ *    struct qcn_pos_host over the node; the node's own timer and clock (the
+ *    engine host it passes to create) are reused.
+ *  - Consensus commits are synchronous (qcn_node_import_block): pos needs
+ *    "QCN_OK means the head is now this block" (pos.h commit_block), and
+ *    never uses the node's pipelined produce path, so no block of ours is
+ *    ever in flight when it commits or checks.
+ *  - The head's certificate is written (META "pos.commit" || hash) before
+ *    the block itself, in its own store transaction: after a crash between
+ *    the two, the certificate of a block that is not on disk is harmless,
+ *    while the other order could leave a head without its certificate
+ *    (which pos needs to propose the next block, §8 step 1). */
+#include "node/node_pos.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain/chain.h"
+#include "chain/mempool.h"
+#include "consensus/pos_config.h"
+#include "consensus/pow.h"
+#include "node/node_rpc.h"
+#include "rpc/chain_backend.h"
+#include "rpc/params.h"
+#include "rpc/rpc.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/time.h"
+
+#define COMMIT_KEY_LEN (sizeof QCN_NODE_POS_COMMIT_KEY - 1 + QCN_HASH_BYTES)
+/* A certificate is at most one ML-DSA-65 signature per validator plus
+ * framing; this cap only bounds what we read back from our own store. */
+#define MAX_CERT_BYTES (16u * 1024u * 1024u)
+
+struct node_engine {
+    struct qcn_node *n;
+    struct qcn_engine_host eh; /* the node's: clock and the engine timer */
+    struct qcn_pos_settings set;
+    struct qcn_pos *pos;
+    struct qcn_pow *pow;
+    int committing; /* inside commit_block: on_block is our own commit */
+    qcn_node_pos_send_fn send;
+    void *send_ctx;
+    int warned_no_transport;
+};
+
+static struct node_engine *engine_of(struct qcn_node *n, const struct qcn_engine_ops *ops)
+{
+    return n->engine.ops == ops ? n->engine.state : NULL;
+}
+
+/* ---- struct qcn_pos_host over the node. */
+
+static uint64_t h_now(void *ctx)
+{
+    struct node_engine *e = ctx;
+    return e->eh.now_ms(e->eh.ctx);
+}
+
+static void h_timer_set(void *ctx, uint64_t delay_ms)
+{
+    struct node_engine *e = ctx;
+    /* A libuv timer re-armed with 0 from its own callback is due again in
+     * the same uv__run_timers pass (loop time has not moved), so pow's
+     * back-to-back mining slices would starve I/O and signals; 1 ms lets
+     * the loop poll between slices. */
+    e->eh.timer_set(e->eh.ctx, delay_ms > 0 ? delay_ms : 1);
+}
+
+static void h_timer_cancel(void *ctx)
+{
+    struct node_engine *e = ctx;
+    e->eh.timer_cancel(e->eh.ctx);
+}
+
+static void h_head(void *ctx, uint64_t *height, uint8_t hash[QCN_HASH_BYTES])
+{
+    struct node_engine *e = ctx;
+    *height = qcn_node_head_height(e->n);
+    qcn_node_head_hash(e->n, hash);
+}
+
+static int h_get_header(void *ctx, uint64_t height, struct qcn_header *out)
+{
+    struct node_engine *e = ctx;
+    struct qcn_store_snap *snap = NULL;
+    uint8_t hash[QCN_HASH_BYTES];
+    struct qcn_view v;
+    int err;
+
+    memset(out, 0, sizeof *out);
+    if (height > qcn_node_head_height(e->n))
+        return QCN_ERR_NOT_FOUND;
+    err = qcn_store_snap_begin(e->n->store, &snap);
+    if (err == QCN_OK)
+        err = qcn_store_canon_get(snap, NULL, height, hash);
+    if (err == QCN_OK)
+        err = qcn_store_get(snap, NULL, QCN_STORE_HEADER, hash, sizeof hash, &v);
+    if (err == QCN_OK)
+        err = qcn_header_decode(out, v);
+    qcn_store_snap_end(snap);
+    return err;
+}
+
+static void commit_key(uint8_t key[COMMIT_KEY_LEN], const uint8_t hash[QCN_HASH_BYTES])
+{
+    memcpy(key, QCN_NODE_POS_COMMIT_KEY, sizeof QCN_NODE_POS_COMMIT_KEY - 1);
+    memcpy(key + sizeof QCN_NODE_POS_COMMIT_KEY - 1, hash, QCN_HASH_BYTES);
+}
+
+int qcn_node_pos_commit_get(struct qcn_node *n, const uint8_t hash[32], struct qcn_buf *out)
+{
+    struct qcn_store_snap *snap = NULL;
+    uint8_t key[COMMIT_KEY_LEN];
+    struct qcn_view v;
+    int err;
+
+    commit_key(key, hash);
+    err = qcn_store_snap_begin(n->store, &snap);
+    if (err == QCN_OK)
+        err = qcn_store_get(snap, NULL, QCN_STORE_META, key, sizeof key, &v);
+    if (err == QCN_OK)
+        err = v.len > MAX_CERT_BYTES ? QCN_ERR_STORE_CORRUPT : qcn_buf_append(out, v.p, v.len);
+    qcn_store_snap_end(snap);
+    return err;
+}
+
+static int commit_put(struct qcn_node *n, const uint8_t hash[QCN_HASH_BYTES], const uint8_t *cert,
+                      size_t cert_len)
+{
+    uint8_t key[COMMIT_KEY_LEN];
+    struct qcn_store_write w;
+
+    if (cert_len == 0 || cert_len > MAX_CERT_BYTES)
+        return QCN_ERR_CONSENSUS_CERT;
+    commit_key(key, hash);
+    memset(&w, 0, sizeof w);
+    w.table = QCN_STORE_META;
+    w.key = key;
+    w.klen = (uint32_t)sizeof key;
+    w.val = cert;
+    w.vlen = (uint32_t)cert_len;
+    /* The chain's read snapshot must not stay open across a write (node.c,
+     * commit_sync). */
+    qcn_store_rd_release(&n->rd);
+    return qcn_store_write_commit(n->store, &w, 1);
+}
+
+static int h_get_head_commit(void *ctx, struct qcn_buf *out)
+{
+    struct node_engine *e = ctx;
+    uint8_t hash[QCN_HASH_BYTES];
+    qcn_node_head_hash(e->n, hash);
+    return qcn_node_pos_commit_get(e->n, hash, out);
+}
+
+static int h_build_block(void *ctx, const struct qcn_pos_build *a, struct qcn_buf *out,
+                         uint8_t hash[QCN_HASH_BYTES])
+{
+    struct node_engine *e = ctx;
+    struct qcn_node *n = e->n;
+    struct qcn_build_args args;
+    struct qcn_block_result res;
+    int err;
+
+    if (a->height != qcn_node_head_height(n) + 1)
+        return QCN_ERR_BLOCK_PARENT;
+    memset(&args, 0, sizeof args);
+    args.timestamp = qcn_time_unix_s();
+    memcpy(args.proposer, a->proposer, sizeof args.proposer);
+    memcpy(args.mix, a->mix, sizeof args.mix);
+    args.commit = a->commit;
+    args.commit_len = a->commit_len;
+    args.extra = a->extra;
+    args.extra_len = a->extra_len;
+    args.max_txs = (size_t)n->cfg.dev_max_txs;
+    qcn_block_result_init(&res);
+    err = qcn_chain_block_build(n->chain, n->mempool, &args, &res);
+    if (err == QCN_OK) {
+        err = qcn_block_encode(out, &res.block);
+        memcpy(hash, res.block.hash, QCN_HASH_BYTES);
+        /* Only a proposal: the decided block is committed by commit_block. */
+        qcn_chain_block_abort(n->chain, &res);
+    }
+    qcn_block_result_clear(&res);
+    return err;
+}
+
+static int h_check_block(void *ctx, const uint8_t *raw, size_t len)
+{
+    struct node_engine *e = ctx;
+    struct qcn_node *n = e->n;
+    struct qcn_block blk;
+    struct qcn_block_result res;
+    int err;
+
+    memset(&blk, 0, sizeof blk);
+    err = qcn_block_decode(&blk, qcn_view_make(raw, len));
+    if (err != QCN_OK)
+        return err;
+    qcn_block_result_init(&res);
+    err = qcn_chain_block_apply(n->chain, n->mempool, &blk, &res);
+    if (err == QCN_OK)
+        qcn_chain_block_abort(n->chain, &res);
+    qcn_block_result_clear(&res);
+    qcn_block_clear(&blk);
+    return err;
+}
+
+static int h_commit_block(void *ctx, const uint8_t *raw, size_t len, const uint8_t *cert,
+                          size_t cert_len)
+{
+    struct node_engine *e = ctx;
+    struct qcn_node *n = e->n;
+    struct qcn_block blk;
+    int err;
+
+    memset(&blk, 0, sizeof blk);
+    err = qcn_block_decode(&blk, qcn_view_make(raw, len));
+    if (err != QCN_OK)
+        return err;
+    if (cert_len > 0)
+        err = commit_put(n, blk.hash, cert, cert_len);
+    qcn_block_clear(&blk);
+    if (err != QCN_OK) {
+        QCN_LOG(QCN_LOG_ERROR, "pos", "cannot store the certificate: %s", qcn_err_str(err));
+        return err;
+    }
+    e->committing = 1;
+    err = qcn_node_import_block(n, raw, len);
+    e->committing = 0;
+    if (err != QCN_OK)
+        QCN_LOG(QCN_LOG_ERROR, "pos", "decided block not committed: %s", qcn_err_str(err));
+    return err;
+}
+
+static void h_broadcast(void *ctx, uint8_t kind, const uint8_t *payload, size_t len)
+{
+    struct node_engine *e = ctx;
+    if (e->send != NULL) {
+        e->send(e->send_ctx, kind, payload, len);
+    } else if (!e->warned_no_transport) {
+        e->warned_no_transport = 1;
+        QCN_LOG(QCN_LOG_WARN, "pos",
+                "consensus messages have no transport (p2p not wired): nothing reaches "
+                "other nodes (a pos validator finalizes only a set it controls alone)");
+    }
+}
+
+static void host_fill(struct qcn_pos_host *h, struct node_engine *e)
+{
+    memset(h, 0, sizeof *h);
+    h->ctx = e;
+    h->now_ms = h_now;
+    h->timer_set = h_timer_set;
+    h->timer_cancel = h_timer_cancel;
+    h->head = h_head;
+    h->get_header = h_get_header;
+    h->get_head_commit = h_get_head_commit;
+    h->build_block = h_build_block;
+    h->check_block = h_check_block;
+    h->commit_block = h_commit_block;
+    h->broadcast = h_broadcast;
+    /* get_valset: NULL = the genesis set at every height, until the staking
+     * state feeds it (docs/consensus.md §8 step 8). */
+}
+
+/* ---- RPC: qcn_consensusStatus (used by `qcn testnet status`). */
+
+static int rpc_consensus_status(struct qcn_rpc_ctx *ctx, json_t *params, json_t **result,
+                                struct qcn_rpc_error *err)
+{
+    const struct qcn_rpc_chain_src *src = ctx->backend->user;
+    struct qcn_node *n = src->node_info_user;
+    struct qcn_pos_status st;
+    char addr[2 + 2 * QCN_ADDRESS_BYTES + 1];
+    size_t i;
+
+    if (qcn_rpc_params_check(err, params, 0, 0))
+        return err->code;
+    if (n == NULL || qcn_node_pos_status(n, &st) != QCN_OK)
+        return qcn_rpc_error_set(err, QCN_RPC_UNAVAILABLE, "this node does not run pos");
+    addr[0] = '0';
+    addr[1] = 'x';
+    for (i = 0; i < QCN_ADDRESS_BYTES; i++)
+        snprintf(addr + 2 + 2 * i, 3, "%02x", st.address[i]);
+    *result = json_pack("{s:s,s:I,s:I,s:i,s:b,s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "engine", "pos",
+                        "height", (json_int_t)st.height, "round", (json_int_t)st.round, "step",
+                        (int)st.step, "validator", st.is_validator, "address", addr, "committed",
+                        (json_int_t)st.committed, "roundsSkipped", (json_int_t)st.rounds_skipped,
+                        "equivocations", (json_int_t)st.equivocations, "walRefusals",
+                        (json_int_t)st.wal_refusals, "badMessages", (json_int_t)st.bad_msgs,
+                        "evidence", (json_int_t)st.evidence);
+    if (*result == NULL)
+        return qcn_rpc_error_set(err, QCN_RPC_INTERNAL_ERROR, "out of memory");
+    return 0;
+}
+
+static const struct qcn_rpc_method pos_methods[] = {
+    {"qcn_consensusStatus", rpc_consensus_status, 0},
+};
+
+/* ---- The engine adapters. */
+
+static int pos_create(void **state, const struct qcn_engine_host *host,
+                      const struct qcn_engine_config *cfg)
+{
+    struct qcn_node *n = host->ctx;
+    struct node_engine *e;
+    struct qcn_pos_host ph;
+    char path[QCN_CONFIG_MAX_PATH + 32], msg[256];
+    int err;
+
+    (void)cfg;
+    *state = NULL;
+    e = calloc(1, sizeof *e);
+    if (e == NULL)
+        return QCN_ERR_NOMEM;
+    e->n = n;
+    e->eh = *host;
+    err = qcn_node_config_path(&n->cfg, path, sizeof path, QCN_NODE_POS_CONFIG_FILE);
+    if (err == QCN_OK) {
+        msg[0] = '\0';
+        err = qcn_pos_settings_load(&e->set, path, msg, sizeof msg);
+        if (err != QCN_OK)
+            QCN_LOG(QCN_LOG_ERROR, "pos", "%s: %s%s%s", path, qcn_err_str(err),
+                    msg[0] != '\0' ? ": " : "", msg);
+    }
+    if (err == QCN_OK && e->set.cfg.chain_id != qcn_chain_params(n->chain)->chain_id) {
+        QCN_LOG(QCN_LOG_ERROR, "pos", "%s: pos.chain_id %llu is not the chain's %llu", path,
+                (unsigned long long)e->set.cfg.chain_id,
+                (unsigned long long)qcn_chain_params(n->chain)->chain_id);
+        err = QCN_ERR_CONFIG;
+    }
+    if (err == QCN_OK) {
+        host_fill(&ph, e);
+        err = qcn_pos_new(&e->pos, &ph, &e->set.cfg);
+        if (err != QCN_OK)
+            QCN_LOG(QCN_LOG_ERROR, "pos", "engine: %s", qcn_err_str(err));
+    }
+    if (err != QCN_OK) {
+        qcn_pos_settings_clear(&e->set);
+        free(e);
+        return err == QCN_ERR_NOMEM ? err : QCN_ERR_CONFIG;
+    }
+    *state = e;
+    return QCN_OK;
+}
+
+static int pos_start(void *state)
+{
+    struct node_engine *e = state;
+    struct qcn_pos_status st;
+    int err = qcn_node_rpc_register(e->n, pos_methods, sizeof pos_methods / sizeof pos_methods[0]);
+    if (err != QCN_OK)
+        return err;
+    err = qcn_pos_start(e->pos);
+    if (err != QCN_OK) {
+        QCN_LOG(QCN_LOG_ERROR, "pos", "cannot start: %s", qcn_err_str(err));
+        return err;
+    }
+    qcn_pos_status_get(e->pos, &st);
+    QCN_LOG(QCN_LOG_INFO, "pos", "pos engine started at height %llu (%s)",
+            (unsigned long long)st.height, st.is_validator ? "validator" : "observer");
+    return QCN_OK;
+}
+
+static void pos_stop(void *state)
+{
+    struct node_engine *e = state;
+    qcn_pos_stop(e->pos);
+    e->eh.timer_cancel(e->eh.ctx);
+}
+
+static void pos_destroy(void *state)
+{
+    struct node_engine *e = state;
+    if (e == NULL)
+        return;
+    qcn_pos_free(e->pos);
+    qcn_pos_settings_clear(&e->set);
+    free(e);
+}
+
+static void pos_on_timer(void *state)
+{
+    struct node_engine *e = state;
+    qcn_pos_on_timer(e->pos);
+}
+
+static void pos_on_tx(void *state)
+{
+    (void)state; /* pos proposes on its own schedule */
+}
+
+/* Blocks committed by anything but pos itself (block sync) move pos on. */
+static void pos_on_block(void *state, uint64_t height)
+{
+    struct node_engine *e = state;
+    (void)height;
+    if (!e->committing)
+        qcn_pos_on_head_changed(e->pos);
+}
+
+const struct qcn_engine_ops qcn_node_engine_pos = {
+    .name = "pos",
+    .summary = "Tendermint BFT over a stake-weighted validator set (docs/consensus.md)",
+    .create = pos_create,
+    .start = pos_start,
+    .stop = pos_stop,
+    .destroy = pos_destroy,
+    .on_timer = pos_on_timer,
+    .on_tx = pos_on_tx,
+    .on_block = pos_on_block,
+};
+
+static int pow_create(void **state, const struct qcn_engine_host *host,
+                      const struct qcn_engine_config *cfg)
+{
+    struct qcn_node *n = host->ctx;
+    struct node_engine *e;
+    struct qcn_pos_host ph;
+    struct qcn_pow_config pc;
+    int err;
+
+    *state = NULL;
+    e = calloc(1, sizeof *e);
+    if (e == NULL)
+        return QCN_ERR_NOMEM;
+    e->n = n;
+    e->eh = *host;
+    host_fill(&ph, e);
+    memset(&pc, 0, sizeof pc);
+    if (n->cfg.has_coinbase)
+        memcpy(pc.coinbase, n->cfg.coinbase, sizeof pc.coinbase);
+    /* dev.period_ms doubles as the block time target (seconds, >= 1). */
+    pc.target_s = cfg->period_ms >= 1000 ? cfg->period_ms / 1000 : 0;
+    err = qcn_pow_new(&e->pow, &ph, &pc);
+    if (err != QCN_OK) {
+        free(e);
+        return err;
+    }
+    *state = e;
+    return QCN_OK;
+}
+
+static int pow_start(void *state)
+{
+    struct node_engine *e = state;
+    return qcn_pow_start(e->pow);
+}
+
+static void pow_stop(void *state)
+{
+    struct node_engine *e = state;
+    qcn_pow_stop(e->pow);
+    e->eh.timer_cancel(e->eh.ctx);
+}
+
+static void pow_destroy(void *state)
+{
+    struct node_engine *e = state;
+    if (e == NULL)
+        return;
+    qcn_pow_free(e->pow);
+    free(e);
+}
+
+static void pow_on_timer(void *state)
+{
+    struct node_engine *e = state;
+    qcn_pow_on_timer(e->pow);
+}
+
+static void pow_on_block(void *state, uint64_t height)
+{
+    (void)state; /* pow reads the head from its host on its next slice */
+    (void)height;
+}
+
+const struct qcn_engine_ops qcn_node_engine_pow = {
+    .name = "pow",
+    .summary = "SHA3-256 proof of work with difficulty adjustment (docs/consensus.md §10)",
+    .create = pow_create,
+    .start = pow_start,
+    .stop = pow_stop,
+    .destroy = pow_destroy,
+    .on_timer = pow_on_timer,
+    .on_tx = pos_on_tx,
+    .on_block = pow_on_block,
+};
+
+static const struct qcn_engine_ops *const node_engines[] = {
+    &qcn_node_engine_pos,
+    &qcn_node_engine_pow,
+};
+
+int qcn_node_engine_init(struct qcn_engine *e, const char *name, const struct qcn_engine_host *host,
+                         const struct qcn_engine_config *cfg)
+{
+    size_t i;
+    int err;
+
+    for (i = 0; i < sizeof node_engines / sizeof node_engines[0]; i++) {
+        const struct qcn_engine_ops *ops = node_engines[i];
+        if (strcmp(ops->name, name) != 0)
+            continue;
+        e->ops = NULL;
+        e->state = NULL;
+        err = ops->create(&e->state, host, cfg);
+        if (err != QCN_OK) {
+            e->state = NULL;
+            return err;
+        }
+        e->ops = ops;
+        return QCN_OK;
+    }
+    return qcn_engine_init(e, name, host, cfg);
+}
+
+/* ---- Hooks for the p2p side. */
+
+void qcn_node_pos_set_broadcast(struct qcn_node *n, qcn_node_pos_send_fn fn, void *ctx)
+{
+    struct node_engine *e = engine_of(n, &qcn_node_engine_pos);
+    if (e == NULL)
+        return;
+    e->send = fn;
+    e->send_ctx = ctx;
+}
+
+int qcn_node_pos_on_message(struct qcn_node *n, uint8_t kind, const uint8_t *payload, size_t len)
+{
+    struct node_engine *e = engine_of(n, &qcn_node_engine_pos);
+    if (e == NULL || n->stopping)
+        return QCN_ERR_UNSUPPORTED;
+    return qcn_pos_on_message(e->pos, kind, payload, len);
+}
+
+int qcn_node_pos_sync_apply(struct qcn_node *n, const struct qcn_block *blk, const uint8_t *raw,
+                            size_t raw_len, const uint8_t *cert, size_t cert_len)
+{
+    struct node_engine *e = engine_of(n, &qcn_node_engine_pos);
+    int err;
+
+    if (e == NULL)
+        return qcn_node_import_block(n, raw, raw_len);
+    if (cert == NULL || cert_len == 0)
+        return QCN_ERR_CONSENSUS_CERT;
+    /* Block h's own commit field certifies h-1 (the head) under the head's
+     * set; genesis has none. Then the certificate that came with it
+     * finalizes h itself (Tendermint fast sync). */
+    if (blk->header.height > 1) {
+        struct qcn_block parent;
+        memset(&parent, 0, sizeof parent);
+        parent.header.height = qcn_node_head_height(n);
+        qcn_node_head_hash(n, parent.hash);
+        if (blk->header.height != parent.header.height + 1 ||
+            memcmp(blk->header.parent_hash, parent.hash, QCN_HASH_BYTES) != 0)
+            return QCN_ERR_BLOCK_PARENT;
+        if (qcn_pos_verify_synced(e->pos, &parent, blk->header.commit, blk->header.commit_len) !=
+            QCN_OK)
+            return QCN_ERR_CONSENSUS_CERT;
+    }
+    if (qcn_pos_verify_synced(e->pos, blk, cert, cert_len) != QCN_OK)
+        return QCN_ERR_CONSENSUS_CERT;
+    err = commit_put(n, blk->hash, cert, cert_len);
+    if (err != QCN_OK)
+        return err;
+    /* pos_on_block (not committing) tells pos the head moved. */
+    return qcn_node_import_block(n, raw, raw_len);
+}
+
+int qcn_node_pos_status(struct qcn_node *n, struct qcn_pos_status *out)
+{
+    struct node_engine *e = engine_of(n, &qcn_node_engine_pos);
+    if (e == NULL)
+        return QCN_ERR_UNSUPPORTED;
+    qcn_pos_status_get(e->pos, out);
+    return QCN_OK;
+}
