@@ -24,6 +24,32 @@ QCN_MUST_CHECK int qcn_tx_verify(struct qcn_tx *tx);
 /* As qcn_tx_verify, against an explicit encoded key record. */
 QCN_MUST_CHECK int qcn_tx_verify_with(struct qcn_tx *tx, const uint8_t *rec, size_t reclen);
 
+/* ---- the expanded-key cache ----
+ *
+ * Verification of ML-DSA keys goes through a process-wide LRU cache of
+ * expanded public keys (qcn_mldsa_pk_expand), keyed by the key record's hash
+ * and the key's index in it, and confirmed by comparing the stored public key
+ * bytes, so a repeat sender skips ExpandA and pk decoding. Results are
+ * identical with or without the cache. Bounded by entry count and bytes (the
+ * defaults below); thread-safe (one mutex; expansion and verification run
+ * outside it, entries in use are reference counted and freed by their last
+ * user after eviction). */
+#define QCN_VERIFY_KEYCACHE_MAX_ENTRIES 4096
+#define QCN_VERIFY_KEYCACHE_MAX_BYTES ((size_t)96 << 20)
+
+struct qcn_verify_keycache_stats {
+    uint64_t hits, misses, evictions;
+    size_t entries, bytes;         /* entries in the table now */
+    size_t max_entries, max_bytes; /* current limits */
+};
+
+void qcn_verify_keycache_stats(struct qcn_verify_keycache_stats *out);
+/* Sets the limits (each capped at the defaults above; max_entries 0
+ * disables caching) and evicts down to them. Tests and benchmarks. */
+void qcn_verify_keycache_set_limits(size_t max_entries, size_t max_bytes);
+/* Drops every entry not in use and zeroes the counters. */
+void qcn_verify_keycache_clear(void);
+
 struct qcn_verify_pool;
 
 /* Starts nthreads workers (0: one per online CPU). */

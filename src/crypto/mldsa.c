@@ -15,6 +15,7 @@
  * bounds (gamma1 - beta, gamma2 - beta, gamma2) are. */
 #include "crypto/mldsa.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -681,8 +682,12 @@ struct verify_state {
     uint8_t w1buf[MAX_K * N * 6 / 8];
 };
 
-static int verify_mu(const struct params *p, const uint8_t *pk,
-                     const uint8_t mu[QCN_MLDSA_MU_BYTES], const uint8_t *sig, size_t siglen)
+/* w' = A-hat z-hat - c-hat t1-hat 2^d (Alg 8 line 9) and the c~ check,
+ * with A either streamed from rho (ahat NULL) or taken from an expanded key,
+ * and t1 either decoded from pk (t1hat NULL) or already transformed. */
+static int verify_core(const struct params *p, const uint8_t *pk, const int32_t (*ahat)[N],
+                       const int32_t (*t1hat)[N], const uint8_t mu[QCN_MLDSA_MU_BYTES],
+                       const uint8_t *sig, size_t siglen)
 {
     const struct qcn_mldsa_impl *im = qcn_mldsa_impl_get();
     struct verify_state st;
@@ -697,7 +702,8 @@ static int verify_mu(const struct params *p, const uint8_t *pk,
     for (i = 0; i < p->l; i++)
         if (im->exceeds(st.s.z[i].c, zbound))
             return QCN_ERR_BAD_SIGNATURE;
-    pk_decode(st.rho, st.t1, pk, p);
+    if (t1hat == NULL)
+        pk_decode(st.rho, st.t1, pk, p);
 
     /* w' = A z - c t1 2^d (line 9), with -c so the subtraction is an
      * accumulation. */
@@ -709,12 +715,24 @@ static int verify_mu(const struct params *p, const uint8_t *pk,
         st.zhat[i] = st.s.z[i];
         im->ntt(st.zhat[i].c);
     }
-    matrix_mul_stream(im, st.w, st.rho, st.zhat, p);
+    if (ahat == NULL) {
+        matrix_mul_stream(im, st.w, st.rho, st.zhat, p);
+    } else {
+        for (i = 0; i < p->k; i++) {
+            im->pointwise(st.w[i].c, ahat[i * p->l], st.zhat[0].c);
+            for (j = 1; j < p->l; j++)
+                im->pointwise_acc(st.w[i].c, ahat[i * p->l + j], st.zhat[j].c);
+        }
+    }
     for (i = 0; i < p->k; i++) {
-        for (j = 0; j < N; j++)
-            st.t1[i].c[j] *= 1 << D_BITS;
-        im->ntt(st.t1[i].c);
-        im->pointwise_acc(st.w[i].c, st.c.c, st.t1[i].c);
+        if (t1hat == NULL) {
+            for (j = 0; j < N; j++)
+                st.t1[i].c[j] *= 1 << D_BITS;
+            im->ntt(st.t1[i].c);
+            im->pointwise_acc(st.w[i].c, st.c.c, st.t1[i].c);
+        } else {
+            im->pointwise_acc(st.w[i].c, st.c.c, t1hat[i]);
+        }
         im->reduce(st.w[i].c);
         im->invntt(st.w[i].c);
         im->use_hint(st.w[i].c, st.w[i].c, st.s.h[i], p->gamma2);
@@ -725,6 +743,12 @@ static int verify_mu(const struct params *p, const uint8_t *pk,
     qcn_keccak_absorb(&k, st.w1buf, p->k * poly_packed_bytes(p->w1_bits));
     qcn_keccak_squeeze(&k, st.ctilde2, p->ctilde_bytes);
     return memcmp(st.ctilde2, st.s.ctilde, p->ctilde_bytes) == 0 ? QCN_OK : QCN_ERR_BAD_SIGNATURE;
+}
+
+static int verify_mu(const struct params *p, const uint8_t *pk,
+                     const uint8_t mu[QCN_MLDSA_MU_BYTES], const uint8_t *sig, size_t siglen)
+{
+    return verify_core(p, pk, NULL, NULL, mu, sig, siglen);
 }
 
 /* ---- message formatting (Alg 2-5) and mu = H(tr || M', 64) --------------- */
@@ -989,6 +1013,91 @@ int qcn_mldsa_pk_tr(int param, uint8_t tr[QCN_MLDSA_TR_BYTES], const uint8_t *pk
         return QCN_ERR_BAD_PARAM_SET;
     shake256_2(tr, QCN_MLDSA_TR_BYTES, pk, p->pk_bytes, NULL, 0);
     return QCN_OK;
+}
+
+/* ---- expanded public keys ------------------------------------------------ */
+
+size_t qcn_mldsa_pk_expanded_bytes(int param)
+{
+    const struct params *p = params_get(param);
+    size_t n;
+    if (p == NULL)
+        return 0;
+    n = offsetof(struct qcn_mldsa_pk_expanded, ahat) + (size_t)p->k * p->l * N * sizeof(int32_t);
+    return (n + 31) & ~(size_t)31;
+}
+
+int qcn_mldsa_pk_expand(int param, struct qcn_mldsa_pk_expanded *out, const uint8_t *pk,
+                        size_t pklen)
+{
+    const struct params *p = params_get(param);
+    const struct qcn_mldsa_impl *im = qcn_mldsa_impl_get();
+    uint8_t rho[QCN_MLDSA_RHO_BYTES];
+    poly t1[MAX_K], a[4];
+    unsigned i, j, n, idx, t;
+
+    if (p == NULL)
+        return QCN_ERR_BAD_PARAM_SET;
+    if (pk == NULL || pklen != p->pk_bytes)
+        return QCN_ERR_BAD_KEY;
+    out->param = p->id;
+    out->k = p->k;
+    out->l = p->l;
+    shake256_2(out->tr, QCN_MLDSA_TR_BYTES, pk, p->pk_bytes, NULL, 0);
+    pk_decode(rho, t1, pk, p);
+    /* The same transforms verify_core applies to a streamed key. */
+    for (i = 0; i < p->k; i++) {
+        for (j = 0; j < N; j++)
+            t1[i].c[j] *= 1 << D_BITS;
+        im->ntt(t1[i].c);
+        memcpy(out->t1hat[i], t1[i].c, sizeof t1[i].c);
+    }
+    n = p->k * p->l;
+    for (idx = 0; idx < n; idx += 4) {
+        expand_a_4(im, a, rho, idx, p);
+        for (t = 0; t < 4 && idx + t < n; t++)
+            memcpy(out->ahat[idx + t], a[t].c, sizeof a[t].c);
+    }
+    return QCN_OK;
+}
+
+static const struct params *expanded_params(const struct qcn_mldsa_pk_expanded *pk)
+{
+    const struct params *p = pk ? params_get(pk->param) : NULL;
+    if (p == NULL || p->k != pk->k || p->l != pk->l)
+        return NULL;
+    return p;
+}
+
+int qcn_mldsa_verify_expanded(const struct qcn_mldsa_pk_expanded *pk, const uint8_t *msg,
+                              size_t msglen, const uint8_t *ctx, size_t ctxlen, const uint8_t *sig,
+                              size_t siglen)
+{
+    const struct params *p = expanded_params(pk);
+    uint8_t mu[QCN_MLDSA_MU_BYTES];
+    struct prefix pf;
+    int rc;
+    if (p == NULL)
+        return QCN_ERR_BAD_PARAM_SET;
+    rc = build_prefix(&pf, 1, 0, msg, msglen, ctx, ctxlen);
+    if (rc != QCN_OK)
+        return rc;
+    compute_mu(mu, pk->tr, pf.b, pf.len, msg, msglen);
+    return verify_core(p, NULL, (const int32_t(*)[N])pk->ahat, (const int32_t(*)[N])pk->t1hat, mu,
+                       sig, siglen);
+}
+
+int qcn_mldsa_verify_internal_expanded(const struct qcn_mldsa_pk_expanded *pk,
+                                       const uint8_t *mprime, size_t mprimelen, const uint8_t *sig,
+                                       size_t siglen)
+{
+    const struct params *p = expanded_params(pk);
+    uint8_t mu[QCN_MLDSA_MU_BYTES];
+    if (p == NULL)
+        return QCN_ERR_BAD_PARAM_SET;
+    compute_mu(mu, pk->tr, NULL, 0, mprime, mprimelen);
+    return verify_core(p, NULL, (const int32_t(*)[N])pk->ahat, (const int32_t(*)[N])pk->t1hat, mu,
+                       sig, siglen);
 }
 
 /* ---- decode/encode round trips (fuzz targets, tests) --------------------- */

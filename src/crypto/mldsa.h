@@ -128,6 +128,51 @@ QCN_MUST_CHECK int qcn_mldsa_verify_mu(int param, const uint8_t *pk,
 /* tr = H(pk, 64), what a caller needs to compute mu itself. */
 QCN_MUST_CHECK int qcn_mldsa_pk_tr(int param, uint8_t tr[QCN_MLDSA_TR_BYTES], const uint8_t *pk);
 
+/* ---- expanded public keys (verification of many signatures by one key) ----
+ *
+ * Verification spends most of its time on ExpandA (Alg 32: k*l SHAKE128
+ * streams from rho) and on decoding and transforming t1. A caller that
+ * verifies many signatures under the same key expands it once and then calls
+ * qcn_mldsa_verify_expanded, which gives exactly the results of
+ * qcn_mldsa_verify on the original key bytes.
+ *
+ * The structure ends in a flexible array (A-hat has k*l rows), so it is
+ * allocated by the caller with qcn_mldsa_pk_expanded_bytes(param) bytes at
+ * 32-byte alignment (aligned_alloc(32, n) with n a multiple of 32, which
+ * qcn_mldsa_pk_expanded_bytes always returns). It holds public data only
+ * and is read-only after qcn_mldsa_pk_expand, so any number of threads may
+ * verify with one expanded key at once. The back end in use may change
+ * between expand and verify (both give identical representations). */
+#define QCN_MLDSA_MAX_K 8
+#define QCN_MLDSA_MAX_L 7
+struct qcn_mldsa_pk_expanded {
+    int param;                                        /* QCN_MLDSA44/65/87 */
+    unsigned k, l;                                    /* matrix dimensions */
+    uint8_t tr[QCN_MLDSA_TR_BYTES];                   /* H(pk, 64) */
+    _Alignas(32) int32_t t1hat[QCN_MLDSA_MAX_K][256]; /* NTT(t1 * 2^d), first k used */
+    _Alignas(32) int32_t ahat[][256];                 /* A-hat[i][j] at row i*l + j */
+};
+
+/* Bytes to allocate for an expanded key of param (a multiple of 32), or 0 for
+ * an unknown param. About 37 KiB for ML-DSA-65, 65 KiB for ML-DSA-87. */
+size_t qcn_mldsa_pk_expanded_bytes(int param);
+
+/* Expands the encoded public key pk (pklen bytes) into out, which must hold
+ * qcn_mldsa_pk_expanded_bytes(param) bytes at 32-byte alignment.
+ * QCN_ERR_BAD_PARAM_SET; QCN_ERR_BAD_KEY for a wrong pklen (every
+ * correctly-sized byte string decodes: pkEncode's fields take all values). */
+QCN_MUST_CHECK int qcn_mldsa_pk_expand(int param, struct qcn_mldsa_pk_expanded *out,
+                                       const uint8_t *pk, size_t pklen);
+
+/* qcn_mldsa_verify / qcn_mldsa_verify_internal with an expanded key: same
+ * results and errors as those functions on the key that was expanded. */
+QCN_MUST_CHECK int qcn_mldsa_verify_expanded(const struct qcn_mldsa_pk_expanded *pk,
+                                             const uint8_t *msg, size_t msglen, const uint8_t *ctx,
+                                             size_t ctxlen, const uint8_t *sig, size_t siglen);
+QCN_MUST_CHECK int qcn_mldsa_verify_internal_expanded(const struct qcn_mldsa_pk_expanded *pk,
+                                                      const uint8_t *mprime, size_t mprimelen,
+                                                      const uint8_t *sig, size_t siglen);
+
 /* Arithmetic back ends. The library picks one at first use (AVX2 when the CPU
  * has it, unless the environment sets QCN_NO_AVX2=1); all give identical
  * results. */

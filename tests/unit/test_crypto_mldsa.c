@@ -631,6 +631,97 @@ static void test_backend_samplers(void **state)
     }
 }
 
+/* The expanded-key verifier agrees with qcn_mldsa_verify on valid, tampered
+ * and random signatures, under a random and a tampered key, for every
+ * parameter set and back end (the key expanded under one back end and used
+ * under the other too). */
+static void test_expanded_agrees(void **state)
+{
+    uint8_t msg[48], ctx[8], sig[QCN_MLDSA_MAX_SIG_BYTES], pk2[QCN_MLDSA_MAX_PK_BYTES];
+    struct keypair kp;
+    size_t pi, i;
+    int b, nb = backend_count();
+    (void)state;
+    for (i = 0; i < sizeof msg; i++)
+        msg[i] = (uint8_t)(i * 13 + 1);
+    memset(ctx, 0x5a, sizeof ctx);
+    for (pi = 0; pi < NPARAMS; pi++) {
+        int param = params[pi];
+        size_t siglen = qcn_mldsa_sig_bytes(param), pklen = qcn_mldsa_pk_bytes(param);
+        size_t xb = qcn_mldsa_pk_expanded_bytes(param);
+        struct qcn_mldsa_pk_expanded *x = aligned_alloc(32, xb), *x2 = aligned_alloc(32, xb);
+        assert_non_null(x);
+        assert_non_null(x2);
+        assert_int_equal(xb % 32, 0);
+        keypair_make(&kp, param, 9);
+        assert_int_equal(qcn_mldsa_pk_expand(param, x, kp.pk, pklen - 1), QCN_ERR_BAD_KEY);
+        assert_int_equal(qcn_mldsa_pk_expand(66, x, kp.pk, pklen), QCN_ERR_BAD_PARAM_SET);
+        for (b = 0; b < nb; b++) {
+            backend_use(b);
+            assert_int_equal(qcn_mldsa_pk_expand(param, x, kp.pk, pklen), QCN_OK);
+            backend_use(nb - 1 - b); /* verify under the other back end */
+            assert_int_equal(qcn_mldsa_sign(param, sig, kp.sk, msg, sizeof msg, ctx, sizeof ctx,
+                                            QCN_MLDSA_HEDGED, NULL),
+                             QCN_OK);
+            assert_int_equal(
+                qcn_mldsa_verify_expanded(x, msg, sizeof msg, ctx, sizeof ctx, sig, siglen),
+                QCN_OK);
+            assert_int_equal(qcn_mldsa_verify_expanded(x, msg, sizeof msg, ctx, 256, sig, siglen),
+                             QCN_ERR_CONTEXT_TOO_LONG);
+            assert_int_equal(
+                qcn_mldsa_verify_expanded(x, msg, sizeof msg, ctx, sizeof ctx, sig, siglen - 1),
+                QCN_ERR_BAD_SIGNATURE);
+            /* Tampered signatures, message: same verdict as the plain path. */
+            for (i = 0; i < siglen; i += 61) {
+                int plain, ex;
+                sig[i] ^= (uint8_t)(1u << (i % 8));
+                plain =
+                    qcn_mldsa_verify(param, kp.pk, msg, sizeof msg, ctx, sizeof ctx, sig, siglen);
+                ex = qcn_mldsa_verify_expanded(x, msg, sizeof msg, ctx, sizeof ctx, sig, siglen);
+                assert_int_equal(ex, plain);
+                assert_int_equal(ex, QCN_ERR_BAD_SIGNATURE);
+                sig[i] ^= (uint8_t)(1u << (i % 8));
+            }
+            msg[3] ^= 1;
+            assert_int_equal(
+                qcn_mldsa_verify_expanded(x, msg, sizeof msg, ctx, sizeof ctx, sig, siglen),
+                QCN_ERR_BAD_SIGNATURE);
+            msg[3] ^= 1;
+            /* Random signatures. */
+            for (i = 0; i < 8; i++) {
+                qcn_rng_bytes(sig, siglen);
+                assert_int_equal(
+                    qcn_mldsa_verify_expanded(x, msg, sizeof msg, ctx, sizeof ctx, sig, siglen),
+                    qcn_mldsa_verify(param, kp.pk, msg, sizeof msg, ctx, sizeof ctx, sig, siglen));
+            }
+            /* A tampered key, and the internal interface on M'. */
+            assert_int_equal(qcn_mldsa_sign(param, sig, kp.sk, msg, sizeof msg, NULL, 0,
+                                            QCN_MLDSA_DETERMINISTIC, NULL),
+                             QCN_OK);
+            memcpy(pk2, kp.pk, pklen);
+            pk2[pklen - 7] ^= 0x20;
+            assert_int_equal(qcn_mldsa_pk_expand(param, x2, pk2, pklen), QCN_OK);
+            assert_int_equal(qcn_mldsa_verify_expanded(x2, msg, sizeof msg, NULL, 0, sig, siglen),
+                             QCN_ERR_BAD_SIGNATURE);
+            assert_int_equal(qcn_mldsa_verify(param, pk2, msg, sizeof msg, NULL, 0, sig, siglen),
+                             QCN_ERR_BAD_SIGNATURE);
+            {
+                uint8_t mp[2 + sizeof msg];
+                mp[0] = 0;
+                mp[1] = 0;
+                memcpy(mp + 2, msg, sizeof msg);
+                assert_int_equal(qcn_mldsa_verify_internal_expanded(x, mp, sizeof mp, sig, siglen),
+                                 QCN_OK);
+                mp[2] ^= 1;
+                assert_int_equal(qcn_mldsa_verify_internal_expanded(x, mp, sizeof mp, sig, siglen),
+                                 QCN_ERR_BAD_SIGNATURE);
+            }
+        }
+        free(x);
+        free(x2);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -639,6 +730,7 @@ int main(void)
         cmocka_unit_test(test_round_trips),
         cmocka_unit_test(test_pure_is_internal_on_mprime),
         cmocka_unit_test(test_tampering_rejected),
+        cmocka_unit_test(test_expanded_agrees),
         cmocka_unit_test(test_wrong_lengths),
         cmocka_unit_test(test_deterministic_and_hedged),
         cmocka_unit_test(test_malformed_hints),

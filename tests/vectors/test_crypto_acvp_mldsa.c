@@ -270,7 +270,7 @@ static void run_siggen(const char *dir, const char *label, size_t want)
 static void run_sigver(void)
 {
     struct vecfile v;
-    size_t gi, ti, ok = 0, total = 0, valid = 0;
+    size_t gi, ti, ok = 0, total = 0, valid = 0, expanded_total = 0, expanded_agree = 0;
     json_t *g, *t;
     vecfile_load(&v, "ML-DSA-sigVer-FIPS204");
     json_array_foreach(json_object_get(v.prompt, "testGroups"), gi, g)
@@ -301,6 +301,23 @@ static void run_sigver(void)
                 rc = qcn_mldsa_verify_mu(param, pk, msg, sig, siglen);
             } else
                 rc = qcn_mldsa_verify_internal(param, pk, msg, msglen, sig, siglen);
+            /* The expanded-key path must give the same answer as the plain
+             * one wherever it applies (pure and internal interfaces). */
+            if ((external && !prehash) || (!external && !ext_mu)) {
+                struct qcn_mldsa_pk_expanded *x =
+                    aligned_alloc(32, qcn_mldsa_pk_expanded_bytes(param));
+                int rcx;
+                assert_non_null(x);
+                assert_int_equal(qcn_mldsa_pk_expand(param, x, pk, pklen), QCN_OK);
+                rcx = external ? qcn_mldsa_verify_expanded(x, msg, msglen, ctx, ctxlen, sig, siglen)
+                               : qcn_mldsa_verify_internal_expanded(x, msg, msglen, sig, siglen);
+                if (rcx != rc)
+                    print_error("sigVer tcId %lld: expanded got %d, plain %d\n",
+                                (long long)json_integer_value(json_object_get(t, "tcId")), rcx, rc);
+                expanded_total++;
+                expanded_agree += rcx == rc;
+                free(x);
+            }
             total++;
             valid += want;
             if ((rc == QCN_OK) == want && (rc == QCN_OK || rc == QCN_ERR_BAD_SIGNATURE))
@@ -317,6 +334,9 @@ static void run_sigver(void)
     }
     report("sigVer", ok, total);
     assert_int_equal(total, 180);
+    report("sigVer (expanded key)", expanded_agree, expanded_total);
+    assert_int_equal(expanded_agree, expanded_total);
+    assert_true(expanded_total >= 60);
     /* Both outcomes must be represented, or the comparison proves little. */
     assert_true(valid > 0 && valid < total);
     assert_int_equal(ok, total);
