@@ -3,7 +3,8 @@
  * exactly as rpc/chain_backend.h describes the wiring. Stand-in for
  * `qcn node` in the contracts e2e test while node.c does not start the RPC
  * yet (tests/cmake/contracts.cmake picks `qcn node` once it does).
- * Usage: rpc_node DATADIR HOST:PORT [PERIOD_MS]. Runs until killed. */
+ * Usage: rpc_node DATADIR HOST:PORT [PERIOD_MS]. Runs until SIGTERM/SIGINT. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,18 @@
 #include "rpc/chain_backend.h"
 
 static struct qcn_rpc_service *svc;
+static uv_signal_t sigterm, sigint;
+
+/* The node stops itself on these signals; the RPC service must close its
+ * handles too, or the loop never drains. */
+static void on_signal(uv_signal_t *h, int signum)
+{
+    (void)h;
+    (void)signum;
+    qcn_rpc_service_stop(svc);
+    uv_close((uv_handle_t *)&sigterm, NULL);
+    uv_close((uv_handle_t *)&sigint, NULL);
+}
 
 static int submit(void *user, const uint8_t *raw, size_t len,
                   void (*done)(void *done_ctx, int err, const uint8_t hash[QCN_HASH_BYTES]),
@@ -60,9 +73,17 @@ int main(int argc, char **argv)
                                &src, NULL);
     if (rc == QCN_OK)
         rc = qcn_node_on_block(n, on_block, NULL);
+    if (rc == QCN_OK) {
+        uv_signal_init(&n->loop, &sigterm);
+        uv_signal_init(&n->loop, &sigint);
+        uv_signal_start(&sigterm, on_signal, SIGTERM);
+        uv_signal_start(&sigint, on_signal, SIGINT);
+    }
     if (rc == QCN_OK)
         rc = qcn_node_run(n);
     if (rc != QCN_OK)
         fprintf(stderr, "rpc_node: %s\n", qcn_err_str(rc));
+    qcn_rpc_service_free(svc);
+    qcn_node_free(n);
     return rc == QCN_OK ? 0 : 1;
 }
