@@ -18,6 +18,7 @@
 #include "codec/block.h"
 #include "crypto/rng.h"
 #include "node/node.h"
+#include "node/node_pos.h"
 #include "p2p/p2p.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -175,25 +176,53 @@ static int cb_get_block(void *ctx, uint64_t height, struct qcn_buf *block, struc
         if (err == QCN_OK && next.commit_len > 0)
             err = qcn_buf_append(commit, next.commit, next.commit_len);
         qcn_header_clear(&next);
+    } else if (err == QCN_OK) {
+        int cerr = qcn_node_pos_commit_get(np->n, hash, commit);
+        if (cerr != QCN_OK && cerr != QCN_ERR_NOT_FOUND && cerr != QCN_ERR_UNSUPPORTED)
+            err = cerr;
     }
     qcn_store_snap_end(snap);
     return err;
 }
 
-/* A block from sync: qcn_node_import_block decodes it again (strictly),
- * applies it through the chain, commits it in one store transaction and
- * tells the block listeners (our on_block below announces it onwards) and
- * the engine. QCN_ERR_BUSY while a block of ours is being committed. */
+/* A block from sync with its certificate: under pos the certificate must
+ * finalize it (qcn_node_pos_sync_apply); under other engines this is
+ * qcn_node_import_block, which decodes it again (strictly), applies it
+ * through the chain, commits it in one store transaction and tells the block
+ * listeners (our on_block below announces it onwards) and the engine.
+ * QCN_ERR_BUSY while a block of ours is being committed. */
 static int cb_apply_block(void *ctx, struct qcn_block *blk, const uint8_t *raw, size_t raw_len,
                           const uint8_t *commit, size_t commit_len)
 {
     struct node_p2p *np = ctx;
-    (void)blk;
-    (void)commit;
-    (void)commit_len;
     if (np->n->stopping)
         return QCN_ERR_BUSY;
-    return qcn_node_import_block(np->n, raw, raw_len);
+    return qcn_node_pos_sync_apply(np->n, blk, raw, raw_len, commit, commit_len);
+}
+
+/* Proposals and votes from peers go to the engine; its verdict decides
+ * relaying (QCN_OK) or a penalty. A node without pos only relays. */
+static int cb_consensus(void *ctx, const uint8_t peer[QCN_P2P_NODE_ID_BYTES], uint8_t kind,
+                        const uint8_t *payload, size_t len)
+{
+    struct node_p2p *np = ctx;
+    int err;
+    (void)peer;
+    err = qcn_node_pos_on_message(np->n, kind, payload, len);
+    return err == QCN_ERR_UNSUPPORTED ? QCN_OK : err;
+}
+
+/* The engine's outgoing proposals and votes. */
+static void send_consensus(void *ctx, uint8_t kind, const uint8_t *payload, size_t len)
+{
+    struct node_p2p *np = ctx;
+    int err;
+    if (np->p == NULL)
+        return;
+    err = qcn_p2p_broadcast_consensus(np->p, kind, payload, len);
+    if (err != QCN_OK)
+        QCN_LOG(QCN_LOG_WARN, "node", "consensus message (kind %u, %zu bytes) not sent: %s",
+                (unsigned)kind, len, qcn_err_str(err));
 }
 
 static void cb_synced(void *ctx, uint64_t height)
@@ -283,6 +312,7 @@ int qcn_node_p2p_start(struct qcn_node *n)
     cb.get_block = cb_get_block;
     cb.apply_block = cb_apply_block;
     cb.on_synced = cb_synced;
+    cb.on_consensus = cb_consensus;
     err = qcn_p2p_new(&np->p, &n->loop, &pc, &cb);
     if (err != QCN_OK) {
         QCN_LOG(QCN_LOG_ERROR, "node", "p2p: %s", qcn_err_str(err));
@@ -293,6 +323,7 @@ int qcn_node_p2p_start(struct qcn_node *n)
         err = qcn_p2p_start(np->p);
     if (err != QCN_OK)
         return err;
+    qcn_node_pos_set_broadcast(n, send_consensus, np);
     {
         char hex[2 * QCN_P2P_NODE_ID_BYTES + 1];
         for (size_t i = 0; i < QCN_P2P_NODE_ID_BYTES; i++)
@@ -315,6 +346,7 @@ void qcn_node_p2p_free(struct qcn_node *n)
     struct node_p2p *np = np_of(n);
     if (np == NULL)
         return;
+    qcn_node_pos_set_broadcast(n, NULL, NULL);
     qcn_p2p_free(np->p);
     qcn_p2p_identity_clear(&np->id);
     free(np);
