@@ -15,7 +15,13 @@ QCN=$1
 DIR=$(mktemp -d /tmp/qcn-tn-XXXXXX)
 PORT=$((31000 + ($$ % 2000) * 10))
 RUNPID=""
-fail() { echo "FAIL: $*"; exit 1; }
+fail() {
+    echo "FAIL: $*"
+    for l in "$DIR"/net/node*/node.log; do
+        [ -f "$l" ] && { echo "-- $l"; grep -v " block [0-9]* txs=" "$l" | tail -6; }
+    done
+    exit 1
+}
 cleanup() {
     if [ -n "$RUNPID" ]; then kill "$RUNPID" 2>/dev/null; wait "$RUNPID" 2>/dev/null; fi
     for p in "$DIR"/node*/node.pid; do
