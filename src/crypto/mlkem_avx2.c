@@ -15,6 +15,7 @@
  * out to match (tables below, derived from the Appendix A table). */
 #include "crypto/mlkem_internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "crypto/keccak_x4.h"
@@ -116,9 +117,22 @@ static const int16_t inv2[8][16] = {
     {105, 105, 1550, 1550, 843, 843, 555, 555, 871, 871, -1251, -1251, 430, 430, -1103, -1103},
 };
 
+/* QCN_NO_AVX2=1 selects the portable kernels for the whole process, as it does
+ * for ML-DSA (mldsa_poly.c), so `make bench` can compare both paths. */
+static int avx2_usable;
+static pthread_once_t avx2_probe_once = PTHREAD_ONCE_INIT;
+
+static void avx2_probe(void)
+{
+    const char *env = getenv("QCN_NO_AVX2");
+    int off = env != NULL && env[0] != '\0' && strcmp(env, "0") != 0;
+    avx2_usable = !off && __builtin_cpu_supports("avx2");
+}
+
 int qcn_mlkem_have_avx2(void)
 {
-    return __builtin_cpu_supports("avx2") ? 1 : 0;
+    pthread_once(&avx2_probe_once, avx2_probe);
+    return avx2_usable;
 }
 
 static inline AVX2 __m256i fqmul_v(__m256i a, __m256i b)
