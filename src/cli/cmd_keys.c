@@ -404,10 +404,7 @@ static int cmd_delete(struct kctx *x)
         return qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "no key named %s in %s", name, x->dir);
     if (!force) {
         /* proving the password first keeps a typo in NAME from deleting another key */
-        k = qcn_wallet_key_new();
-        if (k == NULL)
-            return qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "out of guarded memory");
-        rc = qcn_wcli_open_key(&x->a, x->dir, name, k);
+        rc = qcn_wcli_unlock(&x->a, x->dir, name, &k);
         qcn_wallet_key_free(k);
         if (rc != 0)
             return rc;
@@ -444,7 +441,7 @@ static int cmd_rotate(struct kctx *x)
     const char *name = x->a.pos[1], *alg = qcn_wargs_get(&x->a, "to-alg");
     char next[QCN_KEYSTORE_NAME_MAX + 8], old[QCN_KEYSTORE_NAME_MAX + 8];
     char pnext[QCN_KEYSTORE_PATH_MAX], pcur[QCN_KEYSTORE_PATH_MAX], pold[QCN_KEYSTORE_PATH_MAX];
-    char at[QCN_ADDRESS_TEXT_BYTES], hx[2 * QCN_HASH_BYTES + 3], *pw = NULL;
+    char at[QCN_ADDRESS_TEXT_BYTES], hx[QCN_WCLI_HASH_TEXT_BYTES], *pw = NULL;
     uint8_t scheme = alg != NULL ? qcn_scheme_from_name(alg) : 0, hash[QCN_HASH_BYTES];
     struct qcn_wallet_key *k = NULL, *nk = NULL;
     struct qcn_rpc_client *c = NULL;
@@ -534,27 +531,17 @@ static int cmd_rotate(struct kctx *x)
         }
     }
     /* The rotation transaction: key manager op 1, signed by the current key. */
-    memcpy(t->f.from, k->account, QCN_ADDRESS_BYTES);
     t->f.has_to = 1;
     memcpy(t->f.to, qcn_wallet_key_manager, QCN_ADDRESS_BYTES);
-    t->f.scheme = k->scheme;
     if (qcn_keyop_rotate(&data, nk->scheme, nk->pk, nk->pk_len) != QCN_OK ||
         qcn_txfile_set_data(t, data.p, data.len) != QCN_OK) {
         rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "cannot encode the rotation");
         goto out;
     }
-    if ((rc = qcn_wcli_attach_key(&x->a, c, t, k->scheme, k->pk, k->pk_len)) != 0 ||
-        (rc = qcn_wcli_fill(&x->a, c, t)) != 0)
+    if ((rc = qcn_wcli_sender(&x->a, c, t, k)) != 0 ||
+        (rc = qcn_wcli_sign_submit(&x->a, c, t, k, hash)) != 0)
         goto out;
-    if (qcn_txfile_sign(t, k) != QCN_OK) {
-        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "signing failed");
-        goto out;
-    }
-    if ((rc = qcn_wcli_submit(&x->a, c, t, hash, 0)) != 0)
-        goto out;
-    hx[0] = '0';
-    hx[1] = 'x';
-    qcn_hex_encode(hx + 2, hash, QCN_HASH_BYTES);
+    qcn_wcli_hash_hex(hx, hash);
     fprintf(stderr, "rotation transaction %s sent\n", hx);
     if ((rc = qcn_wcli_wait(&x->a, c, hash, &receipt)) != 0)
         goto out;

@@ -41,13 +41,6 @@ static json_t *addr_json(const uint8_t a[QCN_ADDRESS_BYTES])
     return json_string(t);
 }
 
-static void hash_hex(char out[2 * QCN_HASH_BYTES + 3], const uint8_t h[QCN_HASH_BYTES])
-{
-    out[0] = '0';
-    out[1] = 'x';
-    qcn_hex_encode(out + 2, h, QCN_HASH_BYTES);
-}
-
 static uint8_t scheme_of_pk_len(size_t n)
 {
     if (n == QCN_MLDSA44_PK_BYTES)
@@ -207,25 +200,14 @@ static int cmd_create(struct mctx *x)
     if ((rc = qcn_wcli_rpc(&x->a, &c)) != 0)
         goto out;
     (void)qcn_wargs_get(&x->a, "timeout");
-    (void)qcn_wargs_get(&x->a, "nonce");
-    (void)qcn_wargs_get(&x->a, "chain-id");
-    (void)qcn_wargs_get(&x->a, "tip");
-    (void)qcn_wargs_get(&x->a, "max-fee");
-    (void)qcn_wargs_get(&x->a, "gas-limit");
+    qcn_wargs_fees(&x->a);
     (void)qcn_wargs_get(&x->a, "password-file");
     (void)qcn_wargs_flag(&x->a, "wait");
     (void)qcn_wargs_flag(&x->a, "force");
     if ((rc = qcn_wargs_check(&x->a)) != 0)
         goto out;
-    k = qcn_wallet_key_new();
-    if (k == NULL) {
-        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "out of guarded memory");
+    if ((rc = qcn_wcli_unlock(&x->a, x->dir, from, &k)) != 0)
         goto out;
-    }
-    if ((rc = qcn_wcli_open_key(&x->a, x->dir, from, k)) != 0)
-        goto out;
-    memcpy(t->f.from, k->account, QCN_ADDRESS_BYTES);
-    t->f.scheme = k->scheme;
     t->f.has_to = 1;
     memcpy(t->f.to, qcn_wallet_key_manager, QCN_ADDRESS_BYTES);
     if (qcn_keyop_multisig(&data, 2, (uint32_t)thr, keys, n) != QCN_OK ||
@@ -233,8 +215,7 @@ static int cmd_create(struct mctx *x)
         rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "cannot encode the key set");
         goto out;
     }
-    if ((rc = qcn_wcli_attach_key(&x->a, c, t, k->scheme, k->pk, k->pk_len)) != 0 ||
-        (rc = qcn_wcli_fill(&x->a, c, t)) != 0)
+    if ((rc = qcn_wcli_sender(&x->a, c, t, k)) != 0)
         goto out;
     /* protocol §3: the address follows from the creator and its nonce */
     if (qcn_multisig_address(maddr, t->f.from, t->f.nonce, (uint32_t)thr, keys, n) != QCN_OK) {
@@ -242,13 +223,9 @@ static int cmd_create(struct mctx *x)
         goto out;
     }
     qcn_address_to_text(at, maddr);
-    if (qcn_txfile_sign(t, k) != QCN_OK) {
-        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "signing failed");
+    if ((rc = qcn_wcli_sign_submit(&x->a, c, t, k, hash)) != 0)
         goto out;
-    }
-    if ((rc = qcn_wcli_submit(&x->a, c, t, hash, 0)) != 0)
-        goto out;
-    hash_hex(hx, hash);
+    qcn_wcli_hash_hex(hx, hash);
     fprintf(stderr, "creation transaction %s sent; multisig address %s\n", hx, at);
     if ((rc = qcn_wcli_wait(&x->a, c, hash, &receipt)) != 0)
         goto out;
@@ -351,11 +328,7 @@ static int cmd_propose(struct mctx *x)
     }
     if ((rc = qcn_wcli_rpc(&x->a, &c)) != 0)
         goto out;
-    (void)qcn_wargs_get(&x->a, "nonce");
-    (void)qcn_wargs_get(&x->a, "chain-id");
-    (void)qcn_wargs_get(&x->a, "tip");
-    (void)qcn_wargs_get(&x->a, "max-fee");
-    (void)qcn_wargs_get(&x->a, "gas-limit");
+    qcn_wargs_fees(&x->a);
     if ((rc = qcn_wargs_check(&x->a)) != 0 || (rc = chain_keyset(x, c, t->f.from, t)) != 0 ||
         (rc = qcn_wcli_fill(&x->a, c, t)) != 0)
         goto out;
@@ -405,12 +378,7 @@ static int cmd_sign(struct mctx *x)
     (void)qcn_wargs_get(&x->a, "password-file");
     if ((rc = qcn_wargs_check(&x->a)) != 0 || (rc = load_file(x, t, file)) != 0)
         goto out;
-    k = qcn_wallet_key_new();
-    if (k == NULL) {
-        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "out of guarded memory");
-        goto out;
-    }
-    if ((rc = qcn_wcli_open_key(&x->a, x->dir, key, k)) != 0)
+    if ((rc = qcn_wcli_unlock(&x->a, x->dir, key, &k)) != 0)
         goto out;
     err = qcn_txfile_sign(t, k);
     if (err == QCN_ERR_NOT_FOUND) {
@@ -444,7 +412,7 @@ static int cmd_submit(struct mctx *x)
     struct qcn_txfile *t = qcn_txfile_new();
     struct qcn_rpc_client *c = NULL;
     uint8_t hash[QCN_HASH_BYTES];
-    char hx[2 * QCN_HASH_BYTES + 3];
+    char hx[QCN_WCLI_HASH_TEXT_BYTES];
     json_t *receipt = NULL;
 
     if (t == NULL)
@@ -459,7 +427,7 @@ static int cmd_submit(struct mctx *x)
         goto out;
     if ((rc = qcn_wcli_submit(&x->a, c, t, hash, force)) != 0)
         goto out;
-    hash_hex(hx, hash);
+    qcn_wcli_hash_hex(hx, hash);
     if (!x->json)
         printf("%s\n", hx);
     fflush(stdout);

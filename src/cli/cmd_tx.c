@@ -39,13 +39,6 @@ struct tctx {
     int json;
 };
 
-static void hash_hex(char out[2 * QCN_HASH_BYTES + 3], const uint8_t h[QCN_HASH_BYTES])
-{
-    out[0] = '0';
-    out[1] = 'x';
-    qcn_hex_encode(out + 2, h, QCN_HASH_BYTES);
-}
-
 /* --to, --value / --value-wei, --data into t. */
 static int fill_payload(struct tctx *x, struct qcn_txfile *t)
 {
@@ -96,12 +89,12 @@ static int fill_payload(struct tctx *x, struct qcn_txfile *t)
 static int finish(struct tctx *x, struct qcn_rpc_client *c, const struct qcn_txfile *t,
                   const uint8_t hash[QCN_HASH_BYTES])
 {
-    char hx[2 * QCN_HASH_BYTES + 3], from[QCN_ADDRESS_TEXT_BYTES];
+    char hx[QCN_WCLI_HASH_TEXT_BYTES], from[QCN_ADDRESS_TEXT_BYTES];
     json_t *receipt = NULL, *o;
     int rc = 0, ok = 1, wait = qcn_wargs_flag(&x->a, "wait");
     uint64_t st = 0;
 
-    hash_hex(hx, hash);
+    qcn_wcli_hash_hex(hx, hash);
     qcn_address_to_text(from, t->f.from);
     if (!x->json)
         printf("%s\n", hx);
@@ -152,31 +145,11 @@ static int cmd_send(struct tctx *x)
     (void)qcn_wargs_flag(&x->a, "force");
     (void)qcn_wargs_flag(&x->a, "no-key");
     (void)qcn_wargs_get(&x->a, "timeout");
-    (void)qcn_wargs_get(&x->a, "nonce");
-    (void)qcn_wargs_get(&x->a, "chain-id");
-    (void)qcn_wargs_get(&x->a, "tip");
-    (void)qcn_wargs_get(&x->a, "max-fee");
-    (void)qcn_wargs_get(&x->a, "gas-limit");
-    (void)qcn_wargs_get(&x->a, "password-file");
-    if ((rc = qcn_wargs_check(&x->a)) != 0)
-        goto out;
-    k = qcn_wallet_key_new();
-    if (k == NULL) {
-        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "out of guarded memory");
-        goto out;
-    }
-    if ((rc = qcn_wcli_open_key(&x->a, x->dir, from, k)) != 0)
-        goto out;
-    memcpy(t->f.from, k->account, QCN_ADDRESS_BYTES);
-    t->f.scheme = k->scheme;
-    if ((rc = qcn_wcli_attach_key(&x->a, c, t, k->scheme, k->pk, k->pk_len)) != 0 ||
-        (rc = qcn_wcli_fill(&x->a, c, t)) != 0)
-        goto out;
-    if (qcn_txfile_sign(t, k) != QCN_OK) {
-        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "signing failed");
-        goto out;
-    }
-    if ((rc = qcn_wcli_submit(&x->a, c, t, hash, 0)) != 0)
+    qcn_wargs_fees(&x->a);
+    if ((rc = qcn_wargs_check(&x->a)) != 0 ||
+        (rc = qcn_wcli_unlock(&x->a, x->dir, from, &k)) != 0 ||
+        (rc = qcn_wcli_sender(&x->a, c, t, k)) != 0 ||
+        (rc = qcn_wcli_sign_submit(&x->a, c, t, k, hash)) != 0)
         goto out;
     rc = finish(x, c, t, hash);
 out:
@@ -297,12 +270,7 @@ static int cmd_sign(struct tctx *x)
                             "%s is a multisig transaction: use qcn multisig sign", file);
         goto out;
     }
-    k = qcn_wallet_key_new();
-    if (k == NULL) {
-        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "out of guarded memory");
-        goto out;
-    }
-    if ((rc = qcn_wcli_open_key(&x->a, x->dir, from, k)) != 0)
+    if ((rc = qcn_wcli_unlock(&x->a, x->dir, from, &k)) != 0)
         goto out;
     err = qcn_txfile_sign(t, k);
     if (err == QCN_ERR_TX_KEY_MISMATCH) {
@@ -545,24 +513,10 @@ static int cmd_deploy(struct tctx *x)
     (void)qcn_wargs_flag(&x->a, "wait");
     (void)qcn_wargs_flag(&x->a, "force");
     (void)qcn_wargs_get(&x->a, "timeout");
-    (void)qcn_wargs_get(&x->a, "nonce");
-    (void)qcn_wargs_get(&x->a, "chain-id");
-    (void)qcn_wargs_get(&x->a, "tip");
-    (void)qcn_wargs_get(&x->a, "max-fee");
-    (void)qcn_wargs_get(&x->a, "gas-limit");
-    if ((rc = qcn_wargs_check(&x->a)) != 0)
-        goto out;
-    k = qcn_wallet_key_new();
-    if (k == NULL) {
-        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "out of guarded memory");
-        goto out;
-    }
-    if ((rc = qcn_wcli_open_key(&x->a, x->dir, from, k)) != 0)
-        goto out;
-    memcpy(t->f.from, k->account, QCN_ADDRESS_BYTES);
-    t->f.scheme = k->scheme;
-    if ((rc = qcn_wcli_attach_key(&x->a, c, t, k->scheme, k->pk, k->pk_len)) != 0 ||
-        (rc = qcn_wcli_fill(&x->a, c, t)) != 0 ||
+    qcn_wargs_fees(&x->a);
+    if ((rc = qcn_wargs_check(&x->a)) != 0 ||
+        (rc = qcn_wcli_unlock(&x->a, x->dir, from, &k)) != 0 ||
+        (rc = qcn_wcli_sender(&x->a, c, t, k)) != 0 ||
         (rc = qcn_wargs_u64(&x->a, "gas-limit", &gas, &has_gas)) != 0)
         goto out;
     if (!has_gas) {
@@ -577,14 +531,10 @@ static int cmd_deploy(struct tctx *x)
             goto out;
         }
     }
-    if (qcn_txfile_sign(t, k) != QCN_OK) {
-        rc = qcn_wcli_error(&x->a, QCN_WCLI_EXIT_USAGE, "signing failed");
+    if ((rc = qcn_wcli_sign_submit(&x->a, c, t, k, hash)) != 0)
         goto out;
-    }
     create_address(addr, t->f.from, t->f.nonce);
     qcn_address_to_text(atext, addr);
-    if ((rc = qcn_wcli_submit(&x->a, c, t, hash, 0)) != 0)
-        goto out;
     if (!x->json)
         printf("contract %s\n", atext);
     else

@@ -112,6 +112,14 @@ void qcn_wargs_common(struct qcn_wargs *a)
     (void)qcn_wargs_flag(a, "json");
 }
 
+void qcn_wargs_fees(struct qcn_wargs *a)
+{
+    static const char *const fees[] = {"nonce", "chain-id", "tip", "max-fee", "gas-limit", NULL};
+    size_t i;
+    for (i = 0; fees[i] != NULL; i++)
+        (void)qcn_wargs_get(a, fees[i]);
+}
+
 int qcn_wargs_check(struct qcn_wargs *a)
 {
     int i;
@@ -300,6 +308,15 @@ static int read_password(struct qcn_wargs *a, char **pw, size_t *len, const char
 int qcn_wcli_new_password(struct qcn_wargs *a, char **pw, size_t *len, const char *prompt)
 {
     return read_password(a, pw, len, prompt, 1);
+}
+
+int qcn_wcli_unlock(struct qcn_wargs *a, const char *dir, const char *name,
+                    struct qcn_wallet_key **k)
+{
+    *k = qcn_wallet_key_new();
+    if (*k == NULL)
+        return qcn_wcli_error(a, QCN_WCLI_EXIT_USAGE, "out of guarded memory");
+    return qcn_wcli_open_key(a, dir, name, *k);
 }
 
 int qcn_wcli_open_key(struct qcn_wargs *a, const char *dir, const char *name,
@@ -625,4 +642,30 @@ void qcn_wcli_coins(char *out, size_t cap, const struct qcn_u256 *wei)
     char t[QCN_AMOUNT_TEXT_BYTES];
     qcn_amount_format(t, wei);
     snprintf(out, cap, "%s QCN", t);
+}
+
+int qcn_wcli_sender(struct qcn_wargs *a, struct qcn_rpc_client *c, struct qcn_txfile *t,
+                    const struct qcn_wallet_key *k)
+{
+    int rc;
+    memcpy(t->f.from, k->account, QCN_ADDRESS_BYTES);
+    t->f.scheme = k->scheme;
+    if ((rc = qcn_wcli_attach_key(a, c, t, k->scheme, k->pk, k->pk_len)) != 0)
+        return rc;
+    return qcn_wcli_fill(a, c, t);
+}
+
+int qcn_wcli_sign_submit(struct qcn_wargs *a, struct qcn_rpc_client *c, struct qcn_txfile *t,
+                         const struct qcn_wallet_key *k, uint8_t hash[QCN_HASH_BYTES])
+{
+    if (qcn_txfile_sign(t, k) != QCN_OK)
+        return qcn_wcli_error(a, QCN_WCLI_EXIT_USAGE, "signing failed");
+    return qcn_wcli_submit(a, c, t, hash, 0);
+}
+
+void qcn_wcli_hash_hex(char out[QCN_WCLI_HASH_TEXT_BYTES], const uint8_t h[QCN_HASH_BYTES])
+{
+    out[0] = '0';
+    out[1] = 'x';
+    qcn_hex_encode(out + 2, h, QCN_HASH_BYTES);
 }

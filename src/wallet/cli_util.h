@@ -55,6 +55,9 @@ int qcn_wargs_flag(struct qcn_wargs *a, const char *name);
  * --password-file, --keystore, --datadir, --json) as used, so a command
  * that does not need one still takes it. */
 void qcn_wargs_common(struct qcn_wargs *a);
+/* Marks the fee options a sending command accepts (--nonce, --chain-id,
+ * --tip, --max-fee, --gas-limit; read later by qcn_wcli_fill). */
+void qcn_wargs_fees(struct qcn_wargs *a);
 /* Prints an error naming the first option nobody asked for; returns 2 (0 if none). */
 int qcn_wargs_check(struct qcn_wargs *a);
 /* --name as an unsigned 64-bit integer (decimal or 0x-hex). *has = 0 when absent.
@@ -84,6 +87,11 @@ int qcn_wcli_resolve(struct qcn_wargs *a, const char *dir, const char *what,
  * password for key NAME", status 2, file untouched. */
 int qcn_wcli_open_key(struct qcn_wargs *a, const char *dir, const char *name,
                       struct qcn_wallet_key *k);
+/* qcn_wallet_key_new, then qcn_wcli_open_key. *k gets the key, or NULL
+ * ("out of guarded memory", status 2); the caller frees *k
+ * (qcn_wallet_key_free) on success and on failure alike. */
+int qcn_wcli_unlock(struct qcn_wargs *a, const char *dir, const char *name,
+                    struct qcn_wallet_key **k);
 /* Reads a new password (asks twice on a terminal) into a guarded buffer
  * *pw (free with qcn_secure_free). */
 int qcn_wcli_new_password(struct qcn_wargs *a, char **pw, size_t *len, const char *prompt);
@@ -109,6 +117,16 @@ int qcn_wcli_fill(struct qcn_wargs *a, struct qcn_rpc_client *c, struct qcn_txfi
 int qcn_wcli_attach_key(struct qcn_wargs *a, struct qcn_rpc_client *c, struct qcn_txfile *t,
                         uint8_t scheme, const uint8_t *pk, size_t pk_len);
 
+/* Makes key k the sender of t (from, scheme), then qcn_wcli_attach_key and
+ * qcn_wcli_fill. Set t's recipient and data first: the gas limit depends on
+ * them. */
+int qcn_wcli_sender(struct qcn_wargs *a, struct qcn_rpc_client *c, struct qcn_txfile *t,
+                    const struct qcn_wallet_key *k);
+/* Signs t with k ("signing failed", status 2) and sends it (qcn_wcli_submit,
+ * no short multisig); hash gets its hash. */
+int qcn_wcli_sign_submit(struct qcn_wargs *a, struct qcn_rpc_client *c, struct qcn_txfile *t,
+                         const struct qcn_wallet_key *k, uint8_t hash[QCN_HASH_BYTES]);
+
 /* Sends the complete t (eth_sendRawTransaction); hash gets its hash.
  * allow_short lets a multisig with too few signatures go (--force). */
 int qcn_wcli_submit(struct qcn_wargs *a, struct qcn_rpc_client *c, const struct qcn_txfile *t,
@@ -119,6 +137,10 @@ int qcn_wcli_submit(struct qcn_wargs *a, struct qcn_rpc_client *c, const struct 
  * succeeded), 1 (failed on chain, or timed out), 2 (node unreachable). */
 int qcn_wcli_wait(struct qcn_wargs *a, struct qcn_rpc_client *c, const uint8_t hash[QCN_HASH_BYTES],
                   json_t **receipt);
+
+/* "0x" and 64 hex digits, NUL-terminated. */
+#define QCN_WCLI_HASH_TEXT_BYTES (2 * QCN_HASH_BYTES + 3)
+void qcn_wcli_hash_hex(char out[QCN_WCLI_HASH_TEXT_BYTES], const uint8_t h[QCN_HASH_BYTES]);
 
 /* "1.5 QCN" */
 void qcn_wcli_coins(char *out, size_t cap, const struct qcn_u256 *wei);
