@@ -61,9 +61,14 @@ void qcn_p2p_hs_fin_encode(uint8_t out[QCN_P2P_HS_FIN_BYTES], const struct qcn_p
     putn(&p, m->sig, sizeof m->sig);
 }
 
-static int read_magic(struct qcn_reader *r)
+/* Every handshake message has one fixed size and opens with the magic
+ * (docs/p2p.md §2): checks both and leaves r at the first field. */
+static int hs_open(struct qcn_reader *r, struct qcn_view in, size_t size)
 {
     uint32_t magic = 0;
+    if (in.len != size)
+        return -1;
+    qcn_reader_init(r, in.p, in.len);
     qcn_reader_be32(r, &magic);
     return magic == QCN_P2P_MAGIC ? 0 : -1;
 }
@@ -72,10 +77,7 @@ int qcn_p2p_hs_init_decode(struct qcn_p2p_hs_init *out, struct qcn_view in)
 {
     struct qcn_reader r;
     memset(out, 0, sizeof *out);
-    if (in.len != QCN_P2P_HS_INIT_BYTES)
-        return QCN_ERR_CODEC;
-    qcn_reader_init(&r, in.p, in.len);
-    if (read_magic(&r) != 0)
+    if (hs_open(&r, in, QCN_P2P_HS_INIT_BYTES) != 0)
         goto bad;
     qcn_reader_be16(&r, &out->version);
     qcn_reader_be16(&r, &out->min_version);
@@ -96,10 +98,7 @@ int qcn_p2p_hs_resp_decode(struct qcn_p2p_hs_resp *out, struct qcn_view in)
 {
     struct qcn_reader r;
     memset(out, 0, sizeof *out);
-    if (in.len != QCN_P2P_HS_RESP_BYTES)
-        return QCN_ERR_CODEC;
-    qcn_reader_init(&r, in.p, in.len);
-    if (read_magic(&r) != 0)
+    if (hs_open(&r, in, QCN_P2P_HS_RESP_BYTES) != 0)
         goto bad;
     qcn_reader_be16(&r, &out->version);
     qcn_reader_copy(&r, out->nonce, sizeof out->nonce);
@@ -119,10 +118,7 @@ int qcn_p2p_hs_fin_decode(struct qcn_p2p_hs_fin *out, struct qcn_view in)
 {
     struct qcn_reader r;
     memset(out, 0, sizeof *out);
-    if (in.len != QCN_P2P_HS_FIN_BYTES)
-        return QCN_ERR_CODEC;
-    qcn_reader_init(&r, in.p, in.len);
-    if (read_magic(&r) != 0)
+    if (hs_open(&r, in, QCN_P2P_HS_FIN_BYTES) != 0)
         goto bad;
     qcn_reader_copy(&r, out->sig, sizeof out->sig);
     if (qcn_reader_finish(&r) != QCN_OK)
