@@ -44,23 +44,28 @@ static int vote_put_fields(struct qcn_buf *b, const struct qcn_vote *v)
     return QCN_OK;
 }
 
+/* Ends a vote or proposal whose fields went into the list opened at l (err:
+ * how writing them went): the signature last when with_sig, for the signing
+ * bytes without it (§2). On any error b is cut back to start. */
+static int signed_list_end(struct qcn_buf *b, size_t start, size_t l, int err,
+                           const uint8_t sig[QCN_VOTE_SIG_BYTES], int with_sig)
+{
+    if (err == QCN_OK && with_sig)
+        err = qcn_rlp_put_bytes(b, sig, QCN_VOTE_SIG_BYTES);
+    if (err == QCN_OK)
+        err = qcn_rlp_list_end(b, l);
+    if (err != QCN_OK)
+        b->len = start;
+    return err;
+}
+
 static int vote_write(struct qcn_buf *b, const struct qcn_vote *v, int with_sig)
 {
     size_t start = b->len, l;
-    int err;
     if (!vote_form_ok(v))
         return QCN_ERR_CODEC;
     l = qcn_rlp_list_begin(b);
-    if ((err = vote_put_fields(b, v)) != QCN_OK)
-        goto fail;
-    if (with_sig && (err = qcn_rlp_put_bytes(b, v->sig, QCN_VOTE_SIG_BYTES)) != QCN_OK)
-        goto fail;
-    if ((err = qcn_rlp_list_end(b, l)) != QCN_OK)
-        goto fail;
-    return QCN_OK;
-fail:
-    b->len = start;
-    return err;
+    return signed_list_end(b, start, l, vote_put_fields(b, v), v->sig, with_sig);
 }
 
 int qcn_vote_encode(struct qcn_buf *b, const struct qcn_vote *v)
@@ -183,28 +188,26 @@ int qcn_vote_conflicts(const struct qcn_vote *a, const struct qcn_vote *b)
 }
 
 /* Proposals. pol_round travels as pol_round + 1 so that "none" (-1) is 0. */
-static int proposal_write(struct qcn_buf *b, const struct qcn_proposal *p, int with_sig)
+static int proposal_put_fields(struct qcn_buf *b, const struct qcn_proposal *p)
 {
-    size_t start = b->len, l;
     int err;
-    if (p->pol_round < -1 || p->pol_round >= (int64_t)p->round)
-        return QCN_ERR_CODEC;
-    l = qcn_rlp_list_begin(b);
     if ((err = qcn_rlp_put_u64(b, p->chain_id)) != QCN_OK ||
         (err = qcn_rlp_put_u64(b, p->height)) != QCN_OK ||
         (err = qcn_rlp_put_u64(b, p->round)) != QCN_OK ||
         (err = qcn_rlp_put_u64(b, (uint64_t)(p->pol_round + 1))) != QCN_OK ||
         (err = qcn_rlp_put_bytes(b, p->block_hash, QCN_HASH_BYTES)) != QCN_OK ||
         (err = qcn_rlp_put_bytes(b, p->proposer, QCN_ADDRESS_BYTES)) != QCN_OK)
-        goto fail;
-    if (with_sig && (err = qcn_rlp_put_bytes(b, p->sig, QCN_VOTE_SIG_BYTES)) != QCN_OK)
-        goto fail;
-    if ((err = qcn_rlp_list_end(b, l)) != QCN_OK)
-        goto fail;
+        return err;
     return QCN_OK;
-fail:
-    b->len = start;
-    return err;
+}
+
+static int proposal_write(struct qcn_buf *b, const struct qcn_proposal *p, int with_sig)
+{
+    size_t start = b->len, l;
+    if (p->pol_round < -1 || p->pol_round >= (int64_t)p->round)
+        return QCN_ERR_CODEC;
+    l = qcn_rlp_list_begin(b);
+    return signed_list_end(b, start, l, proposal_put_fields(b, p), p->sig, with_sig);
 }
 
 int qcn_proposal_encode(struct qcn_buf *b, const struct qcn_proposal *p)
