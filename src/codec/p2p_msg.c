@@ -28,6 +28,17 @@ static void putn(uint8_t **p, const uint8_t *src, size_t n)
     *p += n;
 }
 
+/* The part HS_INIT and HS_RESP share (docs/p2p.md §2): nonce, key exchange
+ * message (kex_len bytes: kex_init or kex_resp), identity scheme and key. */
+static void put_hello(uint8_t **p, const uint8_t nonce[QCN_P2P_NONCE_BYTES], const uint8_t *kex,
+                      size_t kex_len, uint8_t id_scheme, const uint8_t id_pk[QCN_P2P_ID_PK_BYTES])
+{
+    putn(p, nonce, QCN_P2P_NONCE_BYTES);
+    putn(p, kex, kex_len);
+    *(*p)++ = id_scheme;
+    putn(p, id_pk, QCN_P2P_ID_PK_BYTES);
+}
+
 void qcn_p2p_hs_init_encode(uint8_t out[QCN_P2P_HS_INIT_BYTES], const struct qcn_p2p_hs_init *m)
 {
     uint8_t *p = out;
@@ -35,10 +46,7 @@ void qcn_p2p_hs_init_encode(uint8_t out[QCN_P2P_HS_INIT_BYTES], const struct qcn
     put16(&p, m->version);
     put16(&p, m->min_version);
     put64(&p, m->chain_id);
-    putn(&p, m->nonce, sizeof m->nonce);
-    putn(&p, m->kex, sizeof m->kex);
-    *p++ = m->id_scheme;
-    putn(&p, m->id_pk, sizeof m->id_pk);
+    put_hello(&p, m->nonce, m->kex, sizeof m->kex, m->id_scheme, m->id_pk);
 }
 
 void qcn_p2p_hs_resp_encode(uint8_t *out, const struct qcn_p2p_hs_resp *m, int with_sig)
@@ -46,10 +54,7 @@ void qcn_p2p_hs_resp_encode(uint8_t *out, const struct qcn_p2p_hs_resp *m, int w
     uint8_t *p = out;
     put32(&p, QCN_P2P_MAGIC);
     put16(&p, m->version);
-    putn(&p, m->nonce, sizeof m->nonce);
-    putn(&p, m->kex, sizeof m->kex);
-    *p++ = m->id_scheme;
-    putn(&p, m->id_pk, sizeof m->id_pk);
+    put_hello(&p, m->nonce, m->kex, sizeof m->kex, m->id_scheme, m->id_pk);
     if (with_sig)
         putn(&p, m->sig, sizeof m->sig);
 }
@@ -73,6 +78,16 @@ static int hs_open(struct qcn_reader *r, struct qcn_view in, size_t size)
     return magic == QCN_P2P_MAGIC ? 0 : -1;
 }
 
+/* The inverse of put_hello; a short read is left for qcn_reader_finish. */
+static void read_hello(struct qcn_reader *r, uint8_t nonce[QCN_P2P_NONCE_BYTES], uint8_t *kex,
+                       size_t kex_len, uint8_t *id_scheme, uint8_t id_pk[QCN_P2P_ID_PK_BYTES])
+{
+    qcn_reader_copy(r, nonce, QCN_P2P_NONCE_BYTES);
+    qcn_reader_copy(r, kex, kex_len);
+    qcn_reader_u8(r, id_scheme);
+    qcn_reader_copy(r, id_pk, QCN_P2P_ID_PK_BYTES);
+}
+
 int qcn_p2p_hs_init_decode(struct qcn_p2p_hs_init *out, struct qcn_view in)
 {
     struct qcn_reader r;
@@ -82,10 +97,7 @@ int qcn_p2p_hs_init_decode(struct qcn_p2p_hs_init *out, struct qcn_view in)
     qcn_reader_be16(&r, &out->version);
     qcn_reader_be16(&r, &out->min_version);
     qcn_reader_be64(&r, &out->chain_id);
-    qcn_reader_copy(&r, out->nonce, sizeof out->nonce);
-    qcn_reader_copy(&r, out->kex, sizeof out->kex);
-    qcn_reader_u8(&r, &out->id_scheme);
-    qcn_reader_copy(&r, out->id_pk, sizeof out->id_pk);
+    read_hello(&r, out->nonce, out->kex, sizeof out->kex, &out->id_scheme, out->id_pk);
     if (qcn_reader_finish(&r) != QCN_OK || out->id_scheme != QCN_P2P_ID_SCHEME)
         goto bad;
     return QCN_OK;
@@ -101,10 +113,7 @@ int qcn_p2p_hs_resp_decode(struct qcn_p2p_hs_resp *out, struct qcn_view in)
     if (hs_open(&r, in, QCN_P2P_HS_RESP_BYTES) != 0)
         goto bad;
     qcn_reader_be16(&r, &out->version);
-    qcn_reader_copy(&r, out->nonce, sizeof out->nonce);
-    qcn_reader_copy(&r, out->kex, sizeof out->kex);
-    qcn_reader_u8(&r, &out->id_scheme);
-    qcn_reader_copy(&r, out->id_pk, sizeof out->id_pk);
+    read_hello(&r, out->nonce, out->kex, sizeof out->kex, &out->id_scheme, out->id_pk);
     qcn_reader_copy(&r, out->sig, sizeof out->sig);
     if (qcn_reader_finish(&r) != QCN_OK || out->id_scheme != QCN_P2P_ID_SCHEME)
         goto bad;
