@@ -591,19 +591,13 @@ int qcn_cmd_keys(int argc, char **argv)
     int rc;
 
     memset(&x, 0, sizeof x);
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? QCN_EXIT_USAGE : QCN_EXIT_OK;
-    }
-    sub = argv[1];
-    if ((rc = qcn_wargs_parse(&x.a, "keys", argc - 1, argv + 1)) != 0)
+    if ((rc = qcn_wcli_begin(&x.a, "keys", usage, argc, argv, &x.json)) >= 0)
         return rc;
+    sub = argv[1];
     if (qcn_wargs_flag(&x.a, "help")) {
         fputs(usage, stdout);
         return QCN_EXIT_OK;
     }
-    x.json = qcn_wargs_flag(&x.a, "json");
-    qcn_wargs_common(&x.a);
     if ((rc = qcn_wcli_keystore_dir(&x.a, x.dir, sizeof x.dir)) != 0)
         return rc;
     if (strcmp(sub, "new") == 0)

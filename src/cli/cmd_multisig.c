@@ -569,14 +569,8 @@ int qcn_cmd_multisig(int argc, char **argv)
     int rc;
 
     memset(&x, 0, sizeof x);
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? QCN_EXIT_USAGE : QCN_EXIT_OK;
-    }
-    if ((rc = qcn_wargs_parse(&x.a, "multisig", argc - 1, argv + 1)) != 0)
+    if ((rc = qcn_wcli_begin(&x.a, "multisig", usage, argc, argv, &x.json)) >= 0)
         return rc;
-    x.json = qcn_wargs_flag(&x.a, "json");
-    qcn_wargs_common(&x.a);
     if ((rc = qcn_wcli_keystore_dir(&x.a, x.dir, sizeof x.dir)) != 0)
         return rc;
     if (strcmp(argv[1], "create") == 0)

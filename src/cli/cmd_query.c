@@ -340,14 +340,8 @@ int qcn_cmd_query(int argc, char **argv)
     int rc;
 
     memset(&x, 0, sizeof x);
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? QCN_EXIT_USAGE : QCN_EXIT_OK;
-    }
-    if ((rc = qcn_wargs_parse(&x.a, "query", argc - 1, argv + 1)) != 0)
+    if ((rc = qcn_wcli_begin(&x.a, "query", usage, argc, argv, &x.json)) >= 0)
         return rc;
-    x.json = qcn_wargs_flag(&x.a, "json");
-    qcn_wargs_common(&x.a);
     for (i = 0; i < sizeof subs / sizeof subs[0]; i++) {
         if (strcmp(argv[1], subs[i].name) != 0)
             continue;

@@ -120,6 +120,21 @@ void qcn_wargs_fees(struct qcn_wargs *a)
         (void)qcn_wargs_get(a, fees[i]);
 }
 
+int qcn_wcli_begin(struct qcn_wargs *a, const char *cmd, const char *usage, int argc, char **argv,
+                   int *json)
+{
+    int rc;
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? QCN_WCLI_EXIT_USAGE : QCN_WCLI_EXIT_OK;
+    }
+    if ((rc = qcn_wargs_parse(a, cmd, argc - 1, argv + 1)) != 0)
+        return rc;
+    *json = qcn_wargs_flag(a, "json");
+    qcn_wargs_common(a);
+    return -1;
+}
+
 int qcn_wargs_check(struct qcn_wargs *a)
 {
     int i;

@@ -45,6 +45,13 @@ struct qcn_wargs {
     } opt[QCN_WCLI_MAX_OPTS];
 };
 
+/* The start of every wallet command (qcn CMD SUB [options]; argv[0] is CMD):
+ * without SUB prints usage on stderr (status 2); SUB "help" or "--help"
+ * prints it on stdout (status 0); otherwise qcn_wargs_parse of SUB and its
+ * options into a, *json = --json, and qcn_wargs_common. Returns -1 to go on,
+ * else the exit status. */
+int qcn_wcli_begin(struct qcn_wargs *a, const char *cmd, const char *usage, int argc, char **argv,
+                   int *json);
 /* Parses argv[0..argc). Returns 0, or prints a usage error and returns 2. */
 int qcn_wargs_parse(struct qcn_wargs *a, const char *cmd, int argc, char **argv);
 /* The value of --name (marks it used) or NULL. */
