@@ -10,6 +10,7 @@
 #include "util/hex.h"
 #include "wallet/address.h"
 #include "wallet/amount.h"
+#include "wallet/rpcclient.h"
 
 const uint8_t qcn_wallet_key_manager[QCN_ADDRESS_BYTES] = {0, 0, 0, 0, 0, 0, 0, 0, 0,    0,
                                                            0, 0, 0, 0, 0, 0, 0, 0, 0x51, 0x00};
@@ -272,20 +273,6 @@ static json_t *addr_json(const uint8_t a[QCN_ADDRESS_BYTES])
     return json_string(s);
 }
 
-static json_t *hexj(const uint8_t *p, size_t n)
-{
-    char *s = malloc(2 * n + 3);
-    json_t *j;
-    if (s == NULL)
-        return NULL;
-    s[0] = '0';
-    s[1] = 'x';
-    qcn_hex_encode(s + 2, p, n);
-    j = json_string(s);
-    free(s);
-    return j;
-}
-
 int qcn_txfile_to_json(json_t **out, const struct qcn_txfile *t)
 {
     char val[QCN_AMOUNT_TEXT_BYTES];
@@ -314,31 +301,32 @@ int qcn_txfile_to_json(json_t **out, const struct qcn_txfile *t)
     json_object_set_new(o, "from", addr_json(t->f.from));
     json_object_set_new(o, "to", t->f.has_to ? addr_json(t->f.to) : json_null());
     json_object_set_new(o, "value", json_string(val));
-    json_object_set_new(o, "data", hexj(t->data.p, t->data.len));
+    json_object_set_new(o, "data", qcn_json_hex(t->data.p, t->data.len));
     json_object_set_new(o, "scheme", json_integer(t->f.scheme));
     if (t->pk_len > 0)
-        json_object_set_new(o, "publicKey", hexj(t->pk, t->pk_len));
+        json_object_set_new(o, "publicKey", qcn_json_hex(t->pk, t->pk_len));
     if (is_multisig(t)) {
         keys = json_array();
         for (i = 0; keys != NULL && i < t->nkeys; i++)
             json_array_append_new(keys,
                                   json_pack("{s:i,s:o}", "scheme", t->keys[i].scheme, "publicKey",
-                                            hexj(t->keys[i].pk, t->keys[i].pk_len)));
+                                            qcn_json_hex(t->keys[i].pk, t->keys[i].pk_len)));
         json_object_set_new(o, "threshold", json_integer(t->threshold));
         json_object_set_new(o, "keys", keys);
     }
-    json_object_set_new(o, "sighash", hexj(h, sizeof h));
+    json_object_set_new(o, "sighash", qcn_json_hex(h, sizeof h));
     for (i = 0; i < t->nsigs; i++)
-        json_array_append_new(sigs, json_pack("{s:i,s:o}", "keyIndex", (int)t->sigs[i].index,
-                                              "signature", hexj(t->sigs[i].sig, t->sigs[i].len)));
+        json_array_append_new(sigs,
+                              json_pack("{s:i,s:o}", "keyIndex", (int)t->sigs[i].index, "signature",
+                                        qcn_json_hex(t->sigs[i].sig, t->sigs[i].len)));
     json_object_set_new(o, "signatures", sigs);
     if (qcn_txfile_missing(t) == 0) {
         struct qcn_buf env;
         uint8_t th[QCN_HASH_BYTES];
         qcn_buf_init(&env, QCN_TX_MAX_BYTES);
         if ((err = qcn_txfile_encode(t, &env, th, 0)) == QCN_OK) {
-            json_object_set_new(o, "hash", hexj(th, sizeof th));
-            json_object_set_new(o, "raw", hexj(env.p, env.len));
+            json_object_set_new(o, "hash", qcn_json_hex(th, sizeof th));
+            json_object_set_new(o, "raw", qcn_json_hex(env.p, env.len));
         }
         qcn_buf_clear(&env);
         if (err != QCN_OK) {
