@@ -25,6 +25,7 @@
 #include "chain/chain.h"
 #include "chain/mempool.h"
 #include "chain/verify.h"
+#include "cli/bench_util.h"
 #include "cli/cli.h"
 #include "codec/tx.h"
 #include "crypto/mldsa.h"
@@ -36,7 +37,6 @@
 #include "util/time.h"
 
 #define BENCH_CHAIN_ID 4242u
-#define BENCH_TIP 1000000000ull
 #define BENCH_MAX_SENDERS 100000u
 #define BENCH_MAX_TXS 1000000u
 
@@ -60,7 +60,11 @@ struct bench {
 };
 
 struct sign_job {
-    struct bench *b;
+    const struct qcn_dev_key *keys;
+    size_t senders;
+    uint64_t chain_id, gas;
+    uint8_t **raw;
+    size_t *rawlen;
     size_t from, to;
     int err;
 };
@@ -70,53 +74,112 @@ struct sign_job {
 static void *sign_worker(void *arg)
 {
     struct sign_job *j = arg;
-    struct bench *b = j->b;
     struct qcn_dev_transfer t;
     struct qcn_buf enc;
     size_t i;
 
     qcn_buf_init(&enc, QCN_TX_MAX_BYTES);
     memset(&t, 0, sizeof t);
-    t.chain_id = BENCH_CHAIN_ID;
-    t.max_priority_fee = BENCH_TIP;
-    t.max_fee = 4 * BENCH_TIP;
-    t.gas_limit = b->gas;
+    t.chain_id = j->chain_id;
+    t.max_priority_fee = QCN_BENCH_TIP;
+    t.max_fee = QCN_BENCH_MAX_FEE;
+    t.gas_limit = j->gas;
     t.value = 1;
     t.with_pubkey = 0;
     for (i = j->from; i < j->to && j->err == QCN_OK; i++) {
-        const struct qcn_dev_key *k = &b->keys[i % b->senders];
-        t.nonce = i / b->senders;
-        memcpy(t.to, b->keys[(i + 1) % b->senders].address, sizeof t.to);
+        const struct qcn_dev_key *k = &j->keys[i % j->senders];
+        t.nonce = i / j->senders;
+        memcpy(t.to, j->keys[(i + 1) % j->senders].address, sizeof t.to);
         t.to[0] ^= 0x5a; /* fresh recipients: the state grows as it would */
         t.to[1] = (uint8_t)i;
         j->err = qcn_dev_transfer_sign(&enc, k, &t);
         if (j->err != QCN_OK)
             break;
-        b->raw[i] = malloc(enc.len);
-        if (b->raw[i] == NULL) {
+        j->raw[i] = malloc(enc.len);
+        if (j->raw[i] == NULL) {
             j->err = QCN_ERR_NOMEM;
             break;
         }
-        memcpy(b->raw[i], enc.p, enc.len);
-        b->rawlen[i] = enc.len;
+        memcpy(j->raw[i], enc.p, enc.len);
+        j->rawlen[i] = enc.len;
     }
     qcn_buf_clear(&enc);
     return NULL;
 }
 
-static int run_threads(void *(*fn)(void *), struct sign_job *jobs, unsigned n)
+int qcn_bench_presign(const struct qcn_dev_key *keys, size_t senders, uint64_t chain_id,
+                      uint64_t gas, size_t from, size_t to, uint8_t **raw, size_t *rawlen,
+                      unsigned threads)
 {
+    struct sign_job jobs[256];
     pthread_t th[256];
-    unsigned i;
-    for (i = 0; i < n; i++)
-        if (pthread_create(&th[i], NULL, fn, &jobs[i]) != 0)
-            return QCN_ERR_INTERNAL;
-    for (i = 0; i < n; i++)
+    unsigned i, started = 0;
+    int err = QCN_OK;
+
+    if (threads == 0 || threads > 256 || senders == 0 || from > to)
+        return QCN_ERR_INVALID_ARG;
+    for (i = 0; i < threads; i++) {
+        jobs[i].keys = keys;
+        jobs[i].senders = senders;
+        jobs[i].chain_id = chain_id;
+        jobs[i].gas = gas;
+        jobs[i].raw = raw;
+        jobs[i].rawlen = rawlen;
+        jobs[i].from = from + (to - from) * i / threads;
+        jobs[i].to = from + (to - from) * (i + 1) / threads;
+        jobs[i].err = QCN_OK;
+        if (pthread_create(&th[i], NULL, sign_worker, &jobs[i]) != 0) {
+            err = QCN_ERR_INTERNAL;
+            break;
+        }
+        started++;
+    }
+    for (i = 0; i < started; i++)
         pthread_join(th[i], NULL);
-    for (i = 0; i < n; i++)
-        if (jobs[i].err != QCN_OK)
-            return jobs[i].err;
+    for (i = 0; i < started; i++)
+        if (jobs[i].err != QCN_OK && err == QCN_OK)
+            err = jobs[i].err;
+    return err;
+}
+
+int qcn_bench_keys_derive_one(struct qcn_dev_key *k, size_t i)
+{
+    uint8_t seed[QCN_MLDSA_SEED_BYTES];
+    memset(seed, 0, sizeof seed);
+    qcn_store_be64(seed, (uint64_t)i + 1);
+    return qcn_dev_key_from_seed(k, seed);
+}
+
+int qcn_bench_keys_derive(struct qcn_dev_key *keys, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        int err = qcn_bench_keys_derive_one(&keys[i], i);
+        if (err != QCN_OK)
+            return err;
+    }
     return QCN_OK;
+}
+
+int qcn_bench_transfer_gas(const struct qcn_dev_key *k, uint64_t chain_id, uint64_t *gas)
+{
+    struct qcn_dev_transfer t;
+    struct qcn_buf enc;
+    struct qcn_tx *tx = NULL;
+    int err;
+    memset(&t, 0, sizeof t);
+    t.chain_id = chain_id;
+    t.gas_limit = 1000000;
+    t.with_pubkey = 0;
+    qcn_buf_init(&enc, QCN_TX_MAX_BYTES);
+    err = qcn_dev_transfer_sign(&enc, k, &t);
+    if (err == QCN_OK)
+        err = qcn_tx_decode(&tx, qcn_buf_view(&enc));
+    if (err == QCN_OK)
+        err = qcn_tx_intrinsic_gas(gas, tx);
+    qcn_tx_unref(tx);
+    qcn_buf_clear(&enc);
+    return err;
 }
 
 /* ---- ML-DSA-65 verification rate on all cores. */
@@ -154,8 +217,8 @@ static void *verify_worker(void *arg)
  * verification expands the key: what a distinct sender costs, "the limit"),
  * or with x, a pre-expanded key (what a repeat sender costs through the
  * chain's expanded-key cache). */
-static int verify_rate(const struct qcn_dev_key *k, const struct qcn_mldsa_pk_expanded *x,
-                       unsigned threads, double *rate)
+int qcn_bench_verify_rate(const struct qcn_dev_key *k, const struct qcn_mldsa_pk_expanded *x,
+                          unsigned threads, double *rate)
 {
     struct verify_job jobs[256];
     pthread_t th[256];
@@ -325,7 +388,6 @@ static int parse_size(const char *s, size_t *out, size_t max)
 int qcn_bench_chain(int argc, char **argv)
 {
     struct bench b;
-    struct sign_job jobs[256];
     struct phase_ctx pc;
     uv_timer_t poll_timer;
     uv_idle_t feed;
@@ -378,15 +440,10 @@ int qcn_bench_chain(int argc, char **argv)
         err = QCN_ERR_NOMEM;
         goto out;
     }
-    for (i = 0; i < b.senders; i++) {
-        uint8_t seed[QCN_MLDSA_SEED_BYTES];
-        memset(seed, 0, sizeof seed);
-        qcn_store_be64(seed, i + 1);
-        err = qcn_dev_key_from_seed(&b.keys[i], seed);
-        if (err != QCN_OK)
-            goto out;
-    }
-    err = verify_rate(&b.keys[0], NULL, b.threads, &vrate);
+    err = qcn_bench_keys_derive(b.keys, b.senders);
+    if (err != QCN_OK)
+        goto out;
+    err = qcn_bench_verify_rate(&b.keys[0], NULL, b.threads, &vrate);
     if (err != QCN_OK)
         goto out;
     xkey = aligned_alloc(32, qcn_mldsa_pk_expanded_bytes(QCN_MLDSA65));
@@ -396,46 +453,25 @@ int qcn_bench_chain(int argc, char **argv)
     }
     err = qcn_mldsa_pk_expand(QCN_MLDSA65, xkey, b.keys[0].pk, QCN_MLDSA65_PK_BYTES);
     if (err == QCN_OK)
-        err = verify_rate(&b.keys[0], xkey, b.threads, &xrate);
+        err = qcn_bench_verify_rate(&b.keys[0], xkey, b.threads, &xrate);
     if (err == QCN_OK)
-        err = verify_rate(&b.keys[0], NULL, 1, &rate1);
+        err = qcn_bench_verify_rate(&b.keys[0], NULL, 1, &rate1);
     if (err == QCN_OK)
-        err = verify_rate(&b.keys[0], xkey, 1, &xrate1);
+        err = qcn_bench_verify_rate(&b.keys[0], xkey, 1, &xrate1);
     if (err != QCN_OK)
         goto out;
     err = make_node(&b, datadir);
     if (err != QCN_OK)
         goto out;
-    {
-        /* Gas: exactly the intrinsic gas of such a transfer. */
-        struct qcn_dev_transfer t;
-        struct qcn_buf enc;
-        struct qcn_tx *tx = NULL;
-        memset(&t, 0, sizeof t);
-        t.chain_id = BENCH_CHAIN_ID;
-        t.gas_limit = 1000000;
-        t.with_pubkey = 0;
-        qcn_buf_init(&enc, QCN_TX_MAX_BYTES);
-        err = qcn_dev_transfer_sign(&enc, &b.keys[0], &t);
-        if (err == QCN_OK)
-            err = qcn_tx_decode(&tx, qcn_buf_view(&enc));
-        if (err == QCN_OK)
-            err = qcn_tx_intrinsic_gas(&b.gas, tx);
-        qcn_tx_unref(tx);
-        qcn_buf_clear(&enc);
-        if (err != QCN_OK)
-            goto out;
-    }
+    /* Gas: exactly the intrinsic gas of such a transfer. */
+    err = qcn_bench_transfer_gas(&b.keys[0], BENCH_CHAIN_ID, &b.gas);
+    if (err != QCN_OK)
+        goto out;
     if (!b.json)
         fprintf(stderr, "bench chain: pre-signing %zu transfers from %zu senders on %u threads\n",
                 b.total, b.senders, b.threads);
-    for (i = 0; i < b.threads; i++) {
-        jobs[i].b = &b;
-        jobs[i].from = b.total * i / b.threads;
-        jobs[i].to = b.total * (i + 1) / b.threads;
-        jobs[i].err = QCN_OK;
-    }
-    err = run_threads(sign_worker, jobs, b.threads);
+    err = qcn_bench_presign(b.keys, b.senders, BENCH_CHAIN_ID, b.gas, 0, b.total, b.raw, b.rawlen,
+                            b.threads);
     if (err != QCN_OK)
         goto out;
     err = qcn_node_on_block(b.node, on_block, &b);
@@ -466,7 +502,7 @@ int qcn_bench_chain(int argc, char **argv)
     tps = (double)b.ntx / secs;
     /* The machine is shared and its speed drifts: measure the limit again
      * right after the run and compare against the mean of both. */
-    err = verify_rate(&b.keys[0], NULL, b.threads, &vrate2);
+    err = qcn_bench_verify_rate(&b.keys[0], NULL, b.threads, &vrate2);
     if (err != QCN_OK)
         goto out;
     vrate1 = vrate;

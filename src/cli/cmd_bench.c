@@ -6,6 +6,7 @@
 
 int qcn_bench_crypto(int argc, char **argv);
 int qcn_bench_evm(int argc, char **argv);
+int qcn_bench_net(int argc, char **argv);
 
 struct bench_entry {
     const char *name;
@@ -16,6 +17,7 @@ static const struct bench_entry benches[] = {
     {"chain", qcn_bench_chain},
     {"crypto", qcn_bench_crypto},
     {"evm", qcn_bench_evm},
+    {"net", qcn_bench_net},
     {NULL, NULL},
 };
 

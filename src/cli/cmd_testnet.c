@@ -1,7 +1,7 @@
 /* qcn testnet: a local N-validator network on 127.0.0.1.
  *   qcn testnet init --validators N --dir D [--chain-id ID] [--base-port P]
  *                    [--stake COINS] [--beacon-length L] [--beacon.entropy PATH]
- *                    [--password-file F]
+ *                    [--password-file F] [--fund-keys K]
  *   qcn testnet run --dir D [--no-restart]
  *   qcn testnet status --dir D [--json]
  * Layout and settings: docs/consensus.md §9. */
@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "chain/staking.h"
+#include "cli/bench_util.h"
 #include "cli/cli.h"
 #include "codec/tx.h"
 #include "consensus/beacon.h"
@@ -39,6 +40,7 @@
 #define TN_DEFAULT_BEACON_LENGTH 100000u
 #define TN_MAX_RESTARTS 5
 #define TN_PASSWORD_MAX 1024
+#define TN_MAX_FUND_KEYS 100000u /* load keys funded by --fund-keys */
 
 static void usage(FILE *f)
 {
@@ -46,10 +48,13 @@ static void usage(FILE *f)
             "usage: qcn testnet init --validators N --dir D [--chain-id ID] [--base-port P]\n"
             "                        [--stake COINS] [--beacon-length L]\n"
             "                        [--beacon.entropy PATH] [--password-file F]\n"
+            "                        [--fund-keys K]\n"
             "       qcn testnet run --dir D [--no-restart]\n"
             "       qcn testnet status --dir D [--json]\n"
             "  init    keys, genesis, validator set and configs for N nodes on 127.0.0.1\n"
             "          (node i: p2p port P+2i, RPC port P+2i+1; default P = %u)\n"
+            "          --fund-keys K: also fund the K public load keys of `qcn bench`\n"
+            "          (cli/bench_util.h; keys recorded at genesis) - test networks only\n"
             "  run     start and supervise the N `qcn node` processes until Ctrl-C\n"
             "  status  height, head hash and peers of every node (over its RPC)\n",
             TN_DEFAULT_BASE_PORT);
@@ -122,7 +127,7 @@ static int tn_init(int argc, char **argv)
 {
     const char *dir = NULL, *entropy = NULL, *pwfile = NULL;
     uint64_t n = 0, chain_id = TN_DEFAULT_CHAIN_ID, base = TN_DEFAULT_BASE_PORT,
-             stake = TN_DEFAULT_STAKE, blen = TN_DEFAULT_BEACON_LENGTH;
+             stake = TN_DEFAULT_STAKE, blen = TN_DEFAULT_BEACON_LENGTH, nfund = 0;
     struct tn_val *v = NULL;
     struct qcn_valset vs;
     struct qcn_buf b;
@@ -152,6 +157,9 @@ static int tn_init(int argc, char **argv)
         else if (strcmp(o, "--stake") == 0 && parse_u64(val, &stake) == 0)
             ;
         else if (strcmp(o, "--beacon-length") == 0 && parse_u64(val, &blen) == 0)
+            ;
+        else if (strcmp(o, "--fund-keys") == 0 && parse_u64(val, &nfund) == 0 &&
+                 nfund <= TN_MAX_FUND_KEYS)
             ;
         else if (strcmp(o, "--beacon.entropy") == 0)
             entropy = val;
@@ -236,6 +244,37 @@ static int tn_init(int argc, char **argv)
             qcn_hex_encode(ax + 2, v[i].address, QCN_ADDRESS_BYTES);
             json_object_set_new(alloc, ax,
                                 json_pack("{s:s}", "balance", "1000000000000000000000000"));
+        }
+        /* Load keys for `qcn bench net`: public, deterministic keys (see
+         * cli/bench_util.h), their public keys recorded so that transfers
+         * may omit them. */
+        if (nfund > 0) {
+            struct qcn_dev_key *lk = calloc(1, sizeof *lk);
+            char *pkx = malloc(2 + 2 * QCN_MLDSA65_PK_BYTES + 1);
+            err = lk != NULL && pkx != NULL ? QCN_OK : QCN_ERR_NOMEM;
+            for (i = 0; i < nfund && err == QCN_OK; i++) {
+                char ax[2 + 2 * QCN_ADDRESS_BYTES + 1];
+                err = qcn_bench_keys_derive_one(lk, (size_t)i);
+                if (err != QCN_OK)
+                    break;
+                ax[0] = pkx[0] = '0';
+                ax[1] = pkx[1] = 'x';
+                qcn_hex_encode(ax + 2, lk->address, QCN_ADDRESS_BYTES);
+                qcn_hex_encode(pkx + 2, lk->pk, QCN_MLDSA65_PK_BYTES);
+                json_object_set_new(alloc, ax,
+                                    json_pack("{s:s,s:s,s:s}", "balance",
+                                              "1000000000000000000000000", "scheme", "ml-dsa-65",
+                                              "public_key", pkx));
+            }
+            if (lk != NULL)
+                qcn_wipe(lk, sizeof *lk);
+            free(lk);
+            free(pkx);
+            if (err != QCN_OK) {
+                json_decref(g);
+                json_decref(alloc);
+                goto io;
+            }
         }
         json_object_set_new(g, "alloc", alloc);
         txt = json_dumps(g, JSON_INDENT(2) | JSON_SORT_KEYS);
