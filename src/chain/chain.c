@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/chain_staking.h"
 #include "chain/mempool.h"
 #include "codec/keyrec.h"
 #include "codec/rlp.h"
@@ -226,7 +227,8 @@ static int needs_vm(struct qcn_chain *c, const struct qcn_tx *tx, int *need)
         *need = 1;
         return QCN_OK;
     }
-    if (memcmp(tx->to, qcn_key_manager_address, QCN_ADDRESS_BYTES) == 0)
+    if (memcmp(tx->to, qcn_key_manager_address, QCN_ADDRESS_BYTES) == 0 ||
+        memcmp(tx->to, qcn_staking_address, QCN_ADDRESS_BYTES) == 0)
         return QCN_OK;
     err = qcn_chain_account_get(c, &to, tx->to);
     if (err == QCN_OK)
@@ -525,8 +527,13 @@ int qcn_chain_tx_execute(struct qcn_chain *c, struct qcn_exec *x, struct qcn_tx 
     gas = ig;
     r->status = 1;
     inner = qcn_statedb_snapshot(c->db);
-    if (tx->has_to && memcmp(tx->to, qcn_key_manager_address, QCN_ADDRESS_BYTES) == 0) {
-        err = key_op(c, tx, &opgas);
+    if (tx->has_to && (memcmp(tx->to, qcn_key_manager_address, QCN_ADDRESS_BYTES) == 0 ||
+                       memcmp(tx->to, qcn_staking_address, QCN_ADDRESS_BYTES) == 0)) {
+        /* Native system operations: key manager, or staking (chain_staking.c). */
+        if (memcmp(tx->to, qcn_key_manager_address, QCN_ADDRESS_BYTES) == 0)
+            err = key_op(c, tx, &opgas);
+        else
+            err = qcn_chain_staking_tx(c, x, tx, &opgas);
         if (err == QCN_OK && opgas > tx->gas_limit - gas)
             err = QCN_ERR_VM_OUT_OF_GAS;
         if (err == QCN_OK) {

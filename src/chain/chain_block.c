@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/chain_staking.h"
 #include "chain/mempool.h"
 #include "codec/rlp.h"
 #include "state/mpt.h"
@@ -195,7 +196,9 @@ static int seal(struct qcn_chain *c, struct qcn_block_result *res, uint64_t gas_
         for (j = 0; j < QCN_BLOOM_BYTES; j++)
             h->bloom[j] |= res->receipts[i].bloom[j];
     }
-    if ((err = index_root(h->tx_root, res->block.txs, NULL, res->block.ntx)) != QCN_OK ||
+    /* Staking's end of block (chain_staking.c) in build and apply alike. */
+    if ((err = qcn_chain_staking_end_block(c, h)) != QCN_OK ||
+        (err = index_root(h->tx_root, res->block.txs, NULL, res->block.ntx)) != QCN_OK ||
         (err = index_root(h->receipts_root, NULL, res->receipts, res->block.ntx)) != QCN_OK ||
         (err = qcn_statedb_commit(c->db, h->state_root, &res->writes)) != QCN_OK ||
         (err = qcn_header_hash(res->block.hash, h)) != QCN_OK)

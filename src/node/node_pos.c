@@ -23,8 +23,10 @@
 #include <string.h>
 
 #include "chain/chain.h"
+#include "chain/chain_staking.h"
 #include "chain/mempool.h"
 #include "consensus/pos_config.h"
+#include "consensus/valset.h"
 #include "consensus/pow.h"
 #include "node/node_rpc.h"
 #include "rpc/chain_backend.h"
@@ -254,6 +256,55 @@ static void h_broadcast(void *ctx, uint8_t kind, const uint8_t *payload, size_t 
     }
 }
 
+/* The set deciding height (docs/consensus.md §6, §8 step 9): staking's
+ * active set in the head's state, valid for the heights of the head's epoch
+ * (the set changes at the end of a boundary block, height % epoch_length ==
+ * 0, so it decides head+1 and back to the boundary's successor). Older
+ * heights would need an older state: QCN_ERR_NOT_FOUND. No staking state, or
+ * no active validator yet: the genesis set (consensus.conf). */
+static int h_get_valset(void *ctx, uint64_t height, struct qcn_valset *out)
+{
+    struct node_engine *e = ctx;
+    struct qcn_staking s;
+    struct qcn_valset tmp;
+    size_t *idx = NULL, n = 0, i;
+    uint64_t head = qcn_chain_head(e->n->chain)->height, first;
+    int present, err;
+
+    if ((err = qcn_chain_staking_load(e->n->chain, &s, &present)) != QCN_OK)
+        goto out;
+    if (present && s.nval > 0) {
+        idx = calloc(s.nval, sizeof *idx);
+        if (idx == NULL) {
+            err = QCN_ERR_NOMEM;
+            goto out;
+        }
+        n = qcn_staking_active(&s, idx, s.nval);
+    }
+    if (n == 0) {
+        qcn_valset_clear(out);
+        err = qcn_valset_decode(&tmp,
+                                qcn_view_make(e->set.cfg.validators, e->set.cfg.validators_len));
+        if (err == QCN_OK)
+            *out = tmp;
+        goto out;
+    }
+    first = head - head % s.params.epoch_length + 1;
+    if (height < first || height > head + 1) {
+        err = QCN_ERR_NOT_FOUND;
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        const struct qcn_staking_validator *v = &s.val[idx[i]];
+        if ((err = qcn_valset_add(out, v->pubkey, qcn_staking_power(v), v->beacon_tip)) != QCN_OK)
+            goto out;
+    }
+out:
+    free(idx);
+    qcn_staking_clear(&s);
+    return err;
+}
+
 static void host_fill(struct qcn_pos_host *h, struct node_engine *e)
 {
     memset(h, 0, sizeof *h);
@@ -268,8 +319,7 @@ static void host_fill(struct qcn_pos_host *h, struct node_engine *e)
     h->check_block = h_check_block;
     h->commit_block = h_commit_block;
     h->broadcast = h_broadcast;
-    /* get_valset: NULL = the genesis set at every height, until the staking
-     * state feeds it (docs/consensus.md §8 step 8). */
+    h->get_valset = h_get_valset; /* staking, else genesis (docs/consensus.md §8 step 9) */
 }
 
 /* ---- RPC: qcn_consensusStatus (used by `qcn testnet status`). */
