@@ -13,7 +13,9 @@
 set -u
 QCN=$1
 DIR=$(mktemp -d /tmp/qcn-tn-XXXXXX)
-PORT=$((31000 + ($$ % 2000) * 10))
+# Below the kernel's ephemeral range (32768-60999), where outbound connections
+# take their source ports; each e2e script has its own range.
+PORT=$((20000 + ($$ % 400) * 10))
 RUNPID=""
 fail() {
     echo "FAIL: $*"

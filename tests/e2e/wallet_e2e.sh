@@ -40,7 +40,7 @@ printf 'wrong horse\n' >"$tmp/badpw"
 # A free port: nothing answers on it now.
 port=""
 for _ in $(seq 1 50); do
-  p=$((20000 + RANDOM % 40000))
+  p=$((10000 + RANDOM % 10000)) # below the other e2e scripts and the ephemeral range
   if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
 done
 [ -n "$port" ] || fail "no free port"

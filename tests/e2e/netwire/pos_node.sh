@@ -14,7 +14,8 @@
 set -u
 QCN=$1
 DIR=$(mktemp -d /tmp/qcn-nwpos-XXXXXX)
-PORT=$((36000 + ($$ % 1500) * 2))
+# Below the ephemeral range (32768-60999); disjoint from the other e2e scripts.
+PORT=$((24000 + ($$ % 1000) * 2))
 PID=""
 fail() { echo "FAIL: $*"; head -5 "$DIR/node.log" 2>/dev/null; tail -5 "$DIR/node.log" 2>/dev/null; exit 1; }
 cleanup() {

@@ -12,7 +12,8 @@ set -u
 QCN=$1
 N=${2:-50}
 DIR=$(mktemp -d /tmp/qcn-nwsync-XXXXXX)
-PORT=$((33000 + ($$ % 1000) * 8))
+# Below the ephemeral range (32768-60999); disjoint from the other e2e scripts.
+PORT=$((26000 + ($$ % 700) * 8))
 PIDS=""
 fail() { echo "FAIL: $*"; for i in 0 3; do echo "-- node$i"; tail -8 "$DIR/net/node$i/node.log"; done; exit 1; }
 cleanup() {
