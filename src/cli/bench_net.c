@@ -61,7 +61,7 @@
 struct bn {
     size_t ntx, senders;
     unsigned rate, seconds;
-    int json;
+    int json, keep;
     uint16_t base;
     char tmp[64], dir[96], self[BN_PATH];
     struct qcn_dev_key *keys;
@@ -464,7 +464,7 @@ int qcn_bench_net(int argc, char **argv)
     pthread_t th[BN_CONNS];
     unsigned started = 0, i, senders = 2000, threads;
     struct qcn_rpc_client *rc = NULL;
-    unsigned long long cpu0[BN_NODES], cpu1[BN_NODES], net0 = 0, net1 = 0;
+    unsigned long long cpu0[BN_NODES], cpu1[BN_NODES], net0 = 0, net1 = 0, gen0 = 0, gen1 = 0;
     uint64_t batches = 0, http_ns = 0, *lat = NULL, seen = 0, t_last = 0, t_end_load, t_meas0,
              t_meas1, gas = 0;
     double vrate = 0, secs, tps, p50 = 0, p99 = 0, wall;
@@ -482,6 +482,8 @@ int qcn_bench_net(int argc, char **argv)
     for (int a = 1; a < argc; a++) {
         if (strcmp(argv[a], "--json") == 0) {
             b.json = 1;
+        } else if (strcmp(argv[a], "--keep") == 0) {
+            b.keep = 1;
         } else if (a + 1 < argc && strcmp(argv[a], "--rate") == 0) {
             if (parse_uint(argv[++a], &b.rate, BN_MAX_RATE) != 0)
                 return qcn_cli_usage_error("bench net", "bad --rate");
@@ -492,10 +494,12 @@ int qcn_bench_net(int argc, char **argv)
             if (parse_uint(argv[++a], &senders, BN_MAX_SENDERS) != 0 || senders < BN_CONNS)
                 return qcn_cli_usage_error("bench net", "bad --senders");
         } else {
-            printf("usage: qcn bench net [--rate TPS] [--seconds S] [--senders N] [--json]\n"
-                   "  4 validators (qcn testnet) on random ports; signed transfers offered at\n"
-                   "  --rate per second (default 2000) for --seconds (default 30) through\n"
-                   "  eth_sendRawTransaction from --senders funded load keys (default 2000)\n");
+            printf(
+                "usage: qcn bench net [--rate TPS] [--seconds S] [--senders N] [--keep] [--json]\n"
+                "  4 validators (qcn testnet) on random ports; signed transfers offered at\n"
+                "  --rate per second (default 2000) for --seconds (default 30) through\n"
+                "  eth_sendRawTransaction from --senders funded load keys (default 2000);\n"
+                "  --keep leaves the testnet directory (node logs) in /tmp\n");
             return strcmp(argv[a], "--help") == 0 ? QCN_EXIT_OK : QCN_EXIT_USAGE;
         }
     }
@@ -614,6 +618,7 @@ int qcn_bench_net(int argc, char **argv)
         if (cpu_ticks(b.node_pid[i], &cpu0[i]) != 0)
             cpu0[i] = 0;
     have_net = p2p_bytes_sent(&b, &net0) == 0;
+    (void)cpu_ticks(getpid(), &gen0);
 
     /* Load. */
     if (!b.json)
@@ -671,6 +676,8 @@ int qcn_bench_net(int argc, char **argv)
     for (i = 0; i < BN_NODES; i++)
         if (cpu_ticks(b.node_pid[i], &cpu1[i]) != 0)
             cpu1[i] = cpu0[i];
+    if (cpu_ticks(getpid(), &gen1) != 0 || gen1 < gen0)
+        gen1 = gen0;
     if (have_net)
         have_net = p2p_bytes_sent(&b, &net1) == 0;
 
@@ -690,6 +697,7 @@ int qcn_bench_net(int argc, char **argv)
         double bpt = have_net && b.committed > 0 && net1 >= net0
                          ? (double)(net1 - net0) / (double)b.committed
                          : -1;
+        double gen = 100.0 * (double)(gen1 - gen0) / hz / wall;
         for (i = 0; i < BN_NODES; i++)
             cpu[i] = 100.0 * (double)(cpu1[i] - cpu0[i]) / hz / wall;
         if (b.json) {
@@ -697,9 +705,9 @@ int qcn_bench_net(int argc, char **argv)
                    "\"offered_rate\":%u,\"load_seconds\":%u,\"offered\":%zu,\"accepted\":%zu,"
                    "\"rejected\":%zu,\"committed\":%zu,\"seconds\":%.3f,\"tps\":%.0f,"
                    "\"finality_p50_s\":%.3f,\"finality_p99_s\":%.3f,\"p2p_bytes_per_tx\":%.0f,"
-                   "\"cpu_pct\":[%.0f,%.0f,%.0f,%.0f]}\n",
+                   "\"cpu_pct\":[%.0f,%.0f,%.0f,%.0f],\"loadgen_cpu_pct\":%.0f}\n",
                    threads, vrate, BN_NODES, b.rate, b.seconds, b.ntx, b.accepted, b.rejected,
-                   b.committed, secs, tps, p50, p99, bpt, cpu[0], cpu[1], cpu[2], cpu[3]);
+                   b.committed, secs, tps, p50, p99, bpt, cpu[0], cpu[1], cpu[2], cpu[3], gen);
         } else {
             printf("ML-DSA-65 verification on %u cores: %.0f /s (the limit for one node; each of "
                    "the %d validators checks every signature: %.0f /s for the network on this "
@@ -729,8 +737,9 @@ int qcn_bench_net(int argc, char **argv)
                        bpt);
             else
                 printf("p2p bytes sent per transfer: unknown (ss -tin unavailable)\n");
-            printf("CPU per node over %.1f s (%% of one core): %.0f %.0f %.0f %.0f\n", wall, cpu[0],
-                   cpu[1], cpu[2], cpu[3]);
+            printf("CPU per node over %.1f s (%% of one core): %.0f %.0f %.0f %.0f; the load "
+                   "generator (this process): %.0f\n",
+                   wall, cpu[0], cpu[1], cpu[2], cpu[3], gen);
         }
     }
 out:
@@ -750,7 +759,9 @@ out:
     free(b.keys);
     free(lat);
     pthread_mutex_destroy(&b.mu);
-    if (b.tmp[0] != '\0' && strncmp(b.tmp, "/tmp/qcn-bench-net-", 19) == 0) {
+    if (b.keep)
+        fprintf(stderr, "bench net: kept %s (node logs in node*/node.log)\n", b.tmp);
+    else if (b.tmp[0] != '\0' && strncmp(b.tmp, "/tmp/qcn-bench-net-", 19) == 0) {
         int n = snprintf(cmd, sizeof cmd, "rm -rf %s", b.tmp);
         if (n > 0 && (size_t)n < sizeof cmd && system(cmd) != 0)
             fprintf(stderr, "bench net: could not remove %s\n", b.tmp);
