@@ -468,7 +468,7 @@ int qcn_bench_net(int argc, char **argv)
     uint64_t batches = 0, http_ns = 0, *lat = NULL, seen = 0, t_last = 0, t_end_load, t_meas0,
              t_meas1, gas = 0;
     double vrate = 0, secs, tps, p50 = 0, p99 = 0, wall;
-    size_t k, nlat = 0;
+    size_t k, nlat = 0, poll_fail = 0;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int err = QCN_OK, have_net;
     ssize_t sl;
@@ -646,11 +646,11 @@ int qcn_bench_net(int argc, char **argv)
             /* The submitters are done (or stuck: stop them at the deadline). */
             __atomic_store_n(&b.stop, 1, __ATOMIC_RELAXED);
         }
-        if (poll_blocks(&b, rc, &seen, &b.committed, &t_last) != QCN_OK) {
-            fprintf(stderr, "bench net: node0 RPC: %s\n", qcn_rpc_client_message(rc));
-            err = QCN_ERR_NODE_UNREACHABLE;
-            break;
-        }
+        /* A busy node0 may miss a poll (5 s timeout): keep polling until
+         * the deadline; what it never answers is counted as not committed. */
+        if (poll_blocks(&b, rc, &seen, &b.committed, &t_last) != QCN_OK && poll_fail++ == 0)
+            fprintf(stderr, "bench net: node0 RPC (polls continue): %s\n",
+                    qcn_rpc_client_message(rc));
         if (b.committed >= b.ntx)
             break;
         if (now > t_end_load) {
@@ -725,6 +725,8 @@ int qcn_bench_net(int argc, char **argv)
             if (b.accepted + b.rejected < b.ntx)
                 printf("  %zu not sent: the load generator fell behind the offered rate\n",
                        b.ntx - b.accepted - b.rejected);
+            if (poll_fail > 0)
+                printf("  %zu polls of node0 failed (RPC timeout under load)\n", poll_fail);
             printf("sustained: %zu committed in %.3f s (first submission to last commit) = %.0f "
                    "TPS\n",
                    b.committed, secs, tps);
