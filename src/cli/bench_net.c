@@ -60,7 +60,7 @@
 
 struct bn {
     size_t ntx, senders;
-    unsigned rate, seconds;
+    unsigned rate, seconds, block_txs;
     int json, keep;
     uint16_t base;
     char tmp[64], dir[96], self[BN_PATH];
@@ -477,11 +477,15 @@ int qcn_bench_net(int argc, char **argv)
     memset(&b, 0, sizeof b);
     pthread_mutex_init(&b.mu, NULL);
     b.rate = 2000;
+    b.block_txs = 3000;
     b.seconds = 30;
     threads = ncpu > 0 && ncpu < 256 ? (unsigned)ncpu : 1;
     for (int a = 1; a < argc; a++) {
         if (strcmp(argv[a], "--json") == 0) {
             b.json = 1;
+        } else if (a + 1 < argc && strcmp(argv[a], "--block-txs") == 0) {
+            if (parse_uint(argv[++a], &b.block_txs, 65536) != 0)
+                return qcn_cli_usage_error("bench net", "bad --block-txs");
         } else if (strcmp(argv[a], "--keep") == 0) {
             b.keep = 1;
         } else if (a + 1 < argc && strcmp(argv[a], "--rate") == 0) {
@@ -494,12 +498,12 @@ int qcn_bench_net(int argc, char **argv)
             if (parse_uint(argv[++a], &senders, BN_MAX_SENDERS) != 0 || senders < BN_CONNS)
                 return qcn_cli_usage_error("bench net", "bad --senders");
         } else {
-            printf(
-                "usage: qcn bench net [--rate TPS] [--seconds S] [--senders N] [--keep] [--json]\n"
-                "  4 validators (qcn testnet) on random ports; signed transfers offered at\n"
-                "  --rate per second (default 2000) for --seconds (default 30) through\n"
-                "  eth_sendRawTransaction from --senders funded load keys (default 2000);\n"
-                "  --keep leaves the testnet directory (node logs) in /tmp\n");
+            printf("usage: qcn bench net [--rate TPS] [--seconds S] [--senders N] [--block-txs N]\n"
+                   "                     [--keep] [--json]\n"
+                   "  4 validators (qcn testnet) on random ports; signed transfers offered at\n"
+                   "  --rate per second (default 2000) for --seconds (default 30) through\n"
+                   "  eth_sendRawTransaction from --senders funded load keys (default 2000);\n"
+                   "  --keep leaves the testnet directory (node logs) in /tmp\n");
             return strcmp(argv[a], "--help") == 0 ? QCN_EXIT_OK : QCN_EXIT_USAGE;
         }
     }
@@ -548,6 +552,18 @@ int qcn_bench_net(int argc, char **argv)
             WEXITSTATUS(status) != 0) {
             fprintf(stderr, "bench net: qcn testnet init failed (see %s)\n", log);
             err = QCN_ERR_INTERNAL;
+            goto out;
+        }
+    }
+    /* Blocks of bounded size: a proposal carries its transfers (about 3.4 kB
+     * each) to every validator within the round's timeout. */
+    for (i = 0; i < BN_NODES; i++) {
+        char path[BN_PATH];
+        FILE *f;
+        snprintf(path, sizeof path, "%s/node%u/qcn.conf", b.dir, i);
+        f = fopen(path, "a");
+        if (f == NULL || fprintf(f, "dev.max_txs = %u\n", b.block_txs) < 0 || fclose(f) != 0) {
+            err = QCN_ERR_IO;
             goto out;
         }
     }
