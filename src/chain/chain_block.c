@@ -297,14 +297,14 @@ done:
  * verifies that transaction again, serially, against the new key. */
 static void preverify(struct qcn_chain *c, struct qcn_mempool *mp, struct qcn_block *blk)
 {
-    struct qcn_tx **todo;
+    struct qcn_tx **unverified;
     int *errs;
     size_t i, n = 0;
     int recorded;
 
-    todo = calloc(blk->ntx ? blk->ntx : 1, sizeof *todo);
+    unverified = calloc(blk->ntx ? blk->ntx : 1, sizeof *unverified);
     errs = calloc(blk->ntx ? blk->ntx : 1, sizeof *errs);
-    if (todo == NULL || errs == NULL)
+    if (unverified == NULL || errs == NULL)
         goto out;
     for (i = 0; i < blk->ntx; i++) {
         struct qcn_tx *tx = blk->txs[i], *pooled;
@@ -327,12 +327,12 @@ static void preverify(struct qcn_chain *c, struct qcn_mempool *mp, struct qcn_bl
         }
         memcpy(tx->key_record, c->tmp.p, c->tmp.len);
         tx->key_record_len = c->tmp.len;
-        todo[n++] = tx;
+        unverified[n++] = tx;
     }
-    qcn_tx_verify_batch(c->pool, todo, n, errs);
+    qcn_tx_verify_batch(c->pool, unverified, n, errs);
     c->stats.batch_verifies += n;
 out:
-    free(todo);
+    free(unverified);
     free(errs);
 }
 
