@@ -239,6 +239,18 @@ static int eth_get_storage_at(struct qcn_rpc_ctx *ctx, json_t *params, json_t **
     return 0;
 }
 
+/* params[0] of the ...ByHash / ...ByNumber pairs: a 32-byte block hash, or a
+ * block number or tag. Returns 0, or the error code set in err. */
+static int parse_block_param(struct qcn_rpc_error *err, struct qcn_rpc_block_ref *ref, json_t *p,
+                             int by_hash)
+{
+    if (!by_hash)
+        return qcn_rpc_parse_block(err, ref, p, "params[0] (block)");
+    memset(ref, 0, sizeof *ref);
+    ref->tag = QCN_RPC_BLOCK_HASH;
+    return qcn_rpc_parse_fixed(err, ref->hash, QCN_HASH_BYTES, p, "params[0] (block hash)");
+}
+
 static int eth_get_block(struct qcn_rpc_ctx *ctx, json_t *params, json_t **result,
                          struct qcn_rpc_error *err, int by_hash)
 {
@@ -249,15 +261,8 @@ static int eth_get_block(struct qcn_rpc_ctx *ctx, json_t *params, json_t **resul
 
     if (qcn_rpc_params_check(err, params, 1, 2))
         return err->code;
-    if (by_hash) {
-        memset(&ref, 0, sizeof ref);
-        ref.tag = QCN_RPC_BLOCK_HASH;
-        if (qcn_rpc_parse_fixed(err, ref.hash, QCN_HASH_BYTES, qcn_rpc_param(params, 0),
-                                "params[0] (block hash)"))
-            return err->code;
-    } else if (qcn_rpc_parse_block(err, &ref, qcn_rpc_param(params, 0), "params[0] (block)")) {
+    if (parse_block_param(err, &ref, qcn_rpc_param(params, 0), by_hash))
         return err->code;
-    }
     full = qcn_rpc_param(params, 1);
     if (full != NULL && !json_is_boolean(full))
         return qcn_rpc_error_param(err, "params[1] (full transactions)", "expected a boolean");
@@ -295,15 +300,8 @@ static int block_tx_count(struct qcn_rpc_ctx *ctx, json_t *params, json_t **resu
 
     if (qcn_rpc_params_check(err, params, 1, 1))
         return err->code;
-    if (by_hash) {
-        memset(&ref, 0, sizeof ref);
-        ref.tag = QCN_RPC_BLOCK_HASH;
-        if (qcn_rpc_parse_fixed(err, ref.hash, QCN_HASH_BYTES, qcn_rpc_param(params, 0),
-                                "params[0] (block hash)"))
-            return err->code;
-    } else if (qcn_rpc_parse_block(err, &ref, qcn_rpc_param(params, 0), "params[0] (block)")) {
+    if (parse_block_param(err, &ref, qcn_rpc_param(params, 0), by_hash))
         return err->code;
-    }
     if (load_block(ctx, &ref, &blk, &found, err))
         return err->code;
     *result = found ? qcn_rpc_json_u64(blk.ntx) : json_null();
