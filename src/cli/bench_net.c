@@ -28,7 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -144,6 +146,56 @@ static void stop_all(struct bn *b)
             kill(b->node_pid[i], SIGKILL);
             b->node_pid[i] = 0;
         }
+}
+
+/* 1 when every port in [base, base + n) can be bound on 127.0.0.1 right now.
+ * Probing without SO_REUSEADDR also refuses ports held by live outgoing
+ * connections, which a listener could not take either. */
+static int ports_free(uint16_t base, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        struct sockaddr_in sa;
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
+        if (fd < 0)
+            return 0;
+        memset(&sa, 0, sizeof sa);
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons((uint16_t)(base + i));
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+        close(fd);
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+/* The last lines of a log on stderr, so a failed run explains itself even
+ * after its directory is removed. */
+static void print_tail(const char *path, unsigned lines)
+{
+    static char buf[8192];
+    size_t n, i, start;
+    unsigned seen = 0;
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long len = ftell(f);
+        if (len > (long)sizeof buf - 1)
+            (void)fseek(f, len - (long)sizeof buf + 1, SEEK_SET);
+        else
+            rewind(f);
+    }
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    for (start = 0, i = n; i > 0; i--)
+        if (buf[i - 1] == '\n' && i != n && ++seen == lines) {
+            start = i;
+            break;
+        }
+    fprintf(stderr, "---- %s (last %u lines)\n%s", path, lines, buf + start);
 }
 
 static int read_node_pid(const struct bn *b, unsigned i, pid_t *pid)
@@ -518,10 +570,21 @@ int qcn_bench_net(int argc, char **argv)
         return QCN_EXIT_NO;
     snprintf(b.dir, sizeof b.dir, "%s/net", b.tmp);
     snprintf(log, sizeof log, "%s/bench.log", b.tmp);
-    {
+    /* Ports below the kernel's ephemeral range (32768+), in a band no other
+     * test uses (tests/cmake: wallet 10000-19999, testnets 20000-31999), and
+     * free right now: a node that cannot bind its p2p port stops. */
+    for (i = 0; i < 64 && b.base == 0; i++) {
         uint8_t r[2];
+        uint16_t base;
         qcn_rng_bytes(r, sizeof r);
-        b.base = (uint16_t)(20000u + 2u * (((unsigned)r[0] << 8 | r[1]) % 15000u));
+        base = (uint16_t)(3000u + 2u * BN_NODES * (((unsigned)r[0] << 8 | r[1]) % 800u));
+        if (ports_free(base, 2 * BN_NODES))
+            b.base = base;
+    }
+    if (b.base == 0) {
+        fprintf(stderr, "bench net: no free block of %u ports in 3000-9999\n", 2 * BN_NODES);
+        err = QCN_ERR_IO;
+        goto out;
     }
 
     b.keys = calloc(b.senders, sizeof *b.keys); /* public load keys, not secrets */
@@ -602,6 +665,7 @@ int qcn_bench_net(int argc, char **argv)
         }
         for (;;) {
             unsigned up = 0;
+            int exited;
             for (i = 0; i < BN_NODES; i++) {
                 uint64_t h = 0;
                 if (b.node_pid[i] == 0)
@@ -611,10 +675,18 @@ int qcn_bench_net(int argc, char **argv)
             }
             if (up == BN_NODES)
                 break;
-            if (qcn_time_mono_ns() > deadline || waitpid(b.run_pid, NULL, WNOHANG) == b.run_pid) {
-                fprintf(stderr,
-                        "bench net: the network did not reach height 2 in %d s (logs: %s)\n",
-                        BN_START_S, b.dir);
+            exited = waitpid(b.run_pid, NULL, WNOHANG) == b.run_pid;
+            if (qcn_time_mono_ns() > deadline || exited) {
+                char path[BN_PATH];
+                if (exited)
+                    b.run_pid = 0;
+                fprintf(stderr, "bench net: the network did not reach height 2 in %d s%s\n",
+                        BN_START_S, exited ? " (qcn testnet run exited)" : "");
+                print_tail(log, 20);
+                for (i = 0; i < BN_NODES; i++) {
+                    snprintf(path, sizeof path, "%s/node%u/node.log", b.dir, i);
+                    print_tail(path, 25);
+                }
                 err = QCN_ERR_TIMEOUT;
                 goto out;
             }
