@@ -26,8 +26,9 @@ struct qcn_engine_host {
     void *ctx;
     /* Milliseconds on a monotonic clock. */
     uint64_t (*now_ms)(void *ctx);
-    /* (Re)arms the engine's single timer to fire after delay_ms (0: on the
-     * next loop iteration, after pending I/O); replaces any armed one. */
+    /* (Re)arms the engine's single timer to fire after delay_ms (0: as soon
+     * as possible but after pending I/O: a later loop iteration, within about
+     * a millisecond); replaces any armed one. */
     void (*timer_set)(void *ctx, uint64_t delay_ms);
     void (*timer_cancel)(void *ctx);
     /* Transactions ready for the next block. */

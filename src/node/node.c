@@ -140,6 +140,13 @@ static void on_engine_timer(uv_timer_t *t)
 static void host_timer_set(void *ctx, uint64_t delay_ms)
 {
     struct qcn_node *n = ctx;
+    /* libuv 1.44 runs a timer armed with 0 from inside a timer callback in the
+     * same pass of its timer phase, before any I/O: an engine that re-arms 0
+     * while waiting for a commit would spin without ever seeing it finish.
+     * One millisecond puts the callback after the next poll, as engine.h
+     * promises. */
+    if (delay_ms == 0)
+        delay_ms = 1;
     uv_timer_start(&n->engine_timer, on_engine_timer, delay_ms, 0);
 }
 
