@@ -1332,6 +1332,13 @@ static int run_precompile(struct qcn_vm *vm, int id, const struct qcn_vm_message
     uint64_t used = 0;
     int err = qcn_vm_precompile_run(id, &pool->pcout, &used, msg->input, msg->input_len,
                                     (uint64_t)msg->gas);
+    /* Running out of memory is this machine's failure, not a consensus
+     * result: it aborts the transaction (as it does in the interpreter)
+     * instead of being recorded as a failed call other nodes would not see.
+     * The output cap is the same on every node, so hitting it stays a
+     * failed call. */
+    if (err == QCN_ERR_NOMEM)
+        return err;
     if (err != QCN_OK || used > (uint64_t)msg->gas) {
         res->status = QCN_VM_FAILURE;
         res->gas_left = 0;
@@ -1382,8 +1389,9 @@ static int do_call(struct qcn_vm *vm, const struct qcn_vm_message *msg, struct q
         qcn_vm_state_touch(st, to);
     }
     if (pc_id > 0) {
-        if (run_precompile(vm, pc_id, msg, res) != QCN_OK)
-            return QCN_ERR_INTERNAL;
+        int err = run_precompile(vm, pc_id, msg, res);
+        if (err != QCN_OK)
+            return err;
     } else {
         code_acct = msg->kind == QCN_VM_CALL || msg->kind == QCN_VM_STATICCALL
                         ? to
