@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -521,7 +522,7 @@ static void test_overlay_layers(void **state)
 
 struct reader_arg {
     struct qcn_store *s;
-    volatile int stop;
+    int stop;
     unsigned long snaps;
     int bad;
 };
@@ -535,16 +536,16 @@ static void *reader_main(void *p)
     struct qcn_view v;
     uint8_t k[4];
     qcn_store_be32(k, 0);
-    while (!a->stop) {
+    while (!__atomic_load_n(&a->stop, __ATOMIC_RELAXED)) {
         if (qcn_store_snap_begin(a->s, &r) != QCN_OK) {
-            a->bad++;
+            __atomic_fetch_add(&a->bad, 1, __ATOMIC_RELAXED);
             continue;
         }
         if (qcn_store_get(r, NULL, QCN_STORE_TRIE, k, 4, &v) == QCN_OK &&
             (v.len != 2000 || v.p[0] != 0))
-            a->bad++;
+            __atomic_fetch_add(&a->bad, 1, __ATOMIC_RELAXED);
         qcn_store_snap_end(r);
-        a->snaps++;
+        __atomic_fetch_add(&a->snaps, 1, __ATOMIC_RELAXED);
     }
     return NULL;
 }
@@ -563,12 +564,21 @@ static void test_growth_with_concurrent_readers(void **state)
     a.s = s;
     assert_int_equal(pthread_create(&th[0], NULL, reader_main, &a), 0);
     assert_int_equal(pthread_create(&th[1], NULL, reader_main, &a), 0);
+    /* On a loaded machine the readers may not run at all before the commits
+     * are done: wait until they do, so the test sees reads across growth. */
+    while (__atomic_load_n(&a.snaps, __ATOMIC_RELAXED) == 0)
+        sched_yield();
     assert_int_equal(qcn_store_batch_new(s, &b), QCN_OK);
     for (i = 0; i < 6; i++) {
         fill(b, i * 500, 500, 2000);
         assert_int_equal(qcn_store_batch_commit(b), QCN_OK);
     }
-    a.stop = 1;
+    {
+        unsigned long seen = __atomic_load_n(&a.snaps, __ATOMIC_RELAXED);
+        while (__atomic_load_n(&a.snaps, __ATOMIC_RELAXED) < seen + 2)
+            sched_yield(); /* and reads after the last growth */
+    }
+    __atomic_store_n(&a.stop, 1, __ATOMIC_RELAXED);
     pthread_join(th[0], NULL);
     pthread_join(th[1], NULL);
     qcn_store_info_get(s, &info);
