@@ -1,6 +1,7 @@
 /* libFuzzer target: what peers and transactions feed the consensus layer.
- * Byte 0 picks the path: 1-4 a consensus message of that kind into a
- * running pos engine (observer, one-validator set, genesis-only chain),
+ * Byte 0 picks the path: 1-4 and 6-8 a consensus message of that kind into
+ * a running pos engine (observer, one-validator set, genesis-only chain,
+ * a pool without transactions, from a fixed peer),
  * 5 the data of a staking transaction into a staking state. Any input is
  * refused cleanly or accepted; nothing crashes, and a refused staking
  * transaction leaves the state byte-identical. */
@@ -83,13 +84,30 @@ static void f_broadcast(void *ctx, uint8_t kind, const uint8_t *p, size_t n)
     (void)n;
 }
 
+static int f_get_tx(void *ctx, const uint8_t hash[32], struct qcn_buf *out)
+{
+    (void)ctx;
+    (void)hash;
+    (void)out;
+    return QCN_ERR_NOT_FOUND;
+}
+static void f_send_to(void *ctx, const uint8_t peer[QCN_POS_PEER_BYTES], uint8_t kind,
+                      const uint8_t *p, size_t n)
+{
+    (void)ctx;
+    (void)peer;
+    (void)kind;
+    (void)p;
+    (void)n;
+}
+
 static struct qcn_pos *engine(void)
 {
     static struct qcn_pos *p;
     static uint8_t pk[QCN_VOTE_PK_BYTES], sk[QCN_VOTE_SK_BYTES];
-    struct qcn_pos_host h = {NULL,    f_now,        f_timer_set,       f_timer_cancel,
-                             f_head,  f_get_header, f_get_head_commit, f_build,
-                             f_check, f_commit,     f_broadcast,       NULL};
+    struct qcn_pos_host h = {
+        NULL,    f_now,   f_timer_set, f_timer_cancel, f_head, f_get_header, f_get_head_commit,
+        f_build, f_check, f_commit,    f_broadcast,    NULL,   f_get_tx,     f_send_to};
     struct qcn_pos_config c;
     struct qcn_valset vs;
     struct qcn_buf b;
@@ -122,8 +140,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    if (data[0] >= 1 && data[0] <= 4) {
-        (void)qcn_pos_on_message(engine(), data[0], data + 1, size - 1);
+    if ((data[0] >= 1 && data[0] <= 4) || (data[0] >= 6 && data[0] <= 8)) {
+        static const uint8_t peer[QCN_POS_PEER_BYTES] = {9};
+        (void)qcn_pos_on_peer_message(engine(), peer, data[0], data + 1, size - 1);
     } else if (data[0] == 5) {
         struct qcn_staking_params prm;
         struct qcn_staking s;

@@ -58,11 +58,14 @@
 #define BN_START_S 60               /* nodes up and producing blocks */
 #define BN_DRAIN_S 20               /* after the load: waiting for commits */
 #define BN_POLL_NS 20000000ull
+/* Pause after a commit before the next height (pos.block_interval_ms;
+ * testnet init writes 1000). Under load every pause is latency. */
+#define BN_INTERVAL_MS 200u
 #define BN_PATH 512
 
 struct bn {
     size_t ntx, senders;
-    unsigned rate, seconds, block_txs;
+    unsigned rate, seconds, block_txs, interval_ms;
     int json, keep;
     uint16_t base;
     char tmp[64], dir[96], self[BN_PATH];
@@ -530,6 +533,7 @@ int qcn_bench_net(int argc, char **argv)
     pthread_mutex_init(&b.mu, NULL);
     b.rate = 2000;
     b.block_txs = 3000;
+    b.interval_ms = BN_INTERVAL_MS;
     b.seconds = 30;
     threads = ncpu > 0 && ncpu < 256 ? (unsigned)ncpu : 1;
     for (int a = 1; a < argc; a++) {
@@ -538,6 +542,9 @@ int qcn_bench_net(int argc, char **argv)
         } else if (a + 1 < argc && strcmp(argv[a], "--block-txs") == 0) {
             if (parse_uint(argv[++a], &b.block_txs, 65536) != 0)
                 return qcn_cli_usage_error("bench net", "bad --block-txs");
+        } else if (a + 1 < argc && strcmp(argv[a], "--block-interval-ms") == 0) {
+            if (parse_uint(argv[++a], &b.interval_ms, 60000) != 0)
+                return qcn_cli_usage_error("bench net", "bad --block-interval-ms");
         } else if (strcmp(argv[a], "--keep") == 0) {
             b.keep = 1;
         } else if (a + 1 < argc && strcmp(argv[a], "--rate") == 0) {
@@ -551,11 +558,14 @@ int qcn_bench_net(int argc, char **argv)
                 return qcn_cli_usage_error("bench net", "bad --senders");
         } else {
             printf("usage: qcn bench net [--rate TPS] [--seconds S] [--senders N] [--block-txs N]\n"
-                   "                     [--keep] [--json]\n"
+                   "                     [--block-interval-ms MS] [--keep] [--json]\n"
                    "  4 validators (qcn testnet) on random ports; signed transfers offered at\n"
                    "  --rate per second (default 2000) for --seconds (default 30) through\n"
                    "  eth_sendRawTransaction from --senders funded load keys (default 2000);\n"
-                   "  --keep leaves the testnet directory (node logs) in /tmp\n");
+                   "  blocks of at most --block-txs transfers (default 3000), the next height\n"
+                   "  --block-interval-ms after a commit (pos.block_interval_ms, default %u);\n"
+                   "  --keep leaves the testnet directory (node logs) in /tmp\n",
+                   BN_INTERVAL_MS);
             return strcmp(argv[a], "--help") == 0 ? QCN_EXIT_OK : QCN_EXIT_USAGE;
         }
     }
@@ -626,6 +636,14 @@ int qcn_bench_net(int argc, char **argv)
         snprintf(path, sizeof path, "%s/node%u/qcn.conf", b.dir, i);
         f = fopen(path, "a");
         if (f == NULL || fprintf(f, "dev.max_txs = %u\n", b.block_txs) < 0 || fclose(f) != 0) {
+            err = QCN_ERR_IO;
+            goto out;
+        }
+        /* a later line overrides testnet init's pos.block_interval_ms */
+        snprintf(path, sizeof path, "%s/node%u/consensus.conf", b.dir, i);
+        f = fopen(path, "a");
+        if (f == NULL || fprintf(f, "pos.block_interval_ms = %u\n", b.interval_ms) < 0 ||
+            fclose(f) != 0) {
             err = QCN_ERR_IO;
             goto out;
         }

@@ -149,6 +149,12 @@ size_t qcn_p2p_consensus_cap(uint8_t kind)
     case QCN_P2P_CONSENSUS_EVIDENCE:
     case QCN_P2P_CONSENSUS_OTHER:
         return QCN_P2P_MAX_CONSENSUS_OTHER_BYTES;
+    case QCN_P2P_CONSENSUS_COMPACT:
+        return QCN_P2P_MAX_CONSENSUS_COMPACT_BYTES;
+    case QCN_P2P_CONSENSUS_BLOCKTX_REQ:
+        return QCN_P2P_MAX_CONSENSUS_BLOCKTX_REQ_BYTES;
+    case QCN_P2P_CONSENSUS_BLOCKTX:
+        return QCN_P2P_MAX_CONSENSUS_BLOCKTX_BYTES;
     default:
         return 0;
     }

@@ -117,6 +117,10 @@ enum qcn_p2p_msg_type {
 #define QCN_P2P_MAX_CONSENSUS_PROPOSAL_BYTES QCN_P2P_MAX_BLOCK_BYTES
 #define QCN_P2P_MAX_CONSENSUS_VOTE_BYTES (16u * 1024u)
 #define QCN_P2P_MAX_CONSENSUS_OTHER_BYTES (256u * 1024u)
+/* Compact proposals and the block-transaction fetch (codec/compact.h). */
+#define QCN_P2P_MAX_CONSENSUS_COMPACT_BYTES (4u * 1024u * 1024u)
+#define QCN_P2P_MAX_CONSENSUS_BLOCKTX_REQ_BYTES (128u * 1024u)
+#define QCN_P2P_MAX_CONSENSUS_BLOCKTX_BYTES (4u * 1024u * 1024u)
 #define QCN_P2P_MAX_GOODBYE_TEXT 128u
 /* The global cap on one frame's plaintext (type + body); any larger frame
  * closes the connection before a byte of it is buffered. */
@@ -128,8 +132,18 @@ enum qcn_p2p_consensus_kind {
     QCN_P2P_CONSENSUS_PRECOMMIT = 3,
     QCN_P2P_CONSENSUS_EVIDENCE = 4,
     QCN_P2P_CONSENSUS_OTHER = 5,
+    /* Compact proposal (header + transaction hashes): gossiped like 1-5. */
+    QCN_P2P_CONSENSUS_COMPACT = 6,
+    /* Point to point (qcn_p2p_send_consensus), never relayed and not
+     * duplicate-suppressed: a request for a proposal's missing transactions
+     * and the answer. */
+    QCN_P2P_CONSENSUS_BLOCKTX_REQ = 7,
+    QCN_P2P_CONSENSUS_BLOCKTX = 8,
 };
-#define QCN_P2P_CONSENSUS_KIND_MAX QCN_P2P_CONSENSUS_OTHER
+#define QCN_P2P_CONSENSUS_KIND_MAX QCN_P2P_CONSENSUS_BLOCKTX
+/* 1 for the point-to-point kinds. */
+#define QCN_P2P_CONSENSUS_IS_DIRECT(k)                                                             \
+    ((k) == QCN_P2P_CONSENSUS_BLOCKTX_REQ || (k) == QCN_P2P_CONSENSUS_BLOCKTX)
 
 enum qcn_p2p_goodbye_reason {
     QCN_P2P_BYE_SHUTDOWN = 1,

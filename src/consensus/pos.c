@@ -12,10 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/compact.h"
 #include "codec/p2p_msg.h"
+#include "codec/rlp.h"
 #include "consensus/beacon.h"
 #include "consensus/wal.h"
 #include "crypto/keccak.h"
+#include "state/mpt.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -24,12 +27,17 @@ _Static_assert((int)QCN_POS_MSG_PROPOSAL == (int)QCN_P2P_CONSENSUS_PROPOSAL &&
                    (int)QCN_POS_MSG_PRECOMMIT == (int)QCN_P2P_CONSENSUS_PRECOMMIT &&
                    (int)QCN_POS_MSG_EVIDENCE == (int)QCN_P2P_CONSENSUS_EVIDENCE,
                "pos message kinds are the p2p consensus kinds");
+_Static_assert((int)QCN_POS_MSG_COMPACT == (int)QCN_P2P_CONSENSUS_COMPACT &&
+                   (int)QCN_POS_MSG_BLOCKTX_REQ == (int)QCN_P2P_CONSENSUS_BLOCKTX_REQ &&
+                   (int)QCN_POS_MSG_BLOCKTX == (int)QCN_P2P_CONSENSUS_BLOCKTX &&
+                   QCN_POS_PEER_BYTES == QCN_P2P_NODE_ID_BYTES,
+               "compact kinds and peer names are p2p's");
 
 #define DEFAULT_GOSSIP_MS 1000u
 #define MAX_OWN_MSGS 256u
 #define QCN_POS_WAL_PRUNE_EVERY 16u
 
-enum { T_NONE = 0, T_TM = 1, T_GOSSIP = 2, T_RETRY = 3, T_NEXT = 4 };
+enum { T_NONE = 0, T_TM = 1, T_GOSSIP = 2, T_RETRY = 3, T_NEXT = 4, T_FETCH = 5 };
 
 struct timer {
     int kind;
@@ -44,6 +52,11 @@ struct stored_block {
     uint8_t *p;
     size_t len;
     int valid;
+    /* where the header and each transaction envelope lie in p (block_index,
+     * on first use: sending a compact proposal, serving transactions) */
+    int indexed;
+    size_t hdr_off, hdr_len, ntx;
+    size_t *off, *tlen;
 };
 
 struct msgcopy {
@@ -51,6 +64,31 @@ struct msgcopy {
     uint32_t round;
     uint8_t *p;
     size_t len;
+    int has_peer;
+    uint8_t peer[QCN_POS_PEER_BYTES];
+};
+
+/* A compact proposal whose signature, header hash and transaction root
+ * checked, waiting for transactions we did not have (docs/consensus.md
+ * §2.1). Every slot filled holds an envelope whose Keccak-256 is hashes[i]. */
+struct partial {
+    int used;
+    struct qcn_proposal pr;
+    uint32_t who;
+    uint8_t *header;
+    size_t header_len;
+    uint8_t (*hashes)[QCN_HASH_BYTES];
+    uint8_t **tx;
+    size_t *txlen;
+    size_t n, missing, bytes;
+    uint8_t src[QCN_POS_MAX_SOURCES][QCN_POS_PEER_BYTES];
+    size_t nsrc, next_src;
+    uint64_t asked_ms;
+};
+
+struct serve_count {
+    uint8_t peer[QCN_POS_PEER_BYTES];
+    uint32_t n;
 };
 
 struct qcn_pos {
@@ -96,12 +134,17 @@ struct qcn_pos {
     struct qcn_buf evidence[QCN_POS_MAX_EVIDENCE];
     size_t nevidence;
     struct timer timers[QCN_POS_MAX_TIMERS];
+    struct partial partials[QCN_POS_MAX_PARTIALS];
+    struct serve_count serves[QCN_POS_MAX_SERVE_PEERS];
+    size_t nserves;
 
     int running;
     int pending_commit;
     uint32_t commit_round;
     uint8_t commit_value[QCN_HASH_BYTES];
     struct qcn_pos_status st;
+    /* Timeline of the current height, for the one line logged per commit. */
+    uint64_t t_start, t_prop, t_checked, prop_bytes, t_build_ms;
 };
 
 /* ---- small helpers ---- */
@@ -155,19 +198,43 @@ static struct stored_block *block_add(struct qcn_pos *p, const uint8_t hash[QCN_
     return s;
 }
 
+static void partial_free(struct partial *pt)
+{
+    size_t i;
+    if (pt->tx != NULL)
+        for (i = 0; i < pt->n; i++)
+            free(pt->tx[i]);
+    free(pt->tx);
+    free(pt->txlen);
+    free(pt->hashes);
+    free(pt->header);
+    memset(pt, 0, sizeof *pt);
+}
+
+static void stored_block_free(struct stored_block *s)
+{
+    free(s->p);
+    free(s->off);
+    free(s->tlen);
+    memset(s, 0, sizeof *s);
+}
+
 static void height_reset(struct qcn_pos *p)
 {
     size_t i;
     for (i = 0; i < p->nblocks; i++)
-        free(p->blocks[i].p);
+        stored_block_free(&p->blocks[i]);
     p->nblocks = 0;
+    for (i = 0; i < QCN_POS_MAX_PARTIALS; i++)
+        partial_free(&p->partials[i]);
+    p->nserves = 0;
     p->nvotes = 0;
     for (i = 0; i < p->nown; i++)
         msgcopy_free(&p->own[i]);
     p->nown = 0;
     for (i = 0; i < QCN_POS_MAX_TIMERS; i++)
         if (p->timers[i].kind == T_TM || p->timers[i].kind == T_RETRY ||
-            p->timers[i].kind == T_NEXT)
+            p->timers[i].kind == T_NEXT || p->timers[i].kind == T_FETCH)
             p->timers[i].kind = T_NONE;
     p->pending_commit = 0;
 }
@@ -193,8 +260,10 @@ static void timer_add(struct qcn_pos *p, int kind, uint64_t delay, uint8_t step,
     for (i = 0; i < QCN_POS_MAX_TIMERS; i++) {
         if (p->timers[i].kind == T_NONE && slot == QCN_POS_MAX_TIMERS)
             slot = i;
-        /* a newer timeout for the same step replaces an older one */
-        if (kind == T_TM && p->timers[i].kind == T_TM && p->timers[i].step == step) {
+        /* a newer timeout for the same step replaces an older one; one
+         * fetch timer is enough */
+        if ((kind == T_TM && p->timers[i].kind == T_TM && p->timers[i].step == step) ||
+            (kind == T_FETCH && p->timers[i].kind == T_FETCH)) {
             slot = i;
             break;
         }
@@ -364,13 +433,78 @@ static int cb_get_value(void *ctx, uint64_t h, uint32_t r, uint8_t out[QCN_TM_HA
     a.commit = p->head_cert.p;
     a.commit_len = p->head_cert.len;
     qcn_buf_init(&b, QCN_BLOCK_MAX_BYTES);
+    p->t_build_ms = p->host.now_ms(p->host.ctx);
     err = p->host.build_block(p->host.ctx, &a, &b, out);
+    p->t_build_ms = p->host.now_ms(p->host.ctx) - p->t_build_ms;
     if (err == QCN_OK && block_add(p, out, b.p, b.len, 1) == NULL)
         err = QCN_ERR_NOMEM;
     if (err != QCN_OK)
         QCN_LOG(QCN_LOG_WARN, "pos", "building block %llu failed: %s", (unsigned long long)h,
                 qcn_err_str(err));
     qcn_buf_clear(&b);
+    return err;
+}
+
+static int compact_on(const struct qcn_pos *p)
+{
+    return p->host.get_tx != NULL && p->host.send_to != NULL;
+}
+
+/* Finds the header and the transaction envelopes in a stored block's bytes
+ * (once). */
+static int block_index(struct stored_block *s)
+{
+    struct qcn_rlp_item top, parts[2], it;
+    struct qcn_rlp_iter iter;
+    size_t cap, n = 0;
+    int err;
+    if (s->indexed)
+        return QCN_OK;
+    if (qcn_rlp_decode(&top, qcn_view_make(s->p, s->len)) != QCN_OK ||
+        qcn_rlp_split(parts, 2, &top) != QCN_OK || !parts[0].is_list || !parts[1].is_list ||
+        qcn_rlp_count(&cap, &parts[1]) != QCN_OK || cap > QCN_BLOCK_MAX_TXS)
+        return QCN_ERR_CODEC;
+    free(s->off);
+    free(s->tlen);
+    s->off = calloc(cap ? cap : 1, sizeof *s->off);
+    s->tlen = calloc(cap ? cap : 1, sizeof *s->tlen);
+    if (s->off == NULL || s->tlen == NULL)
+        return QCN_ERR_NOMEM;
+    qcn_rlp_iter_init(&iter, &parts[1]);
+    while ((err = qcn_rlp_iter_next(&iter, &it)) == QCN_OK) {
+        if (it.is_list || n >= cap)
+            return QCN_ERR_CODEC;
+        s->off[n] = (size_t)(it.payload.p - s->p);
+        s->tlen[n] = it.payload.len;
+        n++;
+    }
+    if (err != QCN_ERR_NOT_FOUND)
+        return QCN_ERR_CODEC;
+    s->hdr_off = (size_t)(parts[0].raw.p - s->p);
+    s->hdr_len = parts[0].raw.len;
+    s->ntx = n;
+    s->indexed = 1;
+    return QCN_OK;
+}
+
+/* The compact form of our proposal (docs/consensus.md §2.1): header and
+ * transaction hashes; peers take the bodies from their pools. */
+static int compact_encode(struct stored_block *blk, const struct qcn_proposal *pr,
+                          struct qcn_buf *out)
+{
+    uint8_t *hashes;
+    size_t i;
+    int err = block_index(blk);
+    if (err != QCN_OK)
+        return err;
+    hashes = malloc(blk->ntx ? blk->ntx * QCN_HASH_BYTES : 1);
+    if (hashes == NULL)
+        return QCN_ERR_NOMEM;
+    for (i = 0; i < blk->ntx; i++)
+        qcn_keccak256(hashes + i * QCN_HASH_BYTES, blk->p + blk->off[i], blk->tlen[i]);
+    err =
+        qcn_compact_proposal_encode(out, pr, blk->p + blk->hdr_off, blk->hdr_len, hashes, blk->ntx);
+    free(hashes);
     return err;
 }
 
@@ -402,6 +536,19 @@ static void send_proposal(struct qcn_pos *p, const struct qcn_tm_action *a)
     memcpy(pr.proposer, p->address, QCN_ADDRESS_BYTES);
     if (qcn_proposal_sign(&pr, p->sk, 0) != QCN_OK)
         return;
+    if (compact_on(p)) {
+        qcn_buf_init(&b, QCN_COMPACT_MAX_BYTES);
+        err = compact_encode(blk, &pr, &b);
+        if (err == QCN_OK) {
+            p->host.broadcast(p->host.ctx, QCN_POS_MSG_COMPACT, b.p, b.len);
+            own_add(p, QCN_POS_MSG_COMPACT, a->round, &b);
+            qcn_buf_clear(&b);
+            return;
+        }
+        QCN_LOG(QCN_LOG_WARN, "pos", "compact proposal at %llu/%u: %s; sending the block",
+                (unsigned long long)a->height, a->round, qcn_err_str(err));
+        qcn_buf_clear(&b);
+    }
     qcn_buf_init(&b, QCN_BLOCK_MAX_BYTES + QCN_PROPOSAL_MAX_BYTES + 16u);
     if (qcn_proposal_msg_encode(&b, &pr, blk->p, blk->len) == QCN_OK) {
         p->host.broadcast(p->host.ctx, QCN_POS_MSG_PROPOSAL, b.p, b.len);
@@ -483,7 +630,8 @@ static void cb_emit(void *ctx, const struct qcn_tm_action *a)
 /* ---- heights ---- */
 
 static void deliver_future(struct qcn_pos *p);
-static int handle(struct qcn_pos *p, uint8_t kind, const uint8_t *payload, size_t len);
+static int handle(struct qcn_pos *p, const uint8_t *peer, uint8_t kind, const uint8_t *payload,
+                  size_t len);
 
 static int start_height(struct qcn_pos *p)
 {
@@ -495,6 +643,8 @@ static int start_height(struct qcn_pos *p)
     height_reset(p);
     p->waiting_next = 0;
     p->height = p->head_height + 1;
+    p->t_start = p->host.now_ms(p->host.ctx);
+    p->t_prop = p->t_checked = p->prop_bytes = p->t_build_ms = 0;
     {
         struct qcn_valset cur, par;
         if ((err = load_set(p, p->height, &cur)) != QCN_OK)
@@ -615,6 +765,18 @@ static void do_commit(struct qcn_pos *p)
     }
     p->st.committed++;
     p->st.rounds_skipped += p->commit_round;
+    {
+        uint64_t now = p->host.now_ms(p->host.ctx);
+        QCN_LOG(
+            QCN_LOG_INFO, "pos",
+            "height %llu round %u: proposal at +%llu ms (%llu bytes, checked +%llu ms, built in "
+            "%llu ms), committed at +%llu ms",
+            (unsigned long long)p->height, p->commit_round,
+            (unsigned long long)(p->t_prop ? p->t_prop - p->t_start : 0),
+            (unsigned long long)p->prop_bytes,
+            (unsigned long long)(p->t_checked ? p->t_checked - p->t_start : 0),
+            (unsigned long long)p->t_build_ms, (unsigned long long)(now - p->t_start));
+    }
     if (p->block_interval_ms > 0) {
         /* Messages of the next height are buffered (as future ones) until
          * T_NEXT starts it. */
@@ -637,12 +799,17 @@ static void after(struct qcn_pos *p)
 
 /* ---- incoming messages ---- */
 
-static int future_add(struct qcn_pos *p, uint8_t kind, const uint8_t *payload, size_t len)
+static int future_add(struct qcn_pos *p, uint8_t kind, const uint8_t *peer, const uint8_t *payload,
+                      size_t len)
 {
     if (p->nfuture >= QCN_POS_MAX_FUTURE_MSGS || p->future_bytes + len > QCN_POS_MAX_FUTURE_BYTES)
         return QCN_OK; /* dropped; gossip repeats it */
     if (msgcopy_set(&p->future[p->nfuture], kind, 0, payload, len) != QCN_OK)
         return QCN_OK;
+    if (peer != NULL) {
+        p->future[p->nfuture].has_peer = 1;
+        memcpy(p->future[p->nfuture].peer, peer, QCN_POS_PEER_BYTES);
+    }
     p->nfuture++;
     p->future_bytes += len;
     return QCN_OK;
@@ -661,7 +828,7 @@ static void deliver_future(struct qcn_pos *p)
     p->nfuture = 0;
     p->future_bytes = 0;
     for (i = 0; i < n; i++) {
-        (void)handle(p, f[i].kind, f[i].p, f[i].len);
+        (void)handle(p, f[i].has_peer ? f[i].peer : NULL, f[i].kind, f[i].p, f[i].len);
         msgcopy_free(&f[i]);
     }
     free(f);
@@ -691,44 +858,59 @@ static int check_header(struct qcn_pos *p, const struct qcn_block *blk, uint32_t
                              qcn_view_make(h->commit, h->commit_len), NULL);
 }
 
-static int handle_proposal(struct qcn_pos *p, const uint8_t *payload, size_t len)
+/* The checks of a proposal's envelope shared by both forms: chain, height
+ * window (the next height's are held, but forged ones are refused now: the
+ * buffer is bounded and must not fill with junk), the drawn proposer and its
+ * signature. *who is set when QCN_OK is returned with *go = 1. */
+static int proposal_envelope(struct qcn_pos *p, const struct qcn_proposal *pr, uint8_t kind,
+                             const uint8_t *peer, const uint8_t *payload, size_t len, uint32_t *who,
+                             int *go)
 {
-    struct qcn_proposal pr;
-    struct qcn_view bv;
+    *go = 0;
+    if (pr->chain_id != p->chain_id)
+        return QCN_ERR_CODEC;
+    if (pr->height < p->height)
+        return QCN_OK;
+    if (pr->height == p->height + 1) {
+        const struct qcn_validator *k = known_get(p, pr->proposer);
+        if (k != NULL && qcn_proposal_verify(pr, k->pubkey) != QCN_OK)
+            return QCN_ERR_BAD_SIGNATURE;
+        return future_add(p, kind, peer, payload, len);
+    }
+    if (pr->height > p->height + 1 || pr->round > UINT32_MAX - QCN_TM_ROUND_WINDOW)
+        return QCN_OK;
+    *who = qcn_valset_proposer(&p->vs, p->head_mix, pr->height, pr->round);
+    if (memcmp(p->vs.v[*who].address, pr->proposer, QCN_ADDRESS_BYTES) != 0)
+        return QCN_ERR_CONSENSUS_VALIDATOR;
+    if (qcn_proposal_verify(pr, p->vs.v[*who].pubkey) != QCN_OK)
+        return QCN_ERR_BAD_SIGNATURE;
+    if (p->t_prop == 0) {
+        p->t_prop = p->host.now_ms(p->host.ctx);
+        p->prop_bytes = len;
+    }
+    *go = 1;
+    return QCN_OK;
+}
+
+/* A signed proposal of this height whose block is bv (empty if we hold the
+ * block already): validate the block once (header checks, then the host
+ * executes it) and tell the machine. The machine only ever hears "valid"
+ * for a block whose every byte we hold and executed (docs/consensus.md §3:
+ * no vote for a block whose contents were not fully validated). */
+static int proposal_block(struct qcn_pos *p, const struct qcn_proposal *pr, uint32_t who,
+                          struct qcn_view bv)
+{
     struct qcn_block blk;
-    struct stored_block *sb;
-    uint32_t who;
+    struct stored_block *sb = block_find(p, pr->block_hash);
     int err, valid;
 
-    if (qcn_proposal_msg_decode(&pr, &bv, qcn_view_make(payload, len)) != QCN_OK)
-        return QCN_ERR_CODEC;
-    if (pr.chain_id != p->chain_id)
-        return QCN_ERR_CODEC;
-    if (pr.height < p->height)
-        return QCN_OK;
-    if (pr.height == p->height + 1) {
-        /* Held for later, but forged ones are refused now (the buffer is
-         * bounded and must not fill with junk). */
-        const struct qcn_validator *k = known_get(p, pr.proposer);
-        if (k != NULL && qcn_proposal_verify(&pr, k->pubkey) != QCN_OK)
-            return QCN_ERR_BAD_SIGNATURE;
-        return future_add(p, QCN_POS_MSG_PROPOSAL, payload, len);
-    }
-    if (pr.height > p->height + 1 || pr.round > UINT32_MAX - QCN_TM_ROUND_WINDOW)
-        return QCN_OK;
-    who = qcn_valset_proposer(&p->vs, p->head_mix, pr.height, pr.round);
-    if (memcmp(p->vs.v[who].address, pr.proposer, QCN_ADDRESS_BYTES) != 0)
-        return QCN_ERR_CONSENSUS_VALIDATOR;
-    if (qcn_proposal_verify(&pr, p->vs.v[who].pubkey) != QCN_OK)
-        return QCN_ERR_BAD_SIGNATURE;
-    sb = block_find(p, pr.block_hash);
     if (sb != NULL) {
         valid = sb->valid;
     } else {
         memset(&blk, 0, sizeof blk);
         if (qcn_block_decode(&blk, bv) != QCN_OK)
             return QCN_ERR_CODEC; /* signed garbage is still garbage */
-        if (memcmp(blk.hash, pr.block_hash, QCN_HASH_BYTES) != 0) {
+        if (memcmp(blk.hash, pr->block_hash, QCN_HASH_BYTES) != 0) {
             qcn_block_clear(&blk);
             return QCN_ERR_CODEC;
         }
@@ -739,17 +921,351 @@ static int handle_proposal(struct qcn_pos *p, const uint8_t *payload, size_t len
         valid = err == QCN_OK;
         if (!valid)
             QCN_LOG(QCN_LOG_WARN, "pos", "invalid block proposed at %llu/%u: %s",
-                    (unsigned long long)pr.height, pr.round, qcn_err_str(err));
-        if (block_add(p, pr.block_hash, bv.p, bv.len, valid) == NULL)
+                    (unsigned long long)pr->height, pr->round, qcn_err_str(err));
+        if (p->t_checked == 0)
+            p->t_checked = p->host.now_ms(p->host.ctx);
+        if (block_add(p, pr->block_hash, bv.p, bv.len, valid) == NULL)
             return QCN_OK;
     }
-    err = qcn_tm_on_proposal(p->tm, pr.height, pr.round, pr.pol_round, pr.block_hash, who, valid);
+    err =
+        qcn_tm_on_proposal(p->tm, pr->height, pr->round, pr->pol_round, pr->block_hash, who, valid);
     if (err == QCN_ERR_CONSENSUS_EQUIVOCATION) {
         p->st.equivocations++;
         QCN_LOG(QCN_LOG_WARN, "pos", "proposer equivocated at %llu/%u",
-                (unsigned long long)pr.height, pr.round);
+                (unsigned long long)pr->height, pr->round);
     }
     return QCN_OK;
+}
+
+static int handle_proposal(struct qcn_pos *p, const uint8_t *peer, const uint8_t *payload,
+                           size_t len)
+{
+    struct qcn_proposal pr;
+    struct qcn_view bv;
+    uint32_t who = 0;
+    int err, go;
+
+    if (qcn_proposal_msg_decode(&pr, &bv, qcn_view_make(payload, len)) != QCN_OK)
+        return QCN_ERR_CODEC;
+    err = proposal_envelope(p, &pr, QCN_POS_MSG_PROPOSAL, peer, payload, len, &who, &go);
+    if (err != QCN_OK || !go)
+        return err;
+    return proposal_block(p, &pr, who, bv);
+}
+
+/* ---- compact proposals (docs/consensus.md §2.1) ---- */
+
+/* transactions_root as the header commits to it: the trie of RLP(i) ->
+ * hash_i (docs/protocol.md §8), computable from the hashes alone. */
+static int hashes_root(uint8_t root[QCN_HASH_BYTES], const uint8_t *hashes, size_t n)
+{
+    struct qcn_mpt_kv *kv;
+    uint8_t(*keys)[9];
+    struct qcn_buf kb;
+    size_t i;
+    int err = QCN_OK;
+    if (n == 0) {
+        memcpy(root, QCN_MPT_EMPTY_ROOT, QCN_HASH_BYTES);
+        return QCN_OK;
+    }
+    kv = calloc(n, sizeof *kv);
+    keys = calloc(n, sizeof *keys);
+    qcn_buf_init(&kb, sizeof keys[0]);
+    if (kv == NULL || keys == NULL) {
+        err = QCN_ERR_NOMEM;
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        qcn_buf_reset(&kb);
+        if ((err = qcn_rlp_put_u64(&kb, i)) != QCN_OK)
+            goto out;
+        memcpy(keys[i], kb.p, kb.len);
+        kv[i].key = keys[i];
+        kv[i].key_len = kb.len;
+        kv[i].value = hashes + i * QCN_HASH_BYTES;
+        kv[i].value_len = QCN_HASH_BYTES;
+    }
+    err = qcn_mpt_root(root, kv, n);
+out:
+    qcn_buf_clear(&kb);
+    free(kv);
+    free(keys);
+    return err;
+}
+
+static struct partial *partial_find(struct qcn_pos *p, const uint8_t hash[QCN_HASH_BYTES])
+{
+    size_t i;
+    for (i = 0; i < QCN_POS_MAX_PARTIALS; i++)
+        if (p->partials[i].used && memcmp(p->partials[i].pr.block_hash, hash, QCN_HASH_BYTES) == 0)
+            return &p->partials[i];
+    return NULL;
+}
+
+/* A free slot, else the one of the oldest round (a later round's proposal
+ * is the one that can still be decided). */
+static struct partial *partial_slot(struct qcn_pos *p)
+{
+    struct partial *best = &p->partials[0];
+    size_t i;
+    for (i = 0; i < QCN_POS_MAX_PARTIALS; i++) {
+        if (!p->partials[i].used)
+            return &p->partials[i];
+        if (p->partials[i].pr.round < best->pr.round)
+            best = &p->partials[i];
+    }
+    partial_free(best);
+    return best;
+}
+
+static void partial_source(struct partial *pt, const uint8_t *peer)
+{
+    size_t i;
+    if (peer == NULL)
+        return;
+    for (i = 0; i < pt->nsrc; i++)
+        if (memcmp(pt->src[i], peer, QCN_POS_PEER_BYTES) == 0)
+            return;
+    if (pt->nsrc < QCN_POS_MAX_SOURCES)
+        memcpy(pt->src[pt->nsrc++], peer, QCN_POS_PEER_BYTES);
+}
+
+/* Asks the next source for every missing transaction (in requests of at
+ * most QCN_BLOCKTX_REQ_MAX_IDX indexes). */
+static void partial_request(struct qcn_pos *p, struct partial *pt)
+{
+    uint32_t *idx;
+    size_t i, k = 0;
+    const uint8_t *peer;
+    struct qcn_buf b;
+    if (pt->nsrc == 0 || pt->missing == 0)
+        return;
+    peer = pt->src[pt->next_src++ % pt->nsrc];
+    idx = malloc(QCN_BLOCKTX_REQ_MAX_IDX * sizeof *idx);
+    if (idx == NULL)
+        return;
+    qcn_buf_init(&b, QCN_BLOCKTX_REQ_MAX_BYTES);
+    for (i = 0; i <= pt->n; i++) {
+        if (i < pt->n && pt->tx[i] == NULL)
+            idx[k++] = (uint32_t)i;
+        if (k > 0 && (k == QCN_BLOCKTX_REQ_MAX_IDX || i == pt->n)) {
+            qcn_buf_reset(&b);
+            if (qcn_blocktx_req_encode(&b, pt->pr.block_hash, idx, k) == QCN_OK)
+                p->host.send_to(p->host.ctx, peer, QCN_POS_MSG_BLOCKTX_REQ, b.p, b.len);
+            k = 0;
+        }
+    }
+    qcn_buf_clear(&b);
+    free(idx);
+    pt->asked_ms = p->host.now_ms(p->host.ctx);
+    timer_add(p, T_FETCH, QCN_POS_REFETCH_MS, 0, p->height, 0);
+}
+
+/* Every transaction is in: the block is header || bodies, bound to the
+ * signed hash by the header and to the header by the transaction root. */
+static int partial_complete(struct qcn_pos *p, struct partial *pt)
+{
+    struct qcn_proposal pr = pt->pr;
+    uint32_t who = pt->who;
+    struct qcn_buf b;
+    size_t l, l2, i;
+    int err;
+    qcn_buf_init(&b, QCN_BLOCK_MAX_BYTES);
+    l = qcn_rlp_list_begin(&b);
+    err = qcn_rlp_put_raw(&b, pt->header, pt->header_len);
+    l2 = qcn_rlp_list_begin(&b);
+    for (i = 0; i < pt->n && err == QCN_OK; i++)
+        err = qcn_rlp_put_bytes(&b, pt->tx[i], pt->txlen[i]);
+    if (err == QCN_OK && (err = qcn_rlp_list_end(&b, l2)) == QCN_OK)
+        err = qcn_rlp_list_end(&b, l);
+    partial_free(pt);
+    if (err == QCN_OK) {
+        p->st.compact_in++;
+        err = proposal_block(p, &pr, who, qcn_buf_view(&b));
+    } else {
+        QCN_LOG(QCN_LOG_WARN, "pos", "compact proposal at %llu/%u cannot be assembled: %s",
+                (unsigned long long)pr.height, pr.round, qcn_err_str(err));
+        err = QCN_OK; /* our limit, not the sender's fault */
+    }
+    qcn_buf_clear(&b);
+    return err;
+}
+
+static int handle_compact(struct qcn_pos *p, const uint8_t *peer, const uint8_t *payload,
+                          size_t len)
+{
+    struct qcn_compact_proposal cp;
+    struct qcn_header hd;
+    struct partial *pt;
+    uint8_t h[QCN_HASH_BYTES];
+    uint32_t who = 0;
+    size_t i;
+    int err, go;
+
+    if (qcn_compact_proposal_decode(&cp, qcn_view_make(payload, len)) != QCN_OK)
+        return QCN_ERR_CODEC;
+    err = proposal_envelope(p, &cp.proposal, QCN_POS_MSG_COMPACT, peer, payload, len, &who, &go);
+    if (err != QCN_OK || !go)
+        return err;
+    /* The signature covers the block hash, the hash covers the header. */
+    qcn_keccak256(h, cp.header.p, cp.header.len);
+    if (memcmp(h, cp.proposal.block_hash, QCN_HASH_BYTES) != 0)
+        return QCN_ERR_CODEC;
+    if (block_find(p, cp.proposal.block_hash) != NULL)
+        return proposal_block(p, &cp.proposal, who, qcn_view_make(NULL, 0));
+    if ((pt = partial_find(p, cp.proposal.block_hash)) != NULL) {
+        partial_source(pt, peer);
+        if (pt->asked_ms == 0)
+            partial_request(p, pt);
+        return QCN_OK;
+    }
+    /* The hash list is not signed: it must give the header's transaction
+     * root, or whoever sent it lied (and the block is not judged by it). */
+    memset(&hd, 0, sizeof hd);
+    if (qcn_header_decode(&hd, cp.header) != QCN_OK)
+        return QCN_ERR_CODEC;
+    err = hashes_root(h, cp.hashes, cp.n);
+    if (err == QCN_OK && memcmp(h, hd.tx_root, QCN_HASH_BYTES) != 0)
+        err = QCN_ERR_CODEC;
+    qcn_header_clear(&hd);
+    if (err != QCN_OK)
+        return err == QCN_ERR_NOMEM ? QCN_OK : err;
+    pt = partial_slot(p);
+    pt->used = 1;
+    pt->pr = cp.proposal;
+    pt->who = who;
+    pt->n = cp.n;
+    pt->header = malloc(cp.header.len);
+    pt->hashes = malloc(cp.n ? cp.n * QCN_HASH_BYTES : 1);
+    pt->tx = calloc(cp.n ? cp.n : 1, sizeof *pt->tx);
+    pt->txlen = calloc(cp.n ? cp.n : 1, sizeof *pt->txlen);
+    if (pt->header == NULL || pt->hashes == NULL || pt->tx == NULL || pt->txlen == NULL) {
+        partial_free(pt);
+        return QCN_OK;
+    }
+    memcpy(pt->header, cp.header.p, cp.header.len);
+    pt->header_len = cp.header.len;
+    if (cp.n > 0)
+        memcpy(pt->hashes, cp.hashes, cp.n * QCN_HASH_BYTES);
+    for (i = 0; i < cp.n; i++) {
+        struct qcn_buf tb;
+        qcn_buf_init(&tb, QCN_TX_MAX_BYTES);
+        if (p->host.get_tx(p->host.ctx, pt->hashes[i], &tb) == QCN_OK && tb.len > 0 &&
+            pt->bytes + tb.len <= QCN_BLOCK_MAX_TX_BYTES) {
+            pt->tx[i] = tb.p; /* ownership moves */
+            pt->txlen[i] = tb.len;
+            pt->bytes += tb.len;
+        } else {
+            qcn_buf_clear(&tb);
+            pt->missing++;
+        }
+    }
+    p->st.txs_from_pool += cp.n - pt->missing;
+    partial_source(pt, peer);
+    if (pt->missing == 0)
+        return partial_complete(p, pt);
+    partial_request(p, pt);
+    return QCN_OK;
+}
+
+static int handle_blocktx(struct qcn_pos *p, const uint8_t *payload, size_t len)
+{
+    struct qcn_blocktx m;
+    struct partial *pt;
+    struct qcn_view tx;
+    uint8_t h[QCN_HASH_BYTES];
+    uint32_t index;
+    size_t pos = 0;
+    int err;
+
+    if (qcn_blocktx_decode(&m, qcn_view_make(payload, len)) != QCN_OK)
+        return QCN_ERR_CODEC;
+    pt = partial_find(p, m.block_hash);
+    if (pt == NULL)
+        return QCN_OK; /* late: completed, or another height */
+    while ((err = qcn_blocktx_next(&m, &pos, &index, &tx)) == QCN_OK) {
+        if (index >= pt->n)
+            return QCN_ERR_CODEC;
+        if (pt->tx[index] != NULL)
+            continue;
+        qcn_keccak256(h, tx.p, tx.len);
+        if (memcmp(h, pt->hashes[index], QCN_HASH_BYTES) != 0)
+            return QCN_ERR_CODEC; /* not what the proposer listed */
+        if (pt->bytes + tx.len > QCN_BLOCK_MAX_TX_BYTES)
+            return QCN_OK; /* the block is over the cap: it will never complete */
+        pt->tx[index] = malloc(tx.len);
+        if (pt->tx[index] == NULL)
+            return QCN_OK;
+        memcpy(pt->tx[index], tx.p, tx.len);
+        pt->txlen[index] = tx.len;
+        pt->bytes += tx.len;
+        pt->missing--;
+        p->st.txs_fetched++;
+    }
+    if (err != QCN_ERR_NOT_FOUND)
+        return QCN_ERR_CODEC;
+    return pt->missing == 0 ? partial_complete(p, pt) : QCN_OK;
+}
+
+/* Serves the transactions of a block we hold to a peer missing them, within
+ * a per-peer budget per height (a request is small, the answer is not). */
+static int handle_blocktx_req(struct qcn_pos *p, const uint8_t *peer, const uint8_t *payload,
+                              size_t len)
+{
+    struct qcn_blocktx_req r;
+    struct qcn_blocktx_writer w;
+    struct stored_block *sb;
+    struct serve_count *sc = NULL;
+    struct qcn_buf b;
+    size_t i, served = 0;
+    int err = QCN_OK;
+
+    if (qcn_blocktx_req_decode(&r, qcn_view_make(payload, len)) != QCN_OK)
+        return QCN_ERR_CODEC;
+    if (peer == NULL || !compact_on(p))
+        return QCN_OK;
+    sb = block_find(p, r.block_hash);
+    if (sb == NULL || block_index(sb) != QCN_OK)
+        return QCN_OK; /* not (or no longer) ours to serve */
+    for (i = 0; i < p->nserves; i++)
+        if (memcmp(p->serves[i].peer, peer, QCN_POS_PEER_BYTES) == 0)
+            sc = &p->serves[i];
+    if (sc == NULL) {
+        if (p->nserves >= QCN_POS_MAX_SERVE_PEERS)
+            return QCN_OK;
+        sc = &p->serves[p->nserves++];
+        memcpy(sc->peer, peer, QCN_POS_PEER_BYTES);
+        sc->n = 0;
+    }
+    if (sc->n >= QCN_POS_MAX_SERVES_PER_PEER)
+        return QCN_OK;
+    sc->n++;
+    qcn_buf_init(&b, QCN_BLOCKTX_MAX_BYTES);
+    if (qcn_blocktx_begin(&w, &b, r.block_hash) != QCN_OK)
+        goto out;
+    for (i = 0; i < r.k; i++) {
+        uint32_t index = qcn_blocktx_req_index(&r, i);
+        if (index >= sb->ntx) {
+            err = QCN_ERR_CODEC; /* asks for what the block does not have */
+            break;
+        }
+        if (qcn_blocktx_add(&w, index, sb->p + sb->off[index], sb->tlen[index]) ==
+            QCN_ERR_TOO_LARGE) {
+            if (qcn_blocktx_end(&w) == QCN_OK)
+                p->host.send_to(p->host.ctx, peer, QCN_POS_MSG_BLOCKTX, b.p, b.len);
+            qcn_buf_reset(&b);
+            if (qcn_blocktx_begin(&w, &b, r.block_hash) != QCN_OK ||
+                qcn_blocktx_add(&w, index, sb->p + sb->off[index], sb->tlen[index]) != QCN_OK)
+                goto out;
+        }
+        served++;
+    }
+    if (qcn_blocktx_end(&w) == QCN_OK)
+        p->host.send_to(p->host.ctx, peer, QCN_POS_MSG_BLOCKTX, b.p, b.len);
+    p->st.txs_served += served;
+out:
+    qcn_buf_clear(&b);
+    return err;
 }
 
 static int handle_vote(struct qcn_pos *p, uint8_t kind, const uint8_t *payload, size_t len)
@@ -769,7 +1285,7 @@ static int handle_vote(struct qcn_pos *p, uint8_t kind, const uint8_t *payload, 
         const struct qcn_validator *k = known_get(p, v.validator);
         if (k != NULL && qcn_vote_verify(&v, k->pubkey) != QCN_OK)
             return QCN_ERR_BAD_SIGNATURE;
-        return future_add(p, kind, payload, len);
+        return future_add(p, kind, NULL, payload, len);
     }
     if (v.height > p->height + 1)
         return QCN_OK;
@@ -809,11 +1325,18 @@ static int handle_evidence(struct qcn_pos *p, const uint8_t *payload, size_t len
     return QCN_OK;
 }
 
-static int handle(struct qcn_pos *p, uint8_t kind, const uint8_t *payload, size_t len)
+static int handle(struct qcn_pos *p, const uint8_t *peer, uint8_t kind, const uint8_t *payload,
+                  size_t len)
 {
     switch (kind) {
     case QCN_POS_MSG_PROPOSAL:
-        return handle_proposal(p, payload, len);
+        return handle_proposal(p, peer, payload, len);
+    case QCN_POS_MSG_COMPACT:
+        return compact_on(p) ? handle_compact(p, peer, payload, len) : QCN_OK;
+    case QCN_POS_MSG_BLOCKTX_REQ:
+        return handle_blocktx_req(p, peer, payload, len);
+    case QCN_POS_MSG_BLOCKTX:
+        return compact_on(p) ? handle_blocktx(p, payload, len) : QCN_OK;
     case QCN_POS_MSG_PREVOTE:
     case QCN_POS_MSG_PRECOMMIT:
         return handle_vote(p, kind, payload, len);
@@ -992,6 +1515,20 @@ void qcn_pos_on_timer(struct qcn_pos *p)
                     QCN_LOG(QCN_LOG_ERROR, "pos", "starting height %llu failed",
                             (unsigned long long)(p->head_height + 1));
             }
+        } else if (t.kind == T_FETCH) {
+            size_t k;
+            int again = 0;
+            for (k = 0; k < QCN_POS_MAX_PARTIALS; k++) {
+                struct partial *pt = &p->partials[k];
+                if (!pt->used || pt->missing == 0)
+                    continue;
+                if (now >= pt->asked_ms + QCN_POS_REFETCH_MS)
+                    partial_request(p, pt); /* re-arms */
+                else
+                    again = 1;
+            }
+            if (again)
+                timer_add(p, T_FETCH, QCN_POS_REFETCH_MS, 0, p->height, 0);
         } else if (t.kind == T_GOSSIP) {
             struct qcn_tm_state s;
             size_t k;
@@ -1010,10 +1547,16 @@ void qcn_pos_on_timer(struct qcn_pos *p)
 
 int qcn_pos_on_message(struct qcn_pos *p, uint8_t kind, const uint8_t *payload, size_t len)
 {
+    return qcn_pos_on_peer_message(p, NULL, kind, payload, len);
+}
+
+int qcn_pos_on_peer_message(struct qcn_pos *p, const uint8_t peer[QCN_POS_PEER_BYTES], uint8_t kind,
+                            const uint8_t *payload, size_t len)
+{
     int err;
     if (!p->running)
         return QCN_OK;
-    err = handle(p, kind, payload, len);
+    err = handle(p, peer, kind, payload, len);
     if (err != QCN_OK)
         p->st.bad_msgs++;
     after(p);

@@ -36,7 +36,14 @@ enum qcn_pos_msg_kind {
     QCN_POS_MSG_PREVOTE = 2,  /* codec/vote.h vote */
     QCN_POS_MSG_PRECOMMIT = 3,
     QCN_POS_MSG_EVIDENCE = 4, /* codec/vote.h evidence */
+    /* codec/compact.h (docs/consensus.md §2.1): a proposal as header +
+     * transaction hashes, and the point-to-point fetch of the transactions
+     * a receiver lacks. Used when the host has get_tx and send_to. */
+    QCN_POS_MSG_COMPACT = 6,
+    QCN_POS_MSG_BLOCKTX_REQ = 7,
+    QCN_POS_MSG_BLOCKTX = 8,
 };
+#define QCN_POS_PEER_BYTES 20 /* a peer's id as the host names it (p2p node id) */
 
 /* Messages for the next height held until we get there (a peer that is a
  * little ahead), and proposals' blocks kept per height. */
@@ -46,6 +53,14 @@ enum qcn_pos_msg_kind {
 #define QCN_POS_MAX_VOTES_PER_HEIGHT 65536u
 #define QCN_POS_MAX_EVIDENCE 256u
 #define QCN_POS_MAX_TIMERS 16u
+/* Compact proposals being completed at once (missing transactions asked
+ * for), peers remembered per proposal to ask, requests served per peer and
+ * height, and how long before a missing transaction is asked again. */
+#define QCN_POS_MAX_PARTIALS 4u
+#define QCN_POS_MAX_SOURCES 8u
+#define QCN_POS_MAX_SERVE_PEERS 32u
+#define QCN_POS_MAX_SERVES_PER_PEER 16u
+#define QCN_POS_REFETCH_MS 500u
 
 struct qcn_pos_build {
     uint64_t height;
@@ -90,6 +105,13 @@ struct qcn_pos_host {
      * filled into out (initialised by the caller; beacon_last = each
      * validator's registered tip). Must be the same on every node. */
     int (*get_valset)(void *ctx, uint64_t height, struct qcn_valset *out);
+    /* Optional pair (both or none; none: proposals carry the whole block).
+     * get_tx appends the envelope of a pooled transaction with this
+     * Keccak-256 to out (QCN_ERR_NOT_FOUND); send_to sends a message to one
+     * peer (a name given to qcn_pos_on_peer_message). */
+    int (*get_tx)(void *ctx, const uint8_t hash[QCN_HASH_BYTES], struct qcn_buf *out);
+    void (*send_to)(void *ctx, const uint8_t peer[QCN_POS_PEER_BYTES], uint8_t kind,
+                    const uint8_t *payload, size_t len);
 };
 
 struct qcn_pos_config {
@@ -138,6 +160,12 @@ void qcn_pos_on_timer(struct qcn_pos *p);
  * peer is scored down) for a forged or malformed one. */
 QCN_MUST_CHECK int qcn_pos_on_message(struct qcn_pos *p, uint8_t kind, const uint8_t *payload,
                                       size_t len);
+/* As qcn_pos_on_message, naming the peer it came from (needed to fetch a
+ * compact proposal's missing transactions from it and to answer its
+ * requests; NULL = unknown). */
+QCN_MUST_CHECK int qcn_pos_on_peer_message(struct qcn_pos *p,
+                                           const uint8_t peer[QCN_POS_PEER_BYTES], uint8_t kind,
+                                           const uint8_t *payload, size_t len);
 /* The head moved without us (block sync): catch up and start the next height. */
 void qcn_pos_on_head_changed(struct qcn_pos *p);
 
@@ -158,6 +186,10 @@ struct qcn_pos_status {
     uint64_t equivocations;  /* double signs detected */
     uint64_t wal_refusals;   /* signatures the WAL refused */
     uint64_t bad_msgs;       /* messages refused as forged or malformed */
+    uint64_t compact_in;     /* compact proposals completed */
+    uint64_t txs_from_pool;  /* their transactions found in the pool */
+    uint64_t txs_fetched;    /* ... and fetched from a peer */
+    uint64_t txs_served;     /* transactions sent to peers that lacked them */
     size_t evidence;         /* evidence held */
 };
 void qcn_pos_status_get(const struct qcn_pos *p, struct qcn_pos_status *out);

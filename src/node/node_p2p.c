@@ -207,8 +207,7 @@ static int cb_consensus(void *ctx, const uint8_t peer[QCN_P2P_NODE_ID_BYTES], ui
 {
     struct node_p2p *np = ctx;
     int err;
-    (void)peer;
-    err = qcn_node_pos_on_message(np->n, kind, payload, len);
+    err = qcn_node_pos_on_peer_message(np->n, peer, kind, payload, len);
     return err == QCN_ERR_UNSUPPORTED ? QCN_OK : err;
 }
 
@@ -221,6 +220,22 @@ static void send_consensus(void *ctx, uint8_t kind, const uint8_t *payload, size
         return;
     err = qcn_p2p_broadcast_consensus(np->p, kind, payload, len);
     if (err != QCN_OK)
+        QCN_LOG(QCN_LOG_WARN, "node", "consensus message (kind %u, %zu bytes) not sent: %s",
+                (unsigned)kind, len, qcn_err_str(err));
+}
+
+/* The engine's point-to-point messages (a compact proposal's missing
+ * transactions: the request and the answer). A peer that left meanwhile is
+ * not an error: the engine asks another. */
+static void send_consensus_to(void *ctx, const uint8_t peer[QCN_POS_PEER_BYTES], uint8_t kind,
+                              const uint8_t *payload, size_t len)
+{
+    struct node_p2p *np = ctx;
+    int err;
+    if (np->p == NULL)
+        return;
+    err = qcn_p2p_send_consensus(np->p, peer, kind, payload, len);
+    if (err != QCN_OK && err != QCN_ERR_NOT_FOUND)
         QCN_LOG(QCN_LOG_WARN, "node", "consensus message (kind %u, %zu bytes) not sent: %s",
                 (unsigned)kind, len, qcn_err_str(err));
 }
@@ -323,7 +338,7 @@ int qcn_node_p2p_start(struct qcn_node *n)
         err = qcn_p2p_start(np->p);
     if (err != QCN_OK)
         return err;
-    qcn_node_pos_set_broadcast(n, send_consensus, np);
+    qcn_node_pos_set_transport(n, send_consensus, send_consensus_to, np);
     {
         char hex[2 * QCN_P2P_NODE_ID_BYTES + 1];
         for (size_t i = 0; i < QCN_P2P_NODE_ID_BYTES; i++)

@@ -25,9 +25,11 @@
 #include "chain/chain.h"
 #include "chain/chain_staking.h"
 #include "chain/mempool.h"
+#include "codec/rlp.h"
 #include "consensus/pos_config.h"
 #include "consensus/valset.h"
 #include "consensus/pow.h"
+#include "crypto/keccak.h"
 #include "node/node_rpc.h"
 #include "rpc/chain_backend.h"
 #include "rpc/params.h"
@@ -49,6 +51,7 @@ struct node_engine {
     struct qcn_pow *pow;
     int committing; /* inside commit_block: on_block is our own commit */
     qcn_node_pos_send_fn send;
+    qcn_node_pos_send_to_fn send_to;
     void *send_ctx;
     int warned_no_transport;
 };
@@ -221,16 +224,18 @@ static int h_commit_block(void *ctx, const uint8_t *raw, size_t len, const uint8
 {
     struct node_engine *e = ctx;
     struct qcn_node *n = e->n;
-    struct qcn_block blk;
-    int err;
+    struct qcn_rlp_item top, parts[2];
+    uint8_t hash[QCN_HASH_BYTES];
+    int err = QCN_OK;
 
-    memset(&blk, 0, sizeof blk);
-    err = qcn_block_decode(&blk, qcn_view_make(raw, len));
-    if (err != QCN_OK)
-        return err;
+    /* Only the hash is needed here (the import decodes the block once):
+     * Keccak-256 of the header item, without decoding every transaction. */
+    if (qcn_rlp_decode(&top, qcn_view_make(raw, len)) != QCN_OK ||
+        qcn_rlp_split(parts, 2, &top) != QCN_OK || !parts[0].is_list)
+        return QCN_ERR_CODEC;
+    qcn_keccak256(hash, parts[0].raw.p, parts[0].raw.len);
     if (cert_len > 0)
-        err = commit_put(n, blk.hash, cert, cert_len);
-    qcn_block_clear(&blk);
+        err = commit_put(n, hash, cert, cert_len);
     if (err != QCN_OK) {
         QCN_LOG(QCN_LOG_ERROR, "pos", "cannot store the certificate: %s", qcn_err_str(err));
         return err;
@@ -254,6 +259,25 @@ static void h_broadcast(void *ctx, uint8_t kind, const uint8_t *payload, size_t 
                 "consensus messages have no transport (p2p not wired): nothing reaches "
                 "other nodes (a pos validator finalizes only a set it controls alone)");
     }
+}
+
+/* Compact proposals (docs/consensus.md §2.1): bodies come from the pool,
+ * whose copies were verified at admission (block execution reuses them). */
+static int h_get_tx(void *ctx, const uint8_t hash[QCN_HASH_BYTES], struct qcn_buf *out)
+{
+    struct node_engine *e = ctx;
+    struct qcn_tx *tx = qcn_mempool_get(e->n->mempool, hash);
+    if (tx == NULL)
+        return QCN_ERR_NOT_FOUND;
+    return qcn_buf_append(out, tx->raw, tx->raw_len);
+}
+
+static void h_send_to(void *ctx, const uint8_t peer[QCN_POS_PEER_BYTES], uint8_t kind,
+                      const uint8_t *payload, size_t len)
+{
+    struct node_engine *e = ctx;
+    if (e->send_to != NULL)
+        e->send_to(e->send_ctx, peer, kind, payload, len);
 }
 
 /* The set deciding height (docs/consensus.md §6, §8 step 9): staking's
@@ -320,6 +344,8 @@ static void host_fill(struct qcn_pos_host *h, struct node_engine *e)
     h->commit_block = h_commit_block;
     h->broadcast = h_broadcast;
     h->get_valset = h_get_valset; /* staking, else genesis (docs/consensus.md §8 step 9) */
+    h->get_tx = h_get_tx;
+    h->send_to = h_send_to;
 }
 
 /* ---- RPC: qcn_consensusStatus (used by `qcn testnet status`). */
@@ -579,19 +605,32 @@ int qcn_node_engine_init(struct qcn_engine *e, const char *name, const struct qc
 
 void qcn_node_pos_set_broadcast(struct qcn_node *n, qcn_node_pos_send_fn fn, void *ctx)
 {
+    qcn_node_pos_set_transport(n, fn, NULL, ctx);
+}
+
+void qcn_node_pos_set_transport(struct qcn_node *n, qcn_node_pos_send_fn fn,
+                                qcn_node_pos_send_to_fn to, void *ctx)
+{
     struct node_engine *e = engine_of(n, &qcn_node_engine_pos);
     if (e == NULL)
         return;
     e->send = fn;
+    e->send_to = to;
     e->send_ctx = ctx;
 }
 
 int qcn_node_pos_on_message(struct qcn_node *n, uint8_t kind, const uint8_t *payload, size_t len)
 {
+    return qcn_node_pos_on_peer_message(n, NULL, kind, payload, len);
+}
+
+int qcn_node_pos_on_peer_message(struct qcn_node *n, const uint8_t *peer, uint8_t kind,
+                                 const uint8_t *payload, size_t len)
+{
     struct node_engine *e = engine_of(n, &qcn_node_engine_pos);
     if (e == NULL || n->stopping)
         return QCN_ERR_UNSUPPORTED;
-    return qcn_pos_on_message(e->pos, kind, payload, len);
+    return qcn_pos_on_peer_message(e->pos, peer, kind, payload, len);
 }
 
 int qcn_node_pos_sync_apply(struct qcn_node *n, const struct qcn_block *blk, const uint8_t *raw,

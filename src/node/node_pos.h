@@ -42,12 +42,21 @@ QCN_MUST_CHECK int qcn_node_engine_init(struct qcn_engine *e, const char *name,
  * finalizes alone (a set where it holds more than 2/3 of the power). */
 typedef void (*qcn_node_pos_send_fn)(void *ctx, uint8_t kind, const uint8_t *payload, size_t len);
 void qcn_node_pos_set_broadcast(struct qcn_node *n, qcn_node_pos_send_fn fn, void *ctx);
+/* As above plus a way to send to one peer (qcn_p2p_send_consensus), which
+ * turns on compact proposals (docs/consensus.md §2.1). NULL fn: none. */
+typedef void (*qcn_node_pos_send_to_fn)(void *ctx, const uint8_t peer[QCN_POS_PEER_BYTES],
+                                        uint8_t kind, const uint8_t *payload, size_t len);
+void qcn_node_pos_set_transport(struct qcn_node *n, qcn_node_pos_send_fn fn,
+                                qcn_node_pos_send_to_fn to, void *ctx);
 
 /* A consensus message from a peer (p2p's on_consensus): QCN_OK = well
  * formed and signed (relay it), else the reason (score the peer down).
  * QCN_ERR_UNSUPPORTED when the node does not run pos. */
 QCN_MUST_CHECK int qcn_node_pos_on_message(struct qcn_node *n, uint8_t kind, const uint8_t *payload,
                                            size_t len);
+/* The same naming the peer (QCN_POS_PEER_BYTES, may be NULL). */
+QCN_MUST_CHECK int qcn_node_pos_on_peer_message(struct qcn_node *n, const uint8_t *peer,
+                                                uint8_t kind, const uint8_t *payload, size_t len);
 
 /* The stored certificate of the block with this hash (the head's, or one
  * block sync stored), appended to out. QCN_ERR_NOT_FOUND. */

@@ -973,6 +973,17 @@ static void on_consensus(struct conn *c, const struct qcn_p2p_msg *m)
     struct qcn_keccak k;
     uint8_t id[QCN_HASH_BYTES];
     int err;
+    if (QCN_P2P_CONSENSUS_IS_DIRECT(m->u.consensus.kind)) {
+        /* Point to point: meant for us only, never relayed; the same bytes
+         * may legitimately come again (a repeated request), so no seen
+         * cache either. The engine bounds what it serves. */
+        p->stats.consensus_in++;
+        if (p->cb.on_consensus != NULL &&
+            p->cb.on_consensus(p->cb.ctx, c->node_id, m->u.consensus.kind, m->u.consensus.payload.p,
+                               m->u.consensus.payload.len) != QCN_OK)
+            penalize(c, QCN_P2P_PENALTY_INVALID, "invalid consensus message");
+        return;
+    }
     qcn_keccak_init(&k, 136, 0x01);
     qcn_keccak_absorb(&k, &m->u.consensus.kind, 1);
     qcn_keccak_absorb(&k, m->u.consensus.payload.p, m->u.consensus.payload.len);
@@ -1599,6 +1610,29 @@ int qcn_p2p_broadcast_consensus(qcn_p2p *p, uint8_t kind, const uint8_t *payload
     for (struct conn *c = p->conns; c != NULL; c = c->next)
         if (c->established && c->state == C_OPEN && c->got_status)
             send_msg(c, &m);
+    return QCN_OK;
+}
+
+int qcn_p2p_send_consensus(qcn_p2p *p, const uint8_t node_id[QCN_P2P_NODE_ID_BYTES], uint8_t kind,
+                           const uint8_t *payload, size_t len)
+{
+    struct qcn_p2p_msg m;
+    struct conn *c;
+    size_t cap = qcn_p2p_consensus_cap(kind);
+    if (cap == 0)
+        return QCN_ERR_CODEC;
+    if (len > cap)
+        return QCN_ERR_TOO_LARGE;
+    if (p->stopping)
+        return QCN_ERR_CLOSED;
+    c = find_open_by_id(p, node_id, NULL);
+    if (c == NULL || !c->established || c->state != C_OPEN || !c->got_status)
+        return QCN_ERR_NOT_FOUND;
+    memset(&m, 0, sizeof m);
+    m.type = QCN_P2P_MSG_CONSENSUS;
+    m.u.consensus.kind = kind;
+    m.u.consensus.payload = qcn_view_make(payload, len);
+    send_msg(c, &m);
     return QCN_OK;
 }
 

@@ -153,6 +153,11 @@ void qcn_p2p_broadcast_block(qcn_p2p *p, uint64_t height, const uint8_t hash[QCN
 /* QCN_ERR_TOO_LARGE over the kind's cap, QCN_ERR_CODEC for an unknown kind. */
 QCN_MUST_CHECK int qcn_p2p_broadcast_consensus(qcn_p2p *p, uint8_t kind, const uint8_t *payload,
                                                size_t len);
+/* Sends a consensus message to one connected peer (the point-to-point
+ * kinds, QCN_P2P_CONSENSUS_IS_DIRECT, or any other). QCN_ERR_NOT_FOUND (no
+ * such open connection), QCN_ERR_TOO_LARGE, QCN_ERR_CODEC as above. */
+QCN_MUST_CHECK int qcn_p2p_send_consensus(qcn_p2p *p, const uint8_t node_id[QCN_P2P_NODE_ID_BYTES],
+                                          uint8_t kind, const uint8_t *payload, size_t len);
 /* Scores a connected peer down by amount (for invalid data found later,
  * e.g. a transaction whose signature failed on a worker thread, or a
  * consensus message the engine rejects after the callback). A peer that

@@ -141,7 +141,7 @@ static void chain_free(struct chain *c)
 
 static const struct qcn_pos_host hostdef = {
     NULL,    h_now,   h_timer_set, h_timer_cancel, h_head, h_get_header, h_get_head_commit,
-    h_build, h_check, h_commit,    h_broadcast,    NULL};
+    h_build, h_check, h_commit,    h_broadcast,    NULL,   NULL,         NULL};
 
 static void test_difficulty_rule(void **state)
 {
