@@ -196,6 +196,9 @@ static int seal(struct qcn_chain *c, struct qcn_block_result *res, uint64_t gas_
         for (j = 0; j < QCN_BLOOM_BYTES; j++)
             h->bloom[j] |= res->receipts[i].bloom[j];
     }
+    /* New trie nodes are filed under this block's height (statedb.h), so
+     * they land together at the end of the store's trie table. */
+    qcn_statedb_set_gen(c->db, h->height);
     /* Staking's end of block (chain_staking.c) in build and apply alike. */
     if ((err = qcn_chain_staking_end_block(c, h)) != QCN_OK ||
         (err = index_root(h->tx_root, res->block.txs, NULL, res->block.ntx)) != QCN_OK ||

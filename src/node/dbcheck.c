@@ -374,7 +374,7 @@ struct trie_walk {
     int stop;
 };
 
-static void walk_ref(struct trie_walk *w, const struct qcn_rlp_item *ref, int depth);
+static void walk_ref(struct trie_walk *w, const struct qcn_rlp_item *ref, uint64_t gen, int depth);
 
 static void walk_value(struct trie_walk *w, struct qcn_view v, int depth)
 {
@@ -388,14 +388,30 @@ static void walk_value(struct trie_walk *w, struct qcn_view v, int depth)
         ref.is_list = 0;
         ref.payload = qcn_view_make(a.storage_root, 32);
         ref.raw = ref.payload;
-        walk_ref(w, &ref, depth + 1);
+        walk_ref(w, &ref, QCN_STORE_TRIE_ANY, depth + 1);
     }
 }
 
-static void walk_node(struct trie_walk *w, struct qcn_view node, int depth)
+/* The gen of the j-th hash-referenced child of a node (its record's
+ * locators, store.h); QCN_STORE_TRIE_ANY once they run out (the count is
+ * checked after the walk of the node's children). */
+static uint64_t next_gen(const uint8_t *locs, size_t nlocs, size_t *j,
+                         const struct qcn_rlp_item *ref)
+{
+    if (ref->is_list || ref->payload.len != 32)
+        return QCN_STORE_TRIE_ANY;
+    if (*j >= nlocs) {
+        (*j)++;
+        return QCN_STORE_TRIE_ANY;
+    }
+    return qcn_load_be64(locs + 8 * (*j)++);
+}
+
+static void walk_node(struct trie_walk *w, struct qcn_view node, const uint8_t *locs, size_t nlocs,
+                      int depth)
 {
     struct qcn_rlp_item list, items[17];
-    size_t n = 0, i;
+    size_t n = 0, i, j = 0;
 
     if (depth > TRIE_MAX_DEPTH || w->stop)
         return;
@@ -407,9 +423,11 @@ static void walk_node(struct trie_walk *w, struct qcn_view node, int depth)
     }
     if (n == 17) {
         for (i = 0; i < 16; i++)
-            walk_ref(w, &items[i], depth + 1);
+            walk_ref(w, &items[i], next_gen(locs, nlocs, &j, &items[i]), depth + 1);
         if (!items[16].is_list && items[16].payload.len > 0)
             walk_value(w, items[16].payload, depth);
+        if (j != nlocs)
+            problem(w->c, "trie node record with %zu child locators for %zu children", nlocs, j);
         return;
     }
     if (items[0].is_list || items[0].payload.len == 0) {
@@ -420,20 +438,24 @@ static void walk_node(struct trie_walk *w, struct qcn_view node, int depth)
         if (!items[1].is_list)
             walk_value(w, items[1].payload, depth);
     } else {
-        walk_ref(w, &items[1], depth + 1);
+        walk_ref(w, &items[1], next_gen(locs, nlocs, &j, &items[1]), depth + 1);
     }
+    if (j != nlocs)
+        problem(w->c, "trie node record with %zu child locators for %zu children", nlocs, j);
 }
 
-static void walk_ref(struct trie_walk *w, const struct qcn_rlp_item *ref, int depth)
+static void walk_ref(struct trie_walk *w, const struct qcn_rlp_item *ref, uint64_t gen, int depth)
 {
-    struct qcn_view node;
+    struct qcn_view rec, node;
+    const uint8_t *locs;
+    size_t nlocs;
     uint8_t h[32];
     char hx[67];
 
     if (w->stop)
         return;
-    if (ref->is_list) { /* an embedded node */
-        walk_node(w, ref->raw, depth);
+    if (ref->is_list) { /* an embedded node: too short to have children by hash */
+        walk_node(w, ref->raw, NULL, 0, depth);
         return;
     }
     if (ref->payload.len == 0)
@@ -443,10 +465,14 @@ static void walk_ref(struct trie_walk *w, const struct qcn_rlp_item *ref, int de
         return;
     }
     hex32(hx, ref->payload.p);
-    if (qcn_store_trie_get(w->c->r, NULL, ref->payload.p, &node) != QCN_OK) {
+    if (qcn_store_trie_get(w->c->r, NULL, &gen, ref->payload.p, &rec) != QCN_OK) {
         problem(w->c, "trie node %s missing", hx);
         if (w->c->problems > 100)
             w->stop = 1;
+        return;
+    }
+    if (qcn_store_trie_split(rec, &node, &locs, &nlocs) != QCN_OK) {
+        problem(w->c, "trie node %s: malformed record", hx);
         return;
     }
     qcn_keccak256(h, node.p, node.len);
@@ -455,7 +481,7 @@ static void walk_ref(struct trie_walk *w, const struct qcn_rlp_item *ref, int de
         return;
     }
     w->nodes++;
-    walk_node(w, node, depth);
+    walk_node(w, node, locs, nlocs, depth);
 }
 
 int qcn_node_db_check(struct qcn_store *s, FILE *out, struct qcn_db_check_result *res)
@@ -531,7 +557,7 @@ int qcn_node_db_check(struct qcn_store *s, FILE *out, struct qcn_db_check_result
         ref.is_list = 0;
         ref.payload = qcn_view_make(head.state_root, 32);
         ref.raw = ref.payload;
-        walk_ref(&tw, &ref, 0);
+        walk_ref(&tw, &ref, QCN_STORE_TRIE_ANY, 0);
         res->trie_nodes = tw.nodes;
     }
 out:

@@ -54,6 +54,7 @@ _Static_assert((int)QCN_STORE_STORAGE == (int)QCN_TABLE_STORAGE, "table numberin
 _Static_assert((int)QCN_STORE_CODE == (int)QCN_TABLE_CODE, "table numbering");
 _Static_assert((int)QCN_STORE_KEYREC == (int)QCN_TABLE_KEYREC, "table numbering");
 _Static_assert((int)QCN_STORE_ACCKEY == (int)QCN_TABLE_ACCKEY, "table numbering");
+_Static_assert((int)QCN_STORE_TRIEROOT == (int)QCN_TABLE_TRIEROOT, "table numbering");
 _Static_assert((int)QCN_STORE_TABLES == (int)QCN_TABLE_COUNT, "table numbering");
 
 /* ---- Writing a chain write set. */

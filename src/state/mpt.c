@@ -39,6 +39,7 @@ struct node {
     uint8_t dirty;   /* created or changed since the last commit */
     uint8_t ref_len; /* 0: not computed; 1..31: ref is the node's RLP; 32: its hash */
     uint8_t ref[QCN_MPT_HASH_BYTES];
+    uint64_t loc;                   /* located stores: where the node is (stubs, clean nodes) */
     uint32_t plen;                  /* path nibbles (leaf, extension) */
     uint32_t vlen;                  /* value bytes (leaf, branch) */
     struct node *kid[BRANCH_WIDTH]; /* branch children; an extension uses kid[0] */
@@ -54,6 +55,8 @@ struct qcn_mpt {
     int poisoned;       /* a change failed half-way: only discard or free are safe */
     struct qcn_buf io;  /* bytes read from the store */
     struct qcn_buf enc; /* node encoding scratch */
+    struct qcn_buf rec; /* located stores: the record written */
+    int located;        /* the store has get_at/put_at */
 };
 
 /* ------------------------------------------------------------------------
@@ -282,12 +285,13 @@ static struct node *node_new(int kind, const uint8_t *path, size_t plen, const u
     return n;
 }
 
-static struct node *stub_new(const uint8_t hash[QCN_MPT_HASH_BYTES])
+static struct node *stub_new(const uint8_t hash[QCN_MPT_HASH_BYTES], uint64_t loc)
 {
     struct node *n = calloc(1, sizeof *n);
     if (n == NULL)
         return NULL;
     n->kind = K_HASH;
+    n->loc = loc;
     n->ref_len = QCN_MPT_HASH_BYTES;
     memcpy(n->ref, hash, QCN_MPT_HASH_BYTES);
     return n;
@@ -341,7 +345,7 @@ static int build_node(struct node **out, struct qcn_view raw, int flags, int dep
         if (ref_is_empty(k))
             continue;
         if (!k->is_list) {
-            n->kid[i] = stub_new(k->payload.p);
+            n->kid[i] = stub_new(k->payload.p, QCN_MPT_LOC_ANY);
             if (n->kid[i] == NULL) {
                 err = QCN_ERR_NOMEM;
                 goto out;
@@ -365,32 +369,68 @@ out:
     return QCN_OK;
 }
 
-/* Fetches, verifies and decodes the node stored under hash. */
+/* Gives the hash-referenced children of n (a node just built from the
+ * store: those are exactly its K_HASH stubs, as an embedded child is too
+ * short to hold a hash) the locators of its record, in order. The count
+ * must match exactly: a record that does not fit its node is corrupt. */
+static int set_kid_locs(struct node *n, const uint8_t *locs, size_t nlocs)
+{
+    size_t i, j = 0, nk = kid_count(n->kind);
+    for (i = 0; i < nk; i++) {
+        if (n->kid[i] == NULL || n->kid[i]->kind != K_HASH)
+            continue;
+        if (j == nlocs)
+            return QCN_ERR_STORE_CORRUPT;
+        n->kid[i]->loc = qcn_load_be64(locs + 8 * j++);
+    }
+    return j == nlocs ? QCN_OK : QCN_ERR_STORE_CORRUPT;
+}
+
+/* Fetches, verifies and decodes the node stored under hash (at loc, for a
+ * located store). */
 static int load(struct qcn_mpt *t, struct node **out, const uint8_t hash[QCN_MPT_HASH_BYTES],
-                int flags)
+                uint64_t loc, int flags)
 {
     uint8_t h[QCN_MPT_HASH_BYTES];
+    struct qcn_view raw, locs = {NULL, 0};
     int err;
 
     *out = NULL;
     qcn_buf_reset(&t->io);
-    err = t->store.get(t->store.ctx, hash, &t->io);
+    err = t->located ? t->store.get_at(t->store.ctx, &loc, hash, &t->io)
+                     : t->store.get(t->store.ctx, hash, &t->io);
     if (err == QCN_ERR_NOT_FOUND)
         return QCN_ERR_STATE_MISSING_NODE;
     if (err == QCN_ERR_TOO_LARGE)
         return QCN_ERR_STORE_CORRUPT;
     if (err != QCN_OK)
         return err;
-    qcn_keccak256(h, t->io.p, t->io.len);
+    raw = qcn_buf_view(&t->io);
+    if (t->located) {
+        /* k || k x BE64 || RLP (mpt.h) */
+        size_t k;
+        if (raw.len < 1 || raw.p[0] > QCN_MPT_MAX_LOCS || raw.len < 1 + 8 * (size_t)raw.p[0])
+            return QCN_ERR_STORE_CORRUPT;
+        k = raw.p[0];
+        locs = qcn_view_make(raw.p + 1, 8 * k);
+        raw = qcn_view_make(raw.p + 1 + 8 * k, raw.len - 1 - 8 * k);
+    }
+    qcn_keccak256(h, raw.p, raw.len);
     if (memcmp(h, hash, sizeof h) != 0)
         return QCN_ERR_STORE_CORRUPT;
     /* Only the root may be referenced by hash while shorter than 32 bytes. */
-    if (t->io.len < QCN_MPT_HASH_BYTES && !(flags & AT_ROOT))
+    if (raw.len < QCN_MPT_HASH_BYTES && !(flags & AT_ROOT))
         return QCN_ERR_STORE_CORRUPT;
-    err = build_node(out, qcn_buf_view(&t->io), flags, 0);
-    if (err != QCN_OK)
+    err = build_node(out, raw, flags, 0);
+    if (err == QCN_OK && t->located)
+        err = set_kid_locs(*out, locs.p, locs.len / 8);
+    if (err != QCN_OK) {
+        node_free(*out);
+        *out = NULL;
         return err;
-    if (t->io.len >= QCN_MPT_HASH_BYTES) {
+    }
+    (*out)->loc = loc;
+    if (raw.len >= QCN_MPT_HASH_BYTES) {
         (*out)->ref_len = QCN_MPT_HASH_BYTES;
         memcpy((*out)->ref, hash, QCN_MPT_HASH_BYTES);
     }
@@ -405,7 +445,7 @@ static int resolve(struct qcn_mpt *t, struct node **slot, int flags)
 
     if (*slot == NULL || (*slot)->kind != K_HASH)
         return QCN_OK;
-    err = load(t, &n, (*slot)->ref, flags);
+    err = load(t, &n, (*slot)->ref, (*slot)->loc, flags);
     if (err != QCN_OK)
         return err;
     free(*slot);
@@ -420,7 +460,7 @@ static int ensure_root(struct qcn_mpt *t)
     int err;
     if (!t->root_unloaded)
         return QCN_OK;
-    err = load(t, &t->root, t->root_hash, AT_ROOT);
+    err = load(t, &t->root, t->root_hash, QCN_MPT_LOC_ANY, AT_ROOT);
     if (err == QCN_OK)
         t->root_unloaded = 0;
     return err;
@@ -436,17 +476,20 @@ int qcn_mpt_open(struct qcn_mpt **out, const struct qcn_mpt_nodestore *store,
     int err = QCN_OK;
 
     *out = NULL;
-    if (store == NULL || store->get == NULL || store->put == NULL)
+    if (store == NULL || ((store->get == NULL || store->put == NULL) &&
+                          (store->get_at == NULL || store->put_at == NULL)))
         return QCN_ERR_INVALID_ARG;
     t = calloc(1, sizeof *t);
     if (t == NULL)
         return QCN_ERR_NOMEM;
     t->store = *store;
-    qcn_buf_init(&t->io, QCN_MPT_MAX_NODE_BYTES);
+    t->located = store->get_at != NULL && store->put_at != NULL;
+    qcn_buf_init(&t->io, QCN_MPT_MAX_NODE_BYTES + 1 + 8 * QCN_MPT_MAX_LOCS);
     qcn_buf_init(&t->enc, QCN_MPT_MAX_NODE_BYTES);
+    qcn_buf_init(&t->rec, QCN_MPT_MAX_NODE_BYTES + 1 + 8 * QCN_MPT_MAX_LOCS);
     memcpy(t->root_hash, root ? root : QCN_MPT_EMPTY_ROOT, QCN_MPT_HASH_BYTES);
     if (memcmp(t->root_hash, QCN_MPT_EMPTY_ROOT, QCN_MPT_HASH_BYTES) != 0)
-        err = load(t, &t->root, t->root_hash, AT_ROOT);
+        err = load(t, &t->root, t->root_hash, QCN_MPT_LOC_ANY, AT_ROOT);
     if (err != QCN_OK) {
         qcn_mpt_free(t);
         return err;
@@ -462,6 +505,7 @@ void qcn_mpt_free(struct qcn_mpt *t)
     node_free(t->root);
     qcn_buf_clear(&t->io);
     qcn_buf_clear(&t->enc);
+    qcn_buf_clear(&t->rec);
     free(t);
 }
 
@@ -1089,6 +1133,40 @@ int qcn_mpt_hash(struct qcn_mpt *t, uint8_t root[QCN_MPT_HASH_BYTES])
     return QCN_OK;
 }
 
+/* A located store's record for n (encoded in t->enc, reference set):
+ * k || the BE64 locators of its hash-referenced children || RLP (mpt.h).
+ * Children are written first (write_node is post-order), so each one's
+ * locator is known. */
+static int put_located(struct qcn_mpt *t, struct node *n, int is_root)
+{
+    size_t i, nk = kid_count(n->kind), k = 0;
+    uint8_t *p;
+    int err;
+
+    qcn_buf_reset(&t->rec);
+    err = qcn_buf_reserve(&t->rec, 1 + 8 * QCN_MPT_MAX_LOCS + t->enc.len);
+    if (err != QCN_OK)
+        return err;
+    p = t->rec.p;
+    for (i = 0; i < nk; i++) {
+        const struct node *c = n->kid[i];
+        if (c == NULL || c->ref_len != QCN_MPT_HASH_BYTES)
+            continue;
+        qcn_store_be64(p + 1 + 8 * k++, c->loc);
+    }
+    p[0] = (uint8_t)k;
+    memcpy(p + 1 + 8 * k, t->enc.p, t->enc.len);
+    t->rec.len = 1 + 8 * k + t->enc.len;
+    return t->store.put_at(t->store.ctx, &n->loc, n->ref, t->rec.p, t->rec.len, is_root);
+}
+
+/* Marks n for writing without forgetting its reference (its content did
+ * not change). */
+static void mark_dirty_keep_ref(struct node *n)
+{
+    n->dirty = 1;
+}
+
 /* Computes the missing references of, and writes, the dirty nodes below and
  * including n, children first, in one pass (each node is encoded once). Only
  * hash-referenced nodes go to the store. A node is marked clean only once it
@@ -1108,7 +1186,8 @@ static int write_node(struct qcn_mpt *t, struct node *n)
     if (n->ref_len == 0)
         set_ref(n, &t->enc);
     if (n->ref_len == QCN_MPT_HASH_BYTES) {
-        err = t->store.put(t->store.ctx, n->ref, t->enc.p, t->enc.len);
+        err = t->located ? put_located(t, n, n == t->root)
+                         : t->store.put(t->store.ctx, n->ref, t->enc.p, t->enc.len);
         if (err != QCN_OK)
             return err;
     }
@@ -1129,12 +1208,24 @@ int qcn_mpt_commit(struct qcn_mpt *t, uint8_t root[QCN_MPT_HASH_BYTES])
         return QCN_OK;
     }
     if (t->root != NULL) {
+        /* A located store indexes committed roots: the root is written even
+         * when a change left it as it was. */
+        if (t->located)
+            mark_dirty_keep_ref(t->root);
         err = write_node(t, t->root);
         /* A root shorter than 32 bytes is stored under its hash too, so the
          * trie can be reopened at it. */
         if (err == QCN_OK && t->root->ref_len < QCN_MPT_HASH_BYTES) {
             qcn_keccak256(h, t->root->ref, t->root->ref_len);
-            err = t->store.put(t->store.ctx, h, t->root->ref, t->root->ref_len);
+            if (t->located) {
+                uint8_t rec[1 + QCN_MPT_HASH_BYTES];
+                uint64_t loc = 0;
+                rec[0] = 0; /* too short to hold a hash: no children by hash */
+                memcpy(rec + 1, t->root->ref, t->root->ref_len);
+                err = t->store.put_at(t->store.ctx, &loc, h, rec, 1u + t->root->ref_len, 1);
+            } else {
+                err = t->store.put(t->store.ctx, h, t->root->ref, t->root->ref_len);
+            }
         }
         if (err != QCN_OK)
             return err;
@@ -1162,7 +1253,7 @@ static void evict(struct node **slot)
     if (n == NULL || n->kind == K_HASH)
         return;
     if (!n->dirty && n->ref_len == QCN_MPT_HASH_BYTES) {
-        s = stub_new(n->ref);
+        s = stub_new(n->ref, n->loc);
         if (s != NULL) {
             node_free(n);
             *slot = s;

@@ -76,6 +76,7 @@ QCN_MUST_CHECK int qcn_mpt_secure_root(uint8_t root[QCN_MPT_HASH_BYTES],
  * their RLP. The store must keep every node it was given (no deletion while a
  * root that reaches it may be opened). */
 struct qcn_mpt_nodestore {
+    /* Zero-initialise it: the callbacks a store does not offer must be NULL. */
     void *ctx;
     /* Appends the node stored under hash to out (which the trie hands over
      * empty, capped at QCN_MPT_MAX_NODE_BYTES). Returns QCN_OK,
@@ -88,7 +89,29 @@ struct qcn_mpt_nodestore {
      * content-addressed, so the bytes are the same). Returns QCN_OK or an error
      * that aborts the commit (which can be retried). */
     int (*put)(void *ctx, const uint8_t hash[QCN_MPT_HASH_BYTES], const uint8_t *node, size_t len);
+    /* Optional, instead of get and put: a LOCATED store (docs/trie.md
+     * "Located stores"), which files each node under a locator it chooses
+     * (the LMDB store: the height of the block that wrote it, so one block's
+     * nodes sit together on disk) and needs the locator to find it again.
+     * The trie then keeps each node's locator and stores with every node the
+     * locators of its hash-referenced children, as a record:
+     *   k (1 byte) || k locators (BE64 each, children in order) || node RLP.
+     * get_at: *loc is the locator, or QCN_MPT_LOC_ANY for a root (the store
+     * keeps an index of the roots it was given); appends the record to out
+     * and sets *loc to where it was found. Errors as get.
+     * put_at: stores the record (len bytes) of the node whose RLP hashes to
+     * hash; is_root says it is a committed root (index it); sets *loc to
+     * where it went. Errors as put. */
+    int (*get_at)(void *ctx, uint64_t *loc, const uint8_t hash[QCN_MPT_HASH_BYTES],
+                  struct qcn_buf *out);
+    int (*put_at)(void *ctx, uint64_t *loc, const uint8_t hash[QCN_MPT_HASH_BYTES],
+                  const uint8_t *rec, size_t len, int is_root);
 };
+
+/* "Wherever the store's root index says" (roots only). */
+#define QCN_MPT_LOC_ANY UINT64_MAX
+/* Most hash-referenced children a node has: the locators in a record. */
+#define QCN_MPT_MAX_LOCS 16
 
 /* An in-memory node store (a hash map), for tests and one-shot state tests.
  * Not thread-safe. */

@@ -130,7 +130,7 @@ void qcn_mpt_memstore_free(struct qcn_mpt_memstore *ms)
 
 struct qcn_mpt_nodestore qcn_mpt_memstore_iface(struct qcn_mpt_memstore *ms)
 {
-    struct qcn_mpt_nodestore s = {ms, mem_get, mem_put};
+    struct qcn_mpt_nodestore s = {ms, mem_get, mem_put, NULL, NULL};
     return s;
 }
 

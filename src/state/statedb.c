@@ -78,25 +78,63 @@ struct qcn_statedb {
     struct code *codes; /* new code since the last finalize */
     size_t ncodes;
     struct qcn_writeset *ws; /* set during commit: where node puts go */
+    uint64_t gen;            /* the generation new trie nodes are filed under */
     struct qcn_buf tmp;
 };
 
-static int ns_get(void *ctx, const uint8_t hash[QCN_MPT_HASH_BYTES], struct qcn_buf *out)
+/* The node store is a located one (mpt.h): TRIE rows are keyed by
+ * BE64(generation) || node hash, where the generation is the height of the
+ * block whose commit wrote the node (qcn_statedb_set_gen), so one block's new
+ * nodes are adjacent keys at the end of the table instead of scattered over
+ * it by their hashes (docs/storage.md). TRIEROOT maps each committed root's
+ * hash to its generation, for opening a trie at a root. */
+static int ns_get_at(void *ctx, uint64_t *loc, const uint8_t hash[QCN_MPT_HASH_BYTES],
+                     struct qcn_buf *out)
 {
     struct qcn_statedb *db = ctx;
-    int err = db->rd->get(db->rd->ctx, QCN_TABLE_TRIE, hash, QCN_HASH_BYTES, &db->tmp);
+    uint8_t key[8 + QCN_HASH_BYTES];
+    int err;
+
+    if (*loc == QCN_MPT_LOC_ANY) {
+        err = db->rd->get(db->rd->ctx, QCN_TABLE_TRIEROOT, hash, QCN_HASH_BYTES, &db->tmp);
+        if (err != QCN_OK)
+            return err;
+        if (db->tmp.len != 8)
+            return QCN_ERR_STORE_CORRUPT;
+        *loc = qcn_load_be64(db->tmp.p);
+        if (*loc == QCN_MPT_LOC_ANY)
+            return QCN_ERR_STORE_CORRUPT;
+    }
+    qcn_store_be64(key, *loc);
+    memcpy(key + 8, hash, QCN_HASH_BYTES);
+    err = db->rd->get(db->rd->ctx, QCN_TABLE_TRIE, key, sizeof key, &db->tmp);
     if (err == QCN_OK)
         err = qcn_buf_append(out, db->tmp.p, db->tmp.len);
     return err;
 }
 
-static int ns_put(void *ctx, const uint8_t hash[QCN_MPT_HASH_BYTES], const uint8_t *node,
-                  size_t len)
+static int ns_put_at(void *ctx, uint64_t *loc, const uint8_t hash[QCN_MPT_HASH_BYTES],
+                     const uint8_t *rec, size_t len, int is_root)
 {
     struct qcn_statedb *db = ctx;
+    uint8_t key[8 + QCN_HASH_BYTES];
+    int err;
+
     if (db->ws == NULL)
         return QCN_ERR_INTERNAL;
-    return qcn_writeset_put(db->ws, QCN_TABLE_TRIE, hash, QCN_HASH_BYTES, node, len);
+    qcn_store_be64(key, db->gen);
+    memcpy(key + 8, hash, QCN_HASH_BYTES);
+    err = qcn_writeset_put(db->ws, QCN_TABLE_TRIE, key, sizeof key, rec, len);
+    if (err == QCN_OK && is_root)
+        err = qcn_writeset_put(db->ws, QCN_TABLE_TRIEROOT, hash, QCN_HASH_BYTES, key, 8);
+    if (err == QCN_OK)
+        *loc = db->gen;
+    return err;
+}
+
+void qcn_statedb_set_gen(struct qcn_statedb *db, uint64_t gen)
+{
+    db->gen = gen < QCN_MPT_LOC_ANY ? gen : QCN_MPT_LOC_ANY - 1;
 }
 
 int qcn_statedb_new(struct qcn_statedb **out, const struct qcn_state_reader *rd,
@@ -111,8 +149,8 @@ int qcn_statedb_new(struct qcn_statedb **out, const struct qcn_state_reader *rd,
         return QCN_ERR_NOMEM;
     db->rd = rd;
     db->ns.ctx = db;
-    db->ns.get = ns_get;
-    db->ns.put = ns_put;
+    db->ns.get_at = ns_get_at;
+    db->ns.put_at = ns_put_at;
     qcn_buf_init(&db->tmp, QCN_MPT_MAX_NODE_BYTES);
     memcpy(db->root, root, QCN_HASH_BYTES);
     memcpy(db->finalized_root, root, QCN_HASH_BYTES);

@@ -72,6 +72,11 @@ QCN_MUST_CHECK int qcn_statedb_code_put(struct qcn_statedb *db, const uint8_t *c
 size_t qcn_statedb_snapshot(struct qcn_statedb *db);
 void qcn_statedb_revert(struct qcn_statedb *db, size_t mark);
 
+/* The generation under which the next commits file their new trie nodes:
+ * the height of the block being built or applied (0 until set, as for
+ * genesis). Only where nodes go on disk depends on it, never a root. */
+void qcn_statedb_set_gen(struct qcn_statedb *db, uint64_t gen);
+
 /* Folds all changes into the trie, writes the new root to root and appends
  * every write to ws. The journal is emptied. */
 QCN_MUST_CHECK int qcn_statedb_commit(struct qcn_statedb *db, uint8_t root[QCN_HASH_BYTES],

@@ -18,13 +18,16 @@
  *   RECEIPTS  block hash (32)        -> RLP list of receipts (codec/receipt.h)
  *   CANON     be64 height (8)        -> block hash (32)
  *   TXINDEX   tx hash (32)           -> block hash (32) || be32 index (4)
- *   TRIE      node hash (32)         -> trie node RLP (state and storage tries)
+ *   TRIE      be64 gen (8) || node hash (32) -> node record (state/mpt.h: the
+ *                                       locators of its children, then its RLP);
+ *                                       gen = height of the block that wrote it
  *   ACCOUNT   address (20)           -> account RLP (state/account.h), current state
  *   STORAGE   address (20) || slot (32) -> value, big-endian without leading zeros
  *   CODE      code hash (32)         -> contract code
  *   KEYREC    key hash (32)          -> key record (codec/keyrec.h); every record
  *                                       ever used stays (history, proofs)
  *   ACCKEY    address (20)           -> key hash (32), current state
+ *   TRIEROOT  root hash (32)         -> be64 gen (8) of that root's TRIE row
  * ACCOUNT, STORAGE and ACCKEY are the flat tables: current values only, for
  * fast reads; the trie (reached through a header's state root) is the history. */
 #ifndef QCN_STATE_STATEDB_BATCH_H
@@ -49,7 +52,8 @@ enum qcn_table {
     QCN_TABLE_CODE = 9,
     QCN_TABLE_KEYREC = 10,
     QCN_TABLE_ACCKEY = 11,
-    QCN_TABLE_COUNT = 12,
+    QCN_TABLE_TRIEROOT = 12,
+    QCN_TABLE_COUNT = 13,
 };
 
 /* One write: put (del == 0) or delete (del == 1, val empty). key and val point

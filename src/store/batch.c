@@ -496,36 +496,59 @@ int qcn_store_txindex_get(struct qcn_store_snap *r, const struct qcn_store_batch
     return QCN_OK;
 }
 
-int qcn_store_trie_get(struct qcn_store_snap *r, const struct qcn_store_batch *b,
-                       const uint8_t hash[QCN_STORE_HASH_BYTES], struct qcn_view *node)
+void qcn_store_trie_key(uint8_t key[QCN_STORE_TRIE_KEY_BYTES], uint64_t gen,
+                        const uint8_t hash[QCN_STORE_HASH_BYTES])
 {
-    return qcn_store_get(r, b, QCN_STORE_TRIE, hash, QCN_STORE_HASH_BYTES, node);
+    qcn_store_be64(key, gen);
+    memcpy(key + 8, hash, QCN_STORE_HASH_BYTES);
 }
 
-int qcn_store_trie_put(struct qcn_store_batch *b, const uint8_t hash[QCN_STORE_HASH_BYTES],
-                       const uint8_t *node, size_t nodelen)
+int qcn_store_trie_get(struct qcn_store_snap *r, const struct qcn_store_batch *b, uint64_t *gen,
+                       const uint8_t hash[QCN_STORE_HASH_BYTES], struct qcn_view *rec)
 {
-    return qcn_store_batch_put(b, QCN_STORE_TRIE, hash, QCN_STORE_HASH_BYTES, node, nodelen);
-}
-
-int qcn_store_trie_node_get(void *ctx, const uint8_t hash[QCN_STORE_HASH_BYTES],
-                            struct qcn_buf *out)
-{
-    struct qcn_store_trie_ctx *tc = ctx;
+    uint8_t key[QCN_STORE_TRIE_KEY_BYTES];
     struct qcn_view v;
-    int err = qcn_store_trie_get(tc->snap, tc->batch, hash, &v);
-    if (err != QCN_OK)
-        return err;
-    return qcn_buf_append(out, v.p, v.len);
+    int err;
+
+    *rec = qcn_view_make(NULL, 0);
+    if (*gen == QCN_STORE_TRIE_ANY) {
+        err = get_sized(r, b, QCN_STORE_TRIEROOT, hash, QCN_STORE_HASH_BYTES, 8, &v);
+        if (err != QCN_OK)
+            return err;
+        *gen = qcn_load_be64(v.p);
+    }
+    qcn_store_trie_key(key, *gen, hash);
+    return qcn_store_get(r, b, QCN_STORE_TRIE, key, sizeof key, rec);
 }
 
-int qcn_store_trie_node_put(void *ctx, const uint8_t hash[QCN_STORE_HASH_BYTES],
-                            const uint8_t *node, size_t len)
+int qcn_store_trie_put(struct qcn_store_batch *b, uint64_t gen,
+                       const uint8_t hash[QCN_STORE_HASH_BYTES], const uint8_t *rec, size_t reclen,
+                       int is_root)
 {
-    struct qcn_store_trie_ctx *tc = ctx;
-    if (tc->batch == NULL)
-        return QCN_ERR_INVALID_ARG;
-    return qcn_store_trie_put(tc->batch, hash, node, len);
+    uint8_t key[QCN_STORE_TRIE_KEY_BYTES];
+    int err;
+
+    qcn_store_trie_key(key, gen, hash);
+    err = qcn_store_batch_put(b, QCN_STORE_TRIE, key, sizeof key, rec, reclen);
+    if (err == QCN_OK && is_root)
+        err = qcn_store_batch_put(b, QCN_STORE_TRIEROOT, hash, QCN_STORE_HASH_BYTES, key, 8);
+    return err;
+}
+
+int qcn_store_trie_split(struct qcn_view rec, struct qcn_view *node, const uint8_t **locs,
+                         size_t *nlocs)
+{
+    size_t k;
+    *node = qcn_view_make(NULL, 0);
+    *locs = NULL;
+    *nlocs = 0;
+    if (rec.len < 1 || rec.p[0] > 16 || rec.len < 1 + 8 * (size_t)rec.p[0])
+        return QCN_ERR_STORE_CORRUPT;
+    k = rec.p[0];
+    *locs = rec.p + 1;
+    *nlocs = k;
+    *node = qcn_view_make(rec.p + 1 + 8 * k, rec.len - 1 - 8 * k);
+    return QCN_OK;
 }
 
 void qcn_store_rd_init(struct qcn_store_rd *rd, struct qcn_store *s)

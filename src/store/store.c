@@ -23,9 +23,11 @@
 
 #include "util/log.h"
 
+/* LMDB's names of the tables, in enum order. (Schema 1 filed them under
+ * names shifted against the enum; schema 2 names them for what they hold.) */
 static const char *const table_names[QCN_STORE_TABLES] = {
-    "meta",    "canon", "headers",  "bodies",  "receipts", "blocknum",
-    "txindex", "trie",  "accounts", "storage", "keys",     "code",
+    "meta",     "headers", "bodies", "receipts", "canon",   "txindex",   "trie",
+    "accounts", "storage", "code",   "keyrecs",  "acckeys", "trieroots",
 };
 
 static const char meta_schema_key[] = "schema";
@@ -223,7 +225,41 @@ static int open_tables(struct qcn_store *s, const char *dir)
         err = QCN_ERR_NOT_FOUND;
         goto out;
     }
-    for (i = 0; i < QCN_STORE_TABLES; i++) {
+    /* The schema record first: a store of another version is named as such
+     * rather than as "a table is missing". */
+    rc = mdb_dbi_open(txn, table_names[QCN_STORE_META], fresh ? MDB_CREATE : 0,
+                      &s->dbi[QCN_STORE_META]);
+    k.mv_data = (void *)meta_schema_key;
+    k.mv_size = sizeof meta_schema_key - 1;
+    if (rc == MDB_SUCCESS && !fresh) {
+        rc = mdb_get(txn, s->dbi[QCN_STORE_META], &k, &v);
+        if (rc != MDB_SUCCESS || v.mv_size != 4 ||
+            qcn_load_be32(v.mv_data) != QCN_STORE_SCHEMA_VERSION) {
+            QCN_LOG(QCN_LOG_ERROR, "store",
+                    "%s: unknown schema version %s%u (this build reads %u; a store of "
+                    "another schema cannot be read: re-create it with `qcn init` and sync, "
+                    "or use the qcn build that wrote it)",
+                    dir, rc == MDB_SUCCESS && v.mv_size == 4 ? "" : "(missing) ",
+                    rc == MDB_SUCCESS && v.mv_size == 4 ? qcn_load_be32(v.mv_data) : 0u,
+                    QCN_STORE_SCHEMA_VERSION);
+            err = rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? QCN_ERR_STORE_SCHEMA
+                                                          : qcn_store_map_err(rc);
+            goto out;
+        }
+    }
+    if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE) {
+        QCN_LOG(QCN_LOG_ERROR, "store",
+                "%s: not a qcn store of schema %u (table 'meta' missing); refusing to open", dir,
+                QCN_STORE_SCHEMA_VERSION);
+        err = QCN_ERR_STORE_SCHEMA;
+        goto out;
+    }
+    if (rc != MDB_SUCCESS) {
+        QCN_LOG(QCN_LOG_ERROR, "store", "%s: table 'meta': %s", dir, mdb_strerror(rc));
+        err = qcn_store_map_err(rc);
+        goto out;
+    }
+    for (i = 1; i < QCN_STORE_TABLES; i++) {
         rc = mdb_dbi_open(txn, table_names[i], fresh ? MDB_CREATE : 0, &s->dbi[i]);
         if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE) {
             QCN_LOG(QCN_LOG_ERROR, "store",
@@ -239,8 +275,6 @@ static int open_tables(struct qcn_store *s, const char *dir)
             goto out;
         }
     }
-    k.mv_data = (void *)meta_schema_key;
-    k.mv_size = sizeof meta_schema_key - 1;
     if (fresh) {
         qcn_store_be32(ver, QCN_STORE_SCHEMA_VERSION);
         v.mv_data = ver;
@@ -251,17 +285,6 @@ static int open_tables(struct qcn_store *s, const char *dir)
             txn = NULL;
         }
         err = qcn_store_map_err(rc);
-        goto out;
-    }
-    rc = mdb_get(txn, s->dbi[QCN_STORE_META], &k, &v);
-    if (rc != MDB_SUCCESS || v.mv_size != 4 ||
-        qcn_load_be32(v.mv_data) != QCN_STORE_SCHEMA_VERSION) {
-        QCN_LOG(QCN_LOG_ERROR, "store", "%s: unknown schema version %s%u (this build reads %u)",
-                dir, rc == MDB_SUCCESS && v.mv_size == 4 ? "" : "(missing) ",
-                rc == MDB_SUCCESS && v.mv_size == 4 ? qcn_load_be32(v.mv_data) : 0u,
-                QCN_STORE_SCHEMA_VERSION);
-        err =
-            rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? QCN_ERR_STORE_SCHEMA : qcn_store_map_err(rc);
         goto out;
     }
     /* Commit even a read-only transaction: LMDB closes the table handles

@@ -27,7 +27,7 @@
 
 /* The on-disk schema version, stored in the meta table. An existing store
  * with another version (or none) is refused at open with QCN_ERR_STORE_SCHEMA. */
-#define QCN_STORE_SCHEMA_VERSION 1u
+#define QCN_STORE_SCHEMA_VERSION 2u
 
 /* Caps. LMDB's own key limit is 511 bytes. A value or a batch bigger than
  * these is a bug or an attack, never a real block. */
@@ -52,19 +52,20 @@
  * produced by the chain maps onto the store one to one; the node checks the
  * two enums agree at compile time. Keys and values: docs/storage.md. */
 enum qcn_store_table {
-    QCN_STORE_META = 0,     /* ASCII name -> value ("schema", "head", "params") */
-    QCN_STORE_HEADER = 1,   /* block hash -> header RLP */
-    QCN_STORE_BODY = 2,     /* block hash -> RLP list of tx envelopes */
-    QCN_STORE_RECEIPTS = 3, /* block hash -> RLP list of receipts */
-    QCN_STORE_CANON = 4,    /* height BE64 -> block hash (the canonical chain) */
-    QCN_STORE_TXINDEX = 5,  /* tx hash -> block hash || index BE32 */
-    QCN_STORE_TRIE = 6,     /* node hash -> trie node RLP */
-    QCN_STORE_ACCOUNT = 7,  /* address -> account RLP (flat current state) */
-    QCN_STORE_STORAGE = 8,  /* address || slot -> value (flat current state) */
-    QCN_STORE_CODE = 9,     /* code hash -> contract code */
-    QCN_STORE_KEYREC = 10,  /* key hash -> key record */
-    QCN_STORE_ACCKEY = 11,  /* address -> key hash (flat current state) */
-    QCN_STORE_TABLES = 12
+    QCN_STORE_META = 0,      /* ASCII name -> value ("schema", "head", "params") */
+    QCN_STORE_HEADER = 1,    /* block hash -> header RLP */
+    QCN_STORE_BODY = 2,      /* block hash -> RLP list of tx envelopes */
+    QCN_STORE_RECEIPTS = 3,  /* block hash -> RLP list of receipts */
+    QCN_STORE_CANON = 4,     /* height BE64 -> block hash (the canonical chain) */
+    QCN_STORE_TXINDEX = 5,   /* tx hash -> block hash || index BE32 */
+    QCN_STORE_TRIE = 6,      /* BE64 gen || node hash -> node record (locators, RLP) */
+    QCN_STORE_ACCOUNT = 7,   /* address -> account RLP (flat current state) */
+    QCN_STORE_STORAGE = 8,   /* address || slot -> value (flat current state) */
+    QCN_STORE_CODE = 9,      /* code hash -> contract code */
+    QCN_STORE_KEYREC = 10,   /* key hash -> key record */
+    QCN_STORE_ACCKEY = 11,   /* address -> key hash (flat current state) */
+    QCN_STORE_TRIEROOT = 12, /* root hash -> BE64 gen of its TRIE row */
+    QCN_STORE_TABLES = 13
 };
 
 /* Name of a table as stored in LMDB ("headers", ...), or NULL. */
@@ -245,30 +246,29 @@ void qcn_store_rd_release(struct qcn_store_rd *rd);
 QCN_MUST_CHECK int qcn_store_rd_push(struct qcn_store_rd *rd, const struct qcn_store_overlay *o);
 void qcn_store_rd_pop(struct qcn_store_rd *rd);
 
-/* ---- Trie node store: the backing of the Merkle-Patricia trie.
- * Nodes are content-addressed (key = Keccak-256 of the node RLP) and never
- * deleted, so a put of an existing node is harmless. */
+/* ---- Trie node records (docs/storage.md "Trie nodes"): the located node
+ * store of state/mpt.h. A node is filed under BE64(gen) || Keccak-256(RLP),
+ * gen being the height of the block that wrote it, and its value is a record
+ *   k (1 byte) || k x BE64 gens of its hash-referenced children || node RLP;
+ * TRIEROOT maps every committed root's hash to its gen. Never deleted. */
+#define QCN_STORE_TRIE_KEY_BYTES (8 + QCN_STORE_HASH_BYTES)
+#define QCN_STORE_TRIE_ANY UINT64_MAX /* a root: look its gen up in TRIEROOT */
+void qcn_store_trie_key(uint8_t key[QCN_STORE_TRIE_KEY_BYTES], uint64_t gen,
+                        const uint8_t hash[QCN_STORE_HASH_BYTES]);
+/* The record of hash at *gen (QCN_STORE_TRIE_ANY: through TRIEROOT; *gen is
+ * then set to the gen found). QCN_OK, QCN_ERR_NOT_FOUND, QCN_ERR_STORE_CORRUPT
+ * (a TRIEROOT value that is not 8 bytes). *rec as for qcn_store_get. */
 QCN_MUST_CHECK int qcn_store_trie_get(struct qcn_store_snap *r, const struct qcn_store_batch *b,
-                                      const uint8_t hash[QCN_STORE_HASH_BYTES],
-                                      struct qcn_view *node);
-QCN_MUST_CHECK int qcn_store_trie_put(struct qcn_store_batch *b,
-                                      const uint8_t hash[QCN_STORE_HASH_BYTES], const uint8_t *node,
-                                      size_t nodelen);
-
-/* The same as callbacks of the shape of state/mpt.h's struct qcn_mpt_nodestore
- * (the store sits below the state layer, so it does not include that header):
- *   struct qcn_store_trie_ctx tc = {snap, batch};
- *   struct qcn_mpt_nodestore ns = {&tc, qcn_store_trie_node_get,
- *                                  qcn_store_trie_node_put};
- * get reads batch then snap (either may be NULL) and appends the node to out;
- * put stages into batch (must not be NULL). tc must outlive the trie. */
-struct qcn_store_trie_ctx {
-    struct qcn_store_snap *snap;
-    struct qcn_store_batch *batch;
-};
-int qcn_store_trie_node_get(void *ctx, const uint8_t hash[QCN_STORE_HASH_BYTES],
-                            struct qcn_buf *out);
-int qcn_store_trie_node_put(void *ctx, const uint8_t hash[QCN_STORE_HASH_BYTES],
-                            const uint8_t *node, size_t len);
+                                      uint64_t *gen, const uint8_t hash[QCN_STORE_HASH_BYTES],
+                                      struct qcn_view *rec);
+/* Stages a record under (gen, hash), and the TRIEROOT entry if is_root. */
+QCN_MUST_CHECK int qcn_store_trie_put(struct qcn_store_batch *b, uint64_t gen,
+                                      const uint8_t hash[QCN_STORE_HASH_BYTES], const uint8_t *rec,
+                                      size_t reclen, int is_root);
+/* Splits a record into the node RLP and its children's gens (nlocs of them,
+ * BE64 each at locs). QCN_ERR_STORE_CORRUPT if it is too short or claims
+ * more than 16 children. */
+QCN_MUST_CHECK int qcn_store_trie_split(struct qcn_view rec, struct qcn_view *node,
+                                        const uint8_t **locs, size_t *nlocs);
 
 #endif

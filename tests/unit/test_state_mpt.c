@@ -473,6 +473,179 @@ static void test_random_differential(void **state)
     qcn_mpt_memstore_free(ms);
 }
 
+/* ------------------------------------------------------------------------
+ * A located store (mpt.h get_at/put_at) as strict as the LMDB one: a node is
+ * found only at the exact locator it was filed under (the commit number), a
+ * root also through QCN_MPT_LOC_ANY, and misses are counted. */
+
+#define LOC_SLOTS (1u << 16)
+
+struct loc_node {
+    int used;
+    uint64_t loc;
+    uint8_t hash[32];
+    uint8_t *rec;
+    size_t len;
+};
+
+struct loc_store {
+    struct loc_node node[LOC_SLOTS];
+    struct loc_node root[LOC_SLOTS]; /* hash -> loc (rec unused) */
+    uint64_t gen;
+    size_t puts, misses;
+};
+
+static struct loc_node *loc_find(struct loc_node *tab, uint64_t loc, const uint8_t *hash)
+{
+    size_t i = (size_t)(qcn_load_le64(hash) ^ loc * 0x9e3779b97f4a7c15ull) & (LOC_SLOTS - 1);
+    for (;;) {
+        struct loc_node *e = &tab[i];
+        if (!e->used || (e->loc == loc && memcmp(e->hash, hash, 32) == 0))
+            return e;
+        i = (i + 1) & (LOC_SLOTS - 1);
+    }
+}
+
+static int loc_get(void *ctx, uint64_t *loc, const uint8_t hash[32], struct qcn_buf *out)
+{
+    struct loc_store *ls = ctx;
+    struct loc_node *e;
+    if (*loc == QCN_MPT_LOC_ANY) {
+        e = loc_find(ls->root, 0, hash);
+        if (!e->used)
+            return QCN_ERR_NOT_FOUND;
+        *loc = e->len; /* the root index keeps the locator in len */
+    }
+    e = loc_find(ls->node, *loc, hash);
+    if (!e->used) {
+        ls->misses++;
+        return QCN_ERR_NOT_FOUND;
+    }
+    return qcn_buf_append(out, e->rec, e->len);
+}
+
+static int loc_put(void *ctx, uint64_t *loc, const uint8_t hash[32], const uint8_t *rec, size_t len,
+                   int is_root)
+{
+    struct loc_store *ls = ctx;
+    struct loc_node *e = loc_find(ls->node, ls->gen, hash);
+    assert_true(len >= 1 && len >= 1 + 8 * (size_t)rec[0]);
+    if (!e->used) {
+        e->used = 1;
+        e->loc = ls->gen;
+        memcpy(e->hash, hash, 32);
+    }
+    free(e->rec);
+    e->rec = malloc(len);
+    assert_non_null(e->rec);
+    memcpy(e->rec, rec, len);
+    e->len = len;
+    if (is_root) {
+        struct loc_node *r = loc_find(ls->root, 0, hash);
+        r->used = 1;
+        memcpy(r->hash, hash, 32);
+        r->len = (size_t)ls->gen;
+    }
+    *loc = ls->gen;
+    ls->puts++;
+    return QCN_OK;
+}
+
+static void loc_store_free(struct loc_store *ls)
+{
+    size_t i;
+    for (i = 0; i < LOC_SLOTS; i++)
+        free(ls->node[i].rec);
+    free(ls);
+}
+
+static void test_located_store(void **state)
+{
+    struct loc_store *ls = calloc(1, sizeof *ls);
+    struct qcn_mpt_nodestore ns = {ls, NULL, NULL, loc_get, loc_put};
+    struct qcn_mpt *t;
+    struct ref_map ref = {0}, old[OLD_ROOTS];
+    uint8_t old_root[OLD_ROOTS][32], root[32], want[32];
+    uint8_t key[32][QCN_MPT_MAX_KEY_BYTES], val[32][64];
+    struct qcn_mpt_kv batch[32];
+    struct qcn_buf v;
+    size_t round, i, nold = 0;
+    (void)state;
+
+    assert_non_null(ls);
+    rng_state = 0x1234567887654321ull;
+    assert_int_equal(qcn_mpt_open(&t, &ns, NULL), QCN_OK);
+    for (round = 0; round < 150; round++) {
+        size_t n = 1 + rnd_below(32);
+        for (i = 0; i < n; i++) {
+            batch[i].key = key[i];
+            if (ref.n > 0 && rnd_below(2) == 0) {
+                const struct ref_entry *e = &ref.e[rnd_below(ref.n)];
+                memcpy(key[i], e->key, e->klen);
+                batch[i].key_len = e->klen;
+            } else {
+                batch[i].key_len = rnd_key(key[i]);
+            }
+            batch[i].value = val[i];
+            batch[i].value_len = rnd_below(4) == 0 ? 0 : rnd_val(val[i]);
+            ref_set(&ref, batch[i].key, batch[i].key_len, batch[i].value, batch[i].value_len);
+        }
+        assert_int_equal(qcn_mpt_update(t, batch, n), QCN_OK);
+        ls->gen = round + 1; /* each commit files its nodes under its own locator */
+        assert_int_equal(qcn_mpt_commit(t, root), QCN_OK);
+        ref_root(&ref, want);
+        assert_memory_equal(root, want, 32);
+        /* Evicted nodes come back through the locators their parents hold. */
+        if (rnd_below(4) == 0)
+            qcn_mpt_evict(t);
+        if (round % 30 == 0)
+            check_contents(t, &ref);
+        if (round % 37 == 0 && nold < OLD_ROOTS) {
+            memcpy(old_root[nold], root, 32);
+            ref_copy(&old[nold], &ref);
+            nold++;
+        }
+    }
+    check_contents(t, &ref);
+    qcn_mpt_free(t);
+    assert_true(ls->puts > 1000);
+    for (i = 0; i < nold; i++) {
+        assert_int_equal(qcn_mpt_open(&t, &ns, old_root[i]), QCN_OK);
+        check_contents(t, &old[i]);
+        qcn_mpt_free(t);
+        free(old[i].e);
+    }
+    /* Every lookup went to the exact locator its parent recorded. */
+    assert_int_equal(ls->misses, 0);
+
+    /* A record whose locator count does not fit its node is corrupt, and a
+     * wrong locator is a missing node: never a wrong answer. */
+    assert_int_equal(qcn_mpt_open(&t, &ns, root), QCN_OK);
+    {
+        struct loc_node *r = loc_find(ls->root, 0, root);
+        struct loc_node *e = loc_find(ls->node, (uint64_t)r->len, root);
+        assert_true(e->used && e->rec[0] > 0);
+        qcn_mpt_free(t);
+        e->rec[0]--; /* one locator fewer: the "RLP" now starts 8 bytes early */
+        assert_int_equal(qcn_mpt_open(&t, &ns, root), QCN_ERR_STORE_CORRUPT);
+        e->rec[0]++;
+        qcn_store_be64(e->rec + 1, 0x7777); /* the first child's locator is wrong */
+        assert_int_equal(qcn_mpt_open(&t, &ns, root), QCN_OK);
+        qcn_buf_init(&v, VAL_MAX);
+        for (i = 0; i < ref.n; i++) {
+            int err = qcn_mpt_get(t, &v, ref.e[i].key, ref.e[i].klen);
+            assert_true(err == QCN_OK || err == QCN_ERR_STATE_MISSING_NODE);
+            if (err == QCN_OK)
+                assert_memory_equal(v.p, ref.e[i].val, ref.e[i].vlen);
+        }
+        assert_true(ls->misses > 0);
+        qcn_buf_clear(&v);
+        qcn_mpt_free(t);
+    }
+    free(ref.e);
+    loc_store_free(ls);
+}
+
 static void test_small_root_and_hash_keys(void **state)
 {
     /* A trie whose root RLP is shorter than 32 bytes is still stored under
@@ -785,6 +958,7 @@ static void test_corrupt_store(void **state)
     assert_int_equal(qcn_mpt_memstore_new(&ms), QCN_OK);
     build_trie(ms, &ref, 300, root);
     memset(&ls, 0, sizeof ls);
+    memset(&ns, 0, sizeof ns);
     ls.inner = qcn_mpt_memstore_iface(ms);
     ns.ctx = &ls;
     ns.get = lying_get;
@@ -930,6 +1104,7 @@ int main(void)
         cmocka_unit_test(test_bad_args),
         cmocka_unit_test(test_proofs),
         cmocka_unit_test(test_discard_evict),
+        cmocka_unit_test(test_located_store),
         cmocka_unit_test(test_corrupt_store),
         cmocka_unit_test(test_node_check),
     };

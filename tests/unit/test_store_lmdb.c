@@ -119,6 +119,38 @@ static void test_reopen_and_schema(void **state)
     assert_null(s);
 }
 
+/* A store written by schema 1 (tables under other names, schema record 1)
+ * is refused by its version, not misread. */
+static void test_schema1_refused(void **state)
+{
+    struct tmp *t = *state;
+    struct qcn_store *s;
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_val k = {6, (void *)"schema"}, v;
+    uint8_t one[4] = {0, 0, 0, 1};
+    static const char *const v1[] = {"meta",     "canon",    "headers", "bodies",
+                                     "receipts", "blocknum", "txindex", "trie",
+                                     "accounts", "storage",  "keys",    "code"};
+    size_t i;
+
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 20), 0);
+    assert_int_equal(mdb_env_open(env, t->dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    for (i = 0; i < sizeof v1 / sizeof v1[0]; i++)
+        assert_int_equal(mdb_dbi_open(txn, v1[i], MDB_CREATE, &dbi), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+    v.mv_data = one;
+    v.mv_size = sizeof one;
+    assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    assert_int_equal(qcn_store_open(&s, t->dir, NULL), QCN_ERR_STORE_SCHEMA);
+    assert_null(s);
+}
+
 static void test_foreign_lmdb_refused(void **state)
 {
     struct tmp *t = *state;
@@ -318,7 +350,9 @@ static void test_typed_records(void **state)
     memcpy(txv, h, 32);
     qcn_store_be32(txv + 32, 3);
     assert_int_equal(qcn_store_batch_put(b, QCN_STORE_TXINDEX, tx, 32, txv, 36), QCN_OK);
-    assert_int_equal(qcn_store_trie_put(b, tx, (const uint8_t *)"node", 4), QCN_OK);
+    /* A trie record at gen 7, indexed as a root; another at gen 9, not. */
+    assert_int_equal(qcn_store_trie_put(b, 7, tx, (const uint8_t *)"\0node", 5, 1), QCN_OK);
+    assert_int_equal(qcn_store_trie_put(b, 9, h, (const uint8_t *)"\0leaf", 5, 0), QCN_OK);
     /* The head is visible through the batch before the commit. */
     assert_int_equal(qcn_store_head_get(NULL, b, &height, out), QCN_OK);
     assert_int_equal(height, 7);
@@ -334,8 +368,41 @@ static void test_typed_records(void **state)
     assert_int_equal(qcn_store_txindex_get(r, NULL, tx, h2, &idx), QCN_OK);
     assert_memory_equal(h2, h, 32);
     assert_int_equal(idx, 3);
-    assert_int_equal(qcn_store_trie_get(r, NULL, tx, &v), QCN_OK);
-    assert_memory_equal(v.p, "node", 4);
+    {
+        uint64_t gen = QCN_STORE_TRIE_ANY;
+        struct qcn_view node;
+        const uint8_t *locs;
+        size_t nlocs;
+        uint8_t key[QCN_STORE_TRIE_KEY_BYTES];
+        assert_int_equal(qcn_store_trie_get(r, NULL, &gen, tx, &v), QCN_OK);
+        assert_int_equal(gen, 7);
+        assert_int_equal(qcn_store_trie_split(v, &node, &locs, &nlocs), QCN_OK);
+        assert_int_equal(nlocs, 0);
+        assert_int_equal(node.len, 4);
+        assert_memory_equal(node.p, "node", 4);
+        /* The key is the gen, big-endian, then the hash: one block's nodes
+         * are adjacent. */
+        qcn_store_trie_key(key, 7, tx);
+        assert_int_equal(qcn_store_get(r, NULL, QCN_STORE_TRIE, key, sizeof key, &v), QCN_OK);
+        assert_int_equal(key[7], 7);
+        assert_memory_equal(key + 8, tx, 32);
+        /* Not a root: found at its gen only. */
+        gen = QCN_STORE_TRIE_ANY;
+        assert_int_equal(qcn_store_trie_get(r, NULL, &gen, h, &v), QCN_ERR_NOT_FOUND);
+        gen = 8;
+        assert_int_equal(qcn_store_trie_get(r, NULL, &gen, h, &v), QCN_ERR_NOT_FOUND);
+        gen = 9;
+        assert_int_equal(qcn_store_trie_get(r, NULL, &gen, h, &v), QCN_OK);
+        /* Records that claim more locators than they hold are corrupt. */
+        assert_int_equal(qcn_store_trie_split(qcn_view_make((const uint8_t *)"\001abc", 4), &node,
+                                              &locs, &nlocs),
+                         QCN_ERR_STORE_CORRUPT);
+        assert_int_equal(
+            qcn_store_trie_split(qcn_view_make((const uint8_t *)"\x11", 1), &node, &locs, &nlocs),
+            QCN_ERR_STORE_CORRUPT);
+        assert_int_equal(qcn_store_trie_split(qcn_view_make(NULL, 0), &node, &locs, &nlocs),
+                         QCN_ERR_STORE_CORRUPT);
+    }
     qcn_store_snap_end(r);
 
     /* Malformed records are reported as corruption, not misread. */
@@ -645,6 +712,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_and_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema1_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_lmdb_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_file_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_overlay_and_atomicity, setup, teardown),
