@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chain/staking.h"
 #include "codec/block.h"
 #include "codec/receipt.h"
 #include "codec/tx.h"
@@ -87,6 +88,15 @@ struct qcn_genesis_alloc {
     uint8_t *key_record; /* optional, owned; encoded codec/keyrec.h */
     size_t key_record_len;
 };
+/* A genesis validator (docs/consensus.md §6): staked and active from block 0,
+ * self stake = power coins held in the staking account's escrow. */
+struct qcn_genesis_validator {
+    uint8_t pubkey[QCN_VOTE_PK_BYTES];        /* ML-DSA-65 consensus identity */
+    uint8_t operator_addr[QCN_ADDRESS_BYTES]; /* default: the identity's address */
+    uint8_t beacon_tip[32];
+    uint64_t power; /* coins */
+    uint32_t commission_bps;
+};
 struct qcn_genesis {
     struct qcn_chain_params params;
     uint64_t timestamp;
@@ -94,9 +104,18 @@ struct qcn_genesis {
     uint8_t extra[QCN_HEADER_MAX_EXTRA];
     size_t nalloc;
     struct qcn_genesis_alloc *alloc;
+    /* Staking (chain/chain_staking.h): has_staking when the file has a
+     * "staking" object (staking = its values over the defaults, else the
+     * defaults); validators from "validators". A genesis with neither writes
+     * no staking state (dev chains keep their roots). */
+    int has_staking;
+    struct qcn_staking_params staking;
+    size_t nvalidators;
+    struct qcn_genesis_validator *validators;
 };
 #define QCN_GENESIS_MAX_BYTES (64u * 1024u * 1024u)
 #define QCN_GENESIS_MAX_ALLOC 1000000u
+#define QCN_GENESIS_MAX_VALIDATORS QCN_STAKING_MAX_CANDIDATES
 /* Parses genesis JSON. QCN_ERR_BAD_JSON with a message in err (may be NULL,
  * errlen bytes) naming the bad field. */
 QCN_MUST_CHECK int qcn_genesis_parse_json(struct qcn_genesis *out, const char *json, size_t len,

@@ -4,22 +4,27 @@
  * staking.c, and every block ends with qcn_staking_end_block. */
 #include "chain/chain_staking.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chain/chain_internal.h"
 #include "codec/vote.h"
 
-static void slot_index(uint8_t slot[32], uint64_t i)
+/* Storage slot `region * 2^64 + i` of the staking account: region 0 holds
+ * the state blob, region 1 the parameters (chain_staking.h). */
+static void slot_index(uint8_t slot[32], uint8_t region, uint64_t i)
 {
     size_t k;
     memset(slot, 0, 32);
+    slot[23] = region;
     for (k = 0; k < 8; k++)
         slot[31 - k] = (uint8_t)(i >> (8 * k));
 }
 
-/* The stored blob into b (reset first); *present = 0 when slot 0 is empty. */
-static int blob_load(struct qcn_chain *c, struct qcn_buf *b, int *present)
+/* The blob stored in region into b (reset first); *present = 0 when its
+ * length slot is empty. */
+static int blob_load(struct qcn_statedb *db, uint8_t region, struct qcn_buf *b, int *present)
 {
     uint8_t slot[32], val[32];
     uint64_t len = 0, i, n;
@@ -28,8 +33,8 @@ static int blob_load(struct qcn_chain *c, struct qcn_buf *b, int *present)
 
     *present = 0;
     qcn_buf_reset(b);
-    slot_index(slot, 0);
-    if ((err = qcn_statedb_storage_get(c->db, val, qcn_staking_address, slot)) != QCN_OK)
+    slot_index(slot, region, 0);
+    if ((err = qcn_statedb_storage_get(db, val, qcn_staking_address, slot)) != QCN_OK)
         return err;
     for (k = 0; k < 24; k++) {
         if (val[k] != 0)
@@ -46,8 +51,8 @@ static int blob_load(struct qcn_chain *c, struct qcn_buf *b, int *present)
     n = (len + 31) / 32;
     for (i = 0; i < n; i++) {
         size_t take = (size_t)(len - 32 * i < 32 ? len - 32 * i : 32);
-        slot_index(slot, 1 + i);
-        if ((err = qcn_statedb_storage_get(c->db, val, qcn_staking_address, slot)) != QCN_OK ||
+        slot_index(slot, region, 1 + i);
+        if ((err = qcn_statedb_storage_get(db, val, qcn_staking_address, slot)) != QCN_OK ||
             (err = qcn_buf_append(b, val, take)) != QCN_OK)
             return err;
     }
@@ -55,16 +60,77 @@ static int blob_load(struct qcn_chain *c, struct qcn_buf *b, int *present)
     return QCN_OK;
 }
 
-int qcn_chain_staking_load(struct qcn_chain *c, struct qcn_staking *s, int *present)
+/* Writes nw as region's blob, touching only the slots whose bytes changed
+ * (most blocks change a few reward counters), and zeroing slots the old,
+ * longer blob used, so the storage trie holds exactly the new blob. */
+static int blob_store(struct qcn_statedb *db, uint8_t region, const struct qcn_buf *nw)
+{
+    struct qcn_buf old;
+    uint8_t slot[32], a[32], b[32];
+    uint64_t nold, nnew, i;
+    int present, err;
+
+    if (nw->len == 0)
+        return QCN_ERR_INTERNAL; /* an RLP list is never empty */
+    qcn_buf_init(&old, QCN_CHAIN_STAKING_MAX_BLOB);
+    if ((err = blob_load(db, region, &old, &present)) != QCN_OK)
+        goto out;
+    nold = (old.len + 31) / 32;
+    nnew = (nw->len + 31) / 32;
+    for (i = 0; i < (nold > nnew ? nold : nnew); i++) {
+        memset(a, 0, sizeof a);
+        memset(b, 0, sizeof b);
+        if (i < nold)
+            memcpy(a, old.p + 32 * i, old.len - 32 * i < 32 ? old.len - 32 * i : 32);
+        if (i < nnew)
+            memcpy(b, nw->p + 32 * i, nw->len - 32 * i < 32 ? nw->len - 32 * i : 32);
+        if (memcmp(a, b, 32) == 0)
+            continue;
+        slot_index(slot, region, 1 + i);
+        if ((err = qcn_statedb_storage_set(db, qcn_staking_address, slot, b)) != QCN_OK)
+            goto out;
+    }
+    if (old.len != nw->len) {
+        slot_index(slot, region, 0);
+        slot_index(b, 0, nw->len);
+        if ((err = qcn_statedb_storage_set(db, qcn_staking_address, slot, b)) != QCN_OK)
+            goto out;
+    }
+    err = QCN_OK;
+out:
+    qcn_buf_clear(&old);
+    return err;
+}
+
+/* The chain's staking parameters: stored at genesis, else the defaults. */
+static int params_load(struct qcn_statedb *db, struct qcn_staking_params *p)
+{
+    struct qcn_buf b;
+    int present, err;
+
+    qcn_staking_params_default(p);
+    qcn_buf_init(&b, QCN_CHAIN_STAKING_MAX_PARAMS);
+    err = blob_load(db, QCN_CHAIN_STAKING_REGION_PARAMS, &b, &present);
+    if (err == QCN_OK && present && qcn_staking_params_decode(p, qcn_buf_view(&b)) != QCN_OK) {
+        qcn_staking_params_default(p);
+        err = QCN_ERR_STORE_CORRUPT;
+    }
+    qcn_buf_clear(&b);
+    return err;
+}
+
+static int state_load(struct qcn_statedb *db, struct qcn_staking *s, int *present)
 {
     struct qcn_staking_params p;
     struct qcn_buf b;
     int err;
 
-    qcn_staking_params_default(&p);
-    qcn_staking_init(s, &p);
+    *present = 0;
     qcn_buf_init(&b, QCN_CHAIN_STAKING_MAX_BLOB);
-    if ((err = blob_load(c, &b, present)) != QCN_OK || !*present)
+    err = params_load(db, &p);
+    qcn_staking_init(s, &p);
+    if (err != QCN_OK ||
+        (err = blob_load(db, QCN_CHAIN_STAKING_REGION_STATE, &b, present)) != QCN_OK || !*present)
         goto out;
     if (qcn_staking_decode(s, &p, qcn_buf_view(&b)) != QCN_OK) {
         qcn_staking_init(s, &p);
@@ -75,51 +141,116 @@ out:
     return err;
 }
 
-/* Writes the blob of s, touching only the slots whose bytes changed (most
- * blocks change a few reward counters), and zeroing slots the old, longer
- * blob used, so the storage trie holds exactly the new blob. */
-int qcn_chain_staking_store(struct qcn_chain *c, const struct qcn_staking *s)
+static int state_store(struct qcn_statedb *db, const struct qcn_staking *s)
 {
-    struct qcn_buf old, nw;
-    uint8_t slot[32], a[32], b[32];
-    uint64_t nold, nnew, i;
-    int present, err;
+    struct qcn_buf nw;
+    int err;
 
-    qcn_buf_init(&old, QCN_CHAIN_STAKING_MAX_BLOB);
     qcn_buf_init(&nw, QCN_CHAIN_STAKING_MAX_BLOB);
-    if ((err = blob_load(c, &old, &present)) != QCN_OK ||
-        (err = qcn_staking_encode(&nw, s)) != QCN_OK)
-        goto out;
-    if (nw.len == 0) {
-        err = QCN_ERR_INTERNAL; /* an RLP list is never empty */
-        goto out;
-    }
-    nold = (old.len + 31) / 32;
-    nnew = (nw.len + 31) / 32;
-    for (i = 0; i < (nold > nnew ? nold : nnew); i++) {
-        memset(a, 0, sizeof a);
-        memset(b, 0, sizeof b);
-        if (i < nold)
-            memcpy(a, old.p + 32 * i, old.len - 32 * i < 32 ? old.len - 32 * i : 32);
-        if (i < nnew)
-            memcpy(b, nw.p + 32 * i, nw.len - 32 * i < 32 ? nw.len - 32 * i : 32);
-        if (memcmp(a, b, 32) == 0)
-            continue;
-        slot_index(slot, 1 + i);
-        if ((err = qcn_statedb_storage_set(c->db, qcn_staking_address, slot, b)) != QCN_OK)
-            goto out;
-    }
-    if (old.len != nw.len) {
-        slot_index(slot, 0);
-        slot_index(b, nw.len);
-        if ((err = qcn_statedb_storage_set(c->db, qcn_staking_address, slot, b)) != QCN_OK)
-            goto out;
-    }
-    err = QCN_OK;
-out:
-    qcn_buf_clear(&old);
+    err = qcn_staking_encode(&nw, s);
+    if (err == QCN_OK)
+        err = blob_store(db, QCN_CHAIN_STAKING_REGION_STATE, &nw);
     qcn_buf_clear(&nw);
     return err;
+}
+
+int qcn_chain_staking_load(struct qcn_chain *c, struct qcn_staking *s, int *present)
+{
+    return state_load(c->db, s, present);
+}
+
+int qcn_chain_staking_store(struct qcn_chain *c, const struct qcn_staking *s)
+{
+    return state_store(c->db, s);
+}
+
+int qcn_chain_staking_params(struct qcn_chain *c, struct qcn_staking_params *p)
+{
+    return params_load(c->db, p);
+}
+
+/* "genesis: <what>[: validator i]" into err (may be NULL). */
+static void gerr(char *err, size_t errlen, const char *what, size_t i, int has_i)
+{
+    if (err == NULL || errlen == 0)
+        return;
+    if (has_i)
+        snprintf(err, errlen, "genesis: validators[%zu]: %s", i, what);
+    else
+        snprintf(err, errlen, "genesis: %s", what);
+}
+
+int qcn_chain_staking_genesis(struct qcn_statedb *db, const struct qcn_genesis *g, char *err,
+                              size_t errlen)
+{
+    struct qcn_staking s;
+    struct qcn_account esc;
+    struct qcn_buf b;
+    struct qcn_u256 total = qcn_u256_from_u64(0);
+    uint64_t power = 0;
+    const char *why = NULL;
+    size_t i;
+    int exists, e;
+
+    qcn_staking_init(&s, &g->staking);
+    qcn_buf_init(&b, QCN_CHAIN_STAKING_MAX_BLOB);
+    if (!g->has_staking && g->nvalidators == 0) {
+        e = QCN_OK; /* no staking at genesis: nothing written, roots as before */
+        goto out;
+    }
+    if ((e = qcn_staking_params_check(&g->staking, &why)) != QCN_OK) {
+        gerr(err, errlen, why, 0, 0);
+        e = QCN_ERR_BAD_JSON;
+        goto out;
+    }
+    if ((e = qcn_staking_params_encode(&b, &g->staking)) != QCN_OK ||
+        (e = blob_store(db, QCN_CHAIN_STAKING_REGION_PARAMS, &b)) != QCN_OK)
+        goto out;
+    if (g->nvalidators == 0)
+        goto out;
+    for (i = 0; i < g->nvalidators; i++) {
+        const struct qcn_genesis_validator *v = &g->validators[i];
+        struct qcn_u256 wei;
+        uint64_t gwei;
+        if (__builtin_mul_overflow(v->power, QCN_STAKING_GWEI_PER_COIN, &gwei) ||
+            __builtin_add_overflow(power, v->power, &power) ||
+            power > QCN_STAKING_MAX_TOTAL_POWER) {
+            gerr(err, errlen, "power too large (total power at most 2^62)", i, 1);
+            e = QCN_ERR_BAD_JSON;
+            goto out;
+        }
+        e = qcn_staking_genesis_add(&s, v->operator_addr, v->pubkey, v->beacon_tip, gwei,
+                                    v->commission_bps);
+        if (e == QCN_ERR_STAKING) {
+            gerr(err, errlen,
+                 "duplicate identity or operator, power under staking.min_self_stake_gwei, or "
+                 "commission over staking.max_commission_bps",
+                 i, 1);
+            e = QCN_ERR_BAD_JSON;
+        }
+        if (e != QCN_OK)
+            goto out;
+        wei = qcn_u256_mul_u64_u64(gwei, 1000000000u); /* wei per gwei */
+        if (qcn_u256_add(&total, &total, &wei)) {
+            e = QCN_ERR_OVERFLOW;
+            goto out;
+        }
+    }
+    /* The stake is escrowed in the staking account like staked values
+     * (§6), so the accounts add up: an undelegation is paid out of it. */
+    if ((e = qcn_statedb_account_get(db, &esc, &exists, qcn_staking_address)) != QCN_OK)
+        goto out;
+    if (qcn_u256_add(&esc.balance, &esc.balance, &total)) {
+        e = QCN_ERR_OVERFLOW;
+        goto out;
+    }
+    if ((e = qcn_statedb_account_put(db, qcn_staking_address, &esc)) != QCN_OK ||
+        (e = state_store(db, &s)) != QCN_OK)
+        goto out;
+out:
+    qcn_buf_clear(&b);
+    qcn_staking_clear(&s);
+    return e;
 }
 
 /* Pays amount gwei to addr out of the staking account's escrow (where

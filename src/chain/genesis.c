@@ -4,6 +4,7 @@
  * balances are strings or integers up to 2^256-1. Every field is checked and
  * a bad one is named in the error message. */
 #include "chain/chain_internal.h"
+#include "chain/chain_staking.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -166,6 +167,136 @@ static int parse_alloc(struct qcn_genesis_alloc *a, const char *key, const json_
     return e;
 }
 
+/* The "staking" object (docs/protocol.md §8): any of the parameters by
+ * name over the defaults; an unknown name is an error (a typo must not
+ * silently leave a default in force). Amounts are gwei, named so. */
+static int parse_staking(struct qcn_staking_params *p, const json_t *obj, char *err, size_t errlen)
+{
+    const char *key;
+    const json_t *v;
+
+    qcn_staking_params_default(p);
+    if (!json_is_object(obj)) {
+        set_err(err, errlen, "staking is not an object", NULL);
+        return QCN_ERR_BAD_JSON;
+    }
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        uint64_t x;
+        if (parse_u64(&x, v) != QCN_OK) {
+            set_err(err, errlen, "bad staking parameter (an unsigned integer)", key);
+            return QCN_ERR_BAD_JSON;
+        }
+        if (strcmp(key, "min_self_stake_gwei") == 0)
+            p->min_self_stake = x;
+        else if (strcmp(key, "epoch_length") == 0)
+            p->epoch_length = x;
+        else if (strcmp(key, "unbonding_blocks") == 0)
+            p->unbonding_blocks = x;
+        else if (strcmp(key, "downtime_window") == 0)
+            p->downtime_window = x;
+        else if (strcmp(key, "downtime_max_missed") == 0)
+            p->downtime_max_missed = x;
+        else if (strcmp(key, "jail_blocks") == 0)
+            p->jail_blocks = x;
+        else if (strcmp(key, "issuance_per_block_gwei") == 0)
+            p->issuance_per_block = x;
+        else if (x > UINT32_MAX) {
+            set_err(err, errlen, "staking parameter out of range", key);
+            return QCN_ERR_BAD_JSON;
+        } else if (strcmp(key, "max_validators") == 0)
+            p->max_validators = (uint32_t)x;
+        else if (strcmp(key, "slash_double_sign_bps") == 0)
+            p->slash_double_sign_bps = (uint32_t)x;
+        else if (strcmp(key, "max_commission_bps") == 0)
+            p->max_commission_bps = (uint32_t)x;
+        else if (strcmp(key, "max_commission_change_bps") == 0)
+            p->max_commission_change_bps = (uint32_t)x;
+        else {
+            set_err(err, errlen, "unknown staking parameter", key);
+            return QCN_ERR_BAD_JSON;
+        }
+    }
+    return QCN_OK;
+}
+
+/* One of "validators": {"public_key", "power", "beacon_tip", "operator"?,
+ * "commission_bps"?}; err names it by index. */
+static int parse_validator(struct qcn_genesis_validator *gv, size_t idx, const json_t *v, char *err,
+                           size_t errlen)
+{
+    const char *key, *bad = NULL;
+    const json_t *f;
+    char name[32];
+    int have_pk = 0, have_power = 0, have_tip = 0, have_op = 0;
+
+    snprintf(name, sizeof name, "validators[%zu]", idx);
+    if (!json_is_object(v)) {
+        set_err(err, errlen, "validator is not an object", name);
+        return QCN_ERR_BAD_JSON;
+    }
+    json_object_foreach((json_t *)v, key, f)
+    {
+        const char *str = json_string_value(f);
+        uint64_t x;
+        if (strcmp(key, "public_key") == 0) {
+            if (str == NULL || qcn_hex_decode_exact(gv->pubkey, sizeof gv->pubkey, str) != QCN_OK)
+                bad = "public_key must be hex of an ML-DSA-65 public key (1952 bytes)";
+            have_pk = 1;
+        } else if (strcmp(key, "power") == 0) {
+            if (parse_u64(&gv->power, f) != QCN_OK || gv->power == 0)
+                bad = "power must be a positive integer (coins of self stake)";
+            have_power = 1;
+        } else if (strcmp(key, "beacon_tip") == 0) {
+            if (str == NULL ||
+                qcn_hex_decode_exact(gv->beacon_tip, sizeof gv->beacon_tip, str) != QCN_OK)
+                bad = "beacon_tip must be 32 bytes of hex";
+            have_tip = 1;
+        } else if (strcmp(key, "operator") == 0) {
+            if (str == NULL ||
+                qcn_hex_decode_exact(gv->operator_addr, QCN_ADDRESS_BYTES, str) != QCN_OK)
+                bad = "operator must be an address (0x + 40 hex digits)";
+            have_op = 1;
+        } else if (strcmp(key, "commission_bps") == 0) {
+            if (parse_u64(&x, f) != QCN_OK || x > QCN_STAKING_BPS)
+                bad = "commission_bps must be 0..10000";
+            else
+                gv->commission_bps = (uint32_t)x;
+        } else {
+            bad = "unknown field (public_key, power, beacon_tip, operator, commission_bps)";
+        }
+        if (bad != NULL)
+            break;
+    }
+    if (bad == NULL && (!have_pk || !have_power || !have_tip))
+        bad = "public_key, power and beacon_tip are required";
+    if (bad != NULL) {
+        if (err != NULL && errlen > 0)
+            snprintf(err, errlen, "genesis: %s: %s", name, bad);
+        return QCN_ERR_BAD_JSON;
+    }
+    if (!have_op)
+        qcn_address_from_key(gv->operator_addr, QCN_SCHEME_MLDSA65, gv->pubkey, sizeof gv->pubkey);
+    return QCN_OK;
+}
+
+/* Runs the genesis staking step over a scratch state, so that every rule
+ * it applies (parameter ranges, duplicates, minimum stake, total power)
+ * is reported by the parser with its message. */
+static int check_staking(const struct qcn_genesis *g, char *err, size_t errlen)
+{
+    struct qcn_memstore *ms = NULL;
+    struct qcn_statedb *db = NULL;
+    int e;
+
+    if ((e = qcn_memstore_new(&ms)) == QCN_OK &&
+        (e = qcn_statedb_new(&db, qcn_memstore_reader(ms), QCN_MPT_EMPTY_ROOT)) == QCN_OK)
+        e = qcn_chain_staking_genesis(db, g, err, errlen);
+    qcn_statedb_free(db);
+    qcn_memstore_free(ms);
+    return e;
+}
+
 int qcn_genesis_parse_json(struct qcn_genesis *out, const char *json, size_t len, char *err,
                            size_t errlen)
 {
@@ -249,6 +380,37 @@ int qcn_genesis_parse_json(struct qcn_genesis *out, const char *json, size_t len
                 goto fail;
         }
     }
+    qcn_staking_params_default(&out->staking);
+    if ((v = json_object_get(root, "staking")) != NULL) {
+        if ((e = parse_staking(&out->staking, v, err, errlen)) != QCN_OK)
+            goto fail;
+        out->has_staking = 1;
+    }
+    if ((v = json_object_get(root, "validators")) != NULL) {
+        size_t nv = json_is_array(v) ? json_array_size(v) : 0;
+        if (!json_is_array(v)) {
+            set_err(err, errlen, "validators is not an array", NULL);
+            e = QCN_ERR_BAD_JSON;
+            goto fail;
+        }
+        if (nv > QCN_GENESIS_MAX_VALIDATORS) {
+            set_err(err, errlen, "too many validators", NULL);
+            e = QCN_ERR_TOO_LARGE;
+            goto fail;
+        }
+        out->validators = calloc(nv ? nv : 1, sizeof *out->validators);
+        if (out->validators == NULL) {
+            e = QCN_ERR_NOMEM;
+            goto fail;
+        }
+        out->nvalidators = nv;
+        for (i = 0; i < nv; i++)
+            if ((e = parse_validator(&out->validators[i], i, json_array_get(v, i), err, errlen)) !=
+                QCN_OK)
+                goto fail;
+    }
+    if ((e = check_staking(out, err, errlen)) != QCN_OK)
+        goto fail;
     /* Two entries for one address (by key and by address) would be ambiguous. */
     for (i = 0; i < out->nalloc; i++) {
         size_t j;
@@ -274,6 +436,7 @@ void qcn_genesis_clear(struct qcn_genesis *g)
     for (i = 0; i < g->nalloc; i++)
         free(g->alloc[i].key_record);
     free(g->alloc);
+    free(g->validators);
     memset(g, 0, sizeof *g);
 }
 
@@ -304,7 +467,9 @@ int qcn_genesis_build(const struct qcn_genesis *g, struct qcn_block_result *out)
         if (err == QCN_OK && al->key_record != NULL)
             err = qcn_statedb_key_set(db, al->address, al->key_record, al->key_record_len);
     }
-    if (err != QCN_OK)
+    /* Staking after the allocations: the escrow adds to whatever the
+     * staking account was given. */
+    if (err != QCN_OK || (err = qcn_chain_staking_genesis(db, g, NULL, 0)) != QCN_OK)
         goto out;
     h = &out->block.header;
     h->height = 0;

@@ -33,6 +33,90 @@ void qcn_staking_params_default(struct qcn_staking_params *p)
     p->issuance_per_block = 2 * QCN_STAKING_GWEI_PER_COIN;
 }
 
+int qcn_staking_params_check(const struct qcn_staking_params *p, const char **why)
+{
+    const char *w = NULL;
+    if (p->min_self_stake < QCN_STAKING_GWEI_PER_COIN)
+        w = "min_self_stake_gwei must be at least one coin (1000000000)";
+    else if (p->max_validators < 1 || p->max_validators > QCN_COMMIT_MAX_SIGS)
+        w = "max_validators must be 1..256 (a certificate's signer cap)";
+    else if (p->epoch_length < 1 || p->epoch_length > QCN_STAKING_MAX_PERIOD)
+        w = "epoch_length must be 1..2^40 blocks";
+    else if (p->unbonding_blocks > QCN_STAKING_MAX_PERIOD)
+        w = "unbonding_blocks must be at most 2^40";
+    else if (p->slash_double_sign_bps > QCN_STAKING_BPS)
+        w = "slash_double_sign_bps must be at most 10000";
+    else if (p->max_commission_bps > QCN_STAKING_BPS)
+        w = "max_commission_bps must be at most 10000";
+    else if (p->max_commission_change_bps > QCN_STAKING_BPS)
+        w = "max_commission_change_bps must be at most 10000";
+    else if (p->downtime_window < 1 || p->downtime_window > QCN_STAKING_MAX_PERIOD)
+        w = "downtime_window must be 1..2^40 blocks";
+    else if (p->jail_blocks < 1 || p->jail_blocks > QCN_STAKING_MAX_PERIOD)
+        w = "jail_blocks must be 1..2^40 blocks";
+    if (why != NULL)
+        *why = w;
+    return w == NULL ? QCN_OK : QCN_ERR_CONFIG;
+}
+
+#define PARAMS_FIELDS 11
+
+int qcn_staking_params_encode(struct qcn_buf *b, const struct qcn_staking_params *p)
+{
+    const uint64_t f[PARAMS_FIELDS] = {p->min_self_stake,
+                                       p->max_validators,
+                                       p->epoch_length,
+                                       p->unbonding_blocks,
+                                       p->slash_double_sign_bps,
+                                       p->max_commission_bps,
+                                       p->max_commission_change_bps,
+                                       p->downtime_window,
+                                       p->downtime_max_missed,
+                                       p->jail_blocks,
+                                       p->issuance_per_block};
+    size_t start = b->len, l = qcn_rlp_list_begin(b), i;
+    int err = QCN_OK;
+    for (i = 0; i < PARAMS_FIELDS && err == QCN_OK; i++)
+        err = qcn_rlp_put_u64(b, f[i]);
+    if (err == QCN_OK)
+        err = qcn_rlp_list_end(b, l);
+    if (err != QCN_OK)
+        b->len = start;
+    return err;
+}
+
+int qcn_staking_params_decode(struct qcn_staking_params *p, struct qcn_view in)
+{
+    struct qcn_rlp_item top, it[PARAMS_FIELDS];
+    uint64_t f[PARAMS_FIELDS];
+    size_t i;
+
+    memset(p, 0, sizeof *p);
+    if (qcn_rlp_decode(&top, in) != QCN_OK || qcn_rlp_split(it, PARAMS_FIELDS, &top) != QCN_OK)
+        return QCN_ERR_CODEC;
+    for (i = 0; i < PARAMS_FIELDS; i++)
+        if (qcn_rlp_get_u64(&f[i], &it[i]) != QCN_OK)
+            return QCN_ERR_CODEC;
+    if (f[1] > UINT32_MAX || f[4] > UINT32_MAX || f[5] > UINT32_MAX || f[6] > UINT32_MAX)
+        return QCN_ERR_CONFIG;
+    p->min_self_stake = f[0];
+    p->max_validators = (uint32_t)f[1];
+    p->epoch_length = f[2];
+    p->unbonding_blocks = f[3];
+    p->slash_double_sign_bps = (uint32_t)f[4];
+    p->max_commission_bps = (uint32_t)f[5];
+    p->max_commission_change_bps = (uint32_t)f[6];
+    p->downtime_window = f[7];
+    p->downtime_max_missed = f[8];
+    p->jail_blocks = f[9];
+    p->issuance_per_block = f[10];
+    if (qcn_staking_params_check(p, NULL) != QCN_OK) {
+        memset(p, 0, sizeof *p);
+        return QCN_ERR_CONFIG;
+    }
+    return QCN_OK;
+}
+
 void qcn_staking_init(struct qcn_staking *s, const struct qcn_staking_params *p)
 {
     memset(s, 0, sizeof *s);
@@ -192,6 +276,8 @@ static int create(struct qcn_staking *s, const uint8_t *op, const uint8_t *pk, c
         s->nval--;
         return err;
     }
+    if (active) /* genesis: in the set of block 1 and of "block 0" */
+        v->epoch_power = v->prev_power = qcn_staking_power(v);
     return QCN_OK;
 }
 
@@ -217,24 +303,59 @@ static uint64_t cut(uint64_t amount, uint32_t bps)
     return (uint64_t)((u128)amount * bps / QCN_STAKING_BPS);
 }
 
-static int slash(struct qcn_staking *s, uint64_t chain_id, const uint8_t *data, size_t len)
+/* The checks of qcn_staking_evidence_check; *v and key for slash(). */
+static int evidence_check(const struct qcn_staking *s, uint64_t chain_id, const uint8_t *data,
+                          size_t len, struct qcn_staking_validator **vout, uint8_t key[32])
 {
     struct qcn_evidence e;
     struct qcn_staking_validator *v;
-    uint8_t key[32];
     size_t i;
-    uint8_t(*sl)[32];
 
+    /* The decoder accepts only two votes of one validator for the same
+     * (chain, height, round, type) with different values, in canonical
+     * order (codec/vote.h). */
     if (qcn_evidence_decode(&e, qcn_view_make(data, len)) != QCN_OK || e.a.chain_id != chain_id)
-        return QCN_ERR_STAKING;
+        return QCN_ERR_CONSENSUS_EVIDENCE;
     v = val_by_identity(s, e.a.validator);
-    if (v == NULL || qcn_vote_verify(&e.a, v->pubkey) != QCN_OK ||
-        qcn_vote_verify(&e.b, v->pubkey) != QCN_OK)
-        return QCN_ERR_STAKING;
+    if (v == NULL)
+        return QCN_ERR_STAKING_UNKNOWN;
+    if (qcn_vote_verify(&e.a, v->pubkey) != QCN_OK || qcn_vote_verify(&e.b, v->pubkey) != QCN_OK)
+        return QCN_ERR_CONSENSUS_EVIDENCE;
     slash_key(key, &e.a);
     for (i = 0; i < s->nslashed; i++)
         if (memcmp(s->slashed[i], key, 32) == 0)
-            return QCN_ERR_STAKING; /* punished once per offence */
+            return QCN_ERR_STAKING_REPLAY; /* punished once per offence */
+    /* A tombstoned validator was slashed for another offence: it is out
+     * for ever, and its later votes (it may keep equivocating until the
+     * epoch ends) are not punished again. */
+    if (v->tombstoned)
+        return QCN_ERR_STAKING_TOMBSTONED;
+    if (vout != NULL)
+        *vout = v;
+    return QCN_OK;
+}
+
+int qcn_staking_evidence_check(const struct qcn_staking *s, uint64_t chain_id, const uint8_t *ev,
+                               size_t len, uint8_t validator[QCN_ADDRESS_BYTES])
+{
+    struct qcn_staking_validator *v = NULL;
+    uint8_t key[32];
+    int err = evidence_check(s, chain_id, ev, len, &v, key);
+    if (err == QCN_OK && validator != NULL)
+        memcpy(validator, v->identity, QCN_ADDRESS_BYTES);
+    return err;
+}
+
+static int slash(struct qcn_staking *s, uint64_t chain_id, const uint8_t *data, size_t len)
+{
+    struct qcn_staking_validator *v = NULL;
+    uint8_t key[32];
+    size_t i;
+    uint8_t(*sl)[32];
+    int err;
+
+    if ((err = evidence_check(s, chain_id, data, len, &v, key)) != QCN_OK)
+        return err;
     if (s->nslashed >= QCN_STAKING_MAX_SLASHED)
         return QCN_ERR_STAKING;
     sl = realloc(s->slashed, (s->nslashed + 1) * sizeof *sl);
@@ -408,6 +529,8 @@ static int recompute_set(struct qcn_staking *s)
     size_t *idx, i, k = 0;
     if (s->nval == 0)
         return QCN_OK;
+    for (i = 0; i < s->nval; i++)
+        s->val[i].prev_power = s->val[i].epoch_power;
     idx = malloc(s->nval * sizeof *idx);
     if (idx == NULL)
         return QCN_ERR_NOMEM;
@@ -425,6 +548,13 @@ static int recompute_set(struct qcn_staking *s)
             s->val[i].active = 0;
         for (i = 0; i < k && i < s->params.max_validators; i++)
             s->val[idx[i]].active = 1;
+    }
+    /* Powers freeze here for the epoch (an old set kept because nobody is
+     * eligible votes with at least 1 each, so it is never empty). */
+    for (i = 0; i < s->nval; i++) {
+        struct qcn_staking_validator *v = &s->val[i];
+        uint64_t pw = qcn_staking_power(v);
+        v->epoch_power = v->active ? (pw > 0 ? pw : 1) : 0;
     }
     free(idx);
     return QCN_OK;
@@ -560,6 +690,8 @@ int qcn_staking_encode(struct qcn_buf *b, const struct qcn_staking *s)
         PUT(qcn_rlp_put_u64(b, (uint64_t)v->active));
         PUT(qcn_rlp_put_u64(b, v->missed));
         PUT(qcn_rlp_put_u64(b, v->window_start));
+        PUT(qcn_rlp_put_u64(b, v->epoch_power));
+        PUT(qcn_rlp_put_u64(b, v->prev_power));
         PUT(qcn_rlp_list_end(b, e));
     }
     PUT(qcn_rlp_list_end(b, ll));
@@ -615,7 +747,7 @@ static int get_flag(int *out, const struct qcn_rlp_item *it)
 int qcn_staking_decode(struct qcn_staking *s, const struct qcn_staking_params *p,
                        struct qcn_view in)
 {
-    struct qcn_rlp_item top, part[6], e, f[11];
+    struct qcn_rlp_item top, part[6], e, f[13];
     struct qcn_rlp_iter it;
     uint64_t x;
     int err = QCN_ERR_CODEC, ierr = QCN_ERR_NOT_FOUND;
@@ -629,7 +761,7 @@ int qcn_staking_decode(struct qcn_staking *s, const struct qcn_staking_params *p
     while ((ierr = qcn_rlp_iter_next(&it, &e)) == QCN_OK) {
         struct qcn_staking_validator *v =
             grow((void **)&s->val, &s->nval, sizeof *v, QCN_STAKING_MAX_CANDIDATES);
-        if (v == NULL || qcn_rlp_split(f, 11, &e) != QCN_OK ||
+        if (v == NULL || qcn_rlp_split(f, 13, &e) != QCN_OK ||
             qcn_rlp_get_fixed(v->address, QCN_ADDRESS_BYTES, &f[0]) != QCN_OK ||
             qcn_rlp_get_fixed(v->pubkey, QCN_VOTE_PK_BYTES, &f[1]) != QCN_OK ||
             qcn_rlp_get_fixed(v->beacon_tip, 32, &f[2]) != QCN_OK ||
@@ -639,7 +771,9 @@ int qcn_staking_decode(struct qcn_staking *s, const struct qcn_staking_params *p
             qcn_rlp_get_u64(&v->jailed_until, &f[6]) != QCN_OK ||
             get_flag(&v->tombstoned, &f[7]) != QCN_OK || get_flag(&v->active, &f[8]) != QCN_OK ||
             qcn_rlp_get_u64(&v->missed, &f[9]) != QCN_OK ||
-            qcn_rlp_get_u64(&v->window_start, &f[10]) != QCN_OK)
+            qcn_rlp_get_u64(&v->window_start, &f[10]) != QCN_OK ||
+            qcn_rlp_get_u64(&v->epoch_power, &f[11]) != QCN_OK ||
+            qcn_rlp_get_u64(&v->prev_power, &f[12]) != QCN_OK)
             goto fail;
         v->commission_bps = (uint32_t)x;
         qcn_address_from_key(v->identity, QCN_SCHEME_MLDSA65, v->pubkey, QCN_VOTE_PK_BYTES);

@@ -32,6 +32,8 @@
 #define QCN_STAKING_MAX_CREDITS 65536u
 #define QCN_STAKING_MAX_SLASHED 4096u /* evidence already punished (replay guard) */
 #define QCN_STAKING_BPS 10000u
+/* Total voting power of a set, coins (= consensus/valset.h's cap). */
+#define QCN_STAKING_MAX_TOTAL_POWER (UINT64_C(1) << 62)
 
 extern const uint8_t qcn_staking_address[QCN_ADDRESS_BYTES];
 
@@ -69,6 +71,25 @@ struct qcn_staking_params {
 /* Defaults documented in docs/consensus.md §6. */
 void qcn_staking_params_default(struct qcn_staking_params *p);
 
+/* Limits on parameters a genesis file may set (docs/protocol.md §8). */
+#define QCN_STAKING_MAX_PERIOD (UINT64_C(1) << 40) /* blocks: unbonding, jail, window, epoch */
+
+/* QCN_OK if every parameter is in range; otherwise QCN_ERR_CONFIG and
+ * *why (static text, may be NULL) names the parameter and its rule:
+ * min_self_stake >= 1 coin (an active validator has power >= 1),
+ * max_validators 1..QCN_COMMIT_MAX_SIGS (a certificate's signer cap),
+ * epoch_length, downtime_window and jail_blocks 1..QCN_STAKING_MAX_PERIOD,
+ * unbonding_blocks <= QCN_STAKING_MAX_PERIOD, the three bps <= 10000. */
+QCN_MUST_CHECK int qcn_staking_params_check(const struct qcn_staking_params *p, const char **why);
+/* Parameters as RLP([min_self_stake, max_validators, epoch_length,
+ * unbonding_blocks, slash_double_sign_bps, max_commission_bps,
+ * max_commission_change_bps, downtime_window, downtime_max_missed,
+ * jail_blocks, issuance_per_block]) (the chain stores them under its state
+ * root, chain_staking.h). decode: QCN_ERR_CODEC, or QCN_ERR_CONFIG for
+ * values that fail qcn_staking_params_check; *p zeroed on failure. */
+QCN_MUST_CHECK int qcn_staking_params_encode(struct qcn_buf *b, const struct qcn_staking_params *p);
+QCN_MUST_CHECK int qcn_staking_params_decode(struct qcn_staking_params *p, struct qcn_view in);
+
 struct qcn_staking_validator {
     uint8_t address[QCN_ADDRESS_BYTES];  /* operator account (= the creating sender) */
     uint8_t identity[QCN_ADDRESS_BYTES]; /* address of pubkey: what votes name */
@@ -82,6 +103,13 @@ struct qcn_staking_validator {
     int active;            /* in the current epoch's set */
     uint64_t missed;       /* blocks missed in the current window */
     uint64_t window_start;
+    /* Voting power frozen at the epoch boundaries (docs/consensus.md §6):
+     * in the current epoch's set and in the previous one's (0: not in it).
+     * Stake moves (delegations, slashing) change power only at the next
+     * boundary, and the previous set is what decided the boundary block
+     * itself, so a node holding only the head state can check both. */
+    uint64_t epoch_power;
+    uint64_t prev_power;
 };
 
 struct qcn_staking_delegation {
@@ -144,11 +172,26 @@ QCN_MUST_CHECK int qcn_staking_genesis_add(struct qcn_staking *s,
  * whole number of gwei). On success *credits gets the payments to make
  * (withdrawn rewards). QCN_ERR_STAKING (with a reason in log-free form: the
  * transaction fails and its value is refunded by the ledger), QCN_ERR_CODEC
- * for malformed data, QCN_ERR_NOMEM. The state is unchanged on failure. */
+ * for malformed data, op 7's codes of qcn_staking_evidence_check,
+ * QCN_ERR_NOMEM. The state is unchanged on failure. */
 QCN_MUST_CHECK int qcn_staking_apply_tx(struct qcn_staking *s, uint64_t chain_id, uint64_t height,
                                         const uint8_t sender[QCN_ADDRESS_BYTES],
                                         uint64_t value_gwei, const uint8_t *data, size_t len,
                                         struct qcn_staking_credits *credits);
+
+/* Whether evidence (the codec/vote.h encoding, as op 7 carries it) would
+ * slash now, without changing anything: QCN_OK (and the accused identity
+ * address into validator, which may be NULL); QCN_ERR_CONSENSUS_EVIDENCE
+ * (malformed, another chain, votes that do not conflict or do not verify
+ * under the validator's key); QCN_ERR_STAKING_UNKNOWN (no validator with
+ * that identity); QCN_ERR_STAKING_REPLAY (that offence, i.e. validator,
+ * height, round and vote type, was punished already);
+ * QCN_ERR_STAKING_TOMBSTONED (punished for another double sign: a
+ * validator is slashed once and stays out for ever). op 7 fails with the
+ * same codes. */
+QCN_MUST_CHECK int qcn_staking_evidence_check(const struct qcn_staking *s, uint64_t chain_id,
+                                              const uint8_t *ev, size_t len,
+                                              uint8_t validator[QCN_ADDRESS_BYTES]);
 
 /* End of block height: pays fees_gwei + issuance to the active set by
  * voting power (commission to the operator, the rest to delegators pro rata
@@ -164,6 +207,10 @@ struct qcn_staking_payouts {
 QCN_MUST_CHECK int qcn_staking_end_block(struct qcn_staking *s, uint64_t height, uint64_t fees_gwei,
                                          const uint8_t (*signers)[QCN_ADDRESS_BYTES],
                                          size_t nsigners, struct qcn_staking_payouts *out);
+
+/* The set deciding heights (B, B + epoch_length] after the boundary B:
+ * validators with epoch_power > 0, voting with epoch_power; the boundary
+ * block B itself was decided by the validators with prev_power > 0. */
 
 /* The active set now: validators with active = 1, sorted by stake then
  * address. Returns how many; fills up to max entries of out with indices

@@ -1,7 +1,7 @@
 /* qcn testnet: a local N-validator network on 127.0.0.1.
  *   qcn testnet init --validators N --dir D [--chain-id ID] [--base-port P]
  *                    [--stake COINS] [--beacon-length L] [--beacon.entropy PATH]
- *                    [--password-file F] [--fund-keys K]
+ *                    [--password-file F] [--fund-keys K] [--epoch-length E]
  *   qcn testnet run --dir D [--no-restart]
  *   qcn testnet status --dir D [--json]
  * Layout and settings: docs/consensus.md §9. */
@@ -42,22 +42,31 @@
 #define TN_PASSWORD_MAX 1024
 #define TN_MAX_FUND_KEYS 100000u /* load keys funded by --fund-keys */
 
+static uint64_t tn_default_epoch(void)
+{
+    struct qcn_staking_params p;
+    qcn_staking_params_default(&p);
+    return p.epoch_length;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: qcn testnet init --validators N --dir D [--chain-id ID] [--base-port P]\n"
             "                        [--stake COINS] [--beacon-length L]\n"
             "                        [--beacon.entropy PATH] [--password-file F]\n"
-            "                        [--fund-keys K]\n"
+            "                        [--fund-keys K] [--epoch-length E]\n"
             "       qcn testnet run --dir D [--no-restart]\n"
             "       qcn testnet status --dir D [--json]\n"
             "  init    keys, genesis, validator set and configs for N nodes on 127.0.0.1\n"
             "          (node i: p2p port P+2i, RPC port P+2i+1; default P = %u)\n"
             "          --fund-keys K: also fund the K public load keys of `qcn bench`\n"
             "          (cli/bench_util.h; keys recorded at genesis) - test networks only\n"
+            "          --epoch-length E: staking epoch in blocks (genesis \"staking\";\n"
+            "          default %llu): the validator set changes every E blocks\n"
             "  run     start and supervise the N `qcn node` processes until Ctrl-C\n"
             "  status  height, head hash and peers of every node (over its RPC)\n",
-            TN_DEFAULT_BASE_PORT);
+            TN_DEFAULT_BASE_PORT, (unsigned long long)tn_default_epoch());
 }
 
 static int write_file(const char *path, const void *p, size_t n, mode_t mode)
@@ -127,7 +136,8 @@ static int tn_init(int argc, char **argv)
 {
     const char *dir = NULL, *entropy = NULL, *pwfile = NULL;
     uint64_t n = 0, chain_id = TN_DEFAULT_CHAIN_ID, base = TN_DEFAULT_BASE_PORT,
-             stake = TN_DEFAULT_STAKE, blen = TN_DEFAULT_BEACON_LENGTH, nfund = 0;
+             stake = TN_DEFAULT_STAKE, blen = TN_DEFAULT_BEACON_LENGTH, nfund = 0,
+             epoch = tn_default_epoch();
     struct tn_val *v = NULL;
     struct qcn_valset vs;
     struct qcn_buf b;
@@ -160,6 +170,9 @@ static int tn_init(int argc, char **argv)
             ;
         else if (strcmp(o, "--fund-keys") == 0 && parse_u64(val, &nfund) == 0 &&
                  nfund <= TN_MAX_FUND_KEYS)
+            ;
+        else if (strcmp(o, "--epoch-length") == 0 && parse_u64(val, &epoch) == 0 && epoch >= 1 &&
+                 epoch <= QCN_STAKING_MAX_PERIOD)
             ;
         else if (strcmp(o, "--beacon.entropy") == 0)
             entropy = val;
@@ -229,10 +242,40 @@ static int tn_init(int argc, char **argv)
     if (write_file(path, hex, 2 * b.len + 1, 0644) != QCN_OK)
         goto io;
 
-    /* The ledger genesis: every validator's account funded. */
+    /* The ledger genesis: every validator's account funded (it pays the
+     * gas of the evidence transactions its node sends, docs/consensus.md
+     * §6), and the validators staked at genesis with their power as self
+     * stake, so that staking decides the set from block 1. */
     {
-        json_t *g = json_object(), *alloc = json_object();
-        char *txt;
+        json_t *g = json_object(), *alloc = json_object(), *vals = json_array(),
+               *stk = json_object();
+        struct qcn_staking_params sp;
+        char *txt, *vpk = malloc(2 + 2 * QCN_VOTE_PK_BYTES + 1);
+        if (vpk == NULL) {
+            json_decref(g);
+            json_decref(alloc);
+            json_decref(vals);
+            json_decref(stk);
+            goto io;
+        }
+        qcn_staking_params_default(&sp);
+        json_object_set_new(stk, "epoch_length", json_integer((json_int_t)epoch));
+        /* A small --stake still makes a valid set: the minimum follows it. */
+        if (stake * QCN_STAKING_GWEI_PER_COIN < sp.min_self_stake)
+            json_object_set_new(stk, "min_self_stake_gwei",
+                                json_integer((json_int_t)(stake * QCN_STAKING_GWEI_PER_COIN)));
+        json_object_set_new(g, "staking", stk);
+        for (i = 0; i < n; i++) {
+            char tx[2 + 64 + 1];
+            vpk[0] = tx[0] = '0';
+            vpk[1] = tx[1] = 'x';
+            qcn_hex_encode(vpk + 2, v[i].pk, QCN_VOTE_PK_BYTES);
+            qcn_hex_encode(tx + 2, v[i].tip, 32);
+            json_array_append_new(vals, json_pack("{s:s,s:I,s:s}", "public_key", vpk, "power",
+                                                  (json_int_t)stake, "beacon_tip", tx));
+        }
+        free(vpk);
+        json_object_set_new(g, "validators", vals);
         json_object_set_new(g, "chain_id", json_integer((json_int_t)chain_id));
         json_object_set_new(g, "gas_limit", json_integer(2000000000));
         json_object_set_new(g, "base_fee", json_string("1000000000"));

@@ -176,6 +176,22 @@ int qcn_pos_settings_load(struct qcn_pos_settings *s, const char *path, char *er
         } else if (strcmp(k, "pos.block_interval_ms") == 0 && parse_u64(v, &x) == 0 &&
                    x <= 600000) {
             s->cfg.block_interval_ms = x;
+        } else if (strcmp(k, "pos.test_fault") == 0) {
+#ifdef QCN_TEST_FAULTS
+            if (strcmp(v, "double_sign") == 0) {
+                s->cfg.fault_double_sign = 1;
+            } else {
+                snprintf(err, errlen, "%s:%zu: pos.test_fault: unknown fault '%s' (double_sign)",
+                         path, lineno, v);
+                rc = QCN_ERR_CONFIG;
+            }
+#else
+            snprintf(err, errlen,
+                     "%s:%zu: pos.test_fault: this build has no test faults (they are compiled "
+                     "in only with -DQCN_TEST_FAULTS=ON, for e2e tests; never on a real network)",
+                     path, lineno);
+            rc = QCN_ERR_CONFIG;
+#endif
         } else {
             snprintf(err, errlen, "%s:%zu: unknown key or bad value: %s", path, lineno, k);
             rc = QCN_ERR_CONFIG;

@@ -8,6 +8,9 @@
  *   pos.beacon_length = N
  *   pos.wal = PATH
  *   pos.block_interval_ms = N
+ *   pos.test_fault = double_sign  tests only: sign a conflicting prevote
+ *                                each round (cfg.fault_double_sign); an
+ *                                error unless built with QCN_TEST_FAULTS
  * Same syntax as qcn.conf (key = value, '#' comments). An unknown key or a
  * bad value is an error naming the line. Keystore-encrypted keys are the
  * caller's (they need a password): it fills cfg->sk/pk itself. */

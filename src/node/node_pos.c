@@ -35,10 +35,19 @@
 #include "rpc/params.h"
 #include "rpc/rpc.h"
 #include "store/store.h"
+#include "util/hex.h"
 #include "util/log.h"
 #include "util/time.h"
 
 #define COMMIT_KEY_LEN (sizeof QCN_NODE_POS_COMMIT_KEY - 1 + QCN_HASH_BYTES)
+/* Evidence submission (docs/consensus.md §6 "Evidence into blocks"). An
+ * honest validator waits EV_STAGGER_BLOCKS per place of its address in the
+ * active set before sending, so usually one of them pays for the
+ * transaction; evidence still unpunished EV_RETRY_BLOCKS after our
+ * transaction (dropped, or outbid) is sent again. */
+#define EV_STAGGER_BLOCKS 2u
+#define EV_RETRY_BLOCKS 20u
+#define EV_TIP_WEI UINT64_C(2000000000) /* priority fee per gas: 2 gwei */
 /* A certificate is at most one ML-DSA-65 signature per validator plus
  * framing; this cap only bounds what we read back from our own store. */
 #define MAX_CERT_BYTES (16u * 1024u * 1024u)
@@ -54,6 +63,12 @@ struct node_engine {
     qcn_node_pos_send_to_fn send_to;
     void *send_ctx;
     int warned_no_transport;
+    /* Per evidence index of the engine (its list only grows): head + 1 when
+     * first seen, head + 1 of our last submission (0: never), accused. */
+    uint64_t ev_seen[QCN_POS_MAX_EVIDENCE];
+    uint64_t ev_sent[QCN_POS_MAX_EVIDENCE];
+    uint8_t ev_accused[QCN_POS_MAX_EVIDENCE][QCN_ADDRESS_BYTES];
+    int ev_inflight; /* a submission waits for admission's verdict */
 };
 
 static struct node_engine *engine_of(struct qcn_node *n, const struct qcn_engine_ops *ops)
@@ -280,30 +295,43 @@ static void h_send_to(void *ctx, const uint8_t peer[QCN_POS_PEER_BYTES], uint8_t
         e->send_to(e->send_ctx, peer, kind, payload, len);
 }
 
-/* The set deciding height (docs/consensus.md §6, §8 step 9): staking's
- * active set in the head's state, valid for the heights of the head's epoch
- * (the set changes at the end of a boundary block, height % epoch_length ==
- * 0, so it decides head+1 and back to the boundary's successor). Older
- * heights would need an older state: QCN_ERR_NOT_FOUND. No staking state, or
- * no active validator yet: the genesis set (consensus.conf). */
+/* The set deciding height (docs/consensus.md §6, §8 step 9), from
+ * staking's powers frozen at the epoch boundaries in the head's state: for
+ * the heights of the head's epoch (boundary + 1 .. head + 1) the current
+ * set (epoch_power), for the boundary block itself the previous one
+ * (prev_power: it decided that block, and its certificate is checked when
+ * the next height starts). Older heights would need an older state:
+ * QCN_ERR_NOT_FOUND. No staking state, or an empty set (a chain whose first
+ * staked validators are not in a set yet): the genesis set
+ * (consensus.conf). */
 static int h_get_valset(void *ctx, uint64_t height, struct qcn_valset *out)
 {
     struct node_engine *e = ctx;
     struct qcn_staking s;
     struct qcn_valset tmp;
-    size_t *idx = NULL, n = 0, i;
     uint64_t head = qcn_chain_head(e->n->chain)->height, first;
-    int present, err;
+    size_t i, n = 0;
+    int present, prev, err;
 
     if ((err = qcn_chain_staking_load(e->n->chain, &s, &present)) != QCN_OK)
         goto out;
-    if (present && s.nval > 0) {
-        idx = calloc(s.nval, sizeof *idx);
-        if (idx == NULL) {
-            err = QCN_ERR_NOMEM;
+    first = head - head % s.params.epoch_length + 1;
+    if (present && height + 1 == first && height >= 1)
+        prev = 1;
+    else if (!present || (height >= first && height <= head + 1))
+        prev = 0;
+    else {
+        err = QCN_ERR_NOT_FOUND;
+        goto out;
+    }
+    for (i = 0; present && i < s.nval; i++) {
+        const struct qcn_staking_validator *v = &s.val[i];
+        uint64_t pw = prev ? v->prev_power : v->epoch_power;
+        if (pw == 0)
+            continue;
+        if ((err = qcn_valset_add(out, v->pubkey, pw, v->beacon_tip)) != QCN_OK)
             goto out;
-        }
-        n = qcn_staking_active(&s, idx, s.nval);
+        n++;
     }
     if (n == 0) {
         qcn_valset_clear(out);
@@ -311,22 +339,201 @@ static int h_get_valset(void *ctx, uint64_t height, struct qcn_valset *out)
                                 qcn_view_make(e->set.cfg.validators, e->set.cfg.validators_len));
         if (err == QCN_OK)
             *out = tmp;
-        goto out;
-    }
-    first = head - head % s.params.epoch_length + 1;
-    if (height < first || height > head + 1) {
-        err = QCN_ERR_NOT_FOUND;
-        goto out;
-    }
-    for (i = 0; i < n; i++) {
-        const struct qcn_staking_validator *v = &s.val[idx[i]];
-        if ((err = qcn_valset_add(out, v->pubkey, qcn_staking_power(v), v->beacon_tip)) != QCN_OK)
-            goto out;
     }
 out:
-    free(idx);
     qcn_staking_clear(&s);
     return err;
+}
+
+/* ---- Evidence into blocks (docs/consensus.md §6): a validator node that
+ * holds double-sign evidence staking would still punish sends it as an
+ * op-7 staking transaction signed with its validator identity key (whose
+ * address must hold gas money; `qcn testnet init` funds it) through the
+ * normal admission path, which gossips it; whichever proposer includes it,
+ * every node verifies it again when it applies the block (staking.c). */
+
+/* RLP([7, evidence]) signed by our identity key into out. */
+static int evidence_tx(struct node_engine *e, struct qcn_buf *out, const uint8_t *ev, size_t len)
+{
+    struct qcn_node *n = e->n;
+    struct qcn_tx_fields f;
+    struct qcn_chain_call call;
+    struct qcn_account acct;
+    struct qcn_buf data;
+    struct qcn_tx_sig sig;
+    uint8_t sighash[QCN_HASH_BYTES], kh[QCN_HASH_BYTES], *sb = NULL;
+    uint64_t base, gas, fee;
+    size_t l;
+    int attach, err;
+
+    memset(&f, 0, sizeof f);
+    qcn_buf_init(&data, QCN_EVIDENCE_MAX_BYTES + 16);
+    l = qcn_rlp_list_begin(&data);
+    if ((err = qcn_rlp_put_u64(&data, QCN_STAKING_EVIDENCE)) != QCN_OK ||
+        (err = qcn_rlp_put_raw(&data, ev, len)) != QCN_OK ||
+        (err = qcn_rlp_list_end(&data, l)) != QCN_OK)
+        goto out;
+    f.chain_id = qcn_chain_params(n->chain)->chain_id;
+    qcn_address_from_key(f.from, QCN_SCHEME_MLDSA65, e->set.cfg.pk, QCN_VOTE_PK_BYTES);
+    if ((err = qcn_chain_account_get(n->chain, &acct, f.from)) != QCN_OK)
+        goto out;
+    f.nonce = qcn_mempool_pending_nonce(n->mempool, f.from, acct.nonce);
+    f.has_to = 1;
+    memcpy(f.to, qcn_staking_address, QCN_ADDRESS_BYTES);
+    f.value = qcn_u256_from_u64(0);
+    f.data = qcn_buf_view(&data);
+    f.scheme = QCN_SCHEME_MLDSA65;
+    /* Twice the next base fee leaves room for it to rise while we wait. */
+    base = qcn_chain_next_base_fee(n->chain);
+    if (__builtin_mul_overflow(base, 2, &fee) || __builtin_add_overflow(fee, EV_TIP_WEI, &fee)) {
+        err = QCN_ERR_OVERFLOW;
+        goto out;
+    }
+    f.max_fee = fee;
+    f.max_priority_fee = EV_TIP_WEI;
+    err = qcn_chain_key_get(n->chain, kh, NULL, f.from);
+    if (err != QCN_OK && err != QCN_ERR_NOT_FOUND)
+        goto out;
+    attach = err == QCN_ERR_NOT_FOUND; /* first transaction: the key goes with it */
+    memset(&call, 0, sizeof call);
+    memcpy(call.from, f.from, QCN_ADDRESS_BYTES);
+    call.has_to = 1;
+    memcpy(call.to, f.to, QCN_ADDRESS_BYTES);
+    call.data = f.data;
+    call.scheme = QCN_SCHEME_MLDSA65;
+    if ((err = qcn_chain_call_intrinsic_gas(n->chain, &gas, &call)) != QCN_OK)
+        goto out;
+    /* A failed staking operation consumes its whole gas limit: no slack. */
+    f.gas_limit = gas + QCN_CHAIN_STAKING_OP_GAS;
+    sb = malloc(QCN_VOTE_SIG_BYTES);
+    if (sb == NULL) {
+        err = QCN_ERR_NOMEM;
+        goto out;
+    }
+    if ((err = qcn_tx_sighash(sighash, &f)) != QCN_OK ||
+        (err = qcn_tx_sign_hash(sb, QCN_SCHEME_MLDSA65, e->set.cfg.sk, sighash, 0)) != QCN_OK)
+        goto out;
+    sig.key_index = 0;
+    sig.sig = qcn_view_make(sb, QCN_VOTE_SIG_BYTES);
+    err = qcn_tx_encode(
+        out, &f, attach ? qcn_view_make(e->set.cfg.pk, QCN_VOTE_PK_BYTES) : qcn_view_make(NULL, 0),
+        &sig, 1);
+out:
+    free(sb);
+    qcn_buf_clear(&data);
+    return err;
+}
+
+static void hex_addr(char out[2 + 2 * QCN_ADDRESS_BYTES + 1], const uint8_t a[QCN_ADDRESS_BYTES])
+{
+    out[0] = '0';
+    out[1] = 'x';
+    qcn_hex_encode(out + 2, a, QCN_ADDRESS_BYTES);
+}
+
+static void on_evidence_submitted(void *ctx, int err, const uint8_t hash[32])
+{
+    struct node_engine *e = ctx;
+    char hx[2 * QCN_HASH_BYTES + 1];
+    e->ev_inflight = 0;
+    qcn_hex_encode(hx, hash, QCN_HASH_BYTES);
+    if (err == QCN_OK)
+        QCN_LOG(QCN_LOG_WARN, "pos", "double-sign evidence sent in staking transaction 0x%s", hx);
+    else
+        QCN_LOG(QCN_LOG_WARN, "pos", "double-sign evidence transaction 0x%s refused: %s", hx,
+                qcn_err_str(err));
+}
+
+/* Place of identity among the active set's addresses (the set's size if it
+ * is not in it). */
+static uint64_t set_rank(const struct qcn_staking *s, const uint8_t id[QCN_ADDRESS_BYTES])
+{
+    uint64_t below = 0, n = 0;
+    int in = 0;
+    size_t i;
+    for (i = 0; i < s->nval; i++) {
+        int c;
+        if (!s->val[i].active)
+            continue;
+        n++;
+        c = memcmp(s->val[i].identity, id, QCN_ADDRESS_BYTES);
+        below += c < 0;
+        in |= c == 0;
+    }
+    return in ? below : n;
+}
+
+/* After every block: send at most one evidence transaction (one in flight
+ * at a time keeps the nonce right without tracking the pool). */
+static void evidence_submit(struct node_engine *e)
+{
+    struct qcn_node *n = e->n;
+    struct qcn_pos_status st;
+    struct qcn_staking s;
+    struct qcn_buf ev, tx;
+    uint8_t me[QCN_ADDRESS_BYTES];
+    uint64_t head, rank, chain_id;
+    size_t i, j, nev;
+    int present = 0, err;
+
+    if (!e->set.cfg.has_key || e->ev_inflight || n->stopping || e->pos == NULL)
+        return;
+    qcn_pos_status_get(e->pos, &st);
+    if (st.evidence == 0)
+        return;
+    nev = st.evidence < QCN_POS_MAX_EVIDENCE ? st.evidence : QCN_POS_MAX_EVIDENCE;
+    if (qcn_chain_staking_load(n->chain, &s, &present) != QCN_OK || !present) {
+        qcn_staking_clear(&s);
+        return;
+    }
+    head = qcn_node_head_height(n);
+    chain_id = qcn_chain_params(n->chain)->chain_id;
+    qcn_address_from_key(me, QCN_SCHEME_MLDSA65, e->set.cfg.pk, QCN_VOTE_PK_BYTES);
+    rank = set_rank(&s, me);
+    qcn_buf_init(&ev, QCN_EVIDENCE_MAX_BYTES);
+    qcn_buf_init(&tx, QCN_TX_MAX_BYTES);
+    for (i = 0; i < nev; i++)
+        if (e->ev_seen[i] == 0)
+            e->ev_seen[i] = head + 1;
+    for (i = 0; i < nev; i++) {
+        uint8_t accused[QCN_ADDRESS_BYTES];
+        int busy = 0;
+        qcn_buf_reset(&ev);
+        if (qcn_pos_evidence_get(e->pos, i, &ev) != QCN_OK)
+            continue;
+        /* Only what staking would punish now: not an unknown validator,
+         * not an offence already punished, not a tombstoned validator. */
+        if (qcn_staking_evidence_check(&s, chain_id, ev.p, ev.len, accused) != QCN_OK)
+            continue;
+        memcpy(e->ev_accused[i], accused, QCN_ADDRESS_BYTES);
+        /* One offence per validator suffices (it is tombstoned by it). */
+        for (j = 0; j < nev && !busy; j++)
+            busy = e->ev_sent[j] != 0 && head + 1 < e->ev_sent[j] + EV_RETRY_BLOCKS &&
+                   memcmp(e->ev_accused[j], accused, QCN_ADDRESS_BYTES) == 0;
+        if (busy || head + 1 < e->ev_seen[i] + rank * EV_STAGGER_BLOCKS)
+            continue;
+        qcn_buf_reset(&tx);
+        if ((err = evidence_tx(e, &tx, ev.p, ev.len)) != QCN_OK) {
+            QCN_LOG(QCN_LOG_WARN, "pos", "cannot build the evidence transaction: %s",
+                    qcn_err_str(err));
+            break;
+        }
+        {
+            char ax[2 + 2 * QCN_ADDRESS_BYTES + 1];
+            hex_addr(ax, accused);
+            QCN_LOG(QCN_LOG_WARN, "pos",
+                    "submitting double-sign evidence against validator %s at head %llu", ax,
+                    (unsigned long long)head);
+        }
+        e->ev_sent[i] = head + 1;
+        e->ev_inflight = 1;
+        /* on_evidence_submitted runs exactly once (maybe before this returns) */
+        (void)qcn_node_tx_submit(n, tx.p, tx.len, on_evidence_submitted, e);
+        break;
+    }
+    qcn_buf_clear(&tx);
+    qcn_buf_clear(&ev);
+    qcn_staking_clear(&s);
 }
 
 static void host_fill(struct qcn_pos_host *h, struct node_engine *e)
@@ -379,8 +586,71 @@ static int rpc_consensus_status(struct qcn_rpc_ctx *ctx, json_t *params, json_t 
     return 0;
 }
 
+/* qcn_validators (docs/rpc.md): staking's validators at the head. */
+static json_t *validator_json(const struct qcn_staking_validator *v)
+{
+    char id[2 + 2 * QCN_ADDRESS_BYTES + 1], op[2 + 2 * QCN_ADDRESS_BYTES + 1];
+    char stake[24], self[24];
+    hex_addr(id, v->identity);
+    hex_addr(op, v->address);
+    snprintf(stake, sizeof stake, "%llu", (unsigned long long)v->total_stake);
+    snprintf(self, sizeof self, "%llu", (unsigned long long)v->self_stake);
+    return json_pack(
+        "{s:s,s:s,s:I,s:I,s:I,s:s,s:s,s:b,s:b,s:b,s:I,s:I,s:I}", "address", id, "operator", op,
+        "power", (json_int_t)v->epoch_power, "prevPower", (json_int_t)v->prev_power, "stakePower",
+        (json_int_t)qcn_staking_power(v), "stakeGwei", stake, "selfStakeGwei", self, "active",
+        v->active, "jailed", v->jailed_until != 0, "tombstoned", v->tombstoned, "jailedUntil",
+        (json_int_t)(v->tombstoned ? -1 : (json_int_t)v->jailed_until), "commissionBps",
+        (json_int_t)v->commission_bps, "missed", (json_int_t)v->missed);
+}
+
+static int rpc_validators(struct qcn_rpc_ctx *ctx, json_t *params, json_t **result,
+                          struct qcn_rpc_error *err)
+{
+    const struct qcn_rpc_chain_src *src = ctx->backend->user;
+    struct qcn_node *n = src->node_info_user;
+    struct qcn_staking s;
+    json_t *arr = NULL;
+    char burnt[24];
+    uint64_t head, ep;
+    size_t i;
+    int present = 0, rc = 0;
+
+    if (qcn_rpc_params_check(err, params, 0, 0))
+        return err->code;
+    if (n == NULL)
+        return qcn_rpc_error_set(err, QCN_RPC_UNAVAILABLE, "no node");
+    if (qcn_chain_staking_load(n->chain, &s, &present) != QCN_OK) {
+        qcn_staking_clear(&s);
+        return qcn_rpc_error_set(err, QCN_RPC_INTERNAL_ERROR, "cannot read the staking state");
+    }
+    head = qcn_node_head_height(n);
+    ep = s.params.epoch_length;
+    arr = json_array();
+    for (i = 0; arr != NULL && i < s.nval; i++) {
+        json_t *o = validator_json(&s.val[i]);
+        if (o == NULL || json_array_append_new(arr, o) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    snprintf(burnt, sizeof burnt, "%llu", (unsigned long long)s.burnt);
+    *result = arr == NULL
+                  ? NULL
+                  : json_pack("{s:b,s:I,s:I,s:I,s:I,s:s,s:I,s:o}", "staking", present, "height",
+                              (json_int_t)head, "epochLength", (json_int_t)ep, "nextEpoch",
+                              (json_int_t)(head - head % ep + ep), "slashDoubleSignBps",
+                              (json_int_t)s.params.slash_double_sign_bps, "burntGwei", burnt,
+                              "slashed", (json_int_t)s.nslashed, "validators", arr);
+    if (*result == NULL)
+        rc = qcn_rpc_error_set(err, QCN_RPC_INTERNAL_ERROR, "out of memory");
+    qcn_staking_clear(&s);
+    return rc;
+}
+
 static const struct qcn_rpc_method pos_methods[] = {
     {"qcn_consensusStatus", rpc_consensus_status, 0},
+    {"qcn_validators", rpc_validators, 0},
 };
 
 /* ---- The engine adapters. */
@@ -414,6 +684,13 @@ static int pos_create(void **state, const struct qcn_engine_host *host,
                 (unsigned long long)e->set.cfg.chain_id,
                 (unsigned long long)qcn_chain_params(n->chain)->chain_id);
         err = QCN_ERR_CONFIG;
+    }
+    if (err == QCN_OK && e->set.cfg.fault_double_sign) {
+        /* Only a QCN_TEST_FAULTS build accepts pos.test_fault (pos_config.c). */
+        QCN_LOG(QCN_LOG_WARN, "pos", "!!! TEST FAULT ACTIVE: pos.test_fault = double_sign !!!");
+        QCN_LOG(QCN_LOG_WARN, "pos",
+                "!!! this validator signs two conflicting prevotes every round: it WILL be "
+                "slashed and tombstoned; for e2e tests only, never on a real network !!!");
     }
     if (err == QCN_OK) {
         host_fill(&ph, e);
@@ -476,13 +753,15 @@ static void pos_on_tx(void *state)
     (void)state; /* pos proposes on its own schedule */
 }
 
-/* Blocks committed by anything but pos itself (block sync) move pos on. */
+/* Blocks committed by anything but pos itself (block sync) move pos on;
+ * after any block, evidence staking would still punish is sent. */
 static void pos_on_block(void *state, uint64_t height)
 {
     struct node_engine *e = state;
     (void)height;
     if (!e->committing)
         qcn_pos_on_head_changed(e->pos);
+    evidence_submit(e);
 }
 
 const struct qcn_engine_ops qcn_node_engine_pos = {

@@ -102,6 +102,9 @@
     X(QCN_ERR_CONSENSUS_WAL, 707, "consensus write-ahead log is corrupt or unwritable")            \
     X(QCN_ERR_CONSENSUS_EVIDENCE, 708, "invalid double-sign evidence")                             \
     X(QCN_ERR_STAKING, 709, "staking operation rejected")                                          \
+    X(QCN_ERR_STAKING_UNKNOWN, 710, "evidence names no validator known to staking")                \
+    X(QCN_ERR_STAKING_TOMBSTONED, 711, "validator already tombstoned for double signing")          \
+    X(QCN_ERR_STAKING_REPLAY, 712, "this double sign has already been punished")                   \
     X(QCN_ERR_P2P, 800, "peer-to-peer protocol error")                                             \
     X(QCN_ERR_HANDSHAKE, 801, "handshake failed")                                                  \
     X(QCN_ERR_RPC, 900, "rpc error")                                                               \

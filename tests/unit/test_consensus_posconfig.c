@@ -111,6 +111,32 @@ static void test_load(void **state)
     snprintf(path, sizeof path, "%s/bad2.conf", dir);
     assert_int_equal(qcn_pos_settings_load(&s, path, err, sizeof err), QCN_ERR_CONFIG);
     assert_non_null(strstr(err, ":2:"));
+    /* the test-only double-sign fault: accepted only in a QCN_TEST_FAULTS
+     * build, and an error saying why in any other */
+    snprintf(conf, sizeof conf,
+             "pos.chain_id = 77\npos.validators = %s/vals.hex\npos.test_fault = double_sign\n",
+             dir);
+    put("bad.conf", conf);
+    snprintf(path, sizeof path, "%s/bad.conf", dir);
+#ifdef QCN_TEST_FAULTS
+    assert_int_equal(qcn_pos_settings_load(&s, path, err, sizeof err), QCN_OK);
+    assert_true(s.cfg.fault_double_sign);
+    qcn_pos_settings_clear(&s);
+#else
+    assert_int_equal(qcn_pos_settings_load(&s, path, err, sizeof err), QCN_ERR_CONFIG);
+    assert_non_null(strstr(err, "QCN_TEST_FAULTS"));
+#endif
+    snprintf(conf, sizeof conf,
+             "pos.chain_id = 77\npos.validators = %s/vals.hex\npos.test_fault = crash\n", dir);
+    put("bad.conf", conf);
+    assert_int_equal(qcn_pos_settings_load(&s, path, err, sizeof err), QCN_ERR_CONFIG);
+    assert_non_null(strstr(err, ":3:"));
+    /* without the key: no fault */
+    snprintf(conf, sizeof conf, "pos.chain_id = 77\npos.validators = %s/vals.hex\n", dir);
+    put("bad.conf", conf);
+    assert_int_equal(qcn_pos_settings_load(&s, path, err, sizeof err), QCN_OK);
+    assert_false(s.cfg.fault_double_sign);
+    qcn_pos_settings_clear(&s);
     snprintf(path, sizeof path, "%s/missing.conf", dir);
     assert_int_equal(qcn_pos_settings_load(&s, path, err, sizeof err), QCN_ERR_NOT_FOUND);
     qcn_buf_clear(&b);

@@ -280,17 +280,33 @@ static void test_downtime_jail_unjail(void **state)
     qcn_buf_clear(&b);
 }
 
-static void sign_vote(struct qcn_vote *v, int k, uint8_t fill)
+static void sign_vote_by(struct qcn_vote *v, int k, uint64_t height, uint8_t fill)
 {
     memset(v, 0, sizeof *v);
     v->chain_id = CHAIN;
-    v->height = 33;
+    v->height = height;
     v->round = 1;
     v->type = QCN_VOTE_PRECOMMIT;
     v->has_block = 1;
     memset(v->block_hash, fill, 32);
     qcn_address_from_key(v->validator, QCN_SCHEME_MLDSA65, pk[k], QCN_VOTE_PK_BYTES);
     assert_int_equal(qcn_vote_sign(v, sk[k], 1), QCN_OK);
+}
+
+static void sign_vote(struct qcn_vote *v, int k, uint8_t fill)
+{
+    sign_vote_by(v, k, 33, fill);
+}
+
+/* data = RLP([7, evidence]) */
+static void evidence_data(struct qcn_buf *b, const struct qcn_evidence *e)
+{
+    size_t l;
+    qcn_buf_reset(b);
+    l = qcn_rlp_list_begin(b);
+    assert_int_equal(qcn_rlp_put_u64(b, QCN_STAKING_EVIDENCE), QCN_OK);
+    assert_int_equal(qcn_evidence_encode(b, e), QCN_OK);
+    assert_int_equal(qcn_rlp_list_end(b, l), QCN_OK);
 }
 
 static void test_double_sign_slashing(void **state)
@@ -323,15 +339,21 @@ static void test_double_sign_slashing(void **state)
     assert_int_equal(qcn_rlp_list_end(&b, l), QCN_OK);
     /* evidence from the wrong chain, or with a forged vote, is refused */
     assert_int_equal(qcn_staking_apply_tx(&s, CHAIN + 1, 40, bob, 0, b.p, b.len, &cr),
-                     QCN_ERR_STAKING);
+                     QCN_ERR_CONSENSUS_EVIDENCE);
     {
         struct qcn_buf bad;
         qcn_buf_init(&bad, 16384);
         assert_int_equal(qcn_buf_append(&bad, b.p, b.len), QCN_OK);
         bad.p[bad.len - 100] ^= 1; /* inside the second signature */
         assert_int_equal(qcn_staking_apply_tx(&s, CHAIN, 40, bob, 0, bad.p, bad.len, &cr),
-                         QCN_ERR_STAKING);
+                         QCN_ERR_CONSENSUS_EVIDENCE);
         qcn_buf_clear(&bad);
+    }
+    {
+        uint8_t who[QCN_ADDRESS_BYTES], id[QCN_ADDRESS_BYTES];
+        assert_int_equal(qcn_staking_evidence_check(&s, CHAIN, ev.p, ev.len, who), QCN_OK);
+        qcn_address_from_key(id, QCN_SCHEME_MLDSA65, pk[2], QCN_VOTE_PK_BYTES);
+        assert_memory_equal(who, id, QCN_ADDRESS_BYTES);
     }
     assert_int_equal(tx(&s, 40, bob, 0, &b, &cr), QCN_OK);
     /* 5 % cut from the validator and its delegators, burnt */
@@ -341,15 +363,44 @@ static void test_double_sign_slashing(void **state)
                      before_total - before_total / 20);
     assert_int_equal(s.burnt, before_total / 20);
     assert_true(qcn_staking_validator_get(&s, op[2])->tombstoned);
-    /* the same offence is punished once */
-    assert_int_equal(tx(&s, 41, bob, 0, &b, &cr), QCN_ERR_STAKING);
-    /* dropped from the set at the next epoch; unjail is impossible */
+    /* the same offence is punished once, and a tombstoned validator's
+     * other double signs are refused too; neither changes anything */
+    qcn_buf_init(&enc1, 1u << 20);
+    qcn_buf_init(&enc2, 1u << 20);
+    assert_int_equal(qcn_staking_encode(&enc1, &s), QCN_OK);
+    assert_int_equal(tx(&s, 41, bob, 0, &b, &cr), QCN_ERR_STAKING_REPLAY);
+    assert_int_equal(qcn_staking_evidence_check(&s, CHAIN, ev.p, ev.len, NULL),
+                     QCN_ERR_STAKING_REPLAY);
+    sign_vote_by(&x, 2, 34, 0x01);
+    sign_vote_by(&y, 2, 34, 0x02);
+    assert_int_equal(qcn_evidence_make(&e, &x, &y), QCN_OK);
+    evidence_data(&b, &e);
+    assert_int_equal(tx(&s, 41, bob, 0, &b, &cr), QCN_ERR_STAKING_TOMBSTONED);
+    /* evidence against a key staking does not know */
+    sign_vote_by(&x, 4, 34, 0x01);
+    sign_vote_by(&y, 4, 34, 0x02);
+    assert_int_equal(qcn_evidence_make(&e, &x, &y), QCN_OK);
+    evidence_data(&b, &e);
+    assert_int_equal(tx(&s, 41, bob, 0, &b, &cr), QCN_ERR_STAKING_UNKNOWN);
+    assert_int_equal(qcn_staking_encode(&enc2, &s), QCN_OK);
+    assert_int_equal(enc1.len, enc2.len);
+    assert_memory_equal(enc1.p, enc2.p, enc1.len);
+    qcn_buf_clear(&enc1);
+    qcn_buf_clear(&enc2);
+    /* dropped from the set at the next epoch, voting until then with the
+     * power frozen at the last boundary; unjail is impossible */
     assert_true(qcn_staking_validator_get(&s, op[2])->active);
+    /* (frozen at genesis: alice's delegation came within the epoch) */
+    assert_int_equal(qcn_staking_validator_get(&s, op[2])->epoch_power, 4000);
     for (h = 41; h <= 50; h++) {
         end_all_signed(&s, h, 0, &po);
         free(po.c);
     }
     assert_false(qcn_staking_validator_get(&s, op[2])->active);
+    assert_int_equal(qcn_staking_validator_get(&s, op[2])->epoch_power, 0);
+    assert_int_equal(qcn_staking_validator_get(&s, op[2])->prev_power, 4000);
+    assert_int_equal(qcn_staking_validator_get(&s, op[1])->prev_power,
+                     qcn_staking_validator_get(&s, op[1])->epoch_power);
     data_op_addr(&b, QCN_STAKING_UNJAIL, NULL, 0, 0);
     assert_int_equal(tx(&s, 1000, op[2], 0, &b, &cr), QCN_ERR_STAKING);
 
@@ -375,9 +426,57 @@ static void test_double_sign_slashing(void **state)
     qcn_buf_clear(&ev);
 }
 
+/* Parameters as chain parameters: every range rule names its parameter;
+ * the RLP form round-trips and refuses out-of-range values. */
+static void test_params(void **state)
+{
+    struct qcn_staking_params p, d;
+    struct qcn_buf b;
+    const char *why = NULL;
+    (void)state;
+    qcn_staking_params_default(&p);
+    assert_int_equal(qcn_staking_params_check(&p, &why), QCN_OK);
+    assert_null(why);
+#define BAD(field, value, name)                                                                    \
+    do {                                                                                           \
+        qcn_staking_params_default(&p);                                                            \
+        p.field = value;                                                                           \
+        assert_int_equal(qcn_staking_params_check(&p, &why), QCN_ERR_CONFIG);                      \
+        assert_non_null(strstr(why, name));                                                        \
+    } while (0)
+    BAD(min_self_stake, COIN - 1, "min_self_stake_gwei");
+    BAD(max_validators, 0, "max_validators");
+    BAD(max_validators, 257, "max_validators");
+    BAD(epoch_length, 0, "epoch_length");
+    BAD(unbonding_blocks, QCN_STAKING_MAX_PERIOD + 1, "unbonding_blocks");
+    BAD(slash_double_sign_bps, 10001, "slash_double_sign_bps");
+    BAD(max_commission_bps, 10001, "max_commission_bps");
+    BAD(max_commission_change_bps, 10001, "max_commission_change_bps");
+    BAD(downtime_window, 0, "downtime_window");
+    BAD(jail_blocks, 0, "jail_blocks");
+#undef BAD
+    qcn_staking_params_default(&p);
+    p.epoch_length = 10;
+    p.slash_double_sign_bps = 1234;
+    p.issuance_per_block = 0;
+    qcn_buf_init(&b, 1024);
+    assert_int_equal(qcn_staking_params_encode(&b, &p), QCN_OK);
+    assert_int_equal(qcn_staking_params_decode(&d, qcn_buf_view(&b)), QCN_OK);
+    assert_memory_equal(&d, &p, sizeof p);
+    b.len--;
+    assert_int_equal(qcn_staking_params_decode(&d, qcn_buf_view(&b)), QCN_ERR_CODEC);
+    qcn_buf_reset(&b);
+    p.epoch_length = 0;
+    assert_int_equal(qcn_staking_params_encode(&b, &p), QCN_OK);
+    assert_int_equal(qcn_staking_params_decode(&d, qcn_buf_view(&b)), QCN_ERR_CONFIG);
+    assert_int_equal(d.epoch_length, 0);
+    qcn_buf_clear(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_params),
         cmocka_unit_test(test_create_delegate_epoch),
         cmocka_unit_test(test_rewards_undelegate_withdraw),
         cmocka_unit_test(test_downtime_jail_unjail),
