@@ -10,6 +10,7 @@
 
 #include "chain/chain_internal.h"
 #include "codec/vote.h"
+#include "util/log.h"
 
 /* Storage slot `region * 2^64 + i` of the staking account: region 0 holds
  * the state blob, region 1 the parameters (chain_staking.h). */
@@ -280,6 +281,21 @@ static int pay(struct qcn_chain *c, const uint8_t addr[QCN_ADDRESS_BYTES], uint6
     return qcn_statedb_account_put(c->db, addr, &to);
 }
 
+/* Removes gwei from the staking account's escrow (down to zero). */
+static int escrow_burn(struct qcn_chain *c, uint64_t gwei)
+{
+    struct qcn_account esc;
+    struct qcn_u256 wei = qcn_u256_mul_u64_u64(gwei, 1000000000u); /* wei per gwei */
+    int exists, err;
+    if ((err = qcn_statedb_account_get(c->db, &esc, &exists, qcn_staking_address)) != QCN_OK)
+        return err;
+    if (qcn_u256_cmp(&esc.balance, &wei) >= 0)
+        (void)qcn_u256_sub(&esc.balance, &esc.balance, &wei);
+    else
+        esc.balance = qcn_u256_from_u64(0);
+    return qcn_statedb_account_put(c->db, qcn_staking_address, &esc);
+}
+
 /* value in wei -> gwei: whole gwei and at most UINT64_MAX gwei, else failed. */
 static int value_gwei(uint64_t *out, const struct qcn_u256 *v)
 {
@@ -300,7 +316,7 @@ int qcn_chain_staking_tx(struct qcn_chain *c, const struct qcn_exec *x, const st
     struct qcn_staking s;
     struct qcn_staking_credits cr;
     struct qcn_account from, esc;
-    uint64_t gwei = 0;
+    uint64_t gwei = 0, burnt;
     size_t i;
     int present, exists, err;
 
@@ -332,9 +348,19 @@ int qcn_chain_staking_tx(struct qcn_chain *c, const struct qcn_exec *x, const st
             goto out;
     }
     memset(&cr, 0, sizeof cr);
+    burnt = s.burnt;
     err = qcn_staking_apply_tx(&s, c->params.chain_id, x->header->height, tx->from, gwei,
                                tx->data.p, tx->data.len, &cr);
-    if (err != QCN_OK)
+    if (err != QCN_OK) {
+        /* The receipt has no reason field: say it where an operator can
+         * look (debug level: anyone can send failing transactions). */
+        QCN_LOG(QCN_LOG_DEBUG, "staking", "block %llu: staking transaction failed: %s",
+                (unsigned long long)x->header->height, qcn_err_str(err));
+        goto out;
+    }
+    /* Slashed stake (op 7) leaves the escrow: burnt, so that the escrow
+     * keeps holding exactly what staking owes. */
+    if (s.burnt > burnt && (err = escrow_burn(c, s.burnt - burnt)) != QCN_OK)
         goto out;
     if ((err = qcn_chain_staking_store(c, &s)) != QCN_OK)
         goto out;
