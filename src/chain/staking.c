@@ -319,8 +319,8 @@ static int evidence_check(const struct qcn_staking *s, uint64_t chain_id, const 
     v = val_by_identity(s, e.a.validator);
     if (v == NULL)
         return QCN_ERR_STAKING_UNKNOWN;
-    if (qcn_vote_verify(&e.a, v->pubkey) != QCN_OK || qcn_vote_verify(&e.b, v->pubkey) != QCN_OK)
-        return QCN_ERR_CONSENSUS_EVIDENCE;
+    /* The cheap refusals before the two signature checks: nodes ask this
+     * about every piece of evidence they hold after every block. */
     slash_key(key, &e.a);
     for (i = 0; i < s->nslashed; i++)
         if (memcmp(s->slashed[i], key, 32) == 0)
@@ -330,6 +330,8 @@ static int evidence_check(const struct qcn_staking *s, uint64_t chain_id, const 
      * epoch ends) are not punished again. */
     if (v->tombstoned)
         return QCN_ERR_STAKING_TOMBSTONED;
+    if (qcn_vote_verify(&e.a, v->pubkey) != QCN_OK || qcn_vote_verify(&e.b, v->pubkey) != QCN_OK)
+        return QCN_ERR_CONSENSUS_EVIDENCE;
     if (vout != NULL)
         *vout = v;
     return QCN_OK;

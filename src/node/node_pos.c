@@ -68,7 +68,8 @@ struct node_engine {
     uint64_t ev_seen[QCN_POS_MAX_EVIDENCE];
     uint64_t ev_sent[QCN_POS_MAX_EVIDENCE];
     uint8_t ev_accused[QCN_POS_MAX_EVIDENCE][QCN_ADDRESS_BYTES];
-    int ev_inflight; /* a submission waits for admission's verdict */
+    uint8_t ev_done[QCN_POS_MAX_EVIDENCE]; /* refused for good: never asked again */
+    int ev_inflight;                       /* a submission waits for admission's verdict */
 };
 
 static struct node_engine *engine_of(struct qcn_node *n, const struct qcn_engine_ops *ops)
@@ -498,12 +499,20 @@ static void evidence_submit(struct node_engine *e)
     for (i = 0; i < nev; i++) {
         uint8_t accused[QCN_ADDRESS_BYTES];
         int busy = 0;
+        if (e->ev_done[i])
+            continue;
         qcn_buf_reset(&ev);
         if (qcn_pos_evidence_get(e->pos, i, &ev) != QCN_OK)
             continue;
         /* Only what staking would punish now: not an unknown validator,
-         * not an offence already punished, not a tombstoned validator. */
-        if (qcn_staking_evidence_check(&s, chain_id, ev.p, ev.len, accused) != QCN_OK)
+         * not an offence already punished, not a tombstoned validator.
+         * Punished, tombstoned and invalid stay so; an unknown validator
+         * may still be staked later. */
+        err = qcn_staking_evidence_check(&s, chain_id, ev.p, ev.len, accused);
+        if (err == QCN_ERR_STAKING_REPLAY || err == QCN_ERR_STAKING_TOMBSTONED ||
+            err == QCN_ERR_CONSENSUS_EVIDENCE)
+            e->ev_done[i] = 1;
+        if (err != QCN_OK)
             continue;
         memcpy(e->ev_accused[i], accused, QCN_ADDRESS_BYTES);
         /* One offence per validator suffices (it is tombstoned by it). */
