@@ -514,6 +514,13 @@ static void evidence_submit(struct node_engine *e)
             e->ev_done[i] = 1;
         if (err != QCN_OK)
             continue;
+        /* Evidence against our own key (seen when our votes come back
+         * relayed: only the test fault, or the same key run twice) is for
+         * the others to send. */
+        if (memcmp(accused, me, QCN_ADDRESS_BYTES) == 0) {
+            e->ev_done[i] = 1;
+            continue;
+        }
         memcpy(e->ev_accused[i], accused, QCN_ADDRESS_BYTES);
         /* One offence per validator suffices (it is tombstoned by it). */
         for (j = 0; j < nev && !busy; j++)
