@@ -307,6 +307,7 @@ int qcn_chain_tx_resolve_key(struct qcn_chain *c, struct qcn_buf *rec, uint8_t *
 
 int qcn_chain_tx_prepare(struct qcn_chain *c, struct qcn_tx *tx)
 {
+    uint8_t kh[QCN_HASH_BYTES];
     int err, need, recorded;
     uint8_t *copy;
 
@@ -316,7 +317,7 @@ int qcn_chain_tx_prepare(struct qcn_chain *c, struct qcn_tx *tx)
         return err;
     if (need && !c->has_vm)
         return QCN_ERR_TX_VM_UNAVAILABLE;
-    if ((err = qcn_chain_tx_resolve_key(c, &c->tmp, NULL, &recorded, tx)) != QCN_OK)
+    if ((err = qcn_chain_tx_resolve_key(c, &c->tmp, kh, &recorded, tx)) != QCN_OK)
         return err;
     copy = malloc(c->tmp.len);
     if (copy == NULL)
@@ -325,6 +326,10 @@ int qcn_chain_tx_prepare(struct qcn_chain *c, struct qcn_tx *tx)
     free(tx->key_record);
     tx->key_record = copy;
     tx->key_record_len = c->tmp.len;
+    /* The record's hash is known here (the state's key hash, or computed
+     * for an attached key): verification reuses it. */
+    memcpy(tx->key_record_hash, kh, QCN_HASH_BYTES);
+    tx->key_record_hash_of = copy;
     return QCN_OK;
 }
 

@@ -8,6 +8,7 @@
  * difference, so a bad block changes nothing. */
 #include "chain/chain_internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,10 +183,38 @@ static int block_rows(struct qcn_block_result *res)
     return err;
 }
 
+/* The transactions and receipts roots, computed on a helper thread while
+ * the caller folds the state into the trie: the three are independent, and
+ * for a block of thousands of transfers each is a few milliseconds of
+ * hashing. index_root only reads the transactions and receipts, which
+ * nothing changes meanwhile, and writes two header fields the other side
+ * does not touch. */
+struct roots_job {
+    struct qcn_block_result *res;
+    int err;
+};
+
+static void *roots_main(void *arg)
+{
+    struct roots_job *j = arg;
+    struct qcn_header *h = &j->res->block.header;
+    j->err = index_root(h->tx_root, j->res->block.txs, NULL, j->res->block.ntx);
+    if (j->err == QCN_OK)
+        j->err = index_root(h->receipts_root, NULL, j->res->receipts, j->res->block.ntx);
+    return NULL;
+}
+
+/* Blocks smaller than this compute their roots inline (a thread costs tens
+ * of microseconds). */
+#define SEAL_PARALLEL_MIN_TXS 256
+
 /* Fills the derived header fields and the write set after execution. */
 static int seal(struct qcn_chain *c, struct qcn_block_result *res, uint64_t gas_used)
 {
     struct qcn_header *h = &res->block.header;
+    struct roots_job rj;
+    pthread_t th;
+    int threaded = 0;
     size_t i;
     int err;
 
@@ -196,15 +225,26 @@ static int seal(struct qcn_chain *c, struct qcn_block_result *res, uint64_t gas_
         for (j = 0; j < QCN_BLOOM_BYTES; j++)
             h->bloom[j] |= res->receipts[i].bloom[j];
     }
-    /* New trie nodes are filed under this block's height (statedb.h), so
+    rj.res = res;
+    rj.err = QCN_OK;
+    if (res->block.ntx >= SEAL_PARALLEL_MIN_TXS)
+        threaded = pthread_create(&th, NULL, roots_main, &rj) == 0;
+    /* Staking's end of block (chain_staking.c) in build and apply alike.
+     * New trie nodes are filed under this block's height (statedb.h), so
      * they land together at the end of the store's trie table. */
     qcn_statedb_set_gen(c->db, h->height);
-    /* Staking's end of block (chain_staking.c) in build and apply alike. */
-    if ((err = qcn_chain_staking_end_block(c, h)) != QCN_OK ||
-        (err = index_root(h->tx_root, res->block.txs, NULL, res->block.ntx)) != QCN_OK ||
-        (err = index_root(h->receipts_root, NULL, res->receipts, res->block.ntx)) != QCN_OK ||
-        (err = qcn_statedb_commit(c->db, h->state_root, &res->writes)) != QCN_OK ||
-        (err = qcn_header_hash(res->block.hash, h)) != QCN_OK)
+    err = qcn_chain_staking_end_block(c, h);
+    if (err == QCN_OK)
+        err = qcn_statedb_commit(c->db, h->state_root, &res->writes);
+    if (threaded)
+        pthread_join(th, NULL);
+    else
+        (void)roots_main(&rj);
+    if (err == QCN_OK)
+        err = rj.err;
+    if (err == QCN_OK)
+        err = qcn_header_hash(res->block.hash, h);
+    if (err != QCN_OK)
         return err;
     return block_rows(res);
 }
@@ -301,6 +341,7 @@ done:
 static void preverify(struct qcn_chain *c, struct qcn_mempool *mp, struct qcn_block *blk)
 {
     struct qcn_tx **unverified;
+    uint8_t kh[QCN_HASH_BYTES];
     int *errs;
     size_t i, n = 0;
     int recorded;
@@ -320,9 +361,10 @@ static void preverify(struct qcn_chain *c, struct qcn_mempool *mp, struct qcn_bl
             memcpy(tx->verified_key_hash, pooled->verified_key_hash, QCN_HASH_BYTES);
             continue;
         }
-        if (qcn_chain_tx_resolve_key(c, &c->tmp, NULL, &recorded, tx) != QCN_OK)
+        if (qcn_chain_tx_resolve_key(c, &c->tmp, kh, &recorded, tx) != QCN_OK)
             continue; /* the executor reports the precise reason */
         free(tx->key_record);
+        tx->key_record_hash_of = NULL;
         tx->key_record = malloc(c->tmp.len);
         if (tx->key_record == NULL) {
             tx->key_record_len = 0;
@@ -330,6 +372,8 @@ static void preverify(struct qcn_chain *c, struct qcn_mempool *mp, struct qcn_bl
         }
         memcpy(tx->key_record, c->tmp.p, c->tmp.len);
         tx->key_record_len = c->tmp.len;
+        memcpy(tx->key_record_hash, kh, QCN_HASH_BYTES);
+        tx->key_record_hash_of = tx->key_record;
         unverified[n++] = tx;
     }
     qcn_tx_verify_batch(c->pool, unverified, n, errs);

@@ -167,6 +167,7 @@ static void drop_key_record(struct qcn_tx *tx)
     free(tx->key_record);
     tx->key_record = NULL;
     tx->key_record_len = 0;
+    tx->key_record_hash_of = NULL;
 }
 
 /* gas_limit * max_fee + value, saturating (an overflow cannot be afforded). */
@@ -318,6 +319,7 @@ int qcn_mempool_tx_prepare(struct qcn_mempool *mp, struct qcn_chain *c, struct q
         free(tx->key_record);
         tx->key_record = rec.p; /* ownership moves to the transaction */
         tx->key_record_len = rec.len;
+        tx->key_record_hash_of = NULL; /* hashed when verified */
         return QCN_OK;
     }
     return QCN_ERR_TX_MISSING_KEY;

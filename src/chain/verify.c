@@ -279,7 +279,10 @@ int qcn_tx_verify_with(struct qcn_tx *tx, const uint8_t *rec, size_t reclen)
     } else if (tx->nsigs < kr.threshold) {
         return QCN_ERR_TX_MULTISIG;
     }
-    qcn_keyrec_hash(rec_hash, rec, reclen);
+    if (rec == tx->key_record && tx->key_record_hash_of == tx->key_record)
+        memcpy(rec_hash, tx->key_record_hash, QCN_HASH_BYTES); /* set with the record */
+    else
+        qcn_keyrec_hash(rec_hash, rec, reclen);
     /* Every carried signature must verify: a transaction never carries junk
      * that later readers would have to ignore. Indices are strictly increasing
      * (codec), so each key counts once. */

@@ -104,6 +104,12 @@ struct qcn_tx {
      * verification by qcn_chain_tx_prepare; owned, may be NULL. */
     uint8_t *key_record;
     size_t key_record_len;
+    /* Keccak-256 of key_record when whoever set key_record knew it (the
+     * chain: it is the sender's recorded key hash); valid only while
+     * key_record_hash_of == key_record, so verification need not hash the
+     * record again. */
+    const uint8_t *key_record_hash_of;
+    uint8_t key_record_hash[QCN_HASH_BYTES];
 
     /* Mempool bookkeeping (chain/mempool.c); not part of the encoding. */
     uint64_t arrival_ms;

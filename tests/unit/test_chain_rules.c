@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "codec/keyrec.h"
 #include "unit/test_chain_env.h"
 
 static void test_base_fee_rule(void **state)
@@ -278,7 +279,16 @@ static void test_mempool_caps(void **state)
         assert_int_equal(qcn_mempool_new(&small, &cfg), QCN_OK);
         tx = env_transfer(&e, &e.keys[3], 0, e.keys[0].addr, 1, 1);
         assert_int_equal(qcn_chain_tx_prepare(e.c, tx), QCN_OK);
-        assert_int_equal(qcn_tx_verify(tx), QCN_OK);
+        {
+            /* prepare hands verification the record's hash with the record,
+             * and it is the record's real hash (what execution compares). */
+            uint8_t kh[32];
+            qcn_keyrec_hash(kh, tx->key_record, tx->key_record_len);
+            assert_ptr_equal(tx->key_record_hash_of, tx->key_record);
+            assert_memory_equal(tx->key_record_hash, kh, 32);
+            assert_int_equal(qcn_tx_verify(tx), QCN_OK);
+            assert_memory_equal(tx->verified_key_hash, kh, 32);
+        }
         assert_int_equal(qcn_mempool_add(small, e.c, tx, e.now), QCN_ERR_TX_OVERSIZED);
         qcn_tx_unref(tx);
         qcn_mempool_free(small);
