@@ -654,6 +654,8 @@ static int tn_status(int argc, char **argv)
         struct qcn_rpc_client *c;
         json_t *row = json_object(), *res = NULL;
         uint64_t height = 0, peers = 0;
+        json_t *p2p = NULL;
+        long long rnd = -1;
         int have_h = 0, have_p = 0;
         const char *hash = "-";
         char round[32] = "-";
@@ -670,12 +672,18 @@ static int tn_status(int argc, char **argv)
                 hash = json_string_value(json_object_get(res, "hash"));
             if (qcn_rpc_client_u64(c, &peers, "net_peerCount", NULL) == QCN_OK)
                 have_p = 1;
+            /* the peers' node ids and addresses (qcn_peers), for --json */
+            if (qcn_rpc_client_call(c, &p2p, "qcn_peers", NULL) != QCN_OK || !json_is_object(p2p)) {
+                json_decref(p2p);
+                p2p = NULL;
+            }
             {
                 json_t *st = NULL;
                 if (qcn_rpc_client_call(c, &st, "qcn_consensusStatus", NULL) == QCN_OK &&
-                    json_is_object(st) && json_is_integer(json_object_get(st, "round")))
-                    snprintf(round, sizeof round, "%lld",
-                             (long long)json_integer_value(json_object_get(st, "round")));
+                    json_is_object(st) && json_is_integer(json_object_get(st, "round"))) {
+                    rnd = (long long)json_integer_value(json_object_get(st, "round"));
+                    snprintf(round, sizeof round, "%lld", rnd);
+                }
                 json_decref(st);
             }
         }
@@ -686,8 +694,24 @@ static int tn_status(int argc, char **argv)
             json_object_set_new(row, "height", json_integer((json_int_t)height));
             json_object_set_new(row, "head", json_string(hash));
         }
+        if (rnd >= 0)
+            json_object_set_new(row, "round", json_integer((json_int_t)rnd));
         if (have_p)
             json_object_set_new(row, "peers", json_integer((json_int_t)peers));
+        if (p2p != NULL) {
+            json_t *list = json_array(), *pl = json_object_get(p2p, "peers");
+            size_t k;
+            for (k = 0; list != NULL && k < json_array_size(pl); k++) {
+                json_t *pe = json_array_get(pl, k);
+                json_array_append_new(list, json_pack("{s:O?,s:O?}", "nodeId",
+                                                      json_object_get(pe, "nodeId"), "addr",
+                                                      json_object_get(pe, "addr")));
+            }
+            json_object_set(row, "nodeId", json_object_get(p2p, "nodeId"));
+            if (list != NULL)
+                json_object_set_new(row, "peerList", list);
+            json_decref(p2p);
+        }
         if (!as_json) {
             char hs[32] = "down", ps[32] = "-";
             if (have_h)

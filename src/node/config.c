@@ -41,6 +41,7 @@ static const struct key config_keys[] = {
     {"rpc.logs_range", K_U64, OFF(rpc_logs_range), 0, 1000000},
     {"p2p.listen", K_HOSTPORTS, OFF(p2p_listen), 0, 1},
     {"p2p.bootnodes", K_HOSTPORTS, OFF(p2p_bootnodes), 0, 0},
+    {"p2p.test_faults", K_BOOL, OFF(p2p_test_faults), 0, 0},
     {"mempool.max_count", K_U64, OFF(pool_max_count), 1, 10000000},
     {"mempool.max_bytes", K_U64, OFF(pool_max_bytes), 1024, 1ull << 36},
     {"mempool.max_per_sender", K_U64, OFF(pool_max_per_sender), 1, 1000000},
@@ -117,11 +118,13 @@ static int parse_u64(uint64_t *out, const char *s)
 
 static int parse_bool(int *out, const char *s)
 {
-    if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0 || strcmp(s, "yes") == 0) {
+    if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0 || strcmp(s, "yes") == 0 ||
+        strcmp(s, "on") == 0) {
         *out = 1;
         return 0;
     }
-    if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0 || strcmp(s, "no") == 0) {
+    if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0 || strcmp(s, "no") == 0 ||
+        strcmp(s, "off") == 0) {
         *out = 0;
         return 0;
     }
@@ -158,6 +161,15 @@ int qcn_node_config_set(struct qcn_node_config *c, const char *key, const char *
             snprintf(err, errlen, "%s: expected true or false, got '%s'", key, value);
             return QCN_ERR_CONFIG;
         }
+#ifndef QCN_TEST_FAULTS
+        if (b && k->off == OFF(p2p_test_faults)) {
+            snprintf(err, errlen,
+                     "%s: this qcn was built without test fault injection (QCN_TEST_FAULTS=OFF, "
+                     "e.g. the release preset); the key is for e2e tests on test builds only",
+                     key);
+            return QCN_ERR_CONFIG;
+        }
+#endif
         memcpy(base + k->off, &b, sizeof b);
         break;
     case K_LOGLEVEL:

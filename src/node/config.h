@@ -45,6 +45,9 @@ struct qcn_node_config {
     /* p2p (served by src/p2p through node_p2p.c); empty = off */
     char p2p_listen[QCN_CONFIG_MAX_ADDR];    /* host:port to listen on */
     char p2p_bootnodes[QCN_CONFIG_MAX_LINE]; /* host:port[,host:port...] to dial */
+    /* Test builds only (QCN_TEST_FAULTS): serve qcn_admin_p2pPartition.
+     * Setting it true in a build without the option is a config error. */
+    int p2p_test_faults;
     /* mempool */
     uint64_t pool_max_count;
     uint64_t pool_max_bytes;

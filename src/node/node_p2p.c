@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,7 +20,11 @@
 #include "crypto/rng.h"
 #include "node/node.h"
 #include "node/node_pos.h"
+#include "node/node_rpc.h"
 #include "p2p/p2p.h"
+#include "rpc/chain_backend.h"
+#include "rpc/params.h"
+#include "rpc/rpc.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -282,6 +287,79 @@ static int parse_bootnodes(struct qcn_p2p_config *pc, const char *list)
     return QCN_OK;
 }
 
+/* "0x" + 40 hex digits */
+static void id_hex(char out[2 + 2 * QCN_P2P_NODE_ID_BYTES + 1], const uint8_t id[20])
+{
+    out[0] = '0';
+    out[1] = 'x';
+    for (size_t i = 0; i < QCN_P2P_NODE_ID_BYTES; i++)
+        snprintf(out + 2 + 2 * i, 3, "%02x", id[i]);
+}
+
+#ifdef QCN_TEST_FAULTS
+/* qcn_admin_p2pPartition([ids]): the test partition (p2p.h
+ * qcn_p2p_fault_partition, docs/p2p.md §10). params[0] is the complete list
+ * of node ids to cut off ("0x" + 40 hex each, at most
+ * QCN_P2P_MAX_PARTITION); [] heals. Answers the number of ids now cut off.
+ * Registered only when p2p.test_faults is on (admin token required). */
+static int rpc_partition(struct qcn_rpc_ctx *ctx, json_t *params, json_t **result,
+                         struct qcn_rpc_error *err)
+{
+    const struct qcn_rpc_chain_src *src = ctx->backend->user;
+    struct qcn_node *n = src->node_info_user;
+    struct node_p2p *np = n != NULL ? n->p2p : NULL;
+    uint8_t ids[QCN_P2P_MAX_PARTITION][QCN_P2P_NODE_ID_BYTES];
+    json_t *list = qcn_rpc_param(params, 0);
+    size_t i, cnt;
+    int rc;
+
+    if (qcn_rpc_params_check(err, params, 1, 1))
+        return err->code;
+    if (!json_is_array(list))
+        return qcn_rpc_error_param(err, "params[0] (node ids)",
+                                   "expected an array of node ids ([] heals)");
+    cnt = json_array_size(list);
+    if (cnt > QCN_P2P_MAX_PARTITION)
+        return qcn_rpc_error_param(err, "params[0] (node ids)", "%zu ids, at most %d", cnt,
+                                   QCN_P2P_MAX_PARTITION);
+    for (i = 0; i < cnt; i++) {
+        char field[48];
+        snprintf(field, sizeof field, "params[0][%zu] (node id)", i);
+        if (qcn_rpc_parse_fixed(err, ids[i], QCN_P2P_NODE_ID_BYTES, json_array_get(list, i),
+                                field) != 0)
+            return err->code;
+    }
+    if (np == NULL || np->p == NULL)
+        return qcn_rpc_error_set(err, QCN_RPC_UNAVAILABLE, "p2p is not running");
+    rc = qcn_p2p_fault_partition(np->p, (const uint8_t(*)[QCN_P2P_NODE_ID_BYTES])ids, cnt);
+    if (rc != QCN_OK)
+        return qcn_rpc_error_set(err, QCN_RPC_SERVER_ERROR, "%s", qcn_err_str(rc));
+    *result = json_integer((json_int_t)cnt);
+    return *result != NULL ? 0 : qcn_rpc_error_set(err, QCN_RPC_INTERNAL_ERROR, "out of memory");
+}
+
+static const struct qcn_rpc_method fault_methods[] = {
+    {"qcn_admin_p2pPartition", rpc_partition, QCN_RPC_ADMIN},
+};
+#endif
+
+/* p2p.test_faults (docs/node.md): the test partition's admin method. The
+ * config refuses the key in a build without QCN_TEST_FAULTS. */
+static int faults_start(struct qcn_node *n)
+{
+    if (!n->cfg.p2p_test_faults)
+        return QCN_OK;
+#ifdef QCN_TEST_FAULTS
+    QCN_LOG(QCN_LOG_WARN, "node",
+            "p2p.test_faults is on: TEST BUILD, the admin RPC method qcn_admin_p2pPartition can "
+            "cut this node off from its peers; never use this on a real network");
+    return qcn_node_rpc_register(n, fault_methods, sizeof fault_methods / sizeof fault_methods[0]);
+#else
+    QCN_LOG(QCN_LOG_ERROR, "node", "p2p.test_faults: this build has no test faults");
+    return QCN_ERR_CONFIG;
+#endif
+}
+
 int qcn_node_p2p_start(struct qcn_node *n)
 {
     struct node_p2p *np;
@@ -339,11 +417,13 @@ int qcn_node_p2p_start(struct qcn_node *n)
     if (err != QCN_OK)
         return err;
     qcn_node_pos_set_transport(n, send_consensus, send_consensus_to, np);
+    err = faults_start(n);
+    if (err != QCN_OK)
+        return err;
     {
-        char hex[2 * QCN_P2P_NODE_ID_BYTES + 1];
-        for (size_t i = 0; i < QCN_P2P_NODE_ID_BYTES; i++)
-            snprintf(hex + 2 * i, 3, "%02x", np->id.node_id[i]);
-        QCN_LOG(QCN_LOG_INFO, "node", "p2p node id 0x%s, port %u, %zu bootnode(s)", hex,
+        char hex[2 + 2 * QCN_P2P_NODE_ID_BYTES + 1];
+        id_hex(hex, np->id.node_id);
+        QCN_LOG(QCN_LOG_INFO, "node", "p2p node id %s, port %u, %zu bootnode(s)", hex,
                 (unsigned)qcn_p2p_listen_port(np->p), pc.nbootnodes);
     }
     return QCN_OK;
@@ -373,4 +453,56 @@ void qcn_node_p2p_tx_admitted(struct qcn_node *n, const uint8_t hash[32])
     struct node_p2p *np = np_of(n);
     if (np != NULL && np->p != NULL)
         qcn_p2p_broadcast_tx_hash(np->p, hash);
+}
+
+size_t qcn_node_p2p_peer_count(const struct qcn_node *n)
+{
+    const struct node_p2p *np = n->p2p;
+    if (np == NULL || np->p == NULL)
+        return 0;
+    return qcn_p2p_peers(np->p, NULL, 0);
+}
+
+int qcn_node_p2p_status_json(const struct qcn_node *n, struct json_t **out)
+{
+    const struct node_p2p *np = n->p2p;
+    struct qcn_p2p_peer_info *infos = NULL;
+    json_t *st = NULL, *peers = NULL;
+    char hex[2 + 2 * QCN_P2P_NODE_ID_BYTES + 1];
+    size_t cnt = 0, i;
+    int err = QCN_ERR_NOMEM;
+
+    *out = NULL;
+    peers = json_array();
+    if (peers == NULL)
+        goto out;
+    if (np != NULL && np->p != NULL) {
+        cnt = qcn_p2p_peers(np->p, NULL, 0);
+        infos = calloc(cnt > 0 ? cnt : 1, sizeof *infos);
+        if (infos == NULL)
+            goto out;
+        cnt = qcn_p2p_peers(np->p, infos, cnt);
+        for (i = 0; i < cnt; i++) {
+            id_hex(hex, infos[i].node_id);
+            if (json_array_append_new(
+                    peers, json_pack("{s:s,s:s,s:b,s:I,s:i,s:b}", "nodeId", hex, "addr",
+                                     infos[i].addr, "inbound", infos[i].inbound, "height",
+                                     (json_int_t)infos[i].head_height, "score", (int)infos[i].score,
+                                     "partitioned", infos[i].partitioned)) != 0)
+                goto out;
+        }
+        id_hex(hex, np->id.node_id);
+        st = json_pack("{s:b,s:s,s:i,s:O}", "listening", qcn_p2p_listen_port(np->p) != 0, "nodeId",
+                       hex, "port", (int)qcn_p2p_listen_port(np->p), "peers", peers);
+    } else {
+        st = json_pack("{s:b,s:n,s:i,s:O}", "listening", 0, "nodeId", "port", 0, "peers", peers);
+    }
+    if (st != NULL) {
+        *out = st;
+        err = QCN_OK;
+    }
+out:
+    free(infos);
+    json_decref(peers);
+    return err;
 }

@@ -5,11 +5,13 @@
 #ifndef QCN_NODE_NODE_P2P_H
 #define QCN_NODE_NODE_P2P_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/err.h"
 
 struct qcn_node;
+struct json_t;
 
 /* File holding the node's 32-byte p2p identity seed (created 0600 on first
  * start; the ML-DSA-65 identity key is derived from it). */
@@ -25,5 +27,12 @@ void qcn_node_p2p_stop(struct qcn_node *n);
 void qcn_node_p2p_free(struct qcn_node *n);
 /* A transaction entered the pool: announce it to peers. */
 void qcn_node_p2p_tx_admitted(struct qcn_node *n, const uint8_t hash[32]);
+
+/* Connected peers whose handshake is complete (0 without p2p). */
+size_t qcn_node_p2p_peer_count(const struct qcn_node *n);
+/* The p2p status as the RPC's net_status wants it (rpc/rpc.h): a new JSON
+ * object {"listening", "nodeId", "port", "peers": [...]}; without p2p,
+ * listening false, nodeId null, no peers. QCN_ERR_NOMEM. */
+QCN_MUST_CHECK int qcn_node_p2p_status_json(const struct qcn_node *n, struct json_t **out);
 
 #endif

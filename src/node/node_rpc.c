@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/node_p2p.h"
 #include "rpc/chain_backend.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -42,6 +43,11 @@ static int rpc_node_info(void *user, json_t **out)
                   "txsAdmitted", (json_int_t)n->stats.txs_admitted, "txsRejected",
                   (json_int_t)n->stats.txs_rejected);
     return *out != NULL ? QCN_OK : QCN_ERR_NOMEM;
+}
+
+static int rpc_net_status(void *user, json_t **out)
+{
+    return qcn_node_p2p_status_json(user, out);
 }
 
 static void rpc_on_block(void *ctx, struct qcn_node *n, const struct qcn_block *blk)
@@ -97,6 +103,8 @@ int qcn_node_rpc_start(struct qcn_node *n)
     src.submit_user = n;
     src.node_info = rpc_node_info;
     src.node_info_user = n;
+    src.net_status = rpc_net_status;
+    src.net_status_user = n;
     /* 0 in a cap = the rpc module's default (rpc/rpc.h). */
     memset(&base, 0, sizeof base);
     base.cors = n->cfg.rpc_cors[0] != '\0' ? n->cfg.rpc_cors : NULL;

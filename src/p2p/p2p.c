@@ -89,6 +89,10 @@ struct conn {
     uint64_t created_ms, last_recv_ms, last_ping_ms;
     uint64_t msgs_in, msgs_out, bytes_in, bytes_out;
     struct qcn_ratelimit log_rl;
+#ifdef QCN_TEST_FAULTS
+    int cut;         /* in the test partition: every message dropped */
+    int status_owed; /* healed: our STATUS may have been dropped by the peer */
+#endif
 
     struct conn *next;
 };
@@ -137,11 +141,27 @@ struct qcn_p2p {
 
     uint8_t readbuf[READ_CHUNK];
     struct qcn_p2p_stats stats;
+#ifdef QCN_TEST_FAULTS
+    uint8_t cut_ids[QCN_P2P_MAX_PARTITION][QCN_P2P_NODE_ID_BYTES];
+    size_t ncut;
+#endif
 };
 
 static void conn_close(struct conn *c, const char *why);
 static void send_msg(struct conn *c, const struct qcn_p2p_msg *m);
 static void sync_check(struct qcn_p2p *p);
+
+/* The test partition (qcn_p2p_fault_partition, docs/p2p.md §10): 1 if c's
+ * messages are dropped. Always 0 in a build without QCN_TEST_FAULTS. */
+static int cut_off(const struct conn *c)
+{
+#ifdef QCN_TEST_FAULTS
+    return c->cut;
+#else
+    (void)c;
+    return 0;
+#endif
+}
 
 void qcn_p2p_config_default(struct qcn_p2p_config *c)
 {
@@ -421,6 +441,10 @@ static void send_msg(struct conn *c, const struct qcn_p2p_msg *m)
     int err;
     if (c->state != C_OPEN)
         return;
+    if (cut_off(c)) {
+        c->p->stats.fault_dropped++;
+        return;
+    }
     qcn_buf_init(&pt, QCN_P2P_MAX_MSG_BYTES);
     qcn_buf_init(&fr, QCN_P2P_MAX_MSG_BYTES + QCN_P2P_FRAME_HDR_BYTES + QCN_P2P_TAG_BYTES);
     err = qcn_p2p_msg_encode(&pt, m);
@@ -636,6 +660,11 @@ static void established(struct conn *c)
     }
     c->established = 1;
     p->stats.handshakes_ok++;
+#ifdef QCN_TEST_FAULTS
+    for (size_t i = 0; i < p->ncut; i++)
+        if (memcmp(p->cut_ids[i], c->node_id, QCN_P2P_NODE_ID_BYTES) == 0)
+            c->cut = 1;
+#endif
     if (c->addr_idx >= 0) {
         struct addr_entry *e = &p->book[c->addr_idx];
         e->failures = 0;
@@ -711,6 +740,15 @@ static void on_status(struct conn *c, const struct qcn_p2p_msg *m)
         conn_close(c, "different chain or genesis");
         return;
     }
+#ifdef QCN_TEST_FAULTS
+    /* The peer healed its side of the test partition and says so with a
+     * STATUS; ours, sent when we healed, may have been dropped by it: answer
+     * once (the flag stops a STATUS ping-pong). */
+    if (c->status_owed) {
+        c->status_owed = 0;
+        send_status(c);
+    }
+#endif
     c->got_status = 1;
     c->listen_port = m->u.status.listen_port;
     if (m->u.status.head_height > c->head_height)
@@ -1037,6 +1075,10 @@ static void handle_msg(struct conn *c, const uint8_t *pt, size_t len)
     struct qcn_p2p *p = c->p;
     struct qcn_p2p_msg m;
     int err;
+    if (cut_off(c)) { /* opened (the counters stay in step), then dropped */
+        p->stats.fault_dropped++;
+        return;
+    }
     c->msgs_in++;
     if (!rate_ok(c, len)) {
         p->stats.rate_limited++;
@@ -1288,7 +1330,7 @@ static void sync_check(struct qcn_p2p *p)
         return;
     p->cb.get_head(p->cb.ctx, &head, hh);
     for (struct conn *c = p->conns; c != NULL; c = c->next) {
-        if (!c->established || c->state != C_OPEN || !c->got_status)
+        if (!c->established || c->state != C_OPEN || !c->got_status || cut_off(c))
             continue;
         if (c->head_height > best)
             best = c->head_height;
@@ -1373,6 +1415,8 @@ static void on_tick(uv_timer_t *t)
             conn_close(c, "handshake timed out");
             continue;
         }
+        if (cut_off(c)) /* silent because of the test partition: kept */
+            continue;
         if (c->established && now - c->last_recv_ms > 3 * p->cfg.ping_interval_ms) {
             conn_close(c, "peer silent");
             continue;
@@ -1673,6 +1717,7 @@ size_t qcn_p2p_peers(const qcn_p2p *p, struct qcn_p2p_peer_info *out, size_t max
             i->rekeys_in = c->rx.rekeys;
             i->rekeys_out = c->tx.rekeys;
             i->version = c->version;
+            i->partitioned = cut_off(c);
         }
         n++;
     }
@@ -1683,3 +1728,44 @@ void qcn_p2p_stats_get(const qcn_p2p *p, struct qcn_p2p_stats *out)
 {
     *out = p->stats;
 }
+
+#ifdef QCN_TEST_FAULTS
+int qcn_p2p_fault_partition(qcn_p2p *p, const uint8_t (*ids)[QCN_P2P_NODE_ID_BYTES], size_t n)
+{
+    if (n > QCN_P2P_MAX_PARTITION)
+        return QCN_ERR_TOO_LARGE;
+    if (n > 0)
+        memcpy(p->cut_ids, ids, n * sizeof ids[0]);
+    p->ncut = n;
+    for (struct conn *c = p->conns; c != NULL; c = c->next) {
+        int was = c->cut;
+        if (!c->established || c->state != C_OPEN)
+            continue;
+        c->cut = 0;
+        for (size_t i = 0; i < n; i++)
+            if (memcmp(ids[i], c->node_id, QCN_P2P_NODE_ID_BYTES) == 0)
+                c->cut = 1;
+        if (c->cut && !was && c->serial == p->sync_serial)
+            p->sync_serial = 0; /* the answer would be dropped: ask someone else */
+        if (!c->cut && was) {
+            /* Healed: a fresh liveness period, and our head (the peer's
+             * view of it is as old as the cut). */
+            c->last_recv_ms = now_ms();
+            c->status_owed = 1;
+            c->sync_failures = 0;
+            send_status(c);
+        }
+    }
+    QCN_LOG(QCN_LOG_WARN, "p2p", "TEST FAULT: %zu peer(s) cut off%s", n, n == 0 ? " (healed)" : "");
+    sync_check(p);
+    return QCN_OK;
+}
+
+size_t qcn_p2p_fault_partition_get(const qcn_p2p *p, uint8_t (*ids)[QCN_P2P_NODE_ID_BYTES],
+                                   size_t max)
+{
+    for (size_t i = 0; i < p->ncut && i < max; i++)
+        memcpy(ids[i], p->cut_ids[i], QCN_P2P_NODE_ID_BYTES);
+    return p->ncut;
+}
+#endif

@@ -178,6 +178,7 @@ struct qcn_p2p_peer_info {
     uint64_t msgs_in, msgs_out, bytes_in, bytes_out;
     uint64_t rekeys_in, rekeys_out;
     uint16_t version;
+    int partitioned; /* the test fault drops its messages (qcn_p2p_fault_partition) */
 };
 /* Fills up to max established peers; returns how many there are. */
 size_t qcn_p2p_peers(const qcn_p2p *p, struct qcn_p2p_peer_info *out, size_t max);
@@ -201,11 +202,30 @@ struct qcn_p2p_stats {
     uint64_t consensus_in;
     uint64_t rate_limited;
     int syncing;
-    uint64_t best_height; /* highest head a peer reported */
+    uint64_t best_height;   /* highest head a peer reported */
+    uint64_t fault_dropped; /* messages dropped by the test partition (both directions) */
 };
 void qcn_p2p_stats_get(const qcn_p2p *p, struct qcn_p2p_stats *out);
 
 /* 1 if node_id is banned now. */
 int qcn_p2p_is_banned(const qcn_p2p *p, const uint8_t node_id[QCN_P2P_NODE_ID_BYTES]);
+
+#ifdef QCN_TEST_FAULTS
+/* Test-only network partition (docs/p2p.md §10), compiled only with the
+ * QCN_TEST_FAULTS build option. Replaces the set of peers cut off from this
+ * node by ids[0..n) (n == 0 heals). Every message to or from a listed peer
+ * after the handshake is dropped, in both directions; connections stay up
+ * (the liveness timeout does not count while a peer is cut off, and a
+ * listed peer is never asked for blocks), so healing takes effect at once:
+ * each healed peer is sent a fresh STATUS. Handshakes are not affected.
+ * QCN_OK, or QCN_ERR_TOO_LARGE past QCN_P2P_MAX_PARTITION ids (nothing
+ * changes then). Loop thread only. */
+#define QCN_P2P_MAX_PARTITION 64
+QCN_MUST_CHECK int qcn_p2p_fault_partition(qcn_p2p *p, const uint8_t (*ids)[QCN_P2P_NODE_ID_BYTES],
+                                           size_t n);
+/* The current set: fills up to max ids, returns how many there are. */
+size_t qcn_p2p_fault_partition_get(const qcn_p2p *p, uint8_t (*ids)[QCN_P2P_NODE_ID_BYTES],
+                                   size_t max);
+#endif
 
 #endif

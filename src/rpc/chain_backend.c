@@ -48,6 +48,12 @@ static int node_info(void *u, json_t **out)
     return src->node_info(src->node_info_user, out);
 }
 
+static int net_status(void *u, json_t **out)
+{
+    struct qcn_rpc_chain_src *src = u;
+    return src->net_status(src->net_status_user, out);
+}
+
 static int block_at(struct qcn_rpc_chain_src *src, struct qcn_store_snap **snap,
                     const uint8_t hash[QCN_HASH_BYTES], struct qcn_block *out)
 {
@@ -272,6 +278,7 @@ void qcn_rpc_chain_backend(struct qcn_rpc_backend *out, struct qcn_rpc_chain_src
     out->user = src;
     out->head_number = cb_head;
     out->node_info = node_info;
+    out->net_status = src->net_status != NULL ? net_status : NULL;
     out->block_by_number = cb_block_by_number;
     out->block_by_hash = cb_block_by_hash;
     out->block_receipts = cb_block_receipts;

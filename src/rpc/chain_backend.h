@@ -34,6 +34,8 @@ struct qcn_rpc_chain_src {
     void *submit_user;
     int (*node_info)(void *user, json_t **out); /* may be NULL */
     void *node_info_user;
+    int (*net_status)(void *user, json_t **out); /* may be NULL (no p2p) */
+    void *net_status_user;
     struct qcn_rpc_evm *evm; /* internal: zero it; made on the first eth_call */
 };
 

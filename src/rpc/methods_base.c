@@ -1,5 +1,5 @@
 /* methods_base.c - methods that need no chain: web3_, net_, eth_chainId,
- * eth_syncing, qcn_nodeInfo, and the admin introspection method.
+ * eth_syncing, qcn_nodeInfo, qcn_peers, and the admin introspection method.
  * Answers follow the Ethereum JSON-RPC spec (execution-apis) shapes. */
 #include "rpc/internal.h"
 
@@ -50,13 +50,70 @@ static int net_version(struct qcn_rpc_ctx *ctx, json_t *params, json_t **result,
     return 0;
 }
 
+/* The node's p2p status object (rpc.h, backend net_status), or NULL when the
+ * node runs no p2p. Returns 0, or an error code with err filled. */
+static int net_status(struct qcn_rpc_ctx *ctx, json_t **st, struct qcn_rpc_error *err)
+{
+    int rc;
+    *st = NULL;
+    if (ctx->backend->net_status == NULL)
+        return 0;
+    if ((rc = ctx->backend->net_status(ctx->backend->user, st)) != QCN_OK)
+        return qcn_rpc_error_set(err, QCN_RPC_SERVER_ERROR, "%s", qcn_err_str(rc));
+    if (!json_is_object(*st)) {
+        json_decref(*st);
+        *st = NULL;
+        return qcn_rpc_error_set(err, QCN_RPC_INTERNAL_ERROR, "p2p status is not an object");
+    }
+    return 0;
+}
+
+/* True only while the p2p listener is up (a node without p2p, or one that
+ * only dials out, is not listening). */
 static int net_listening(struct qcn_rpc_ctx *ctx, json_t *params, json_t **result,
                          struct qcn_rpc_error *err)
 {
-    (void)ctx;
+    json_t *st;
     if (qcn_rpc_params_check(err, params, 0, 0))
         return err->code;
-    *result = json_true();
+    if (net_status(ctx, &st, err) != 0)
+        return err->code;
+    *result = json_boolean(st != NULL && json_is_true(json_object_get(st, "listening")));
+    json_decref(st);
+    return 0;
+}
+
+/* The connected peers whose handshake is complete (a quantity). */
+static int net_peer_count(struct qcn_rpc_ctx *ctx, json_t *params, json_t **result,
+                          struct qcn_rpc_error *err)
+{
+    json_t *st;
+    size_t n = 0;
+    if (qcn_rpc_params_check(err, params, 0, 0))
+        return err->code;
+    if (net_status(ctx, &st, err) != 0)
+        return err->code;
+    if (st != NULL)
+        n = json_array_size(json_object_get(st, "peers"));
+    json_decref(st);
+    *result = qcn_rpc_json_u64(n);
+    return 0;
+}
+
+/* The whole p2p status: our node id and port, and every peer. */
+static int qcn_peers(struct qcn_rpc_ctx *ctx, json_t *params, json_t **result,
+                     struct qcn_rpc_error *err)
+{
+    json_t *st;
+    if (qcn_rpc_params_check(err, params, 0, 0))
+        return err->code;
+    if (net_status(ctx, &st, err) != 0)
+        return err->code;
+    if (st == NULL)
+        st = json_pack("{s:b,s:n,s:i,s:[]}", "listening", 0, "nodeId", "port", 0, "peers");
+    if (st == NULL)
+        return qcn_rpc_error_set(err, QCN_RPC_INTERNAL_ERROR, "out of memory");
+    *result = st;
     return 0;
 }
 
@@ -151,10 +208,12 @@ const struct qcn_rpc_method qcn_rpc_methods_base[] = {
     {"web3_sha3", web3_sha3, 0},
     {"net_version", net_version, 0},
     {"net_listening", net_listening, 0},
+    {"net_peerCount", net_peer_count, 0},
     {"eth_chainId", eth_chain_id, 0},
     {"eth_syncing", eth_syncing, 0},
     {"eth_blockNumber", eth_block_number, 0},
     {"qcn_nodeInfo", qcn_node_info, 0},
+    {"qcn_peers", qcn_peers, 0},
     {"qcn_admin_rpcConfig", qcn_admin_rpc_config, QCN_RPC_ADMIN},
 };
 const size_t qcn_rpc_methods_base_len =

@@ -182,6 +182,13 @@ struct qcn_rpc_backend {
     /* Extra fields for qcn_nodeInfo (peers, consensus engine, ...): a new
      * JSON object merged into the answer. */
     int (*node_info)(void *user, json_t **out);
+    /* The peer-to-peer network, for net_listening, net_peerCount and
+     * qcn_peers: a new JSON object {"listening": bool (a listener is up),
+     * "nodeId": "0x..", "port": n, "peers": [ {"nodeId", "addr", "inbound",
+     * "height", "score", "partitioned"} ...]} listing the connected peers
+     * whose handshake is complete. NULL: the node runs no p2p (no peers, not
+     * listening). */
+    int (*net_status)(void *user, json_t **out);
     /* A canonical block with its transactions (out->hash filled). The caller
      * frees it with qcn_block_clear. */
     int (*block_by_number)(void *user, uint64_t number, struct qcn_block *out);
