@@ -11,11 +11,12 @@ if(TARGET qcn)
                                         $<TARGET_FILE:qcn>)
   set_tests_properties(e2e_netwire_pos PROPERTIES LABELS e2e TIMEOUT 180)
 endif()
-# A late joiner syncs 50 finalized blocks with their certificates, then joins
+# A fresh node joins after 200 finalized blocks, syncs them with their
+# certificates and follows the head
 # (77 = skipped: p2p does not carry consensus messages in this build).
 if(TARGET qcn)
   add_test(NAME e2e_netwire_pos_sync COMMAND ${CMAKE_SOURCE_DIR}/tests/e2e/netwire/pos_sync.sh
-                                             $<TARGET_FILE:qcn> 50)
+                                             $<TARGET_FILE:qcn> 200)
   set_tests_properties(e2e_netwire_pos_sync PROPERTIES LABELS e2e TIMEOUT 300
                        SKIP_RETURN_CODE 77)
 endif()

@@ -76,7 +76,7 @@ node_id() { rpc "$1" qcn_peers '[]' | sed -n 's/.*"nodeId":"\(0x[0-9a-f]*\)","po
 wait_height() { # node target seconds
     t=0
     while [ $t -lt "$3" ]; do
-        h=$(height "$1"); [ -n "$h" ] && [ "$h" -ge "$2" ] && return 0
+        hh=$(height "$1"); [ -n "$hh" ] && [ "$hh" -ge "$2" ] && return 0
         sleep 1; t=$((t + 1))
     done
     return 1

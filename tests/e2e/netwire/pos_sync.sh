@@ -1,28 +1,50 @@
 #!/bin/sh
-# Block sync with certificates (docs/consensus.md §8 step 8): 3 of 4 pos
-# validators (3/4 of the power > 2/3) finalize N blocks while the fourth is
-# down from genesis; then it starts fresh, fetches every block with its
-# certificate from its peers (block h's from block h+1's header, the head's
-# from the stored one), verifies and applies them, reaches the head, and
-# joins consensus: all four then agree on every height. N = 50 (blocks are
-# paced at 200 ms here instead of the testnet's 1 s to keep the test short).
+# A fresh node joins a running pos chain after N finalized blocks (issue 7:
+# "a fresh node joins after 200 blocks and syncs to the head"; docs/consensus.md
+# §8 step 8): 4 validators finalize N blocks; then a fifth node, started for
+# the first time from the same genesis (a follower: no validator key), fetches
+# every block with its certificate from its peers (block h's from block
+# h+1's header, the head's from the stored one), verifies and applies them,
+# reaches the head while the chain keeps growing, and follows it: it ends on
+# the validators' hash at every height. N = 200 by default; the validators
+# start each height 20 ms after the last (pos.block_interval_ms, instead of
+# the testnet's 1 s) so that 200 blocks take seconds, not minutes.
 # Exit 77 when p2p does not carry consensus messages (nothing to sync from).
 # usage: pos_sync.sh QCN_BINARY [N]
 set -u
 QCN=$1
-N=${2:-50}
+N=${2:-200}
 DIR=$(mktemp -d /tmp/qcn-nwsync-XXXXXX)
-# Below the ephemeral range (32768-60999); disjoint from the other e2e scripts.
-PORT=$((26000 + ($$ % 700) * 8))
+# Below the ephemeral range (32768-60999); this script's band is 26000-31999
+# (10 ports per run, start derived from $$, probed: a base with a port in use
+# by any socket is skipped).
+port_used() { ss -Htan 2>/dev/null | awk '{print $4}' | grep -q ":$1\$"; }
+PORT=""
+off=$(($$ % 590))
+n=0
+while [ $n -lt 590 ]; do
+    b=$((26000 + ((off + n) % 590) * 10))
+    ok=1
+    for k in 0 1 2 3 4 5 6 7 8 9; do port_used $((b + k)) && { ok=0; break; }; done
+    [ $ok = 1 ] && { PORT=$b; break; }
+    n=$((n + 1))
+done
+[ -n "$PORT" ] || { echo "FAIL: no free ports in 26000-31999"; exit 1; }
 PIDS=""
-fail() { echo "FAIL: $*"; for i in 0 3; do echo "-- node$i"; tail -8 "$DIR/net/node$i/node.log"; done; exit 1; }
+fail() {
+    echo "FAIL: $*"
+    for i in 0 1 4; do
+        echo "-- node$i"; grep -v " block [0-9]* txs=" "$DIR/net/node$i/node.log" | tail -10
+    done
+    exit 1
+}
 cleanup() {
     for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
     rm -rf "$DIR"
 }
 trap cleanup EXIT INT TERM
 rpc() { # node method params-json
-    curl -s -X POST -H 'content-type: application/json' \
+    curl -s -m 5 -X POST -H 'content-type: application/json' \
         --data "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":$3}" \
         "http://127.0.0.1:$((PORT + 2 * $1 + 1))"
 }
@@ -34,7 +56,7 @@ hash_at() { rpc "$1" eth_getBlockByNumber "[\"$(printf 0x%x "$2")\",false]" | se
 wait_height() { # node target seconds
     t=0
     while [ $t -lt "$3" ]; do
-        h=$(height "$1"); [ -n "$h" ] && [ "$h" -ge "$2" ] && return 0
+        hh=$(height "$1"); [ -n "$hh" ] && [ "$hh" -ge "$2" ] && return 0
         sleep 1; t=$((t + 1))
     done
     return 1
@@ -50,35 +72,54 @@ start() {
 "$QCN" testnet init --validators 4 --dir "$DIR/net" --base-port "$PORT" --chain-id 909 \
     --epoch-length 100000 > "$DIR/init.out" 2>&1 || { cat "$DIR/init.out"; fail "testnet init"; }
 for i in 0 1 2 3; do
-    sed -i 's/^pos.block_interval_ms = .*/pos.block_interval_ms = 200/' "$DIR/net/node$i/consensus.conf"
+    sed -i "s/^pos.block_interval_ms = .*/pos.block_interval_ms = 20/" "$DIR/net/node$i/consensus.conf"
 done
-for i in 0 1 2; do start $i; done
-sleep 3
-if grep -q "consensus messages have no transport" "$DIR/net/node0/node.log"; then
-    echo "skipped: p2p does not carry consensus messages in this build"
-    exit 77
+# node4: node3's untouched directory (the genesis store) as a follower: no
+# validator key, beacon seed or WAL; its own ports; the validators as
+# bootnodes. Its p2p identity is created at its first start.
+cp -a "$DIR/net/node3" "$DIR/net/node4"
+rm -f "$DIR/net/node4/validator.testkey" "$DIR/net/node4/beacon.seed" "$DIR/net/node4/consensus.wal"
+sed -i -e '/^pos.validator_key/d' -e '/^pos.beacon_seed/d' -e '/^pos.beacon_length/d' \
+    -e '/^pos.wal/d' "$DIR/net/node4/consensus.conf"
+sed -i -e "s/^rpc.addr = .*/rpc.addr = 127.0.0.1:$((PORT + 9))/" \
+    -e "s/^p2p.listen = .*/p2p.listen = 127.0.0.1:$((PORT + 8))/" \
+    -e "s/^p2p.bootnodes = .*/p2p.bootnodes = 127.0.0.1:$PORT,127.0.0.1:$((PORT + 2)),127.0.0.1:$((PORT + 4)),127.0.0.1:$((PORT + 6))/" \
+    "$DIR/net/node4/qcn.conf"
+
+t0=$(date +%s)
+for i in 0 1 2 3; do start $i; done
+if ! wait_height 0 1 120; then
+    if grep -q "consensus messages have no transport" "$DIR/net/node0/node.log"; then
+        echo "skipped: p2p does not carry consensus messages in this build"
+        exit 77
+    fi
+    fail "4 validators did not finalize block 1 in 120 s"
 fi
-wait_height 0 "$N" 120 || fail "3 of 4 did not finalize $N blocks"
-[ "$(height 3)" = "" ] || fail "node3 should be down"
-start 3
+wait_height 0 "$N" 120 || fail "4 validators did not finalize $N blocks"
+t1=$(date +%s)
+[ "$(height 4)" = "" ] || fail "node4 should be down"
+start 4
 h=$(height 0)
-wait_height 3 "$h" 120 || fail "the late joiner did not sync to $h"
+wait_height 4 "$h" 120 || fail "the late joiner did not sync to $h"
+t2=$(date +%s)
 # Reaching h is not the end of sync: blocks kept coming meanwhile. The node
 # says "caught up" once it reaches the live head; give it a bounded while.
 t=0
-until grep -q "caught up" "$DIR/net/node3/node.log"; do
+until grep -q "caught up" "$DIR/net/node4/node.log"; do
     [ $t -lt 60 ] || fail "no catch-up line"
     sleep 1; t=$((t + 1))
 done
-# it joined consensus: the chain keeps growing with all four, same blocks
-h2=$(height 3); wait_height 3 $((h2 + 5)) 60 || fail "no progress after the join"
-m=$(height 3)
+# it follows the head: the chain keeps growing and node4 with it
+h2=$(height 0); wait_height 4 $((h2 + 20)) 60 || fail "node4 does not follow the head"
+m=$(height 4)
 k=1
 while [ $k -le "$m" ]; do
-    ref=$(hash_at 0 $k); [ -n "$ref" ] || fail "node0 has no block $k"
-    for i in 1 2 3; do [ "$(hash_at $i $k)" = "$ref" ] || fail "node$i differs at height $k"; done
+    [ "$(hash_at 4 $k)" = "$(hash_at 0 $k)" ] || fail "node4 differs from node0 at height $k"
     k=$((k + 1))
 done
-st=$(rpc 3 qcn_consensusStatus '[]')
-echo "$st" | grep -q '"validator":true' || fail "node3 status: $st"
-echo "ok: node3 synced $h blocks with certificates and joined; $m heights agree on 4 nodes"
+ref=$(hash_at 4 "$m")
+for i in 1 2 3; do [ "$(hash_at $i "$m")" = "$ref" ] || fail "node$i differs at height $m"; done
+st=$(rpc 4 qcn_consensusStatus '[]')
+echo "$st" | grep -q '"validator":false' || fail "node4 status: $st"
+rpc 4 net_peerCount '[]' | grep -q '"result":"0x[1-9]"' || fail "node4 has no peers"
+echo "ok: $N+ blocks in $((t1 - t0)) s; node4 joined at $h, synced in $((t2 - t1)) s, followed to $m (same hash at every height)"
