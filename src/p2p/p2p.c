@@ -90,8 +90,7 @@ struct conn {
     uint64_t msgs_in, msgs_out, bytes_in, bytes_out;
     struct qcn_ratelimit log_rl;
 #ifdef QCN_TEST_FAULTS
-    int cut;         /* in the test partition: every message dropped */
-    int status_owed; /* healed: our STATUS may have been dropped by the peer */
+    int cut; /* in the test partition: every message dropped */
 #endif
 
     struct conn *next;
@@ -740,15 +739,6 @@ static void on_status(struct conn *c, const struct qcn_p2p_msg *m)
         conn_close(c, "different chain or genesis");
         return;
     }
-#ifdef QCN_TEST_FAULTS
-    /* The peer healed its side of the test partition and says so with a
-     * STATUS; ours, sent when we healed, may have been dropped by it: answer
-     * once (the flag stops a STATUS ping-pong). */
-    if (c->status_owed) {
-        c->status_owed = 0;
-        send_status(c);
-    }
-#endif
     c->got_status = 1;
     c->listen_port = m->u.status.listen_port;
     if (m->u.status.head_height > c->head_height)
@@ -1747,14 +1737,12 @@ int qcn_p2p_fault_partition(qcn_p2p *p, const uint8_t (*ids)[QCN_P2P_NODE_ID_BYT
                 c->cut = 1;
         if (c->cut && !was && c->serial == p->sync_serial)
             p->sync_serial = 0; /* the answer would be dropped: ask someone else */
-        if (!c->cut && was) {
-            /* Healed: a fresh liveness period, and our head (the peer's
-             * view of it is as old as the cut). */
-            c->last_recv_ms = now_ms();
-            c->status_owed = 1;
-            c->sync_failures = 0;
-            send_status(c);
-        }
+        /* Healed: the connection is closed and dialled again (dial
+         * backoff, docs/p2p.md §5), as TCP connections across a real
+         * partition would have been, so both ends start over from a fresh
+         * handshake and STATUS exchange instead of whatever they missed. */
+        if (!c->cut && was)
+            conn_close(c, "test partition healed: reconnecting");
     }
     QCN_LOG(QCN_LOG_WARN, "p2p", "TEST FAULT: %zu peer(s) cut off%s", n, n == 0 ? " (healed)" : "");
     sync_check(p);

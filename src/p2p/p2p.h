@@ -214,10 +214,11 @@ int qcn_p2p_is_banned(const qcn_p2p *p, const uint8_t node_id[QCN_P2P_NODE_ID_BY
 /* Test-only network partition (docs/p2p.md §10), compiled only with the
  * QCN_TEST_FAULTS build option. Replaces the set of peers cut off from this
  * node by ids[0..n) (n == 0 heals). Every message to or from a listed peer
- * after the handshake is dropped, in both directions; connections stay up
- * (the liveness timeout does not count while a peer is cut off, and a
- * listed peer is never asked for blocks), so healing takes effect at once:
- * each healed peer is sent a fresh STATUS. Handshakes are not affected.
+ * after the handshake is dropped, in both directions. Connections stay up
+ * while cut (the liveness timeout does not count, and a listed peer is
+ * never asked for blocks); a connection that is healed is closed and
+ * dialled again, so both ends start over with a fresh handshake and STATUS
+ * exchange, as after a real partition. Handshakes are not affected.
  * QCN_OK, or QCN_ERR_TOO_LARGE past QCN_P2P_MAX_PARTITION ids (nothing
  * changes then). Loop thread only. */
 #define QCN_P2P_MAX_PARTITION 64

@@ -1160,6 +1160,82 @@ static void test_peer_exchange(void **state)
     node_stop(&na);
 }
 
+#ifdef QCN_TEST_FAULTS
+struct cut_req {
+    const uint8_t (*ids)[QCN_P2P_NODE_ID_BYTES];
+    size_t n;
+    int rc;
+};
+static void do_cut(struct tnode *t, void *arg)
+{
+    struct cut_req *r = arg;
+    r->rc = qcn_p2p_fault_partition(t->p, r->ids, r->n);
+}
+
+static int p_dropped(const struct snap *s, const void *a)
+{
+    return s->st.fault_dropped >= *(const uint64_t *)a;
+}
+
+/* The test partition (docs/p2p.md §10): b cuts a off before they connect.
+ * The handshake completes, but nothing passes either way (a's STATUS, its
+ * consensus messages), so b does not sync from a; healing reconnects and
+ * b syncs and hears consensus again. */
+static void test_partition(void **state)
+{
+    static struct snap s;
+    static uint8_t many[QCN_P2P_MAX_PARTITION + 1][QCN_P2P_NODE_ID_BYTES];
+    struct cut_req r;
+    size_t one = 1;
+    uint64_t target = 20, want;
+    int got = 1;
+    uint8_t fill = 0x21;
+    (void)state;
+    node_config(&na, 1);
+    node_config(&nb, 2);
+    na.host.height = target;
+    node_start(&na);
+    node_start(&nb);
+    r.ids = (const uint8_t(*)[QCN_P2P_NODE_ID_BYTES]) & na.id.node_id;
+    r.n = 1;
+    call(&nb, do_cut, &r);
+    assert_int_equal(r.rc, QCN_OK);
+    r.ids = (const uint8_t(*)[QCN_P2P_NODE_ID_BYTES])many;
+    r.n = QCN_P2P_MAX_PARTITION + 1;
+    call(&nb, do_cut, &r);
+    assert_int_equal(r.rc, QCN_ERR_TOO_LARGE);
+    call(&nb, do_dial, &na.port);
+    assert_true(wait_for(&nb, p_peers, &one));
+    /* b's STATUS and GET_PEERS dropped on the way out, a's on the way in */
+    want = 4;
+    assert_true(wait_for(&nb, p_dropped, &want));
+    call(&na, do_consensus, &fill);
+    want = 5;
+    assert_true(wait_for(&nb, p_dropped, &want));
+    snap(&nb, &s);
+    assert_int_equal(s.npeers, 1);
+    assert_int_equal(s.peers[0].partitioned, 1);
+    assert_int_equal(s.host.height, 0);
+    assert_int_equal(s.st.blocks_synced, 0);
+    assert_int_equal(s.host.consensus_got, 0);
+    assert_int_equal(s.peers[0].score, 0);
+    /* heal: the connection starts over, b syncs and hears consensus */
+    r.n = 0;
+    call(&nb, do_cut, &r);
+    assert_int_equal(r.rc, QCN_OK);
+    assert_true(wait_for(&nb, p_height, &target));
+    assert_true(wait_for(&nb, p_peers, &one));
+    fill = 0x22;
+    call(&na, do_consensus, &fill);
+    assert_true(wait_for(&nb, p_consensus, &got));
+    snap(&nb, &s);
+    assert_int_equal(s.peers[0].partitioned, 0);
+    assert_int_equal(s.st.blocks_synced, target);
+    node_stop(&nb);
+    node_stop(&na);
+}
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1178,6 +1254,9 @@ int main(void)
         cmocka_unit_test(test_dial_backoff),
         cmocka_unit_test(test_unsolicited),
         cmocka_unit_test(test_sync_fork),
+#ifdef QCN_TEST_FAULTS
+        cmocka_unit_test(test_partition),
+#endif
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

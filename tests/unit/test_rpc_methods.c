@@ -493,6 +493,80 @@ static void test_account_key_and_pool(void **state)
     json_decref(r);
 }
 
+/* net_status for test_net_peers: mode 0 two peers, 1 a backend error, 2 not
+ * an object. */
+static int NET_MODE;
+
+static int fake_net_status(void *user, json_t **out)
+{
+    (void)user;
+    if (NET_MODE == 1)
+        return QCN_ERR_IO;
+    if (NET_MODE == 2) {
+        *out = json_integer(7);
+        return QCN_OK;
+    }
+    *out = json_pack("{s:b,s:s,s:i,s:[{s:s},{s:s}]}", "listening", 1, "nodeId",
+                     "0x1111111111111111111111111111111111111111", "port", 30303, "peers", "nodeId",
+                     "0x2222222222222222222222222222222222222222", "nodeId",
+                     "0x3333333333333333333333333333333333333333");
+    return *out != NULL ? QCN_OK : QCN_ERR_NOMEM;
+}
+
+/* net_peerCount, net_listening and qcn_peers follow the backend's p2p
+ * status; without one the node has no peers and is not listening. */
+static void test_net_peers(void **state)
+{
+    struct qcn_rpc *saved = RPC, *net = NULL;
+    struct qcn_rpc_config cfg = {0};
+    struct qcn_rpc_backend be;
+    json_t *r;
+    (void)state;
+
+    r = call("net_peerCount", "[]");
+    assert_string_equal(json_string_value(result(r)), "0x0");
+    json_decref(r);
+    r = call("net_listening", "[]");
+    assert_true(json_is_false(result(r)));
+    json_decref(r);
+    r = call("qcn_peers", "[]");
+    assert_int_equal(json_array_size(json_object_get(result(r), "peers")), 0);
+    assert_true(json_is_null(json_object_get(result(r), "nodeId")));
+    json_decref(r);
+    r = call("net_peerCount", "[1]");
+    assert_int_equal(code(r), QCN_RPC_INVALID_PARAMS);
+    json_decref(r);
+
+    fake_backend(&FC, &be);
+    be.net_status = fake_net_status;
+    cfg.chain_id = FAKE_CHAIN_ID;
+    assert_int_equal(qcn_rpc_new(&net, &cfg, &be), QCN_OK);
+    RPC = net;
+    NET_MODE = 0;
+    r = call("net_peerCount", "[]");
+    assert_string_equal(json_string_value(result(r)), "0x2");
+    json_decref(r);
+    r = call("net_listening", "[]");
+    assert_true(json_is_true(result(r)));
+    json_decref(r);
+    r = call("qcn_peers", "[]");
+    assert_string_equal(json_string_value(json_object_get(result(r), "nodeId")),
+                        "0x1111111111111111111111111111111111111111");
+    assert_int_equal(json_array_size(json_object_get(result(r), "peers")), 2);
+    json_decref(r);
+    NET_MODE = 1;
+    r = call("net_peerCount", "[]");
+    assert_int_equal(code(r), QCN_RPC_SERVER_ERROR);
+    assert_non_null(strstr(message(r), qcn_err_str(QCN_ERR_IO)));
+    json_decref(r);
+    NET_MODE = 2;
+    r = call("net_listening", "[]");
+    assert_int_equal(code(r), QCN_RPC_INTERNAL_ERROR);
+    json_decref(r);
+    RPC = saved;
+    qcn_rpc_free(net);
+}
+
 /* A committed block: counted in the metrics, logs fanned out to filters. */
 static void test_notify_block(void **state)
 {
@@ -530,6 +604,7 @@ int main(void)
         cmocka_unit_test(test_evm_calls),
         cmocka_unit_test(test_send_raw),
         cmocka_unit_test(test_account_key_and_pool),
+        cmocka_unit_test(test_net_peers),
         cmocka_unit_test(test_notify_block),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
