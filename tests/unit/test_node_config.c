@@ -149,12 +149,37 @@ static void test_load_file(void **state)
     unlink(path);
 }
 
+/* p2p.test_faults: a test build takes it (on/off as well as true/false); a
+ * build without QCN_TEST_FAULTS refuses to turn it on and says why. */
+static void test_test_faults_key(void **state)
+{
+    struct qcn_node_config c;
+    char err[256];
+    (void)state;
+    qcn_node_config_default(&c);
+    assert_int_equal(c.p2p_test_faults, 0);
+    assert_int_equal(qcn_node_config_set(&c, "p2p.test_faults", "off", err, sizeof err), QCN_OK);
+    assert_int_equal(c.p2p_test_faults, 0);
+    assert_int_equal(qcn_node_config_set(&c, "p2p.test_faults", "maybe", err, sizeof err),
+                     QCN_ERR_CONFIG);
+    assert_non_null(strstr(err, "p2p.test_faults"));
+#ifdef QCN_TEST_FAULTS
+    assert_int_equal(qcn_node_config_set(&c, "p2p.test_faults", "on", err, sizeof err), QCN_OK);
+    assert_int_equal(c.p2p_test_faults, 1);
+#else
+    assert_int_equal(qcn_node_config_set(&c, "p2p.test_faults", "on", err, sizeof err),
+                     QCN_ERR_CONFIG);
+    assert_non_null(strstr(err, "QCN_TEST_FAULTS"));
+    assert_int_equal(c.p2p_test_faults, 0);
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),     cmocka_unit_test(test_parse_file),
         cmocka_unit_test(test_parse_errors), cmocka_unit_test(test_dump_round_trip),
-        cmocka_unit_test(test_load_file),
+        cmocka_unit_test(test_load_file),    cmocka_unit_test(test_test_faults_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
