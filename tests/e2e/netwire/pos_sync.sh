@@ -66,9 +66,10 @@ start() {
     PIDS="$PIDS $!"
 }
 
-# The validators are staked at genesis (docs/consensus.md §6): node3, down for
-# the first N > 50 blocks, is jailed for downtime and would leave the set at
-# the first epoch boundary; a long epoch keeps the set fixed for this test.
+# The validators are staked at genesis (docs/consensus.md §6): one that
+# misses blocks (a slow start) can be jailed for downtime and leave the set at
+# an epoch boundary; a long epoch keeps the set fixed, so this test is about
+# sync only.
 "$QCN" testnet init --validators 4 --dir "$DIR/net" --base-port "$PORT" --chain-id 909 \
     --epoch-length 100000 > "$DIR/init.out" 2>&1 || { cat "$DIR/init.out"; fail "testnet init"; }
 for i in 0 1 2 3; do
