@@ -543,7 +543,10 @@ int qcn_bench_net(int argc, char **argv)
             if (parse_uint(argv[++a], &b.block_txs, 65536) != 0)
                 return qcn_cli_usage_error("bench net", "bad --block-txs");
         } else if (a + 1 < argc && strcmp(argv[a], "--block-interval-ms") == 0) {
-            if (parse_uint(argv[++a], &b.interval_ms, 60000) != 0)
+            const char *v = argv[++a];
+            if (strcmp(v, "0") == 0)
+                b.interval_ms = 0;
+            else if (parse_uint(v, &b.interval_ms, 60000) != 0)
                 return qcn_cli_usage_error("bench net", "bad --block-interval-ms");
         } else if (strcmp(argv[a], "--keep") == 0) {
             b.keep = 1;

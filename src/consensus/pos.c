@@ -1364,7 +1364,10 @@ int qcn_pos_new(struct qcn_pos **out, const struct qcn_pos_host *host,
     p->chain_id = cfg->chain_id;
     p->timeouts = cfg->timeouts;
     if (p->timeouts.propose_ms == 0) {
-        struct qcn_tm_config d = {1000, 500, 500, 250, 500, 250};
+        /* propose: 3 s covers building, sending and executing a block of
+         * a few thousand transfers on a loaded machine (a missed proposal
+         * costs a whole round); votes travel alone and fast: 500 ms */
+        struct qcn_tm_config d = {3000, 500, 500, 250, 500, 250};
         p->timeouts = d;
     }
     p->gossip_ms = cfg->gossip_ms ? cfg->gossip_ms : DEFAULT_GOSSIP_MS;

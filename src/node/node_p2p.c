@@ -384,6 +384,13 @@ int qcn_node_p2p_start(struct qcn_node *n)
     if (strlen(n->cfg.p2p_listen) >= sizeof pc.listen)
         return QCN_ERR_CONFIG;
     memcpy(pc.listen, n->cfg.p2p_listen, strlen(n->cfg.p2p_listen) + 1);
+    {
+        /* A pos validator one block behind is normally committing that
+         * block from its proposal: sync only if that does not happen. */
+        struct qcn_pos_status st;
+        if (qcn_node_pos_status(n, &st) == QCN_OK)
+            pc.sync_lag_ms = QCN_NODE_POS_SYNC_LAG_MS;
+    }
     err = parse_bootnodes(&pc, n->cfg.p2p_bootnodes);
     if (err != QCN_OK) {
         QCN_LOG(QCN_LOG_ERROR, "node", "p2p.bootnodes: too many or too long");

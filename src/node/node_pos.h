@@ -23,6 +23,9 @@
 #include "util/err.h"
 
 #define QCN_NODE_POS_CONFIG_FILE "consensus.conf"
+/* How long p2p waits before syncing the one block a peer is ahead
+ * (qcn_p2p_config.sync_lag_ms) on a pos node. */
+#define QCN_NODE_POS_SYNC_LAG_MS 2000u
 /* META key prefix of a block's stored certificate (followed by its hash). */
 #define QCN_NODE_POS_COMMIT_KEY "pos.commit"
 

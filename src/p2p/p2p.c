@@ -136,6 +136,8 @@ struct qcn_p2p {
     uint32_t sync_count;
     uint64_t sync_deadline_ms;
     uint64_t sync_hold_ms; /* the host was busy: no request before this */
+    uint64_t lag_head;     /* our head when a peer was first seen one block ahead */
+    uint64_t lag_since_ms;
     int applying;
 
     uint8_t readbuf[READ_CHUNK];
@@ -1331,6 +1333,15 @@ static void sync_check(struct qcn_p2p *p)
     p->stats.best_height = best > p->stats.best_height ? best : p->stats.best_height;
     if (p->sync_serial != 0 || now_ms() < p->sync_hold_ms)
         return; /* a request is outstanding, or the host asked for a pause */
+    if (pick != NULL && p->cfg.sync_lag_ms > 0 && pick->head_height == head + 1) {
+        uint64_t t = now_ms();
+        if (p->lag_head != head || p->lag_since_ms == 0) {
+            p->lag_head = head;
+            p->lag_since_ms = t;
+        }
+        if (t - p->lag_since_ms < p->cfg.sync_lag_ms)
+            pick = NULL; /* as good as caught up for now; the tick looks again */
+    }
     if (pick == NULL || p->cb.apply_block == NULL) {
         if (p->stats.syncing) {
             p->stats.syncing = 0;

@@ -77,9 +77,14 @@ struct qcn_p2p_config {
     int ban_ip;                /* also ban the peer's IP (default 1) */
     uint32_t sync_batch;       /* blocks per request, default 32 (<= 64) */
     int relay_consensus;       /* re-gossip accepted consensus messages (default 1) */
-    uint16_t version;          /* tests only: default QCN_P2P_VERSION */
-    uint16_t min_version;      /* tests only: default QCN_P2P_MIN_VERSION */
-    uint32_t faults;           /* tests only: QCN_P2P_FAULT_* */
+    /* A peer exactly one block ahead is synced from only after we stayed
+     * behind it this long (0, the default: at once). Under BFT consensus
+     * that block is usually the one we are committing ourselves from its
+     * proposal: fetching it would send the whole block again. */
+    uint64_t sync_lag_ms;
+    uint16_t version;     /* tests only: default QCN_P2P_VERSION */
+    uint16_t min_version; /* tests only: default QCN_P2P_MIN_VERSION */
+    uint32_t faults;      /* tests only: QCN_P2P_FAULT_* */
 };
 
 /* Fills defaults (everything but chain_id, genesis_hash and identity). */

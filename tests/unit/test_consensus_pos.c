@@ -422,6 +422,12 @@ static void node_boot(struct node *n)
     c.wal_path = n->wal;
     c.fault_double_sign = n->fault;
     c.block_interval_ms = 1000;
+    {
+        /* the simulated network delivers in 5-45 ms: a 1 s propose timeout
+         * (the heights these tests count on with a proposer down) */
+        struct qcn_tm_config t = {1000, 500, 500, 250, 500, 250};
+        c.timeouts = t;
+    }
     assert_int_equal(qcn_pos_new(&n->pos, &h, &c), QCN_OK);
     n->up = 1;
     n->armed = 0;
