@@ -18,6 +18,7 @@
  * noisy; run it twice. */
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -359,6 +360,16 @@ static int make_node(struct bench *b, const char *datadir)
     return qcn_node_new(&b->node, &cfg);
 }
 
+/* CPU time (user + system) of this process so far, in seconds. */
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 /* Bytes this process has caused to be written to storage (Linux
  * /proc/self/io), to show what a commit costs the disk; 0 if unknown. */
 static uint64_t io_write_bytes(void)
@@ -393,6 +404,7 @@ int qcn_bench_chain(int argc, char **argv)
     uv_idle_t feed;
     char datadir[] = "/tmp/qcn-bench-chain-XXXXXX", cmd[128];
     double vrate = 0, vrate1, vrate2 = 0, tps, secs, xrate = 0, rate1 = 0, xrate1 = 0;
+    double cpu0, cpu1;
     struct qcn_mldsa_pk_expanded *xkey = NULL;
     struct qcn_verify_keycache_stats kcs;
     struct qcn_node_stats loop;
@@ -491,7 +503,9 @@ int qcn_bench_chain(int argc, char **argv)
     if (err != QCN_OK)
         goto out;
     uv_idle_start(&feed, on_feed);
+    cpu0 = cpu_seconds();
     uv_run(&b.node->loop, UV_RUN_DEFAULT);
+    cpu1 = cpu_seconds();
     if (b.committed < b.ntx) {
         fprintf(stderr, "bench chain: only %zu of %zu committed (%zu rejected: %s)\n", b.committed,
                 b.ntx, b.rejected, qcn_err_str(b.first_err));
@@ -534,12 +548,14 @@ int qcn_bench_chain(int argc, char **argv)
                "\"block_total_ms\":%.1f,\"block_disk_mb\":%.1f,"
                "\"mldsa65_verify_expanded_per_s\":%.0f,\"tps_over_verify_expanded\":%.3f,"
                "\"verify_us_1core\":%.1f,\"verify_expanded_us_1core\":%.1f,"
-               "\"keycache_hits\":%llu,\"keycache_misses\":%llu}\n",
+               "\"keycache_hits\":%llu,\"keycache_misses\":%llu,\"sustained_cpu_s\":%.3f,"
+               "\"cpu_us_per_tx\":%.1f}\n",
                b.threads, vrate, b.ntx, b.senders, secs, tps, tps / vrate, ntx_block,
                (double)b.node->stats.last_build_us / 1000.0,
                (double)b.node->stats.last_commit_us / 1000.0, (double)(t1 - t0) / 1e6,
                (double)(io1 - io0) / 1e6, xrate, tps / xrate, 1e6 / rate1, 1e6 / xrate1,
-               (unsigned long long)kcs.hits, (unsigned long long)kcs.misses);
+               (unsigned long long)kcs.hits, (unsigned long long)kcs.misses, cpu1 - cpu0,
+               1e6 * (cpu1 - cpu0) / (double)b.ntx);
     } else {
         printf("ML-DSA-65 verification on %u cores: %.0f /s (the limit; %.0f before the run, "
                "%.0f after)\n",
@@ -555,6 +571,9 @@ int qcn_bench_chain(int argc, char **argv)
                "key cache: %llu hits, %llu misses\n",
                1e6 / rate1, 1e6 / xrate1, (unsigned long long)kcs.hits,
                (unsigned long long)kcs.misses);
+        printf("  CPU during it: %.2f core-seconds (%.0f%% of %u cores), %.1f us per transfer\n",
+               cpu1 - cpu0, 100.0 * (cpu1 - cpu0) / secs / b.threads, b.threads,
+               1e6 * (cpu1 - cpu0) / (double)b.ntx);
         printf("  loop thread during it: submit (decode, chain checks) %.0f ms, admit %.0f ms, "
                "build+execute %.0f ms, store commit %.0f ms, %llu blocks\n",
                (double)loop.submit_us / 1000.0, (double)loop.admit_us / 1000.0,

@@ -10,6 +10,7 @@
  * hash-referenced ones. Deletion collapses branches left with one entry and
  * merges chained extensions/leaves, so the shape is always the canonical one
  * and roots equal the one-shot builder's (mpt_root.c). */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +53,7 @@ struct qcn_mpt {
     uint8_t root_hash[QCN_MPT_HASH_BYTES]; /* the last committed (or opened) root */
     int root_unloaded;                     /* root is NULL but stands for root_hash: load on use */
     int changed;                           /* uncommitted changes exist */
+    size_t changes;                        /* puts and deletes since then (a size hint) */
     int poisoned;       /* a change failed half-way: only discard or free are safe */
     struct qcn_buf io;  /* bytes read from the store */
     struct qcn_buf enc; /* node encoding scratch */
@@ -889,8 +891,10 @@ static int apply(struct qcn_mpt *t, const uint8_t *key, size_t key_len, const ui
         err = remove_key(t, &t->root, nib, 2 * key_len, 0, AT_ROOT, &changed);
     else
         err = insert(t, &t->root, nib, 2 * key_len, 0, AT_ROOT, value, value_len, &changed);
-    if (changed)
+    if (changed) {
         t->changed = 1;
+        t->changes++;
+    }
     /* A failure part-way through a restructuring can leave a non-canonical
      * shape behind; refuse to build on it. */
     if (err != QCN_OK)
@@ -1012,8 +1016,8 @@ static size_t hex_prefix(uint8_t *hp, const uint8_t *path, size_t n, int leaf)
     return o;
 }
 
-/* Encodes n into t->enc; every child's reference must be known. */
-static int encode(struct qcn_mpt *t, struct node *n)
+/* Encodes n into enc; every child's reference must be known. */
+static int encode_into(struct qcn_buf *enc, struct node *n)
 {
     uint8_t hp[MAX_NIBBLES / 2 + 1], *o;
     size_t hplen = 0, payload = 0, i, w;
@@ -1034,11 +1038,11 @@ static int encode(struct qcn_mpt *t, struct node *n)
     default:
         return QCN_ERR_INTERNAL;
     }
-    qcn_buf_reset(&t->enc);
-    err = qcn_buf_reserve(&t->enc, header_len(payload) + payload);
+    qcn_buf_reset(enc);
+    err = qcn_buf_reserve(enc, header_len(payload) + payload);
     if (err != QCN_OK)
         return err;
-    o = t->enc.p;
+    o = enc->p;
     w = write_header(o, payload, 0xc0);
     if (n->kind == K_BRANCH) {
         for (i = 0; i < BRANCH_WIDTH; i++)
@@ -1051,8 +1055,13 @@ static int encode(struct qcn_mpt *t, struct node *n)
         else
             w += write_ref(o + w, n->kid[0]);
     }
-    t->enc.len = w;
+    enc->len = w;
     return QCN_OK;
+}
+
+static int encode(struct qcn_mpt *t, struct node *n)
+{
+    return encode_into(&t->enc, n);
 }
 
 /* A node's reference from its encoding: itself if shorter than 32 bytes
@@ -1086,20 +1095,87 @@ static int each_kid(struct qcn_mpt *t, struct node *n, int (*fn)(struct qcn_mpt 
 
 /* Computes the references of n and everything below it that lacks one. The
  * recursion only follows nodes without a reference: changed paths. */
-static int hash_node(struct qcn_mpt *t, struct node *n)
+static int hash_into(struct qcn_buf *enc, struct node *n)
 {
+    size_t i, nk;
     int err;
 
     if (n->ref_len != 0)
         return QCN_OK;
-    err = each_kid(t, n, hash_node);
+    nk = kid_count(n->kind);
+    for (i = 0; i < nk; i++) {
+        if (n->kid[i] != NULL && (err = hash_into(enc, n->kid[i])) != QCN_OK)
+            return err;
+    }
+    err = encode_into(enc, n);
     if (err != QCN_OK)
         return err;
-    err = encode(t, n);
-    if (err != QCN_OK)
-        return err;
-    set_ref(n, &t->enc);
+    set_ref(n, enc);
     return QCN_OK;
+}
+
+static int hash_node(struct qcn_mpt *t, struct node *n)
+{
+    return hash_into(&t->enc, n);
+}
+
+/* Hashing a large change on two threads. Hashing touches nothing but the
+ * nodes below the one hashed (their references) and the encoding buffer it
+ * is given, so disjoint subtrees hash in parallel; the store is never
+ * called (a node lacking a reference is in memory, and so are its
+ * children or their references). The root's upper children go to a helper
+ * thread with its own buffer, the lower ones stay here; the root itself and
+ * every write follow on this thread. Worth a thread only for changes of
+ * hundreds of keys (a block of transfers), hence PAR_HASH_MIN_CHANGES. */
+#define PAR_HASH_MIN_CHANGES 512
+
+struct hash_half {
+    struct node *n;
+    size_t from, to;
+    struct qcn_buf enc;
+    int err;
+};
+
+static void *hash_half_main(void *arg)
+{
+    struct hash_half *h = arg;
+    size_t i;
+    h->err = QCN_OK;
+    for (i = h->from; i < h->to && h->err == QCN_OK; i++) {
+        if (h->n->kid[i] != NULL)
+            h->err = hash_into(&h->enc, h->n->kid[i]);
+    }
+    return NULL;
+}
+
+/* Computes the references below the root, in parallel when the change is
+ * large and the root is a branch; the root's own reference is left to the
+ * caller. Any failure is returned after both halves are done. */
+static int prehash(struct qcn_mpt *t)
+{
+    struct node *r = t->root;
+    struct hash_half hi, lo;
+    pthread_t th;
+    int err;
+
+    if (r == NULL || r->kind != K_BRANCH || r->ref_len != 0 || t->changes < PAR_HASH_MIN_CHANGES)
+        return QCN_OK;
+    hi.n = lo.n = r;
+    lo.from = 0;
+    lo.to = hi.from = BRANCH_WIDTH / 2;
+    hi.to = BRANCH_WIDTH;
+    qcn_buf_init(&hi.enc, QCN_MPT_MAX_NODE_BYTES);
+    lo.enc = t->enc; /* borrowed; handed back below */
+    if (pthread_create(&th, NULL, hash_half_main, &hi) != 0) {
+        qcn_buf_clear(&hi.enc);
+        return QCN_OK; /* no thread: the caller hashes everything itself */
+    }
+    (void)hash_half_main(&lo);
+    t->enc = lo.enc;
+    pthread_join(th, NULL);
+    qcn_buf_clear(&hi.enc);
+    err = lo.err != QCN_OK ? lo.err : hi.err;
+    return err;
 }
 
 static void root_of(const struct qcn_mpt *t, uint8_t root[QCN_MPT_HASH_BYTES])
@@ -1125,7 +1201,9 @@ int qcn_mpt_hash(struct qcn_mpt *t, uint8_t root[QCN_MPT_HASH_BYTES])
         return QCN_OK;
     }
     if (t->root != NULL) {
-        err = hash_node(t, t->root);
+        err = prehash(t);
+        if (err == QCN_OK)
+            err = hash_node(t, t->root);
         if (err != QCN_OK)
             return err;
     }
@@ -1210,6 +1288,9 @@ int qcn_mpt_commit(struct qcn_mpt *t, uint8_t root[QCN_MPT_HASH_BYTES])
     if (t->root != NULL) {
         /* A located store indexes committed roots: the root is written even
          * when a change left it as it was. */
+        err = prehash(t);
+        if (err != QCN_OK)
+            return err;
         if (t->located)
             mark_dirty_keep_ref(t->root);
         err = write_node(t, t->root);
@@ -1232,6 +1313,7 @@ int qcn_mpt_commit(struct qcn_mpt *t, uint8_t root[QCN_MPT_HASH_BYTES])
     }
     root_of(t, t->root_hash);
     t->changed = 0;
+    t->changes = 0;
     memcpy(root, t->root_hash, QCN_MPT_HASH_BYTES);
     return QCN_OK;
 }
@@ -1242,6 +1324,7 @@ void qcn_mpt_discard(struct qcn_mpt *t)
     t->root = NULL;
     t->root_unloaded = memcmp(t->root_hash, QCN_MPT_EMPTY_ROOT, QCN_MPT_HASH_BYTES) != 0;
     t->changed = 0;
+    t->changes = 0;
     t->poisoned = 0;
 }
 

@@ -646,6 +646,56 @@ static void test_located_store(void **state)
     loc_store_free(ls);
 }
 
+/* Changes of hundreds of keys hash the root's subtrees on two threads
+ * (mpt.c prehash): the roots must still equal the one-shot builder's, for
+ * qcn_mpt_hash and commit alike, after inserts and after mixed deletes and
+ * updates. */
+static void test_large_change_parallel_hash(void **state)
+{
+    struct qcn_mpt_memstore *ms;
+    struct qcn_mpt_nodestore ns;
+    struct qcn_mpt *t;
+    struct ref_map ref = {0};
+    uint8_t root[32], want[32], k[32], v[64];
+    size_t i, j, round;
+    (void)state;
+
+    rng_state = 0x0badc0ffee123457ull;
+    assert_int_equal(qcn_mpt_memstore_new(&ms), QCN_OK);
+    ns = qcn_mpt_memstore_iface(ms);
+    assert_int_equal(qcn_mpt_open(&t, &ns, NULL), QCN_OK);
+    for (round = 0; round < 3; round++) {
+        for (i = 0; i < 1500; i++) {
+            size_t vlen = rnd_val(v);
+            if (ref.n > 0 && rnd_below(3) == 0) {
+                /* an existing key: update or delete it */
+                const struct ref_entry *e = &ref.e[rnd_below(ref.n)];
+                memcpy(k, e->key, 32);
+                if (rnd_below(2) == 0)
+                    vlen = 0;
+            } else {
+                for (j = 0; j < 32; j++)
+                    k[j] = (uint8_t)rnd();
+            }
+            assert_int_equal(qcn_mpt_put(t, k, 32, v, vlen), QCN_OK);
+            ref_set(&ref, k, 32, v, vlen);
+        }
+        ref_root(&ref, want);
+        if (round != 1) { /* round 1: commit hashes (in parallel) by itself */
+            assert_int_equal(qcn_mpt_hash(t, root), QCN_OK);
+            assert_memory_equal(root, want, 32);
+        }
+        assert_int_equal(qcn_mpt_commit(t, root), QCN_OK);
+        assert_memory_equal(root, want, 32);
+    }
+    qcn_mpt_free(t);
+    assert_int_equal(qcn_mpt_open(&t, &ns, root), QCN_OK);
+    check_contents(t, &ref);
+    qcn_mpt_free(t);
+    free(ref.e);
+    qcn_mpt_memstore_free(ms);
+}
+
 static void test_small_root_and_hash_keys(void **state)
 {
     /* A trie whose root RLP is shorter than 32 bytes is still stored under
@@ -1105,6 +1155,7 @@ int main(void)
         cmocka_unit_test(test_proofs),
         cmocka_unit_test(test_discard_evict),
         cmocka_unit_test(test_located_store),
+        cmocka_unit_test(test_large_change_parallel_hash),
         cmocka_unit_test(test_corrupt_store),
         cmocka_unit_test(test_node_check),
     };
