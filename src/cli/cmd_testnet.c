@@ -3,7 +3,7 @@
  *                    [--stake COINS] [--beacon-length L] [--beacon.entropy PATH]
  *                    [--password-file F] [--fund-keys K] [--epoch-length E]
  *   qcn testnet run --dir D [--no-restart]
- *   qcn testnet status --dir D [--json]
+ *   qcn testnet status --dir D [--json] [--peers]
  * Layout and settings: docs/consensus.md §9. */
 #include <errno.h>
 #include <limits.h>
@@ -57,7 +57,7 @@ static void usage(FILE *f)
             "                        [--beacon.entropy PATH] [--password-file F]\n"
             "                        [--fund-keys K] [--epoch-length E]\n"
             "       qcn testnet run --dir D [--no-restart]\n"
-            "       qcn testnet status --dir D [--json]\n"
+            "       qcn testnet status --dir D [--json] [--peers]\n"
             "  init    keys, genesis, validator set and configs for N nodes on 127.0.0.1\n"
             "          (node i: p2p port P+2i, RPC port P+2i+1; default P = %u)\n"
             "          --fund-keys K: also fund the K public load keys of `qcn bench`\n"
@@ -65,7 +65,8 @@ static void usage(FILE *f)
             "          --epoch-length E: staking epoch in blocks (genesis \"staking\";\n"
             "          default %llu): the validator set changes every E blocks\n"
             "  run     start and supervise the N `qcn node` processes until Ctrl-C\n"
-            "  status  height, head hash and peers of every node (over its RPC)\n",
+            "  status  height, head hash, round and peer count of every node (over its\n"
+            "          RPC); --peers lists each node's peers (node id, address)\n",
             TN_DEFAULT_BASE_PORT, (unsigned long long)tn_default_epoch());
 }
 
@@ -634,13 +635,15 @@ static int tn_status(int argc, char **argv)
     const char *dir = NULL;
     char nd[TN_PATH], addr[256], url[300];
     json_t *all;
-    int n, i, a, as_json = 0, reachable = 0;
+    int n, i, a, as_json = 0, list_peers = 0, reachable = 0;
 
     for (a = 0; a < argc; a++) {
         if (strcmp(argv[a], "--dir") == 0 && a + 1 < argc)
             dir = argv[++a];
         else if (strcmp(argv[a], "--json") == 0)
             as_json = 1;
+        else if (strcmp(argv[a], "--peers") == 0)
+            list_peers = 1;
         else
             return qcn_cli_usage_error("testnet", "status: unknown option %s", argv[a]);
     }
@@ -672,7 +675,7 @@ static int tn_status(int argc, char **argv)
                 hash = json_string_value(json_object_get(res, "hash"));
             if (qcn_rpc_client_u64(c, &peers, "net_peerCount", NULL) == QCN_OK)
                 have_p = 1;
-            /* the peers' node ids and addresses (qcn_peers), for --json */
+            /* the peers' node ids and addresses (qcn_peers), for --json and --peers */
             if (qcn_rpc_client_call(c, &p2p, "qcn_peers", NULL) != QCN_OK || !json_is_object(p2p)) {
                 json_decref(p2p);
                 p2p = NULL;
@@ -703,14 +706,14 @@ static int tn_status(int argc, char **argv)
             size_t k;
             for (k = 0; list != NULL && k < json_array_size(pl); k++) {
                 json_t *pe = json_array_get(pl, k);
-                json_array_append_new(list, json_pack("{s:O?,s:O?}", "nodeId",
-                                                      json_object_get(pe, "nodeId"), "addr",
-                                                      json_object_get(pe, "addr")));
+                json_array_append_new(
+                    list, json_pack("{s:O?,s:O?,s:b}", "nodeId", json_object_get(pe, "nodeId"),
+                                    "addr", json_object_get(pe, "addr"), "partitioned",
+                                    json_is_true(json_object_get(pe, "partitioned"))));
             }
             json_object_set(row, "nodeId", json_object_get(p2p, "nodeId"));
             if (list != NULL)
                 json_object_set_new(row, "peerList", list);
-            json_decref(p2p);
         }
         if (!as_json) {
             char hs[32] = "down", ps[32] = "-";
@@ -720,9 +723,24 @@ static int tn_status(int argc, char **argv)
                 snprintf(ps, sizeof ps, "%llu", (unsigned long long)peers);
             printf("node%-2d %-22s %8s %-68s %6s %6s\n", i, addr, hs, have_h ? hash : "-", round,
                    ps);
+            if (list_peers && p2p != NULL) {
+                json_t *pl = json_object_get(p2p, "peers");
+                size_t k;
+                for (k = 0; k < json_array_size(pl); k++) {
+                    json_t *pe = json_array_get(pl, k);
+                    const char *pid = json_string_value(json_object_get(pe, "nodeId"));
+                    const char *pad = json_string_value(json_object_get(pe, "addr"));
+                    printf("       peer %s %-22s %s height %lld%s\n", pid ? pid : "?",
+                           pad ? pad : "?",
+                           json_is_true(json_object_get(pe, "inbound")) ? "in " : "out",
+                           (long long)json_integer_value(json_object_get(pe, "height")),
+                           json_is_true(json_object_get(pe, "partitioned")) ? " (cut off)" : "");
+                }
+            }
         }
         json_array_append_new(all, row);
         json_decref(res);
+        json_decref(p2p);
         qcn_rpc_client_free(c);
     }
     if (as_json) {

@@ -123,6 +123,12 @@ for v in "$ID0" "$ID1" "$ID2" "$ID3"; do
     [ ${#v} = 42 ] || fail "node id '$v'"
 done
 rpc 1 qcn_peers '[]' | grep -q "\"nodeId\":\"$ID0\"" || fail "node1 does not list node0 as a peer"
+"$QCN" testnet status --dir "$DIR/net" --peers > "$DIR/peers.out" || fail "status --peers"
+[ "$(grep -c '^ *peer 0x' "$DIR/peers.out")" = 12 ] || { cat "$DIR/peers.out"; fail "status --peers: not 4 x 3 peers"; }
+for v in "$ID0" "$ID1" "$ID2" "$ID3"; do
+    [ "$(grep -c "peer $v" "$DIR/peers.out")" = 3 ] || { cat "$DIR/peers.out"; fail "status --peers: $v not listed by the 3 others"; }
+done
+grep -q "\"peerList\"" "$DIR/status.json" || fail "status --json has no peerList"
 
 # --- the admin method: token required, bad params refused, nothing changes
 rpc 0 qcn_admin_p2pPartition "[[\"$ID3\"]]" | grep -q '"code":-32002' || fail "no token accepted"
@@ -145,6 +151,8 @@ h=$(height 0); wait_height 0 $((h + 3)) 60 || fail "the majority stopped finaliz
 [ "$(height 3)" = "$h3b" ] || fail "node3 moved while cut off"
 [ "$(rpc 3 net_peerCount '[]' | grep -c '"result":"0x3"')" = 1 ] || fail "node3 lost its connections"
 [ "$(rpc 3 qcn_peers '[]' | grep -o '"partitioned":true' | wc -l)" = 3 ] || fail "node3 peers not marked"
+"$QCN" testnet status --dir "$DIR/net" --peers > "$DIR/peers.out"
+[ "$(grep -c '(cut off)' "$DIR/peers.out")" = 6 ] || { cat "$DIR/peers.out"; fail "status --peers: 6 cut links expected"; }
 echo "3|1: majority at $(height 0), node3 held at $h3b"
 
 # --- {0,1} | {2,3}: nobody has more than 2/3 of the power
