@@ -36,7 +36,7 @@ cleanup() {
     for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
     rm -rf "$DIR"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT HUP INT PIPE TERM
 
 # Ports: this script's band is 32000-32767 (below the kernel's ephemeral
 # range, disjoint from the other e2e scripts); 8 ports per run, a slot
@@ -67,9 +67,15 @@ block_field() { # node height field
     rpc "$1" eth_getBlockByNumber "[\"$(printf 0x%x "$2")\",false]" |
         sed -n "s/.*\"$3\":\"\(0x[0-9a-f]*\)\".*/\1/p"
 }
+# Every wait ends at its own bound or at the script's deadline (END, set at
+# the start: under ctest's 240 s TIMEOUT), whichever comes first, so that a
+# failure still prints the logs.
+waited() { # seconds-waited bound: true while waiting longer is allowed
+    [ "$1" -lt "$2" ] && [ "$(date +%s)" -lt "$END" ]
+}
 wait_height() { # node target seconds
     t=0
-    while [ $t -lt "$3" ]; do
+    while waited $t "$3"; do
         h=$(height "$1"); [ -n "$h" ] && [ "$h" -ge "$2" ] && return 0
         sleep 1; t=$((t + 1))
     done
@@ -86,6 +92,7 @@ start() {
     PIDS="$PIDS $!"
 }
 
+END=$(($(date +%s) + 215))
 "$QCN" testnet init --validators 4 --dir "$DIR/net" --base-port "$PORT" --chain-id 5150 \
     --epoch-length $EPOCH > "$DIR/init.out" 2>&1 || { cat "$DIR/init.out"; fail "testnet init"; }
 grep -q '"epoch_length": 10' "$DIR/net/genesis.json" || fail "genesis has no staking epoch"
@@ -95,7 +102,7 @@ for i in 0 1 2 3; do start $i; done
 # the fault announces itself
 t=0
 until grep -q "TEST FAULT ACTIVE" "$DIR/net/node3/node.log" 2>/dev/null; do
-    [ $t -lt 30 ] || fail "node3 did not warn about its test fault"
+    waited $t 30 || fail "node3 did not warn about its test fault"
     sleep 1; t=$((t + 1))
 done
 FAULTY=""
@@ -103,7 +110,7 @@ t=0
 while [ -z "$FAULTY" ]; do
     FAULTY=$(rpc 3 qcn_consensusStatus '[]' | sed -n 's/.*"address":"\(0x[0-9a-f]*\)".*/\1/p')
     [ -n "$FAULTY" ] && break
-    [ $t -lt 60 ] || fail "node3 RPC did not answer"
+    waited $t 60 || fail "node3 RPC did not answer"
     sleep 1; t=$((t + 1))
 done
 e=$(entry 0 "$FAULTY")
@@ -119,7 +126,7 @@ t=0
 while :; do
     e=$(entry 0 "$FAULTY")
     [ "$(field "$e" tombstoned)" = true ] && break
-    [ $t -lt 150 ] || fail "$FAULTY was not slashed in 150 s: $e"
+    waited $t 150 || fail "$FAULTY was not slashed in 150 s: $e"
     sleep 1; t=$((t + 1))
 done
 SEEN_AT=$(field "$(vals 0)" height)
