@@ -577,13 +577,20 @@ static int payout_add(struct qcn_staking_payouts *out, const uint8_t *addr, uint
     return QCN_OK;
 }
 
+/* Whether v earns this block's rewards: in the set and not jailed (a jailed
+ * or tombstoned validator stays in the set until the epoch ends, unpaid). */
+static int earns(const struct qcn_staking_validator *v)
+{
+    return v->active && v->jailed_until == 0 && v->total_stake > 0;
+}
+
 static int distribute(struct qcn_staking *s, uint64_t total)
 {
     uint64_t power = 0, paid = 0;
     size_t i, j;
     int err;
     for (i = 0; i < s->nval; i++)
-        if (s->val[i].active)
+        if (earns(&s->val[i]))
             power += qcn_staking_power(&s->val[i]);
     if (power == 0 || total == 0) {
         s->burnt += total;
@@ -592,7 +599,7 @@ static int distribute(struct qcn_staking *s, uint64_t total)
     for (i = 0; i < s->nval; i++) {
         struct qcn_staking_validator *v = &s->val[i];
         uint64_t share, comm, rest, given = 0;
-        if (!v->active || v->total_stake == 0)
+        if (!earns(v))
             continue;
         share = (uint64_t)((u128)total * qcn_staking_power(v) / power);
         comm = cut(share, v->commission_bps);

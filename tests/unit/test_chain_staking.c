@@ -440,6 +440,7 @@ static void test_genesis_validators_evidence(void **state)
     struct qcn_staking_params sp;
     struct qcn_buf d;
     struct qcn_u256 esc, want;
+    uint64_t r0, r1;
     uint8_t slot[32] = {0}, val[32], ha[32], hb[32];
     const struct qcn_staking_validator *v;
     char *json;
@@ -514,10 +515,19 @@ static void test_genesis_validators_evidence(void **state)
     assert_int_equal(v->epoch_power, 2000); /* frozen for the epoch */
     assert_int_equal(qcn_staking_validator_get(&s, vkey[1].addr)->total_stake,
                      3000 * QCN_STAKING_GWEI_PER_COIN);
+    r0 = qcn_staking_rewards_get(&s, vkey[0].addr);
+    r1 = qcn_staking_rewards_get(&s, vkey[1].addr);
+    assert_true(r0 > 0 && r1 > 0); /* both earned before the slash */
     qcn_staking_clear(&s);
     esc = env_balance(&a, qcn_staking_address);
     want = qcn_u256_mul_u64_u64(8800, COIN_WEI);
     assert_int_equal(qcn_u256_cmp(&esc, &want), 0);
+    /* Tombstoned: still in the set until the boundary, but unpaid. */
+    assert_int_equal(env_block(&a, &kept[nkept++]), 0);
+    assert_int_equal(qcn_chain_staking_load(a.c, &s, &present), QCN_OK);
+    assert_int_equal(qcn_staking_rewards_get(&s, vkey[0].addr), r0);
+    assert_true(qcn_staking_rewards_get(&s, vkey[1].addr) > r1);
+    qcn_staking_clear(&s);
 
     /* The same evidence again (another sender), another double sign of
      * the tombstoned validator, and evidence against a key staking does not
@@ -528,7 +538,7 @@ static void test_genesis_validators_evidence(void **state)
     expect_failed_op(&a, &kept[nkept++], &a.keys[1], 1, &d);
     evidence_op(&d, NVAL, 2);
     expect_failed_op(&a, &kept[nkept++], &a.keys[1], 2, &d);
-    assert_int_equal(qcn_chain_head(a.c)->height, 5);
+    assert_int_equal(qcn_chain_head(a.c)->height, 6);
 
     /* Height 4 was the boundary: validator 0 left the set there; the set
      * that decided block 4 still had it. */
