@@ -842,11 +842,16 @@ int qcn_bench_net(int argc, char **argv)
             printf("finality (submission to commit seen on node0): p50 %.3f s, p99 %.3f s over "
                    "%zu transfers\n",
                    p50, p99, nlat);
-            if (bpt >= 0)
+            if (bpt >= 0) {
+                double avg = 0;
+                for (k = 0; k < b.ntx; k++)
+                    avg += (double)b.rawlen[k];
+                avg = b.ntx ? avg / (double)b.ntx : 0;
                 printf("p2p bytes sent per committed transfer (all 4 nodes, kernel socket "
-                       "counters): %.0f\n",
-                       bpt);
-            else
+                       "counters): %.0f = %.2f x the %.0f-byte transaction (each of the 3 other "
+                       "validators needs it once: 3.00 is the floor for bodies alone)\n",
+                       bpt, avg > 0 ? bpt / avg : 0, avg);
+            } else
                 printf("p2p bytes sent per transfer: unknown (ss -tin unavailable)\n");
             printf("CPU per node over %.1f s (%% of one core): %.0f %.0f %.0f %.0f; the load "
                    "generator (this process): %.0f\n",

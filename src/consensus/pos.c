@@ -145,6 +145,7 @@ struct qcn_pos {
     struct qcn_pos_status st;
     /* Timeline of the current height, for the one line logged per commit. */
     uint64_t t_start, t_prop, t_checked, prop_bytes, t_build_ms;
+    uint64_t h_pooled, h_fetched; /* the compact proposal's bodies: from the pool, fetched */
 };
 
 /* ---- small helpers ---- */
@@ -645,6 +646,7 @@ static int start_height(struct qcn_pos *p)
     p->height = p->head_height + 1;
     p->t_start = p->host.now_ms(p->host.ctx);
     p->t_prop = p->t_checked = p->prop_bytes = p->t_build_ms = 0;
+    p->h_pooled = p->h_fetched = 0;
     {
         struct qcn_valset cur, par;
         if ((err = load_set(p, p->height, &cur)) != QCN_OK)
@@ -767,15 +769,15 @@ static void do_commit(struct qcn_pos *p)
     p->st.rounds_skipped += p->commit_round;
     {
         uint64_t now = p->host.now_ms(p->host.ctx);
-        QCN_LOG(
-            QCN_LOG_INFO, "pos",
-            "height %llu round %u: proposal at +%llu ms (%llu bytes, checked +%llu ms, built in "
-            "%llu ms), committed at +%llu ms",
-            (unsigned long long)p->height, p->commit_round,
-            (unsigned long long)(p->t_prop ? p->t_prop - p->t_start : 0),
-            (unsigned long long)p->prop_bytes,
-            (unsigned long long)(p->t_checked ? p->t_checked - p->t_start : 0),
-            (unsigned long long)p->t_build_ms, (unsigned long long)(now - p->t_start));
+        QCN_LOG(QCN_LOG_INFO, "pos",
+                "height %llu round %u: proposal at +%llu ms (%llu bytes, %llu txs from the pool, "
+                "%llu fetched; checked +%llu ms; built in %llu ms), committed at +%llu ms",
+                (unsigned long long)p->height, p->commit_round,
+                (unsigned long long)(p->t_prop ? p->t_prop - p->t_start : 0),
+                (unsigned long long)p->prop_bytes, (unsigned long long)p->h_pooled,
+                (unsigned long long)p->h_fetched,
+                (unsigned long long)(p->t_checked ? p->t_checked - p->t_start : 0),
+                (unsigned long long)p->t_build_ms, (unsigned long long)(now - p->t_start));
     }
     if (p->block_interval_ms > 0) {
         /* Messages of the next height are buffered (as future ones) until
@@ -1161,6 +1163,7 @@ static int handle_compact(struct qcn_pos *p, const uint8_t *peer, const uint8_t 
         }
     }
     p->st.txs_from_pool += cp.n - pt->missing;
+    p->h_pooled += cp.n - pt->missing;
     partial_source(pt, peer);
     if (pt->missing == 0)
         return partial_complete(p, pt);
@@ -1201,6 +1204,7 @@ static int handle_blocktx(struct qcn_pos *p, const uint8_t *payload, size_t len)
         pt->bytes += tx.len;
         pt->missing--;
         p->st.txs_fetched++;
+        p->h_fetched++;
     }
     if (err != QCN_ERR_NOT_FOUND)
         return QCN_ERR_CODEC;

@@ -63,6 +63,7 @@ struct node_engine {
     qcn_node_pos_send_to_fn send_to;
     void *send_ctx;
     int warned_no_transport;
+    int stats_logged; /* pos_stop runs more than once on the way out */
     /* Per evidence index of the engine (its list only grows): head + 1 when
      * first seen, head + 1 of our last submission (0: never), accused. */
     uint64_t ev_seen[QCN_POS_MAX_EVIDENCE];
@@ -744,6 +745,23 @@ static int pos_start(void *state)
 static void pos_stop(void *state)
 {
     struct node_engine *e = state;
+    struct qcn_pos_status st;
+    struct qcn_chain_stats cs;
+    /* What a run cost (qcn bench net's logs), once (stop runs more than once
+     * on the way out): how the proposals' transactions were found, and
+     * whether blocks had signatures the pool had not verified already. */
+    if (e->stats_logged++ == 0) {
+        qcn_pos_status_get(e->pos, &st);
+        qcn_chain_stats_get(e->n->chain, &cs);
+        QCN_LOG(QCN_LOG_INFO, "pos",
+                "compact proposals: %llu completed, %llu txs from the pool, %llu fetched, %llu "
+                "served; signatures in blocks: %llu reused, %llu verified in batches, %llu in "
+                "execution",
+                (unsigned long long)st.compact_in, (unsigned long long)st.txs_from_pool,
+                (unsigned long long)st.txs_fetched, (unsigned long long)st.txs_served,
+                (unsigned long long)cs.reused_verifies, (unsigned long long)cs.batch_verifies,
+                (unsigned long long)cs.exec_verifies);
+    }
     qcn_pos_stop(e->pos);
     e->eh.timer_cancel(e->eh.ctx);
 }
