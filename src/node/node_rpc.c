@@ -37,11 +37,11 @@ static int rpc_submit(void *user, const uint8_t *raw, size_t len,
 static int rpc_node_info(void *user, json_t **out)
 {
     const struct qcn_node *n = user;
-    *out =
-        json_pack("{s:s,s:I,s:I,s:I,s:I}", "engine", n->cfg.engine, "blocksProduced",
-                  (json_int_t)n->stats.blocks, "txsSubmitted", (json_int_t)n->stats.txs_submitted,
-                  "txsAdmitted", (json_int_t)n->stats.txs_admitted, "txsRejected",
-                  (json_int_t)n->stats.txs_rejected);
+    *out = json_pack(
+        "{s:s,s:I,s:I,s:I,s:I,s:I}", "engine", n->cfg.engine, "blocksProduced",
+        (json_int_t)n->stats.blocks, "txsSubmitted", (json_int_t)n->stats.txs_submitted,
+        "txsAdmitted", (json_int_t)n->stats.txs_admitted, "txsRejected",
+        (json_int_t)n->stats.txs_rejected, "peerCount", (json_int_t)qcn_node_p2p_peer_count(n));
     return *out != NULL ? QCN_OK : QCN_ERR_NOMEM;
 }
 

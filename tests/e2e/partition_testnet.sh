@@ -117,6 +117,7 @@ awk '$1 ~ /^node[0-3]$/ && $5 !~ /^[0-9]+$/ {bad=1} END {exit bad}' "$DIR/status
 [ "$(grep -o '"peers": *3' "$DIR/status.json" | wc -l)" = 4 ] || fail "json peers: $(cat "$DIR/status.json")"
 grep -q '"round": *[0-9]' "$DIR/status.json" || fail "json round: $(cat "$DIR/status.json")"
 [ "$(rpc 0 net_listening '[]' | grep -c '"result":true')" = 1 ] || fail "net_listening"
+rpc 2 qcn_nodeInfo '[]' | grep -q '"peerCount":3' || fail "qcn_nodeInfo peerCount"
 
 ID0=$(node_id 0); ID1=$(node_id 1); ID2=$(node_id 2); ID3=$(node_id 3)
 for v in "$ID0" "$ID1" "$ID2" "$ID3"; do
