@@ -900,7 +900,7 @@ static int proposal_envelope(struct qcn_pos *p, const struct qcn_proposal *pr, u
  * for a block whose every byte we hold and executed (docs/consensus.md §3:
  * no vote for a block whose contents were not fully validated). */
 static int proposal_block(struct qcn_pos *p, const struct qcn_proposal *pr, uint32_t who,
-                          struct qcn_view bv)
+                          struct qcn_view bv, int assembled)
 {
     struct qcn_block blk;
     struct stored_block *sb = block_find(p, pr->block_hash);
@@ -910,8 +910,21 @@ static int proposal_block(struct qcn_pos *p, const struct qcn_proposal *pr, uint
         valid = sb->valid;
     } else {
         memset(&blk, 0, sizeof blk);
-        if (qcn_block_decode(&blk, bv) != QCN_OK)
+        if (assembled) {
+            /* Assembled from a compact proposal: every body hashes to the
+             * list and the list gives the header's root, so only the header
+             * is read here; the host decodes the whole block strictly when it
+             * executes it (one decode of every transaction instead of two). */
+            struct qcn_rlp_item top, parts[2];
+            if (qcn_rlp_decode(&top, bv) != QCN_OK || qcn_rlp_split(parts, 2, &top) != QCN_OK ||
+                qcn_header_decode(&blk.header, parts[0].raw) != QCN_OK) {
+                qcn_block_clear(&blk);
+                return QCN_ERR_CODEC;
+            }
+            qcn_keccak256(blk.hash, parts[0].raw.p, parts[0].raw.len);
+        } else if (qcn_block_decode(&blk, bv) != QCN_OK) {
             return QCN_ERR_CODEC; /* signed garbage is still garbage */
+        }
         if (memcmp(blk.hash, pr->block_hash, QCN_HASH_BYTES) != 0) {
             qcn_block_clear(&blk);
             return QCN_ERR_CODEC;
@@ -952,7 +965,7 @@ static int handle_proposal(struct qcn_pos *p, const uint8_t *peer, const uint8_t
     err = proposal_envelope(p, &pr, QCN_POS_MSG_PROPOSAL, peer, payload, len, &who, &go);
     if (err != QCN_OK || !go)
         return err;
-    return proposal_block(p, &pr, who, bv);
+    return proposal_block(p, &pr, who, bv, 0);
 }
 
 /* ---- compact proposals (docs/consensus.md §2.1) ---- */
@@ -1083,7 +1096,7 @@ static int partial_complete(struct qcn_pos *p, struct partial *pt)
     partial_free(pt);
     if (err == QCN_OK) {
         p->st.compact_in++;
-        err = proposal_block(p, &pr, who, qcn_buf_view(&b));
+        err = proposal_block(p, &pr, who, qcn_buf_view(&b), 1);
     } else {
         QCN_LOG(QCN_LOG_WARN, "pos", "compact proposal at %llu/%u cannot be assembled: %s",
                 (unsigned long long)pr.height, pr.round, qcn_err_str(err));
@@ -1114,7 +1127,7 @@ static int handle_compact(struct qcn_pos *p, const uint8_t *peer, const uint8_t 
     if (memcmp(h, cp.proposal.block_hash, QCN_HASH_BYTES) != 0)
         return QCN_ERR_CODEC;
     if (block_find(p, cp.proposal.block_hash) != NULL)
-        return proposal_block(p, &cp.proposal, who, qcn_view_make(NULL, 0));
+        return proposal_block(p, &cp.proposal, who, qcn_view_make(NULL, 0), 1);
     if ((pt = partial_find(p, cp.proposal.block_hash)) != NULL) {
         partial_source(pt, peer);
         if (pt->asked_ms == 0)
