@@ -18,7 +18,9 @@ struct json_t;
 #define QCN_NODE_P2P_KEY_FILE "p2p.key"
 
 /* Starts p2p when p2p.listen or p2p.bootnodes is set (otherwise does
- * nothing): loads or creates the identity, listens, dials the bootnodes.
+ * nothing): loads or creates the identity, listens, dials the bootnodes;
+ * with p2p.test_faults (test builds) registers the admin RPC method
+ * qcn_admin_p2pPartition (docs/p2p.md §10), so RPC must have started first.
  * QCN_ERR_CONFIG (a bad address), QCN_ERR_IO (cannot listen, key file). */
 QCN_MUST_CHECK int qcn_node_p2p_start(struct qcn_node *n);
 /* Closes every connection (asynchronous; the node's loop drains it). */
