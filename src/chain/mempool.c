@@ -551,7 +551,7 @@ void qcn_mempool_on_block(struct qcn_mempool *mp, struct qcn_chain *c,
 {
     size_t i;
     for (i = 0; i < n; i++) {
-        struct sender *s = qcn_hmap_get(&mp->by_sender, included[i]->from);
+        struct sender *s;
         struct qcn_account a;
         (void)qcn_mempool_remove(mp, included[i]->hash);
         s = qcn_hmap_get(&mp->by_sender, included[i]->from);
