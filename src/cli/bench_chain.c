@@ -361,6 +361,12 @@ static int make_node(struct bench *b, const char *datadir)
 }
 
 /* CPU time (user + system) of this process so far, in seconds. */
+static long minflt_count(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_minflt : 0;
+}
+
 static double cpu_seconds(void)
 {
     struct rusage ru;
@@ -405,6 +411,7 @@ int qcn_bench_chain(int argc, char **argv)
     char datadir[] = "/tmp/qcn-bench-chain-XXXXXX", cmd[128];
     double vrate = 0, vrate1, vrate2 = 0, tps, secs, xrate = 0, rate1 = 0, xrate1 = 0;
     double cpu0, cpu1;
+    long flt0, flt1, bflt0, bflt1;
     struct qcn_mldsa_pk_expanded *xkey = NULL;
     struct qcn_verify_keycache_stats kcs;
     struct qcn_node_stats loop;
@@ -504,8 +511,10 @@ int qcn_bench_chain(int argc, char **argv)
         goto out;
     uv_idle_start(&feed, on_feed);
     cpu0 = cpu_seconds();
+    flt0 = minflt_count();
     uv_run(&b.node->loop, UV_RUN_DEFAULT);
     cpu1 = cpu_seconds();
+    flt1 = minflt_count();
     if (b.committed < b.ntx) {
         fprintf(stderr, "bench chain: only %zu of %zu committed (%zu rejected: %s)\n", b.committed,
                 b.ntx, b.rejected, qcn_err_str(b.first_err));
@@ -531,9 +540,11 @@ int qcn_bench_chain(int argc, char **argv)
     uv_run(&b.node->loop, UV_RUN_DEFAULT);
     uv_timer_stop(&poll_timer);
     io0 = io_write_bytes();
+    bflt0 = minflt_count();
     t0 = qcn_time_mono_ns();
     err = qcn_node_produce_block(b.node, b.block, &ntx_block);
     t1 = qcn_time_mono_ns();
+    bflt1 = minflt_count();
     io1 = io_write_bytes();
     if (err != QCN_OK)
         goto out;
@@ -549,13 +560,13 @@ int qcn_bench_chain(int argc, char **argv)
                "\"mldsa65_verify_expanded_per_s\":%.0f,\"tps_over_verify_expanded\":%.3f,"
                "\"verify_us_1core\":%.1f,\"verify_expanded_us_1core\":%.1f,"
                "\"keycache_hits\":%llu,\"keycache_misses\":%llu,\"sustained_cpu_s\":%.3f,"
-               "\"cpu_us_per_tx\":%.1f}\n",
+               "\"cpu_us_per_tx\":%.1f,\"sustained_page_faults\":%ld,\"block_page_faults\":%ld}\n",
                b.threads, vrate, b.ntx, b.senders, secs, tps, tps / vrate, ntx_block,
                (double)b.node->stats.last_build_us / 1000.0,
                (double)b.node->stats.last_commit_us / 1000.0, (double)(t1 - t0) / 1e6,
                (double)(io1 - io0) / 1e6, xrate, tps / xrate, 1e6 / rate1, 1e6 / xrate1,
                (unsigned long long)kcs.hits, (unsigned long long)kcs.misses, cpu1 - cpu0,
-               1e6 * (cpu1 - cpu0) / (double)b.ntx);
+               1e6 * (cpu1 - cpu0) / (double)b.ntx, flt1 - flt0, bflt1 - bflt0);
     } else {
         printf("ML-DSA-65 verification on %u cores: %.0f /s (the limit; %.0f before the run, "
                "%.0f after)\n",
