@@ -26,7 +26,7 @@ fail() {
 }
 cleanup() {
     if [ -n "$RUNPID" ]; then kill "$RUNPID" 2>/dev/null; wait "$RUNPID" 2>/dev/null; fi
-    for p in "$DIR"/node*/node.pid; do
+    for p in "$DIR"/net/node*/node.pid; do
         [ -f "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null
     done
     rm -rf "$DIR"
