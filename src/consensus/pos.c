@@ -728,6 +728,28 @@ static int follow_host(struct qcn_pos *p)
     return err;
 }
 
+/* 1 if we draw round 0 of the next height (by the set that decided this
+ * one: at an epoch boundary it may be wrong, which only shifts timing), from
+ * the mix of the block just committed (our own state moves on only when the
+ * next height starts). The pause between heights paces the others; the next
+ * proposer uses it to build, so its proposal waits in their buffers instead
+ * of them waiting for it. A validator that decides alone (more than 2/3 of
+ * the power) keeps the pause: nobody else would pace the chain. */
+static int next_is_ours(struct qcn_pos *p, struct stored_block *blk)
+{
+    struct qcn_header h;
+    int ours;
+    if (p->self < 0 || qcn_valset_quorum(&p->vs, p->vs.v[p->self].power) ||
+        block_index(blk) != QCN_OK)
+        return 0;
+    memset(&h, 0, sizeof h);
+    if (qcn_header_decode(&h, qcn_view_make(blk->p + blk->hdr_off, blk->hdr_len)) != QCN_OK)
+        return 0;
+    ours = qcn_valset_proposer(&p->vs, h.mix, p->height + 1, 0) == (uint32_t)p->self;
+    qcn_header_clear(&h);
+    return ours;
+}
+
 static void do_commit(struct qcn_pos *p)
 {
     struct stored_block *blk;
@@ -779,7 +801,7 @@ static void do_commit(struct qcn_pos *p)
                 (unsigned long long)(p->t_checked ? p->t_checked - p->t_start : 0),
                 (unsigned long long)p->t_build_ms, (unsigned long long)(now - p->t_start));
     }
-    if (p->block_interval_ms > 0) {
+    if (p->block_interval_ms > 0 && !next_is_ours(p, blk)) {
         /* Messages of the next height are buffered (as future ones) until
          * T_NEXT starts it. */
         p->waiting_next = 1;
@@ -837,13 +859,22 @@ static void deliver_future(struct qcn_pos *p)
 }
 
 /* Header checks on a proposed block (pos.h). QCN_OK or the first failure. */
-static int check_header(struct qcn_pos *p, const struct qcn_block *blk, uint32_t proposer)
+static int check_header(struct qcn_pos *p, const struct qcn_block *blk, uint32_t proposer,
+                        int64_t pol_round)
 {
     const struct qcn_header *h = &blk->header;
     uint8_t mix[QCN_HASH_BYTES];
     if (h->height != p->height || memcmp(h->parent_hash, p->head_hash, QCN_HASH_BYTES) != 0)
         return QCN_ERR_BLOCK_PARENT;
-    if (memcmp(h->proposer, p->vs.v[proposer].address, QCN_ADDRESS_BYTES) != 0)
+    /* A fresh block names the round's proposer. A re-proposed one (paper
+     * l.16: validValue, pol_round >= 0) was built by the proposer of an
+     * earlier round, checked then by the 2/3 whose prevotes made it valid
+     * (the machine takes it only with that polka, l.28): here its builder
+     * need only be in the set. A validator that restarted since has no
+     * record of that first check and would otherwise refuse the block for
+     * good, and with it every round the builder does not propose. */
+    if (pol_round < 0 ? memcmp(h->proposer, p->vs.v[proposer].address, QCN_ADDRESS_BYTES) != 0
+                      : qcn_valset_find(&p->vs, h->proposer) < 0)
         return QCN_ERR_BLOCK_INVALID;
     {
         const struct qcn_validator *k = known_get(p, h->proposer);
@@ -929,7 +960,7 @@ static int proposal_block(struct qcn_pos *p, const struct qcn_proposal *pr, uint
             qcn_block_clear(&blk);
             return QCN_ERR_CODEC;
         }
-        err = check_header(p, &blk, who);
+        err = check_header(p, &blk, who, pr->pol_round);
         qcn_block_clear(&blk);
         if (err == QCN_OK)
             err = p->host.check_block(p->host.ctx, bv.p, bv.len);
