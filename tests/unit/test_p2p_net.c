@@ -1021,6 +1021,73 @@ static int p_has_tx(const struct snap *s, const void *a)
     return s->host.ntx >= *(const size_t *)a;
 }
 
+/* Point-to-point consensus messages (docs/p2p.md §4: kinds 7 and 8): they
+ * reach only the named peer, are never relayed, and the same bytes twice
+ * are delivered twice (no seen cache: a repeated request is legitimate). */
+struct direct_arg {
+    const uint8_t *to;
+    int expect;
+};
+
+static void do_direct(struct tnode *t, void *arg)
+{
+    const struct direct_arg *d = arg;
+    uint8_t payload[64];
+    memset(payload, 0x21, sizeof payload);
+    assert_int_equal(
+        qcn_p2p_send_consensus(t->p, d->to, QCN_P2P_CONSENSUS_BLOCKTX_REQ, payload, sizeof payload),
+        d->expect);
+}
+
+static void test_direct_consensus(void **state)
+{
+    (void)state;
+    size_t one = 1, two = 2;
+    int want = 2;
+    uint8_t nobody[QCN_P2P_NODE_ID_BYTES];
+    struct direct_arg d;
+    static struct snap s;
+    /* a line a - b - c */
+    node_config(&na, 1);
+    node_config(&nb, 2);
+    node_config(&nc, 3);
+    node_start(&na);
+    node_start(&nb);
+    node_start(&nc);
+    call(&nb, do_dial, &na.port);
+    call(&nc, do_dial, &nb.port);
+    assert_true(wait_for(&nb, p_peers, &two));
+    assert_true(wait_for(&nc, p_peers, &one));
+    d.to = nb.id.node_id;
+    d.expect = QCN_OK;
+    call(&na, do_direct, &d);
+    call(&na, do_direct, &d);
+    assert_true(wait_for(&nb, p_consensus, &want));
+    /* c is not connected to a: not found; nothing reached it through b */
+    d.to = nc.id.node_id;
+    d.expect = QCN_ERR_NOT_FOUND;
+    call(&na, do_direct, &d);
+    memset(nobody, 0x5c, sizeof nobody);
+    d.to = nobody;
+    call(&na, do_direct, &d);
+    /* a message b does relay, sent after the direct ones, reaches c; by
+     * then the direct ones would have too */
+    {
+        uint8_t fill = 0x33;
+        int one_msg = 1;
+        call(&na, do_consensus, &fill);
+        assert_true(wait_for(&nc, p_consensus, &one_msg));
+    }
+    snap(&nc, &s);
+    assert_int_equal(s.host.consensus_got, 1);
+    assert_int_equal(s.host.consensus_kind, QCN_P2P_CONSENSUS_PREVOTE);
+    snap(&nb, &s);
+    assert_int_equal(s.st.dup_suppressed, 0);
+    node_stop(&na);
+    node_stop(&nb);
+    node_stop(&nc);
+}
+
 static void test_tx_gossip(void **state)
 {
     (void)state;
@@ -1239,21 +1306,14 @@ static void test_partition(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_handshake_ids),
-        cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_self_connect),
-        cmocka_unit_test(test_frame_attacks),
-        cmocka_unit_test(test_replayed_handshake),
-        cmocka_unit_test(test_garbage_banned),
-        cmocka_unit_test(test_rekey_and_consensus),
-        cmocka_unit_test(test_tx_gossip),
-        cmocka_unit_test(test_sync),
-        cmocka_unit_test(test_peer_exchange),
-        cmocka_unit_test(test_rate_limit),
-        cmocka_unit_test(test_max_inbound),
-        cmocka_unit_test(test_dial_backoff),
-        cmocka_unit_test(test_unsolicited),
-        cmocka_unit_test(test_sync_fork),
+        cmocka_unit_test(test_handshake_ids),       cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_self_connect),        cmocka_unit_test(test_frame_attacks),
+        cmocka_unit_test(test_replayed_handshake),  cmocka_unit_test(test_garbage_banned),
+        cmocka_unit_test(test_rekey_and_consensus), cmocka_unit_test(test_direct_consensus),
+        cmocka_unit_test(test_tx_gossip),           cmocka_unit_test(test_sync),
+        cmocka_unit_test(test_peer_exchange),       cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_max_inbound),         cmocka_unit_test(test_dial_backoff),
+        cmocka_unit_test(test_unsolicited),         cmocka_unit_test(test_sync_fork),
 #ifdef QCN_TEST_FAULTS
         cmocka_unit_test(test_partition),
 #endif
