@@ -5,12 +5,18 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define CHUNK_BYTES (256u * 1024u)
+/* Chunks of at least this size (a block's body: 3-5 KB per transaction)
+ * are mapped with their pages populated at once, rather than faulted in one
+ * 4 KiB page at a time while the body is copied in. */
+#define POPULATE_BYTES ((size_t)4 << 20)
 
 struct qcn_writeset_chunk {
     struct qcn_writeset_chunk *next;
     size_t used, cap;
+    size_t mapped; /* bytes mmap'ed (0: malloc'ed) */
     uint8_t data[];
 };
 
@@ -24,10 +30,32 @@ void qcn_writeset_clear(struct qcn_writeset *ws)
     struct qcn_writeset_chunk *c, *next;
     for (c = ws->chunks; c != NULL; c = next) {
         next = c->next;
-        free(c);
+        if (c->mapped)
+            (void)munmap(c, c->mapped);
+        else
+            free(c);
     }
     free(ws->w);
     memset(ws, 0, sizeof *ws);
+}
+
+static struct qcn_writeset_chunk *chunk_alloc(size_t bytes)
+{
+    struct qcn_writeset_chunk *c;
+    void *p;
+    if (bytes >= POPULATE_BYTES) {
+        p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+                 -1, 0);
+        if (p != MAP_FAILED) {
+            c = p;
+            c->mapped = bytes;
+            return c;
+        }
+    }
+    c = malloc(bytes);
+    if (c != NULL)
+        c->mapped = 0;
+    return c;
 }
 
 static uint8_t *arena(struct qcn_writeset *ws, size_t n)
@@ -36,7 +64,7 @@ static uint8_t *arena(struct qcn_writeset *ws, size_t n)
     size_t cap;
     if (c == NULL || c->cap - c->used < n) {
         cap = n > CHUNK_BYTES ? n : CHUNK_BYTES;
-        c = malloc(sizeof *c + cap);
+        c = chunk_alloc(sizeof *c + cap);
         if (c == NULL)
             return NULL;
         c->used = 0;

@@ -42,6 +42,45 @@ static void check_root(struct qcn_statedb *db, const uint8_t root[32], unsigned 
     free(addrs);
 }
 
+/* Write sets: large values (a block's body) get a chunk of their own,
+ * mapped with its pages populated (statedb_batch.c); small and large writes
+ * interleave, keep their bytes and order, and clear frees both kinds. */
+static void test_writeset_chunks(void **state)
+{
+    struct qcn_writeset ws;
+    uint8_t *big, key[8], val[100];
+    size_t i, sizes[3] = {(size_t)5 << 20, 300u * 1024u, (size_t)9 << 20};
+    (void)state;
+
+    qcn_writeset_init(&ws);
+    for (i = 0; i < 3; i++) {
+        size_t j;
+        memset(key, (int)i, sizeof key);
+        assert_int_equal(
+            qcn_writeset_put_alloc(&ws, QCN_TABLE_BODY, key, sizeof key, sizes[i], &big), QCN_OK);
+        for (j = 0; j < sizes[i]; j += 4096)
+            big[j] = (uint8_t)(i + j / 4096);
+        big[sizes[i] - 1] = 0xee;
+        memset(val, (int)(0x40 + i), sizeof val);
+        assert_int_equal(qcn_writeset_put(&ws, QCN_TABLE_ACCOUNT, key, sizeof key, val, sizeof val),
+                         QCN_OK);
+    }
+    assert_int_equal(ws.n, 6);
+    for (i = 0; i < 3; i++) {
+        const struct qcn_write *b = &ws.w[2 * i], *a = &ws.w[2 * i + 1];
+        size_t j;
+        assert_int_equal(b->vlen, sizes[i]);
+        for (j = 0; j < sizes[i]; j += 4096)
+            assert_int_equal(b->val[j], (uint8_t)(i + j / 4096));
+        assert_int_equal(b->val[sizes[i] - 1], 0xee);
+        assert_int_equal(a->vlen, sizeof val);
+        assert_int_equal(a->val[0], 0x40 + i);
+        assert_int_equal(a->key[0], i);
+    }
+    qcn_writeset_clear(&ws);
+    assert_int_equal(ws.n, 0);
+}
+
 static void test_account_encoding(void **state)
 {
     struct qcn_account a, d;
@@ -289,6 +328,7 @@ static void test_revert_and_rollback(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_writeset_chunks),
         cmocka_unit_test(test_account_encoding),
         cmocka_unit_test(test_commit_roots),
         cmocka_unit_test(test_revert_and_rollback),
