@@ -306,6 +306,23 @@ static void node_config(struct tnode *t, uint8_t seed_byte)
     host_init(&t->host, 0);
 }
 
+/* Three nodes meant to stay a line a - b - c (b dials a, c dials b). Every
+ * new connection asks its peer for addresses, so a and c would learn of each
+ * other and connect: outbound dials are capped (a none, b and c one each)
+ * and periodic peer exchange is off, so the test's counts stay exact. */
+static void node_config_line(struct tnode *a, struct tnode *b, struct tnode *c)
+{
+    node_config(a, 1);
+    node_config(b, 2);
+    node_config(c, 3);
+    a->cfg.max_outbound = 0;
+    b->cfg.max_outbound = 1;
+    c->cfg.max_outbound = 1;
+    a->cfg.pex_interval_ms = UINT64_MAX;
+    b->cfg.pex_interval_ms = UINT64_MAX;
+    c->cfg.pex_interval_ms = UINT64_MAX;
+}
+
 static void node_start(struct tnode *t)
 {
     struct qcn_p2p_callbacks cb;
@@ -1048,9 +1065,7 @@ static void test_direct_consensus(void **state)
     struct direct_arg d;
     static struct snap s;
     /* a line a - b - c */
-    node_config(&na, 1);
-    node_config(&nb, 2);
-    node_config(&nc, 3);
+    node_config_line(&na, &nb, &nc);
     node_start(&na);
     node_start(&nb);
     node_start(&nc);
@@ -1095,9 +1110,7 @@ static void test_tx_gossip(void **state)
     static struct snap sa, sb, sc;
     size_t one = 1, two = 2;
     /* a line a - b - c: c learns the tx from b, which learned it from a */
-    node_config(&na, 1);
-    node_config(&nb, 2);
-    node_config(&nc, 3);
+    node_config_line(&na, &nb, &nc);
     node_start(&na);
     node_start(&nb);
     node_start(&nc);
