@@ -9,6 +9,7 @@
 #include "chain/chain_internal.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,31 +116,53 @@ static size_t put_header(uint8_t *out, size_t len, uint8_t base)
     return n;
 }
 
-/* The body (RLP list of envelopes) built straight into the write set: it is
+/* The body (RLP list of envelopes) goes straight into the write set: it is
  * most of a block's bytes, so it is copied once. Same bytes as
- * qcn_block_body_encode. */
-static int put_body(struct qcn_writeset *ws, const struct qcn_block *blk)
-{
-    size_t payload = 0, i, o;
+ * qcn_block_body_encode. body_alloc reserves the value (its key, the block
+ * hash, is not known yet: it is written by body_key once the header is
+ * sealed); body_fill copies the envelopes in and may run on another thread,
+ * as it touches only that value and the (immutable) envelopes. */
+struct body {
     uint8_t *p;
+    size_t len, payload; /* the whole value; the list's payload */
+    size_t widx;         /* the write's index in the set */
+};
+
+static int body_alloc(struct qcn_writeset *ws, const struct qcn_block *blk, struct body *bd)
+{
+    static const uint8_t no_key[QCN_HASH_BYTES];
+    size_t payload = 0, i;
     int err;
 
     for (i = 0; i < blk->ntx; i++)
         payload += qcn_rlp_header_len(blk->txs[i]->raw_len) + blk->txs[i]->raw_len;
-    err = qcn_writeset_put_alloc(ws, QCN_TABLE_BODY, blk->hash, QCN_HASH_BYTES,
-                                 qcn_rlp_header_len(payload) + payload, &p);
-    if (err != QCN_OK)
-        return err;
-    o = put_header(p, payload, 0xc0);
-    for (i = 0; i < blk->ntx; i++) {
-        o += put_header(p + o, blk->txs[i]->raw_len, 0x80);
-        memcpy(p + o, blk->txs[i]->raw, blk->txs[i]->raw_len);
-        o += blk->txs[i]->raw_len;
-    }
-    return QCN_OK;
+    bd->payload = payload;
+    bd->len = qcn_rlp_header_len(payload) + payload;
+    err = qcn_writeset_put_alloc(ws, QCN_TABLE_BODY, no_key, QCN_HASH_BYTES, bd->len, &bd->p);
+    bd->widx = ws->n - 1;
+    return err;
 }
 
-/* Header, body, receipts, canonical index, tx index and head pointer. */
+static void body_fill(const struct body *bd, const struct qcn_block *blk)
+{
+    size_t i, o;
+    o = put_header(bd->p, bd->payload, 0xc0);
+    for (i = 0; i < blk->ntx; i++) {
+        o += put_header(bd->p + o, blk->txs[i]->raw_len, 0x80);
+        memcpy(bd->p + o, blk->txs[i]->raw, blk->txs[i]->raw_len);
+        o += blk->txs[i]->raw_len;
+    }
+}
+
+/* The key lives in the set's own arena (statedb_batch.c), writable memory
+ * that the set hands out read-only. */
+static void body_key(struct qcn_writeset *ws, const struct body *bd, const struct qcn_block *blk)
+{
+    memcpy((uint8_t *)(uintptr_t)ws->w[bd->widx].key, blk->hash, QCN_HASH_BYTES);
+}
+
+/* Header, receipts, canonical index, tx index and head pointer (the body
+ * is seal's). */
 static int block_rows(struct qcn_block_result *res)
 {
     struct qcn_block *blk = &res->block;
@@ -157,8 +180,6 @@ static int block_rows(struct qcn_block_result *res)
     if (err == QCN_OK)
         err =
             qcn_writeset_put(&res->writes, QCN_TABLE_HEADER, blk->hash, QCN_HASH_BYTES, b.p, b.len);
-    if (err == QCN_OK)
-        err = put_body(&res->writes, blk);
     if (err == QCN_OK) {
         qcn_buf_reset(&b);
         err = qcn_receipts_encode(&b, res->receipts, blk->ntx);
@@ -183,14 +204,15 @@ static int block_rows(struct qcn_block_result *res)
     return err;
 }
 
-/* The transactions and receipts roots, computed on a helper thread while
- * the caller folds the state into the trie: the three are independent, and
- * for a block of thousands of transfers each is a few milliseconds of
- * hashing. index_root only reads the transactions and receipts, which
- * nothing changes meanwhile, and writes two header fields the other side
- * does not touch. */
+/* The transactions and receipts roots and the body's bytes, produced on a
+ * helper thread while the caller folds the state into the trie: the three
+ * are independent, and for a block of thousands of transfers each is
+ * milliseconds of hashing or copying. The helper only reads the
+ * transactions and receipts, which nothing changes meanwhile, and writes two
+ * header fields the other side does not touch and the body's reserved bytes. */
 struct roots_job {
     struct qcn_block_result *res;
+    struct body body;
     int err;
 };
 
@@ -201,6 +223,7 @@ static void *roots_main(void *arg)
     j->err = index_root(h->tx_root, j->res->block.txs, NULL, j->res->block.ntx);
     if (j->err == QCN_OK)
         j->err = index_root(h->receipts_root, NULL, j->res->receipts, j->res->block.ntx);
+    body_fill(&j->body, &j->res->block);
     return NULL;
 }
 
@@ -227,6 +250,8 @@ static int seal(struct qcn_chain *c, struct qcn_block_result *res, uint64_t gas_
     }
     rj.res = res;
     rj.err = QCN_OK;
+    if ((err = body_alloc(&res->writes, &res->block, &rj.body)) != QCN_OK)
+        return err;
     if (res->block.ntx >= SEAL_PARALLEL_MIN_TXS)
         threaded = pthread_create(&th, NULL, roots_main, &rj) == 0;
     /* Staking's end of block (chain_staking.c) in build and apply alike.
@@ -246,6 +271,7 @@ static int seal(struct qcn_chain *c, struct qcn_block_result *res, uint64_t gas_
         err = qcn_header_hash(res->block.hash, h);
     if (err != QCN_OK)
         return err;
+    body_key(&res->writes, &rj.body, &res->block);
     return block_rows(res);
 }
 
