@@ -1076,17 +1076,19 @@ static void partial_source(struct partial *pt, const uint8_t *peer)
         memcpy(pt->src[pt->nsrc++], peer, QCN_POS_PEER_BYTES);
 }
 
-/* Asks the next source for every missing transaction (in requests of at
- * most QCN_BLOCKTX_REQ_MAX_IDX indexes). */
+/* Asks for every missing transaction (in requests of at most
+ * QCN_BLOCKTX_REQ_MAX_IDX indexes): first the peer that sent the proposal
+ * first (usually its proposer), then, if bodies are still missing after
+ * QCN_POS_REFETCH_MS, every peer that sent it (a relayer may itself have
+ * been assembling the block when first asked). */
 static void partial_request(struct qcn_pos *p, struct partial *pt)
 {
     uint32_t *idx;
-    size_t i, k = 0;
-    const uint8_t *peer;
+    size_t i, k = 0, s, nask;
     struct qcn_buf b;
     if (pt->nsrc == 0 || pt->missing == 0)
         return;
-    peer = pt->src[pt->next_src++ % pt->nsrc];
+    nask = pt->next_src++ == 0 ? 1 : pt->nsrc;
     idx = malloc(QCN_BLOCKTX_REQ_MAX_IDX * sizeof *idx);
     if (idx == NULL)
         return;
@@ -1097,7 +1099,8 @@ static void partial_request(struct qcn_pos *p, struct partial *pt)
         if (k > 0 && (k == QCN_BLOCKTX_REQ_MAX_IDX || i == pt->n)) {
             qcn_buf_reset(&b);
             if (qcn_blocktx_req_encode(&b, pt->pr.block_hash, idx, k) == QCN_OK)
-                p->host.send_to(p->host.ctx, peer, QCN_POS_MSG_BLOCKTX_REQ, b.p, b.len);
+                for (s = 0; s < nask; s++)
+                    p->host.send_to(p->host.ctx, pt->src[s], QCN_POS_MSG_BLOCKTX_REQ, b.p, b.len);
             k = 0;
         }
     }
@@ -1263,6 +1266,7 @@ static int handle_blocktx_req(struct qcn_pos *p, const uint8_t *peer, const uint
     struct qcn_blocktx_req r;
     struct qcn_blocktx_writer w;
     struct stored_block *sb;
+    struct partial *pt;
     struct serve_count *sc = NULL;
     struct qcn_buf b;
     size_t i, served = 0;
@@ -1273,7 +1277,10 @@ static int handle_blocktx_req(struct qcn_pos *p, const uint8_t *peer, const uint
     if (peer == NULL || !compact_on(p))
         return QCN_OK;
     sb = block_find(p, r.block_hash);
-    if (sb == NULL || block_index(sb) != QCN_OK)
+    pt = sb == NULL ? partial_find(p, r.block_hash) : NULL;
+    if (sb != NULL && block_index(sb) != QCN_OK)
+        sb = NULL;
+    if (sb == NULL && pt == NULL)
         return QCN_OK; /* not (or no longer) ours to serve */
     for (i = 0; i < p->nserves; i++)
         if (memcmp(p->serves[i].peer, peer, QCN_POS_PEER_BYTES) == 0)
@@ -1293,17 +1300,23 @@ static int handle_blocktx_req(struct qcn_pos *p, const uint8_t *peer, const uint
         goto out;
     for (i = 0; i < r.k; i++) {
         uint32_t index = qcn_blocktx_req_index(&r, i);
-        if (index >= sb->ntx) {
+        const uint8_t *tx;
+        size_t tlen;
+        if (index >= (sb != NULL ? sb->ntx : pt->n)) {
             err = QCN_ERR_CODEC; /* asks for what the block does not have */
             break;
         }
-        if (qcn_blocktx_add(&w, index, sb->p + sb->off[index], sb->tlen[index]) ==
-            QCN_ERR_TOO_LARGE) {
+        /* a block still being assembled serves what it holds */
+        tx = sb != NULL ? sb->p + sb->off[index] : pt->tx[index];
+        tlen = sb != NULL ? sb->tlen[index] : pt->txlen[index];
+        if (tx == NULL)
+            continue;
+        if (qcn_blocktx_add(&w, index, tx, tlen) == QCN_ERR_TOO_LARGE) {
             if (qcn_blocktx_end(&w) == QCN_OK)
                 p->host.send_to(p->host.ctx, peer, QCN_POS_MSG_BLOCKTX, b.p, b.len);
             qcn_buf_reset(&b);
             if (qcn_blocktx_begin(&w, &b, r.block_hash) != QCN_OK ||
-                qcn_blocktx_add(&w, index, sb->p + sb->off[index], sb->tlen[index]) != QCN_OK)
+                qcn_blocktx_add(&w, index, tx, tlen) != QCN_OK)
                 goto out;
         }
         served++;
