@@ -498,17 +498,27 @@ int qcn_chain_tx_execute(struct qcn_chain *c, struct qcn_exec *x, struct qcn_tx 
         return QCN_ERR_OVERFLOW; /* EIP-2681 */
     if (qcn_account_has_code(&sender))
         return QCN_ERR_TX_SENDER_CODE; /* EIP-3607 */
-    if ((err = qcn_chain_tx_resolve_key(c, &c->tmp, kh, &recorded, tx)) != QCN_OK)
-        return err;
-    /* The signature was checked on admission (or in a batch before this
-     * block) against a record with this hash: no second verification. */
-    if (!tx->verified || memcmp(kh, tx->verified_key_hash, QCN_HASH_BYTES) != 0) {
-        x->verifications++;
-        c->stats.exec_verifies++;
-        if ((err = qcn_tx_verify_with(tx, c->tmp.p, c->tmp.len)) != QCN_OK)
-            return err;
-    } else {
+    /* The common case: a recorded key, none attached, and the signature
+     * checked on admission (or in a batch before this block) against a
+     * record with the hash the sender has now. Only that hash is needed: no
+     * copy of the record, no second verification. Anything else takes the
+     * full path below, which reaches the same verdicts. */
+    if (tx->verified && tx->pubkey.len == 0 &&
+        qcn_statedb_key_get(c->db, kh, NULL, tx->from) == QCN_OK &&
+        memcmp(kh, tx->verified_key_hash, QCN_HASH_BYTES) == 0) {
+        recorded = 1;
         c->stats.reused_verifies++;
+    } else {
+        if ((err = qcn_chain_tx_resolve_key(c, &c->tmp, kh, &recorded, tx)) != QCN_OK)
+            return err;
+        if (!tx->verified || memcmp(kh, tx->verified_key_hash, QCN_HASH_BYTES) != 0) {
+            x->verifications++;
+            c->stats.exec_verifies++;
+            if ((err = qcn_tx_verify_with(tx, c->tmp.p, c->tmp.len)) != QCN_OK)
+                return err;
+        } else {
+            c->stats.reused_verifies++;
+        }
     }
     /* EIP-1559: the sender must afford gas_limit * max_fee + value. */
     cost = qcn_u256_mul_u64_u64(tx->gas_limit, tx->max_fee);
