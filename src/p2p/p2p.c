@@ -1719,6 +1719,7 @@ size_t qcn_p2p_peers(const qcn_p2p *p, struct qcn_p2p_peer_info *out, size_t max
             i->rekeys_out = c->tx.rekeys;
             i->version = c->version;
             i->partitioned = cut_off(c);
+            i->ready = c->got_status;
         }
         n++;
     }

@@ -184,6 +184,7 @@ struct qcn_p2p_peer_info {
     uint64_t rekeys_in, rekeys_out;
     uint16_t version;
     int partitioned; /* the test fault drops its messages (qcn_p2p_fault_partition) */
+    int ready;       /* its STATUS was heard: gossip and consensus now go to it */
 };
 /* Fills up to max established peers; returns how many there are. */
 size_t qcn_p2p_peers(const qcn_p2p *p, struct qcn_p2p_peer_info *out, size_t max);

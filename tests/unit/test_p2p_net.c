@@ -400,6 +400,18 @@ static int p_peers(const struct snap *s, const void *a)
 {
     return s->npeers == *(const size_t *)a;
 }
+/* n peers, each of whose STATUS was heard: only then do broadcasts reach
+ * them (a handshake done on one side may still be in flight on the other). */
+static int p_ready(const struct snap *s, const void *a)
+{
+    size_t n = *(const size_t *)a;
+    if (s->npeers != n)
+        return 0;
+    for (size_t i = 0; i < n && i < 8; i++)
+        if (!s->peers[i].ready)
+            return 0;
+    return 1;
+}
 static int p_hs_failed(const struct snap *s, const void *a)
 {
     return s->st.handshakes_failed >= *(const uint64_t *)a;
@@ -986,7 +998,8 @@ static void test_rekey_and_consensus(void **state)
     node_start(&na);
     node_start(&nb);
     call(&nb, do_dial, &na.port);
-    assert_true(wait_for(&nb, p_peers, &one));
+    assert_true(wait_for(&nb, p_ready, &one));
+    assert_true(wait_for(&na, p_ready, &one));
     for (int i = 0; i < 8; i++) {
         fill = (uint8_t)(0x10 + i);
         call(&na, do_consensus, &fill);
@@ -1071,8 +1084,9 @@ static void test_direct_consensus(void **state)
     node_start(&nc);
     call(&nb, do_dial, &na.port);
     call(&nc, do_dial, &nb.port);
-    assert_true(wait_for(&nb, p_peers, &two));
-    assert_true(wait_for(&nc, p_peers, &one));
+    assert_true(wait_for(&nb, p_ready, &two));
+    assert_true(wait_for(&nc, p_ready, &one));
+    assert_true(wait_for(&na, p_ready, &one));
     d.to = nb.id.node_id;
     d.expect = QCN_OK;
     call(&na, do_direct, &d);
@@ -1116,8 +1130,9 @@ static void test_tx_gossip(void **state)
     node_start(&nc);
     call(&nb, do_dial, &na.port);
     call(&nc, do_dial, &nb.port);
-    assert_true(wait_for(&nb, p_peers, &two));
-    assert_true(wait_for(&nc, p_peers, &one));
+    assert_true(wait_for(&nb, p_ready, &two));
+    assert_true(wait_for(&nc, p_ready, &one));
+    assert_true(wait_for(&na, p_ready, &one));
     qcn_rng_bytes(body, sizeof body);
     call(&na, do_add_tx, body);
     assert_true(wait_for(&nc, p_has_tx, &one));
@@ -1304,7 +1319,8 @@ static void test_partition(void **state)
     call(&nb, do_cut, &r);
     assert_int_equal(r.rc, QCN_OK);
     assert_true(wait_for(&nb, p_height, &target));
-    assert_true(wait_for(&nb, p_peers, &one));
+    assert_true(wait_for(&nb, p_ready, &one));
+    assert_true(wait_for(&na, p_ready, &one));
     fill = 0x22;
     call(&na, do_consensus, &fill);
     assert_true(wait_for(&nb, p_consensus, &got));
