@@ -254,33 +254,6 @@ out:
     return e;
 }
 
-/* Pays amount gwei to addr out of the staking account's escrow (where
- * create/delegate values went); whatever the escrow cannot cover is minted
- * (rewards are issuance, docs/consensus.md §6), so a reward withdrawn early
- * is minted when the escrowed stake behind it is finally paid out. */
-static int pay(struct qcn_chain *c, const uint8_t addr[QCN_ADDRESS_BYTES], uint64_t gwei)
-{
-    struct qcn_account esc, to;
-    struct qcn_u256 wei = qcn_u256_mul_u64_u64(gwei, 1000000000u); /* wei per gwei */
-    int exists, err;
-
-    if (gwei == 0)
-        return QCN_OK;
-    if ((err = qcn_statedb_account_get(c->db, &esc, &exists, qcn_staking_address)) != QCN_OK)
-        return err;
-    if (qcn_u256_cmp(&esc.balance, &wei) >= 0)
-        (void)qcn_u256_sub(&esc.balance, &esc.balance, &wei);
-    else
-        esc.balance = qcn_u256_from_u64(0);
-    if ((err = qcn_statedb_account_put(c->db, qcn_staking_address, &esc)) != QCN_OK)
-        return err;
-    if ((err = qcn_statedb_account_get(c->db, &to, &exists, addr)) != QCN_OK)
-        return err;
-    if (qcn_u256_add(&to.balance, &to.balance, &wei))
-        return QCN_ERR_OVERFLOW;
-    return qcn_statedb_account_put(c->db, addr, &to);
-}
-
 /* Removes gwei from the staking account's escrow (down to zero). */
 static int escrow_burn(struct qcn_chain *c, uint64_t gwei)
 {
@@ -294,6 +267,27 @@ static int escrow_burn(struct qcn_chain *c, uint64_t gwei)
     else
         esc.balance = qcn_u256_from_u64(0);
     return qcn_statedb_account_put(c->db, qcn_staking_address, &esc);
+}
+
+/* Pays amount gwei to addr out of the staking account's escrow (where
+ * create/delegate values went); whatever the escrow cannot cover is minted
+ * (rewards are issuance, docs/consensus.md §6), so a reward withdrawn early
+ * is minted when the escrowed stake behind it is finally paid out. */
+static int pay(struct qcn_chain *c, const uint8_t addr[QCN_ADDRESS_BYTES], uint64_t gwei)
+{
+    struct qcn_account to;
+    struct qcn_u256 wei = qcn_u256_mul_u64_u64(gwei, 1000000000u); /* wei per gwei */
+    int exists, err;
+
+    if (gwei == 0)
+        return QCN_OK;
+    if ((err = escrow_burn(c, gwei)) != QCN_OK)
+        return err;
+    if ((err = qcn_statedb_account_get(c->db, &to, &exists, addr)) != QCN_OK)
+        return err;
+    if (qcn_u256_add(&to.balance, &to.balance, &wei))
+        return QCN_ERR_OVERFLOW;
+    return qcn_statedb_account_put(c->db, addr, &to);
 }
 
 /* value in wei -> gwei: whole gwei and at most UINT64_MAX gwei, else failed. */

@@ -1631,11 +1631,12 @@ void qcn_p2p_broadcast_block(qcn_p2p *p, uint64_t height, const uint8_t hash[QCN
             send_msg(c, &m);
 }
 
-int qcn_p2p_broadcast_consensus(qcn_p2p *p, uint8_t kind, const uint8_t *payload, size_t len)
+/* The CONSENSUS message carrying payload as kind, after the checks both the
+ * broadcast and the one-peer send make (a known kind, its cap, not
+ * stopping). */
+static int consensus_msg(const qcn_p2p *p, struct qcn_p2p_msg *m, uint8_t kind,
+                         const uint8_t *payload, size_t len)
 {
-    struct qcn_p2p_msg m;
-    struct qcn_keccak k;
-    uint8_t id[QCN_HASH_BYTES];
     size_t cap = qcn_p2p_consensus_cap(kind);
     if (cap == 0)
         return QCN_ERR_CODEC;
@@ -1643,15 +1644,26 @@ int qcn_p2p_broadcast_consensus(qcn_p2p *p, uint8_t kind, const uint8_t *payload
         return QCN_ERR_TOO_LARGE;
     if (p->stopping)
         return QCN_ERR_CLOSED;
+    memset(m, 0, sizeof *m);
+    m->type = QCN_P2P_MSG_CONSENSUS;
+    m->u.consensus.kind = kind;
+    m->u.consensus.payload = qcn_view_make(payload, len);
+    return QCN_OK;
+}
+
+int qcn_p2p_broadcast_consensus(qcn_p2p *p, uint8_t kind, const uint8_t *payload, size_t len)
+{
+    struct qcn_p2p_msg m;
+    struct qcn_keccak k;
+    uint8_t id[QCN_HASH_BYTES];
+    int err = consensus_msg(p, &m, kind, payload, len);
+    if (err != QCN_OK)
+        return err;
     qcn_keccak_init(&k, 136, 0x01);
     qcn_keccak_absorb(&k, &kind, 1);
     qcn_keccak_absorb(&k, payload, len);
     qcn_keccak_squeeze(&k, id, sizeof id);
     seen_add(p, id);
-    memset(&m, 0, sizeof m);
-    m.type = QCN_P2P_MSG_CONSENSUS;
-    m.u.consensus.kind = kind;
-    m.u.consensus.payload = qcn_view_make(payload, len);
     for (struct conn *c = p->conns; c != NULL; c = c->next)
         if (c->established && c->state == C_OPEN && c->got_status)
             send_msg(c, &m);
@@ -1663,20 +1675,12 @@ int qcn_p2p_send_consensus(qcn_p2p *p, const uint8_t node_id[QCN_P2P_NODE_ID_BYT
 {
     struct qcn_p2p_msg m;
     struct conn *c;
-    size_t cap = qcn_p2p_consensus_cap(kind);
-    if (cap == 0)
-        return QCN_ERR_CODEC;
-    if (len > cap)
-        return QCN_ERR_TOO_LARGE;
-    if (p->stopping)
-        return QCN_ERR_CLOSED;
+    int err = consensus_msg(p, &m, kind, payload, len);
+    if (err != QCN_OK)
+        return err;
     c = find_open_by_id(p, node_id, NULL);
     if (c == NULL || !c->established || c->state != C_OPEN || !c->got_status)
         return QCN_ERR_NOT_FOUND;
-    memset(&m, 0, sizeof m);
-    m.type = QCN_P2P_MSG_CONSENSUS;
-    m.u.consensus.kind = kind;
-    m.u.consensus.payload = qcn_view_make(payload, len);
     send_msg(c, &m);
     return QCN_OK;
 }
