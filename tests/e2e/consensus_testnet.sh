@@ -19,8 +19,16 @@ PORT=$((20000 + ($$ % 400) * 10))
 RUNPID=""
 fail() {
     echo "FAIL: $*"
+    # where each live node is stuck: height, round and step of its engine
+    for i in 0 1 2 3; do
+        printf 'node%s: ' "$i"
+        curl -s -m 5 -X POST -H 'content-type: application/json' \
+            --data '{"jsonrpc":"2.0","id":1,"method":"qcn_consensusStatus","params":[]}' \
+            "http://127.0.0.1:$((PORT + 2 * i + 1))" | cut -c1-600
+        echo
+    done
     for l in "$DIR"/net/node*/node.log; do
-        [ -f "$l" ] && { echo "-- $l"; grep -v " block [0-9]* txs=" "$l" | tail -6; }
+        [ -f "$l" ] && { echo "-- $l"; grep -v " block [0-9]* txs=" "$l" | tail -12; }
     done
     exit 1
 }
