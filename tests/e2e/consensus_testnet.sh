@@ -73,9 +73,14 @@ done
 [ $? = 1 ] || fail "status of a stopped net must exit 1"
 [ "$(grep -c ' down ' "$DIR/status.out")" = 4 ] || fail "status rows"
 
-# run: supervise the four validators
+# run: supervise the four validators; after 3 s the engine and its
+# transport must be up (a node without them says so in its log)
 "$QCN" testnet run --dir "$DIR/net" --no-restart > "$DIR/run.out" 2>&1 &
 RUNPID=$!
+sleep 3
+grep -q "no such engine" "$DIR"/net/node0/node.log 2>/dev/null && fail "qcn node has no pos engine"
+grep -q "consensus messages have no transport" "$DIR"/net/node0/node.log 2>/dev/null &&
+    fail "p2p does not carry consensus messages"
 
 height() { "$QCN" testnet status --dir "$DIR/net" --json 2>/dev/null |
     tr '{' '\n' | grep "\"node\": *$1," | sed -n 's/.*"height": *\([0-9]*\).*/\1/p'; }
