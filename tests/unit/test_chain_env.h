@@ -40,49 +40,65 @@ __attribute__((unused)) static void env_track(struct env *e, const uint8_t a[QCN
         memcpy(e->addrs[e->naddrs++], a, QCN_ADDRESS_BYTES);
 }
 
-/* Key i: schemes cycle 65, 44, 87; key 5 is poor (holds only 1000 wei). */
-__attribute__((unused)) static void env_init_cfg(struct env *e,
-                                                 const struct qcn_mempool_config *cfg)
+/* A genesis with the test chain's parameters and room for ENV_NKEYS funded
+ * keys (the caller fills g->alloc). */
+__attribute__((unused)) static void env_genesis_new(struct qcn_genesis *g)
 {
-    static const uint8_t schemes[3] = {QCN_SCHEME_MLDSA65, QCN_SCHEME_MLDSA44, QCN_SCHEME_MLDSA87};
-    struct qcn_genesis g;
+    memset(g, 0, sizeof *g);
+    g->params.chain_id = ENV_CHAIN_ID;
+    g->params.block_gas_limit = ENV_GAS_LIMIT;
+    g->params.initial_base_fee = ENV_BASE_FEE;
+    g->params.min_base_fee = 7;
+    g->timestamp = 1000;
+    g->alloc = calloc(ENV_NKEYS, sizeof *g->alloc);
+    assert_non_null(g->alloc);
+    g->nalloc = ENV_NKEYS;
+}
+
+/* Builds g (consumed) into e's store, opens the chain and a mempool with cfg
+ * (NULL: the defaults). e's keys and tracked addresses are already set. */
+__attribute__((unused)) static void env_open(struct env *e, struct qcn_genesis *g,
+                                             const struct qcn_mempool_config *cfg)
+{
     struct qcn_block_result res;
     struct qcn_mempool_config def;
-    size_t i;
 
-    memset(e, 0, sizeof *e);
-    memset(&g, 0, sizeof g);
-    g.params.chain_id = ENV_CHAIN_ID;
-    g.params.block_gas_limit = ENV_GAS_LIMIT;
-    g.params.initial_base_fee = ENV_BASE_FEE;
-    g.params.min_base_fee = 7;
-    g.timestamp = 1000;
-    g.alloc = calloc(ENV_NKEYS, sizeof *g.alloc);
-    assert_non_null(g.alloc);
-    g.nalloc = ENV_NKEYS;
-    for (i = 0; i < ENV_NKEYS; i++) {
-        tkey_make(&e->keys[i], schemes[i % 3], (uint8_t)(0x40 + i));
-        memcpy(g.alloc[i].address, e->keys[i].addr, QCN_ADDRESS_BYTES);
-        g.alloc[i].balance = qcn_u256_from_u64(i == 5 ? 1000 : ENV_BALANCE);
-        env_track(e, e->keys[i].addr);
-    }
     memset(e->proposer, 0xee, sizeof e->proposer);
     env_track(e, e->proposer);
-    e->p = g.params;
-    assert_int_equal(qcn_genesis_build(&g, &res), QCN_OK);
+    e->p = g->params;
+    assert_int_equal(qcn_genesis_build(g, &res), QCN_OK);
     memcpy(e->genesis_root, res.block.header.state_root, QCN_HASH_BYTES);
     assert_int_equal(qcn_memstore_new(&e->ms), QCN_OK);
     assert_int_equal(qcn_memstore_apply(e->ms, &res.writes), QCN_OK);
     assert_int_equal(
-        qcn_chain_open(&e->c, &g.params, qcn_memstore_reader(e->ms), &res.block.header), QCN_OK);
+        qcn_chain_open(&e->c, &g->params, qcn_memstore_reader(e->ms), &res.block.header), QCN_OK);
     qcn_block_result_clear(&res);
-    qcn_genesis_clear(&g);
+    qcn_genesis_clear(g);
     if (cfg == NULL) {
         qcn_mempool_config_default(&def);
         cfg = &def;
     }
     assert_int_equal(qcn_mempool_new(&e->mp, cfg), QCN_OK);
     e->now = 1000000;
+}
+
+/* Key i: schemes cycle 65, 44, 87; key 5 is poor (holds only 1000 wei). */
+__attribute__((unused)) static void env_init_cfg(struct env *e,
+                                                 const struct qcn_mempool_config *cfg)
+{
+    static const uint8_t schemes[3] = {QCN_SCHEME_MLDSA65, QCN_SCHEME_MLDSA44, QCN_SCHEME_MLDSA87};
+    struct qcn_genesis g;
+    size_t i;
+
+    memset(e, 0, sizeof *e);
+    env_genesis_new(&g);
+    for (i = 0; i < ENV_NKEYS; i++) {
+        tkey_make(&e->keys[i], schemes[i % 3], (uint8_t)(0x40 + i));
+        memcpy(g.alloc[i].address, e->keys[i].addr, QCN_ADDRESS_BYTES);
+        g.alloc[i].balance = qcn_u256_from_u64(i == 5 ? 1000 : ENV_BALANCE);
+        env_track(e, e->keys[i].addr);
+    }
+    env_open(e, &g, cfg);
 }
 
 __attribute__((unused)) static void env_init(struct env *e)

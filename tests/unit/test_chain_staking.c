@@ -28,40 +28,18 @@
 static void senv_init(struct env *e)
 {
     struct qcn_genesis g;
-    struct qcn_block_result res;
-    struct qcn_mempool_config def;
     size_t i;
 
     memset(e, 0, sizeof *e);
-    memset(&g, 0, sizeof g);
-    g.params.chain_id = ENV_CHAIN_ID;
-    g.params.block_gas_limit = ENV_GAS_LIMIT;
-    g.params.initial_base_fee = ENV_BASE_FEE;
-    g.params.min_base_fee = 7;
-    g.timestamp = 1000;
-    g.alloc = calloc(ENV_NKEYS, sizeof *g.alloc);
-    assert_non_null(g.alloc);
-    g.nalloc = ENV_NKEYS;
+    env_genesis_new(&g);
     for (i = 0; i < ENV_NKEYS; i++) {
         tkey_make(&e->keys[i], QCN_SCHEME_MLDSA65, (uint8_t)(0x60 + i));
         memcpy(g.alloc[i].address, e->keys[i].addr, QCN_ADDRESS_BYTES);
         g.alloc[i].balance = qcn_u256_mul_u64_u64(1000000, COIN_WEI);
         env_track(e, e->keys[i].addr);
     }
-    memset(e->proposer, 0xee, sizeof e->proposer);
-    env_track(e, e->proposer);
     env_track(e, qcn_staking_address);
-    e->p = g.params;
-    assert_int_equal(qcn_genesis_build(&g, &res), QCN_OK);
-    assert_int_equal(qcn_memstore_new(&e->ms), QCN_OK);
-    assert_int_equal(qcn_memstore_apply(e->ms, &res.writes), QCN_OK);
-    assert_int_equal(
-        qcn_chain_open(&e->c, &g.params, qcn_memstore_reader(e->ms), &res.block.header), QCN_OK);
-    qcn_block_result_clear(&res);
-    qcn_genesis_clear(&g);
-    qcn_mempool_config_default(&def);
-    assert_int_equal(qcn_mempool_new(&e->mp, &def), QCN_OK);
-    e->now = 1000000;
+    env_open(e, &g, NULL);
 }
 
 static struct qcn_tx *staking_tx(const struct tkey *k, uint64_t nonce, struct qcn_u256 value,
