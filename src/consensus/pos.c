@@ -34,6 +34,9 @@ _Static_assert((int)QCN_POS_MSG_COMPACT == (int)QCN_P2P_CONSENSUS_COMPACT &&
                "compact kinds and peer names are p2p's");
 
 #define DEFAULT_GOSSIP_MS 1000u
+/* A height older than this has its held votes repeated every gossip period
+ * (gossip_held). A healthy height decides well inside it. */
+#define REGOSSIP_AFTER_MS 2000u
 #define MAX_OWN_MSGS 256u
 #define QCN_POS_WAL_PRUNE_EVERY 16u
 
@@ -311,6 +314,21 @@ static int vote_store(struct qcn_pos *p, const struct qcn_vote *v)
     }
     p->votes[p->nvotes++] = *v;
     return QCN_OK;
+}
+
+/* 1 if exactly v (signature included) is stored: it was verified already. */
+static int vote_held(const struct qcn_pos *p, const struct qcn_vote *v)
+{
+    size_t i;
+    for (i = 0; i < p->nvotes; i++) {
+        const struct qcn_vote *x = &p->votes[i];
+        if (x->round == v->round && x->type == v->type && x->has_block == v->has_block &&
+            memcmp(x->validator, v->validator, QCN_ADDRESS_BYTES) == 0 &&
+            memcmp(x->block_hash, v->block_hash, QCN_HASH_BYTES) == 0 &&
+            memcmp(x->sig, v->sig, QCN_VOTE_SIG_BYTES) == 0)
+            return 1;
+    }
+    return 0;
 }
 
 /* The first stored vote of (round, type, validator) that conflicts with v. */
@@ -608,6 +626,21 @@ static void send_vote(struct qcn_pos *p, const struct qcn_tm_action *a)
 static void cb_emit(void *ctx, const struct qcn_tm_action *a)
 {
     struct qcn_pos *p = ctx;
+    /* debug trace of the machine's decisions: what an operator reads to see
+     * why a height does not finish */
+    if (a->kind == QCN_TM_ACT_TIMEOUT)
+        QCN_LOG(QCN_LOG_DEBUG, "pos", "%llu/%u: timeout of step %u in %llu ms",
+                (unsigned long long)a->height, a->round, (unsigned)a->step,
+                (unsigned long long)a->delay_ms);
+    else
+        QCN_LOG(QCN_LOG_DEBUG, "pos", "%llu/%u: %s %s%02x%02x%02x%02x",
+                (unsigned long long)a->height, a->round,
+                a->kind == QCN_TM_ACT_PROPOSE ? "propose"
+                : a->kind == QCN_TM_ACT_COMMIT
+                    ? "commit"
+                    : (a->vote_type == QCN_TM_PREVOTE ? "prevote" : "precommit"),
+                a->kind == QCN_TM_ACT_VOTE && !a->has_value ? "nil " : "", a->value[0], a->value[1],
+                a->value[2], a->value[3]);
     switch (a->kind) {
     case QCN_TM_ACT_PROPOSE:
         send_proposal(p, a);
@@ -826,6 +859,13 @@ static void after(struct qcn_pos *p)
 static int future_add(struct qcn_pos *p, uint8_t kind, const uint8_t *peer, const uint8_t *payload,
                       size_t len)
 {
+    size_t i;
+    for (i = 0; i < p->nfuture; i++)
+        if (p->future[i].kind == kind && p->future[i].len == len &&
+            memcmp(p->future[i].p, payload, len) == 0)
+            return QCN_OK; /* a repeat (gossip) of one held already */
+    QCN_LOG(QCN_LOG_DEBUG, "pos", "message kind %u of height %llu held (%zu held)", (unsigned)kind,
+            (unsigned long long)p->height + 1, p->nfuture);
     if (p->nfuture >= QCN_POS_MAX_FUTURE_MSGS || p->future_bytes + len > QCN_POS_MAX_FUTURE_BYTES)
         return QCN_OK; /* dropped; gossip repeats it */
     if (msgcopy_set(&p->future[p->nfuture], kind, 0, payload, len) != QCN_OK)
@@ -975,6 +1015,10 @@ static int proposal_block(struct qcn_pos *p, const struct qcn_proposal *pr, uint
     }
     err =
         qcn_tm_on_proposal(p->tm, pr->height, pr->round, pr->pol_round, pr->block_hash, who, valid);
+    QCN_LOG(QCN_LOG_DEBUG, "pos", "%llu/%u: proposal from %u %02x%02x%02x%02x (pol %lld, %s): %s",
+            (unsigned long long)pr->height, pr->round, who, pr->block_hash[0], pr->block_hash[1],
+            pr->block_hash[2], pr->block_hash[3], (long long)pr->pol_round,
+            valid ? "valid" : "invalid", qcn_err_str(err));
     if (err == QCN_ERR_CONSENSUS_EQUIVOCATION) {
         p->st.equivocations++;
         QCN_LOG(QCN_LOG_WARN, "pos", "proposer equivocated at %llu/%u",
@@ -1348,8 +1392,13 @@ static int handle_vote(struct qcn_pos *p, uint8_t kind, const uint8_t *payload, 
             return QCN_ERR_BAD_SIGNATURE;
         return future_add(p, kind, NULL, payload, len);
     }
-    if (v.height > p->height + 1)
+    if (v.height > p->height + 1) {
+        QCN_LOG(QCN_LOG_DEBUG, "pos", "vote of height %llu dropped at %llu",
+                (unsigned long long)v.height, (unsigned long long)p->height);
         return QCN_OK;
+    }
+    if (vote_held(p, &v))
+        return QCN_OK; /* a repeat (gossip): verified when it first came */
     idx = qcn_valset_find(&p->vs, v.validator);
     if (idx < 0)
         return QCN_ERR_CONSENSUS_VALIDATOR;
@@ -1357,6 +1406,10 @@ static int handle_vote(struct qcn_pos *p, uint8_t kind, const uint8_t *payload, 
         return QCN_ERR_BAD_SIGNATURE;
     err =
         qcn_tm_on_vote(p->tm, v.height, v.round, v.type, v.has_block, v.block_hash, (uint32_t)idx);
+    QCN_LOG(QCN_LOG_DEBUG, "pos", "%llu/%u: %s from %d %s%02x%02x%02x%02x: %s",
+            (unsigned long long)v.height, v.round,
+            v.type == QCN_VOTE_PREVOTE ? "prevote" : "precommit", idx, v.has_block ? "" : "nil ",
+            v.block_hash[0], v.block_hash[1], v.block_hash[2], v.block_hash[3], qcn_err_str(err));
     if (err == QCN_ERR_CONSENSUS_EQUIVOCATION || (err == QCN_ERR_TOO_LARGE)) {
         struct qcn_evidence e;
         p->st.equivocations++;
@@ -1552,6 +1605,47 @@ void qcn_pos_free(struct qcn_pos *p)
     free(p);
 }
 
+/* Every gossip period our own messages of the last two rounds go out again
+ * (a peer that was behind or reconnecting dropped them; p2p hands a repeat
+ * to its engine again after QCN_P2P_CONSENSUS_REDELIVER_MS). */
+static void gossip_own(struct qcn_pos *p, const struct qcn_tm_state *s)
+{
+    size_t k;
+    for (k = 0; k < p->nown; k++)
+        if (p->own[k].round + 1 >= s->round)
+            p->host.broadcast(p->host.ctx, p->own[k].kind, p->own[k].p, p->own[k].len);
+}
+
+/* A height that is taking long also gets the votes we hold from everyone
+ * else. Tendermint's liveness assumes that a message one correct validator
+ * received reaches every correct one (paper §2, gossip); the validator that
+ * signed it may be gone (killed right after voting), and a peer that was
+ * behind when it came dropped it, so the polka that peer lacks to follow a
+ * re-proposal then exists only in our store. Sent: the votes of the current
+ * and previous round and of our locked and valid rounds (a re-proposal names
+ * its polka round), at most 8 per validator. */
+static void gossip_held(struct qcn_pos *p, const struct qcn_tm_state *s)
+{
+    struct qcn_buf b;
+    size_t i;
+    qcn_buf_init(&b, QCN_VOTE_MAX_BYTES);
+    for (i = 0; i < p->nvotes; i++) {
+        const struct qcn_vote *v = &p->votes[i];
+        int64_t r = v->round;
+        if (!(r + 1 >= (int64_t)s->round || r == s->locked_round || r == s->valid_round))
+            continue;
+        if (memcmp(v->validator, p->address, QCN_ADDRESS_BYTES) == 0)
+            continue; /* gossip_own sent ours */
+        qcn_buf_reset(&b);
+        if (qcn_vote_encode(&b, v) == QCN_OK)
+            p->host.broadcast(p->host.ctx,
+                              v->type == QCN_VOTE_PREVOTE ? QCN_POS_MSG_PREVOTE
+                                                          : QCN_POS_MSG_PRECOMMIT,
+                              b.p, b.len);
+    }
+    qcn_buf_clear(&b);
+}
+
 void qcn_pos_on_timer(struct qcn_pos *p)
 {
     uint64_t now;
@@ -1565,8 +1659,11 @@ void qcn_pos_on_timer(struct qcn_pos *p)
             continue;
         p->timers[i].kind = T_NONE;
         if (t.kind == T_TM) {
-            if (t.height == p->height)
+            if (t.height == p->height) {
+                QCN_LOG(QCN_LOG_DEBUG, "pos", "%llu/%u: timeout of step %u fired",
+                        (unsigned long long)t.height, t.round, (unsigned)t.step);
                 qcn_tm_on_timeout(p->tm, t.step, t.height, t.round);
+            }
         } else if (t.kind == T_RETRY) {
             if (t.height == p->height) {
                 p->pending_commit = 1;
@@ -1595,11 +1692,15 @@ void qcn_pos_on_timer(struct qcn_pos *p)
                 timer_add(p, T_FETCH, QCN_POS_REFETCH_MS, 0, p->height, 0);
         } else if (t.kind == T_GOSSIP) {
             struct qcn_tm_state s;
-            size_t k;
             qcn_tm_get_state(p->tm, &s);
-            for (k = 0; k < p->nown; k++)
-                if (p->own[k].round + 1 >= s.round)
-                    p->host.broadcast(p->host.ctx, p->own[k].kind, p->own[k].p, p->own[k].len);
+            gossip_own(p, &s);
+            if (!p->waiting_next && s.step != QCN_TM_STEP_COMMITTED &&
+                now >= p->t_start + REGOSSIP_AFTER_MS) {
+                QCN_LOG(
+                    QCN_LOG_DEBUG, "pos", "%llu/%u: height open for %llu ms; repeating held votes",
+                    (unsigned long long)p->height, s.round, (unsigned long long)(now - p->t_start));
+                gossip_held(p, &s);
+            }
             timer_add(p, T_GOSSIP, p->gossip_ms, 0, 0, 0);
         }
         /* a commit may have started a new height: continue with fresh timers */

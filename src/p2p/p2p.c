@@ -182,6 +182,7 @@ void qcn_p2p_config_default(struct qcn_p2p_config *c)
     c->ban_ip = 1;
     c->sync_batch = 32;
     c->relay_consensus = 1;
+    c->consensus_redeliver_ms = QCN_P2P_CONSENSUS_REDELIVER_MS;
     c->version = QCN_P2P_VERSION;
     c->min_version = QCN_P2P_MIN_VERSION;
 }
@@ -360,24 +361,38 @@ static int penalize(struct conn *c, int32_t amount, const char *why)
 }
 
 /* ---- seen cache (two generations: when the current one fills, the older
- * one is emptied and becomes current, so the newest half is always kept) ---- */
+ * one is emptied and becomes current, so the newest half is always kept).
+ * An entry's value is 0 (seen: never again) or, for a broadcast consensus
+ * message, the monotonic ms it was last handed to the engine. ---- */
+
+static int seen_get(const struct qcn_p2p *p, const uint8_t h[32], uint64_t *val)
+{
+    return qcn_p2p_hset_get(&p->seen[p->seen_cur], h, val) ||
+           qcn_p2p_hset_get(&p->seen[p->seen_cur ^ 1], h, val);
+}
 
 static int seen_has(const struct qcn_p2p *p, const uint8_t h[32])
 {
-    return qcn_p2p_hset_get(&p->seen[0], h, NULL) || qcn_p2p_hset_get(&p->seen[1], h, NULL);
+    return seen_get(p, h, NULL);
+}
+
+/* Inserts or updates in the current generation (a stale copy in the older
+ * one is shadowed: seen_get reads the current first). */
+static void seen_put(struct qcn_p2p *p, const uint8_t h[32], uint64_t val)
+{
+    struct qcn_p2p_hset *cur = &p->seen[p->seen_cur];
+    if (qcn_p2p_hset_put(cur, h, val) != 0) {
+        p->seen_cur ^= 1;
+        cur = &p->seen[p->seen_cur];
+        qcn_p2p_hset_reset(cur);
+        (void)qcn_p2p_hset_put(cur, h, val);
+    }
 }
 
 static void seen_add(struct qcn_p2p *p, const uint8_t h[32])
 {
-    struct qcn_p2p_hset *cur = &p->seen[p->seen_cur];
-    if (seen_has(p, h))
-        return;
-    if (qcn_p2p_hset_put(cur, h, 1) != 0) {
-        p->seen_cur ^= 1;
-        cur = &p->seen[p->seen_cur];
-        qcn_p2p_hset_reset(cur);
-        (void)qcn_p2p_hset_put(cur, h, 1);
-    }
+    if (!seen_has(p, h))
+        seen_put(p, h, 0);
 }
 
 /* ---- writing ---- */
@@ -1002,7 +1017,7 @@ static void on_consensus(struct conn *c, const struct qcn_p2p_msg *m)
     struct qcn_p2p *p = c->p;
     struct qcn_keccak k;
     uint8_t id[QCN_HASH_BYTES];
-    int err;
+    int err, repeat = 0;
     if (QCN_P2P_CONSENSUS_IS_DIRECT(m->u.consensus.kind)) {
         /* Point to point: meant for us only, never relayed; the same bytes
          * may legitimately come again (a repeated request), so no seen
@@ -1018,11 +1033,17 @@ static void on_consensus(struct conn *c, const struct qcn_p2p_msg *m)
     qcn_keccak_absorb(&k, &m->u.consensus.kind, 1);
     qcn_keccak_absorb(&k, m->u.consensus.payload.p, m->u.consensus.payload.len);
     qcn_keccak_squeeze(&k, id, sizeof id);
-    if (seen_has(p, id)) {
-        p->stats.dup_suppressed++;
-        return;
+    {
+        uint64_t at, now = now_ms();
+        if (seen_get(p, id, &at)) {
+            if (at == 0 || now < at + p->cfg.consensus_redeliver_ms) {
+                p->stats.dup_suppressed++;
+                return;
+            }
+            repeat = 1;
+        }
+        seen_put(p, id, now);
     }
-    seen_add(p, id);
     p->stats.consensus_in++;
     if (p->cb.on_consensus == NULL)
         return;
@@ -1032,7 +1053,9 @@ static void on_consensus(struct conn *c, const struct qcn_p2p_msg *m)
         penalize(c, QCN_P2P_PENALTY_INVALID, "invalid consensus message");
         return;
     }
-    if (p->cfg.relay_consensus)
+    /* A repeat is not relayed: its origin (or a peer holding it) repeats
+     * it to everyone itself, and relaying repeats would multiply traffic. */
+    if (p->cfg.relay_consensus && !repeat)
         for (struct conn *o = p->conns; o != NULL; o = o->next)
             if (o != c && o->established && o->state == C_OPEN)
                 send_msg(o, m);
@@ -1663,7 +1686,7 @@ int qcn_p2p_broadcast_consensus(qcn_p2p *p, uint8_t kind, const uint8_t *payload
     qcn_keccak_absorb(&k, &kind, 1);
     qcn_keccak_absorb(&k, payload, len);
     qcn_keccak_squeeze(&k, id, sizeof id);
-    seen_add(p, id);
+    seen_put(p, id, now_ms()); /* our own: an echo within the window is dropped */
     for (struct conn *c = p->conns; c != NULL; c = c->next)
         if (c->established && c->state == C_OPEN && c->got_status)
             send_msg(c, &m);

@@ -35,6 +35,8 @@
 #define QCN_P2P_MAX_ADDR_TEXT 64    /* "host:port" */
 #define QCN_P2P_MAX_KNOWN_ADDRS 256 /* address book entries */
 #define QCN_P2P_SEEN_CACHE 8192     /* hashes remembered for duplicate suppression */
+/* Default of cfg.consensus_redeliver_ms. */
+#define QCN_P2P_CONSENSUS_REDELIVER_MS 2000u
 #define QCN_P2P_MAX_BANS 256
 #define QCN_P2P_MAX_PENDING_TX_REQ 4096 /* tx hashes requested, not yet answered */
 /* Bytes queued for sending to one peer; beyond it the peer is too slow and
@@ -77,6 +79,12 @@ struct qcn_p2p_config {
     int ban_ip;                /* also ban the peer's IP (default 1) */
     uint32_t sync_batch;       /* blocks per request, default 32 (<= 64) */
     int relay_consensus;       /* re-gossip accepted consensus messages (default 1) */
+    /* A broadcast consensus message already handed to the engine is handed
+     * to it again when it arrives this long after (and never relayed
+     * again): engines repeat what a peer may have dropped while it was
+     * behind, so byte-identical repeats must not be suppressed for good
+     * (docs/p2p.md §6). Default QCN_P2P_CONSENSUS_REDELIVER_MS. */
+    uint32_t consensus_redeliver_ms;
     /* A peer exactly one block ahead is synced from only after we stayed
      * behind it this long (0, the default: at once). Under BFT consensus
      * that block is usually the one we are committing ourselves from its
@@ -121,8 +129,9 @@ struct qcn_p2p_callbacks {
     int (*apply_block)(void *ctx, struct qcn_block *blk, const uint8_t *raw, size_t raw_len,
                        const uint8_t *commit, size_t commit_len);
     /* A consensus message (kind: enum qcn_p2p_consensus_kind). Return QCN_OK
-     * if valid (it is then relayed when cfg.relay_consensus), another error
-     * to score the sender down. */
+     * if valid (it is then relayed when cfg.relay_consensus, the first time
+     * only), another error to score the sender down. The same broadcast
+     * bytes come at most once per cfg.consensus_redeliver_ms. */
     int (*on_consensus)(void *ctx, const uint8_t peer[QCN_P2P_NODE_ID_BYTES], uint8_t kind,
                         const uint8_t *payload, size_t len);
     /* Sync reached the best head any peer reported. */

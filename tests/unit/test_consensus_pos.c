@@ -74,6 +74,7 @@ static struct {
      * staking state, shared, advanced once per height */
     int partitioned;
     int group[N];
+    int full_sync; /* sync_from_peers copies up to the peer's head */
     int use_staking;
     struct qcn_staking stk;
     uint64_t stk_height;
@@ -452,7 +453,7 @@ static void sync_from_peers(struct node *n)
         int moved = 0;
         if (!o->up || o == n || (S.partitioned && S.group[o->idx] != S.group[n->idx]))
             continue;
-        while (o->head > n->head + 1) { /* leave the last height to consensus */
+        while (o->head > n->head + !S.full_sync) { /* leave the last height to consensus */
             struct chainrec *c = &o->chain[n->head + 1];
             struct qcn_block b;
             assert_int_equal(qcn_block_decode(&b, qcn_view_make(c->blk, c->len)), QCN_OK);
@@ -853,6 +854,75 @@ static void test_late_joiner(void **state)
     teardown_net();
 }
 
+/* The valset index of node i (the set is ordered its own way). */
+static int node_of_index(uint32_t k)
+{
+    int i;
+    for (i = 0; i < N; i++)
+        if (memcmp(S.vs.v[k].pubkey, S.pk[i], QCN_VOTE_PK_BYTES) == 0)
+            return i;
+    return -1;
+}
+
+/* The liveness case CI once hit with real processes. A validator L falls
+ * behind (cut off, as a stalled process is) while the others go on; it
+ * misses the round-0 proposal and prevotes of a height whose proposer D
+ * then dies right after prevoting. The two left lock on D's block (they saw
+ * D's prevote), L cannot follow their re-proposal because the polka it
+ * names includes D's prevote, which only the two hold: the paper's gossip
+ * assumption (every message a correct validator received reaches every
+ * correct one) must hold for other validators' votes too, or the three
+ * alive never decide again. */
+static void test_lagging_node_and_dead_proposer(void **state)
+{
+    const int L = 0;
+    struct qcn_pos_status st;
+    uint64_t H = 0;
+    int i, D = -1;
+    (void)state;
+    assert_int_equal(setup_net(-1), 0);
+    for (i = 0; i < N; i++)
+        node_boot(&S.nodes[i]);
+    run_until(6000);
+    assert_true(min_head(-1, -1) >= 2);
+    S.partitioned = 1;
+    S.group[L] = 1;
+    /* step until the others work on a height H >= L's + 2 whose round-0
+     * proposer D is not L, and D has prevoted there */
+    while (S.now < 200000) {
+        int a = (L + 1) % N;
+        run_until(S.now + 2);
+        qcn_pos_status_get(S.nodes[a].pos, &st);
+        if (st.height < S.nodes[L].head + 3 || st.round != 0 || st.height != S.nodes[a].head + 1)
+            continue;
+        if (D < 0 || H != st.height) {
+            struct qcn_block b;
+            struct chainrec *c = &S.nodes[a].chain[S.nodes[a].head];
+            assert_int_equal(qcn_block_decode(&b, qcn_view_make(c->blk, c->len)), QCN_OK);
+            D = node_of_index(qcn_valset_proposer(&S.vs, b.header.mix, st.height, 0));
+            qcn_block_clear(&b);
+            H = st.height;
+        }
+        if (D == L)
+            continue;
+        qcn_pos_status_get(S.nodes[D].pos, &st);
+        if (st.height == H && st.round == 0 && st.step == 2 /* prevoted */)
+            break;
+    }
+    assert_true(S.now < 200000);
+    assert_true(D >= 0 && D != L);
+    node_kill(&S.nodes[D]);
+    S.partitioned = 0;
+    S.full_sync = 1;
+    run_until(S.now + 60000);
+    /* the three alive decided H and went on, on one chain */
+    for (i = 0; i < N; i++)
+        if (i != D)
+            assert_true(S.nodes[i].head >= H + 2);
+    check_no_fork();
+    teardown_net();
+}
+
 static int feed_vote(struct node *n, int key, uint64_t chain, uint64_t height, int flip,
                      const uint8_t *sk_override)
 {
@@ -996,6 +1066,7 @@ int main(void)
         cmocka_unit_test(test_slashed_validator_dropped),
         cmocka_unit_test(test_partition),
         cmocka_unit_test(test_late_joiner),
+        cmocka_unit_test(test_lagging_node_and_dead_proposer),
         cmocka_unit_test(test_forged_messages),
         cmocka_unit_test(test_compact_proposals),
     };

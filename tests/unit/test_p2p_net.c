@@ -1037,6 +1037,63 @@ static void test_rekey_and_consensus(void **state)
     node_stop(&na);
 }
 
+/* A repeat of a broadcast consensus message (docs/p2p.md §6): within
+ * consensus_redeliver_ms it is suppressed; after it, it reaches the engine
+ * again (a node that dropped the first copy while behind must get the
+ * engine's repeats) but is not relayed a second time. */
+static void test_consensus_redelivery(void **state)
+{
+    (void)state;
+    size_t one = 1, two = 2;
+    int want;
+    uint64_t dup = 1;
+    uint8_t fill = 0x52;
+    static struct snap s;
+    node_config_line(&na, &nb, &nc);
+    nb.cfg.consensus_redeliver_ms = 300;
+    node_start(&na);
+    node_start(&nb);
+    node_start(&nc);
+    call(&nb, do_dial, &na.port);
+    call(&nc, do_dial, &nb.port);
+    assert_true(wait_for(&nb, p_ready, &two));
+    assert_true(wait_for(&nc, p_ready, &one));
+    assert_true(wait_for(&na, p_ready, &one));
+    want = 1;
+    call(&na, do_consensus, &fill);
+    assert_true(wait_for(&nb, p_consensus, &want));
+    assert_true(wait_for(&nc, p_consensus, &want)); /* relayed by b */
+    /* at once again: suppressed at b */
+    call(&na, do_consensus, &fill);
+    assert_true(wait_for(&nb, p_dups, &dup));
+    snap(&nb, &s);
+    assert_int_equal(s.host.consensus_got, 1);
+    /* repeated until the window passed: b's engine gets it a second time */
+    want = 2;
+    for (int i = 0; i < 200; i++) {
+        call(&na, do_consensus, &fill);
+        snap(&nb, &s);
+        if (s.host.consensus_got >= 2)
+            break;
+        sleep_ms(20);
+    }
+    assert_true(wait_for(&nb, p_consensus, &want));
+    /* not relayed again: a new message b relays after it reaches c, and
+     * c counts two (the first copy and the new one), not three */
+    fill = 0x53;
+    call(&na, do_consensus, &fill);
+    assert_true(wait_for(&nc, p_consensus, &want));
+    snap(&nc, &s);
+    assert_int_equal(s.host.consensus_got, 2);
+    snap(&nb, &s);
+    assert_int_equal(s.host.consensus_got, 3);
+    assert_int_equal(s.peers[0].score, 0);
+    assert_int_equal(s.peers[1].score, 0);
+    node_stop(&na);
+    node_stop(&nb);
+    node_stop(&nc);
+}
+
 static void do_add_tx(struct tnode *t, void *arg)
 {
     const uint8_t *body = arg;
@@ -1335,14 +1392,23 @@ static void test_partition(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_handshake_ids),       cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_self_connect),        cmocka_unit_test(test_frame_attacks),
-        cmocka_unit_test(test_replayed_handshake),  cmocka_unit_test(test_garbage_banned),
-        cmocka_unit_test(test_rekey_and_consensus), cmocka_unit_test(test_direct_consensus),
-        cmocka_unit_test(test_tx_gossip),           cmocka_unit_test(test_sync),
-        cmocka_unit_test(test_peer_exchange),       cmocka_unit_test(test_rate_limit),
-        cmocka_unit_test(test_max_inbound),         cmocka_unit_test(test_dial_backoff),
-        cmocka_unit_test(test_unsolicited),         cmocka_unit_test(test_sync_fork),
+        cmocka_unit_test(test_handshake_ids),
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_self_connect),
+        cmocka_unit_test(test_frame_attacks),
+        cmocka_unit_test(test_replayed_handshake),
+        cmocka_unit_test(test_garbage_banned),
+        cmocka_unit_test(test_rekey_and_consensus),
+        cmocka_unit_test(test_direct_consensus),
+        cmocka_unit_test(test_consensus_redelivery),
+        cmocka_unit_test(test_tx_gossip),
+        cmocka_unit_test(test_sync),
+        cmocka_unit_test(test_peer_exchange),
+        cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_max_inbound),
+        cmocka_unit_test(test_dial_backoff),
+        cmocka_unit_test(test_unsolicited),
+        cmocka_unit_test(test_sync_fork),
 #ifdef QCN_TEST_FAULTS
         cmocka_unit_test(test_partition),
 #endif
