@@ -245,37 +245,101 @@ static int write_cmp(const void *pa, const void *pb)
     return a < b ? -1 : a > b;
 }
 
+static int same_key(const struct qcn_store_write *a, const struct qcn_store_write *b)
+{
+    return a->table == b->table && a->klen == b->klen && memcmp(a->key, b->key, a->klen) == 0;
+}
+
+/* 1 if w's key sorts after last (LMDB's default order). */
+static int key_after(const struct qcn_store_write *w, const uint8_t *last, size_t last_len)
+{
+    size_t n = w->klen < last_len ? w->klen : last_len;
+    int c = memcmp(w->key, last, n);
+    return c > 0 || (c == 0 && w->klen > last_len);
+}
+
+/* The sorted writes go in through one cursor per table: LMDB's cursor put
+ * first looks for the key on the page the cursor is on, so a left-to-right
+ * run of keys mostly skips the descent from the root. Keys past the table's
+ * last key at the start of the run (a block's trie nodes, filed under its
+ * height, are all such) are appended (MDB_APPEND): no search at all, and a
+ * full page is split at its end instead of its middle, so the table's tail
+ * is written in full pages. Each write replaces the whole record, so only
+ * the last write of a key (the last of its equal run) is applied. */
 static int write_all(struct qcn_store *s, struct qcn_store_write *const *order, size_t n)
 {
     MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
     MDB_val k, v;
-    size_t i;
-    int rc, err;
+    uint8_t last[QCN_STORE_MAX_KEY];
+    size_t i, last_len = 0;
+    int rc, err, table = -1, appending = 0;
 
     err = qcn_store_txn_begin(s, 0, &txn);
     if (err != QCN_OK)
         return err == QCN_ERR_STORE_FULL ? MDB_MAP_FULL : MDB_PANIC;
     for (i = 0; i < n; i++) {
         const struct qcn_store_write *w = order[i];
+        if (i + 1 < n && same_key(w, order[i + 1]))
+            continue;
+        if (w->table != table) {
+            if (cur != NULL)
+                mdb_cursor_close(cur);
+            cur = NULL;
+            rc = mdb_cursor_open(txn, s->dbi[w->table], &cur);
+            if (rc != MDB_SUCCESS)
+                goto fail;
+            table = w->table;
+            rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+            if (rc == MDB_NOTFOUND) {
+                appending = 1;
+            } else if (rc != MDB_SUCCESS) {
+                goto fail;
+            } else if (k.mv_size > sizeof last) {
+                rc = MDB_CORRUPTED;
+                goto fail;
+            } else {
+                appending = 0;
+                memcpy(last, k.mv_data, k.mv_size);
+                last_len = k.mv_size;
+            }
+        }
+        if (!appending && key_after(w, last, last_len))
+            appending = 1;
         k.mv_data = (void *)w->key;
         k.mv_size = w->klen;
         if (w->del) {
-            rc = mdb_del(txn, s->dbi[w->table], &k, NULL);
-            if (rc == MDB_NOTFOUND)
+            if (appending)
+                continue; /* past the table's last key: nothing to delete */
+            rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
+            if (rc == MDB_SUCCESS)
+                rc = mdb_cursor_del(cur, 0);
+            else if (rc == MDB_NOTFOUND)
                 rc = MDB_SUCCESS;
         } else {
             v.mv_data = (void *)w->val;
             v.mv_size = w->vlen;
-            rc = mdb_put(txn, s->dbi[w->table], &k, &v, 0);
+            rc = mdb_cursor_put(cur, &k, &v, appending ? MDB_APPEND : 0);
+            if (rc == MDB_KEYEXIST && appending) {
+                /* Not past the last key after all (cannot happen with sorted
+                 * input; LMDB checks, so fall back rather than trust it). */
+                appending = 0;
+                rc = mdb_cursor_put(cur, &k, &v, 0);
+            }
         }
-        if (rc != MDB_SUCCESS) {
-            mdb_txn_abort(txn);
-            return rc;
-        }
+        if (rc != MDB_SUCCESS)
+            goto fail;
     }
+    if (cur != NULL)
+        mdb_cursor_close(cur);
     /* The commit syncs the data pages, then the meta page: the point after
      * which the whole list is durable, and before which none of it is. */
     return mdb_txn_commit(txn);
+fail:
+    if (cur != NULL)
+        mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return rc;
 }
 
 static uint64_t grown_size(uint64_t cur, uint64_t need)

@@ -459,6 +459,122 @@ static void test_write_list_order(void **state)
     qcn_store_close(s);
 }
 
+/* A model of one table for test_write_list_model: key -> value, last write wins. */
+#define MODEL_MAX 4096
+struct model {
+    size_t n;
+    uint8_t key[MODEL_MAX][12];
+    size_t klen[MODEL_MAX];
+    uint32_t val[MODEL_MAX];
+    int seen;
+};
+
+static void model_apply(struct model *m, const struct qcn_store_write *w)
+{
+    size_t i;
+    for (i = 0; i < m->n; i++)
+        if (m->klen[i] == w->klen && memcmp(m->key[i], w->key, w->klen) == 0)
+            break;
+    if (w->del) {
+        if (i < m->n) {
+            m->n--;
+            memmove(m->key[i], m->key[m->n], sizeof m->key[i]);
+            m->klen[i] = m->klen[m->n];
+            m->val[i] = m->val[m->n];
+        }
+        return;
+    }
+    if (i == m->n) {
+        assert_true(m->n < MODEL_MAX);
+        memcpy(m->key[i], w->key, w->klen);
+        m->klen[i] = w->klen;
+        m->n++;
+    }
+    m->val[i] = qcn_load_be32(w->val);
+}
+
+/* Every stored pair must be in the model, in LMDB's order (strictly
+ * increasing), and as many as the model holds. */
+struct model_walk {
+    struct model *m;
+    uint8_t prev[12];
+    size_t prevlen;
+    size_t n;
+};
+
+static int model_visit(void *ctx, struct qcn_view key, struct qcn_view val)
+{
+    struct model_walk *mw = ctx;
+    size_t i, c = key.len < mw->prevlen ? key.len : mw->prevlen;
+    int d = memcmp(key.p, mw->prev, c);
+    if (mw->n > 0 && !(d > 0 || (d == 0 && key.len > mw->prevlen)))
+        return 1;
+    for (i = 0; i < mw->m->n; i++)
+        if (mw->m->klen[i] == key.len && memcmp(mw->m->key[i], key.p, key.len) == 0)
+            break;
+    if (i == mw->m->n || val.len != 4 || qcn_load_be32(val.p) != mw->m->val[i])
+        return 2;
+    memcpy(mw->prev, key.p, key.len);
+    mw->prevlen = key.len;
+    mw->n++;
+    return 0;
+}
+
+/* Commits of random write lists against a model: keys below, inside and
+ * past the table's last key (the appended tail), keys that are prefixes of
+ * each other (shorter first), overwrites, deletes of present and absent keys, and several writes to
+ * one key in one list (the last wins). */
+static void test_write_list_model(void **state)
+{
+    struct tmp *t = *state;
+    struct qcn_store *s = open_new(t->dir, 0);
+    static struct model m;
+    static struct qcn_store_write w[1500];
+    static uint8_t keys[1500][12], vals[1500][4];
+    struct qcn_store_snap *r;
+    struct model_walk mw;
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    size_t round, i, n;
+
+    memset(&m, 0, sizeof m);
+    for (round = 0; round < 8; round++) {
+        n = 150 + round * 60;
+        for (i = 0; i < n; i++) {
+            uint32_t kv;
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            /* Mostly rising keys (each round's range starts higher: an
+             * appended tail), some from anywhere below. */
+            kv = (uint32_t)(x >> 33) % 1000u;
+            if ((x >> 20) % 4 != 0)
+                kv += (uint32_t)round * 700u;
+            memset(keys[i], 0x5a, sizeof keys[i]);
+            qcn_store_be32(keys[i] + 7, kv << 18);
+            w[i].table = QCN_STORE_TRIE;
+            w[i].key = keys[i];
+            w[i].klen = (uint32_t)(7 + 1 + (x >> 40) % 4); /* lengths 8-11: prefixes */
+            w[i].del = (x >> 50) % 7 == 0;
+            qcn_store_be32(vals[i], (uint32_t)(round * 100000 + i));
+            w[i].val = w[i].del ? NULL : vals[i];
+            w[i].vlen = w[i].del ? 0 : 4;
+            /* Now and then the same key again a little later in the list. */
+            if (i >= 3 && (x >> 56) % 9 == 0) {
+                memcpy(keys[i], keys[i - 3], sizeof keys[i]);
+                w[i].klen = w[i - 3].klen;
+            }
+        }
+        for (i = 0; i < n; i++)
+            model_apply(&m, &w[i]);
+        assert_int_equal(qcn_store_write_commit(s, w, n), QCN_OK);
+        assert_int_equal(qcn_store_snap_begin(s, &r), QCN_OK);
+        memset(&mw, 0, sizeof mw);
+        mw.m = &m;
+        assert_int_equal(qcn_store_iterate(r, QCN_STORE_TRIE, NULL, 0, model_visit, &mw), QCN_OK);
+        assert_int_equal(mw.n, m.n);
+        qcn_store_snap_end(r);
+    }
+    qcn_store_close(s);
+}
+
 static void fill(struct qcn_store_batch *b, uint32_t from, uint32_t n, size_t vlen)
 {
     uint8_t k[4], v[4096];
@@ -719,6 +835,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_iterate_prefix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typed_records, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_list_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_list_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_growth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overlay_layers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_growth_with_concurrent_readers, setup, teardown),
