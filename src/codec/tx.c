@@ -237,11 +237,12 @@ static int parse(struct qcn_tx *tx)
     qcn_keccak_absorb(&k, hdr, hl);
     qcn_keccak_absorb(&k, f[F_CHAIN_ID].raw.p, span);
     qcn_keccak_squeeze(&k, tx->sighash, QCN_HASH_BYTES);
-    qcn_keccak256(tx->hash, tx->raw, tx->raw_len);
     return QCN_OK;
 }
 
-int qcn_tx_decode(struct qcn_tx **out, struct qcn_view in)
+/* Everything but the envelope's hash (tx->hash), which the callers compute:
+ * one at a time, or four at a time. */
+static int decode_unhashed(struct qcn_tx **out, struct qcn_view in)
 {
     struct qcn_tx *tx;
     int err;
@@ -269,6 +270,41 @@ int qcn_tx_decode(struct qcn_tx **out, struct qcn_view in)
     }
     *out = tx;
     return QCN_OK;
+}
+
+int qcn_tx_decode(struct qcn_tx **out, struct qcn_view in)
+{
+    int err = decode_unhashed(out, in);
+    if (err == QCN_OK)
+        qcn_keccak256((*out)->hash, (*out)->raw, (*out)->raw_len);
+    return err;
+}
+
+void qcn_tx_decode_many(struct qcn_tx **out, int *errs, const struct qcn_view *in, size_t n)
+{
+    struct qcn_tx *group[QCN_KECCAK_X4_WAYS];
+    uint8_t *hout[QCN_KECCAK_X4_WAYS];
+    const uint8_t *hin[QCN_KECCAK_X4_WAYS];
+    size_t hlen[QCN_KECCAK_X4_WAYS];
+    size_t i, ng = 0, t;
+
+    for (i = 0; i < n; i++) {
+        errs[i] = decode_unhashed(&out[i], in[i]);
+        if (errs[i] != QCN_OK)
+            continue;
+        group[ng++] = out[i];
+        if (ng < QCN_KECCAK_X4_WAYS)
+            continue;
+        for (t = 0; t < QCN_KECCAK_X4_WAYS; t++) {
+            hout[t] = group[t]->hash;
+            hin[t] = group[t]->raw;
+            hlen[t] = group[t]->raw_len;
+        }
+        qcn_keccak256_x4(hout, hin, hlen);
+        ng = 0;
+    }
+    for (t = 0; t < ng; t++)
+        qcn_keccak256(group[t]->hash, group[t]->raw, group[t]->raw_len);
 }
 
 struct qcn_tx *qcn_tx_ref(struct qcn_tx *tx)

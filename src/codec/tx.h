@@ -138,6 +138,11 @@ struct qcn_tx_fields {
  * its cap), QCN_ERR_TX_MALFORMED (layout or type byte), QCN_ERR_TX_UNKNOWN_SCHEME,
  * QCN_ERR_NOMEM. *out is NULL on failure. Thread-safe. */
 QCN_MUST_CHECK int qcn_tx_decode(struct qcn_tx **out, struct qcn_view in);
+/* qcn_tx_decode of in[0..n): out[i] and errs[i] as qcn_tx_decode's *out and
+ * result for in[i]. The envelopes' hashes are computed four at a time
+ * (qcn_keccak256_x4), which is most of the cost of decoding a PQ envelope.
+ * Thread-safe. */
+void qcn_tx_decode_many(struct qcn_tx **out, int *errs, const struct qcn_view *in, size_t n);
 
 /* Reference counting (atomic). unref frees at zero; NULL is a no-op. */
 struct qcn_tx *qcn_tx_ref(struct qcn_tx *tx);

@@ -289,3 +289,63 @@ void qcn_shake256(uint8_t *out, size_t outlen, const uint8_t *in, size_t inlen)
 {
     oneshot(out, outlen, in, inlen, QCN_SHAKE256_RATE, QCN_SHAKE_DS);
 }
+
+/* Whether qcn_keccak_x4_f1600 may run here (it needs AVX2; keccak_x4.c
+ * aborts on other builds). Cached like f1600_impl: racing first callers
+ * store the same value. 0 unknown, 1 no, 2 yes. */
+static int x4_state;
+
+static int x4_usable(void)
+{
+    int v = __atomic_load_n(&x4_state, __ATOMIC_RELAXED);
+    if (v == 0) {
+        v = 1;
+#if defined(__x86_64__) && defined(__GNUC__)
+        if (__builtin_cpu_supports("avx2"))
+            v = 2;
+#endif
+        __atomic_store_n(&x4_state, v, __ATOMIC_RELAXED);
+    }
+    return v == 2;
+}
+
+void qcn_keccak256_x4(uint8_t *const out[QCN_KECCAK_X4_WAYS],
+                      const uint8_t *const in[QCN_KECCAK_X4_WAYS],
+                      const size_t len[QCN_KECCAK_X4_WAYS])
+{
+    uint64_t st[QCN_KECCAK_STATE_LANES][QCN_KECCAK_X4_STATES];
+    struct qcn_keccak k;
+    size_t blocks = SIZE_MAX, b, off;
+    unsigned t, i;
+
+    _Static_assert(QCN_KECCAK_X4_WAYS == QCN_KECCAK_X4_STATES, "four ways");
+    if (!x4_usable()) {
+        for (t = 0; t < QCN_KECCAK_X4_WAYS; t++)
+            qcn_keccak256(out[t], in[t], len[t]);
+        return;
+    }
+    /* The whole blocks every input has are absorbed side by side. */
+    for (t = 0; t < QCN_KECCAK_X4_WAYS; t++)
+        if (len[t] / QCN_KECCAK256_RATE < blocks)
+            blocks = len[t] / QCN_KECCAK256_RATE;
+    memset(st, 0, sizeof st);
+    for (b = 0; b < blocks; b++) {
+        off = b * QCN_KECCAK256_RATE;
+        for (i = 0; i < QCN_KECCAK256_RATE / 8; i++)
+            for (t = 0; t < QCN_KECCAK_X4_WAYS; t++)
+                st[i][t] ^= qcn_load_le64(in[t] + off + 8 * i);
+        qcn_keccak_x4_f1600(st);
+    }
+    /* Each state then continues as a one-way sponge at a block boundary. */
+    off = blocks * QCN_KECCAK256_RATE;
+    for (t = 0; t < QCN_KECCAK_X4_WAYS; t++) {
+        qcn_keccak_init(&k, QCN_KECCAK256_RATE, QCN_KECCAK_DS);
+        for (i = 0; i < QCN_KECCAK_STATE_LANES; i++)
+            k.s[i] = st[i][t];
+        if (len[t] > off)
+            qcn_keccak_absorb(&k, in[t] + off, len[t] - off);
+        qcn_keccak_squeeze(&k, out[t], QCN_KECCAK256_BYTES);
+    }
+    qcn_keccak_clear(&k);
+    qcn_wipe(st, sizeof st);
+}

@@ -302,6 +302,64 @@ static void test_strict_rejections(void **state)
     qcn_buf_clear(&b);
 }
 
+/* qcn_tx_decode_many agrees with qcn_tx_decode on each input: valid envelopes
+ * of several lengths (so the four-way hashing has unequal tails) mixed with
+ * rejected ones, in chunk sizes that leave 0-3 hashed one by one. */
+static void test_decode_many_matches_decode(void **state)
+{
+    enum { N = 23 };
+    static const enum mut bad[] = {M_TRUNCATED, M_SCHEME_4, M_DATA_TOO_BIG, M_TYPE};
+    struct qcn_buf env[N];
+    struct qcn_view in[N];
+    struct qcn_tx *many[N], *one, *signed_tx;
+    struct qcn_tx_fields f;
+    struct tkey k, to;
+    static uint8_t data[700];
+    int errs[N], err;
+    size_t i, n;
+    (void)state;
+
+    tkey_make(&k, QCN_SCHEME_MLDSA65, 1);
+    tkey_make(&to, QCN_SCHEME_MLDSA44, 2);
+    for (i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 31 + 1);
+    for (i = 0; i < N; i++) {
+        qcn_buf_init(&env[i], 4 * QCN_TX_MAX_BYTES);
+        if (i % 5 == 4) {
+            build(&env[i], bad[(i / 5) % (sizeof bad / sizeof bad[0])]);
+        } else {
+            tfields(&f, 7, k.addr, i, to.addr, 1000, k.scheme);
+            f.data = qcn_view_make(data, (i * 53) % sizeof data);
+            assert_int_equal(tsign(&signed_tx, &f, &k, i % 3 == 0), QCN_OK);
+            assert_int_equal(qcn_buf_append(&env[i], signed_tx->raw, signed_tx->raw_len), QCN_OK);
+            qcn_tx_unref(signed_tx);
+        }
+        in[i] = qcn_buf_view(&env[i]);
+    }
+    for (n = 0; n <= N; n += n < 9 ? 1 : 7) {
+        qcn_tx_decode_many(many, errs, in, n);
+        for (i = 0; i < n; i++) {
+            err = qcn_tx_decode(&one, in[i]);
+            assert_int_equal(errs[i], err);
+            if (err != QCN_OK) {
+                assert_null(many[i]);
+                continue;
+            }
+            assert_non_null(many[i]);
+            assert_memory_equal(many[i]->hash, one->hash, QCN_HASH_BYTES);
+            assert_memory_equal(many[i]->sighash, one->sighash, QCN_HASH_BYTES);
+            assert_int_equal(many[i]->raw_len, one->raw_len);
+            assert_memory_equal(many[i]->raw, one->raw, one->raw_len);
+            assert_int_equal(many[i]->nonce, one->nonce);
+            assert_int_equal(many[i]->data.len, one->data.len);
+            qcn_tx_unref(one);
+            qcn_tx_unref(many[i]);
+        }
+    }
+    for (i = 0; i < N; i++)
+        qcn_buf_clear(&env[i]);
+}
+
 static void test_keyrec(void **state)
 {
     struct tkey a, b, c;
@@ -437,10 +495,15 @@ static void test_worked_example(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_roundtrip_44),      cmocka_unit_test(test_roundtrip_65),
-        cmocka_unit_test(test_roundtrip_87),      cmocka_unit_test(test_creation_and_access_list),
-        cmocka_unit_test(test_strict_rejections), cmocka_unit_test(test_keyrec),
-        cmocka_unit_test(test_multisig_envelope), cmocka_unit_test(test_worked_example),
+        cmocka_unit_test(test_roundtrip_44),
+        cmocka_unit_test(test_roundtrip_65),
+        cmocka_unit_test(test_roundtrip_87),
+        cmocka_unit_test(test_creation_and_access_list),
+        cmocka_unit_test(test_strict_rejections),
+        cmocka_unit_test(test_keyrec),
+        cmocka_unit_test(test_multisig_envelope),
+        cmocka_unit_test(test_worked_example),
+        cmocka_unit_test(test_decode_many_matches_decode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
