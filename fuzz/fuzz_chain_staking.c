@@ -84,7 +84,7 @@ static void fuzz_apply(const uint8_t *data, size_t size)
     qcn_buf_init(&before, 1u << 20);
     qcn_buf_init(&after, 1u << 20);
     encode(&before, &s);
-    (void)qcn_staking_evidence_check(&s, CHAIN, data + 1, size - 1, NULL);
+    (void)qcn_staking_evidence_check(&s, CHAIN, 1, data + 1, size - 1, NULL);
     err = qcn_staking_apply_tx(&s, CHAIN, 3, sender, value, data + 1, size - 1, &cr);
     encode(&after, &s);
     if (err != QCN_OK) {

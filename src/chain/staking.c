@@ -304,8 +304,9 @@ static uint64_t cut(uint64_t amount, uint32_t bps)
 }
 
 /* The checks of qcn_staking_evidence_check; *v and key for slash(). */
-static int evidence_check(const struct qcn_staking *s, uint64_t chain_id, const uint8_t *data,
-                          size_t len, struct qcn_staking_validator **vout, uint8_t key[32])
+static int evidence_check(const struct qcn_staking *s, uint64_t chain_id, uint64_t height,
+                          const uint8_t *data, size_t len, struct qcn_staking_validator **vout,
+                          uint8_t key[32])
 {
     struct qcn_evidence e;
     struct qcn_staking_validator *v;
@@ -316,6 +317,13 @@ static int evidence_check(const struct qcn_staking *s, uint64_t chain_id, const 
      * order (codec/vote.h). */
     if (qcn_evidence_decode(&e, qcn_view_make(data, len)) != QCN_OK || e.a.chain_id != chain_id)
         return QCN_ERR_CONSENSUS_EVIDENCE;
+    /* Stake that was bonded at the offence has been paid out once the
+     * unbonding period passed; a slash then would fall on whoever bonded
+     * since, who did nothing wrong. Height h + unbonding_blocks is the last
+     * block whose transactions still see unbonding entries begun at h (they
+     * are released at the end of that block). */
+    if (e.a.height < height && height - e.a.height > s->params.unbonding_blocks)
+        return QCN_ERR_STAKING_EXPIRED;
     v = val_by_identity(s, e.a.validator);
     if (v == NULL)
         return QCN_ERR_STAKING_UNKNOWN;
@@ -337,18 +345,19 @@ static int evidence_check(const struct qcn_staking *s, uint64_t chain_id, const 
     return QCN_OK;
 }
 
-int qcn_staking_evidence_check(const struct qcn_staking *s, uint64_t chain_id, const uint8_t *ev,
-                               size_t len, uint8_t validator[QCN_ADDRESS_BYTES])
+int qcn_staking_evidence_check(const struct qcn_staking *s, uint64_t chain_id, uint64_t height,
+                               const uint8_t *ev, size_t len, uint8_t validator[QCN_ADDRESS_BYTES])
 {
     struct qcn_staking_validator *v = NULL;
     uint8_t key[32];
-    int err = evidence_check(s, chain_id, ev, len, &v, key);
+    int err = evidence_check(s, chain_id, height, ev, len, &v, key);
     if (err == QCN_OK && validator != NULL)
         memcpy(validator, v->identity, QCN_ADDRESS_BYTES);
     return err;
 }
 
-static int slash(struct qcn_staking *s, uint64_t chain_id, const uint8_t *data, size_t len)
+static int slash(struct qcn_staking *s, uint64_t chain_id, uint64_t height, const uint8_t *data,
+                 size_t len)
 {
     struct qcn_staking_validator *v = NULL;
     uint8_t key[32];
@@ -356,7 +365,7 @@ static int slash(struct qcn_staking *s, uint64_t chain_id, const uint8_t *data, 
     uint8_t(*sl)[32];
     int err;
 
-    if ((err = evidence_check(s, chain_id, data, len, &v, key)) != QCN_OK)
+    if ((err = evidence_check(s, chain_id, height, data, len, &v, key)) != QCN_OK)
         return err;
     if (s->nslashed >= QCN_STAKING_MAX_SLASHED)
         return QCN_ERR_STAKING;
@@ -498,7 +507,7 @@ int qcn_staking_apply_tx(struct qcn_staking *s, uint64_t chain_id, uint64_t heig
         if (n != 2 || !it[1].is_list)
             return QCN_ERR_CODEC;
         ev = it[1].raw;
-        err = slash(s, chain_id, ev.p, ev.len);
+        err = slash(s, chain_id, height, ev.p, ev.len);
         return err;
     }
     default:

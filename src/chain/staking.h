@@ -180,17 +180,19 @@ QCN_MUST_CHECK int qcn_staking_apply_tx(struct qcn_staking *s, uint64_t chain_id
                                         struct qcn_staking_credits *credits);
 
 /* Whether evidence (the codec/vote.h encoding, as op 7 carries it) would
- * slash now, without changing anything: QCN_OK (and the accused identity
- * address into validator, which may be NULL); else the first refusal in
- * this order: QCN_ERR_CONSENSUS_EVIDENCE (malformed, another chain, votes
- * that do not conflict); QCN_ERR_STAKING_UNKNOWN (no validator with that
+ * slash in a transaction of block height, without changing anything: QCN_OK
+ * (and the accused identity address into validator, which may be NULL);
+ * else the first refusal in this order: QCN_ERR_CONSENSUS_EVIDENCE
+ * (malformed, another chain, votes that do not conflict);
+ * QCN_ERR_STAKING_EXPIRED (the votes' height is more than unbonding_blocks
+ * below height: the stake bonded then has left); QCN_ERR_STAKING_UNKNOWN (no validator with that
  * identity); QCN_ERR_STAKING_REPLAY (that offence, i.e. validator, height,
  * round and vote type, was punished already); QCN_ERR_STAKING_TOMBSTONED
  * (punished for another double sign: a validator is slashed once and stays
  * out for ever); QCN_ERR_CONSENSUS_EVIDENCE (a vote that does not verify
  * under the validator's key). op 7 fails with the same codes. */
 QCN_MUST_CHECK int qcn_staking_evidence_check(const struct qcn_staking *s, uint64_t chain_id,
-                                              const uint8_t *ev, size_t len,
+                                              uint64_t height, const uint8_t *ev, size_t len,
                                               uint8_t validator[QCN_ADDRESS_BYTES]);
 
 /* End of block height: pays fees_gwei + issuance to the active set by

@@ -505,13 +505,13 @@ static void evidence_submit(struct node_engine *e)
         qcn_buf_reset(&ev);
         if (qcn_pos_evidence_get(e->pos, i, &ev) != QCN_OK)
             continue;
-        /* Only what staking would punish now: not an unknown validator,
-         * not an offence already punished, not a tombstoned validator.
-         * Punished, tombstoned and invalid stay so; an unknown validator
-         * may still be staked later. */
-        err = qcn_staking_evidence_check(&s, chain_id, ev.p, ev.len, accused);
+        /* Only what staking would punish in the next block: not expired,
+         * not an unknown validator, not an offence already punished, not a
+         * tombstoned validator. Expired, punished, tombstoned and invalid
+         * stay so; an unknown validator may still be staked later. */
+        err = qcn_staking_evidence_check(&s, chain_id, head + 1, ev.p, ev.len, accused);
         if (err == QCN_ERR_STAKING_REPLAY || err == QCN_ERR_STAKING_TOMBSTONED ||
-            err == QCN_ERR_CONSENSUS_EVIDENCE)
+            err == QCN_ERR_STAKING_EXPIRED || err == QCN_ERR_CONSENSUS_EVIDENCE)
             e->ev_done[i] = 1;
         if (err != QCN_OK)
             continue;

@@ -105,6 +105,7 @@
     X(QCN_ERR_STAKING_UNKNOWN, 710, "evidence names no validator known to staking")                \
     X(QCN_ERR_STAKING_TOMBSTONED, 711, "validator already tombstoned for double signing")          \
     X(QCN_ERR_STAKING_REPLAY, 712, "this double sign has already been punished")                   \
+    X(QCN_ERR_STAKING_EXPIRED, 713, "double-sign evidence older than the unbonding period")        \
     X(QCN_ERR_P2P, 800, "peer-to-peer protocol error")                                             \
     X(QCN_ERR_HANDSHAKE, 801, "handshake failed")                                                  \
     X(QCN_ERR_RPC, 900, "rpc error")                                                               \

@@ -295,7 +295,7 @@ static void sign_vote_by(struct qcn_vote *v, int k, uint64_t height, uint8_t fil
 
 static void sign_vote(struct qcn_vote *v, int k, uint8_t fill)
 {
-    sign_vote_by(v, k, 33, fill);
+    sign_vote_by(v, k, 38, fill);
 }
 
 /* data = RLP([7, evidence]) */
@@ -351,7 +351,7 @@ static void test_double_sign_slashing(void **state)
     }
     {
         uint8_t who[QCN_ADDRESS_BYTES], id[QCN_ADDRESS_BYTES];
-        assert_int_equal(qcn_staking_evidence_check(&s, CHAIN, ev.p, ev.len, who), QCN_OK);
+        assert_int_equal(qcn_staking_evidence_check(&s, CHAIN, 40, ev.p, ev.len, who), QCN_OK);
         qcn_address_from_key(id, QCN_SCHEME_MLDSA65, pk[2], QCN_VOTE_PK_BYTES);
         assert_memory_equal(who, id, QCN_ADDRESS_BYTES);
     }
@@ -369,16 +369,32 @@ static void test_double_sign_slashing(void **state)
     qcn_buf_init(&enc2, 1u << 20);
     assert_int_equal(qcn_staking_encode(&enc1, &s), QCN_OK);
     assert_int_equal(tx(&s, 41, bob, 0, &b, &cr), QCN_ERR_STAKING_REPLAY);
-    assert_int_equal(qcn_staking_evidence_check(&s, CHAIN, ev.p, ev.len, NULL),
+    /* an offence more than unbonding_blocks (5) old: its stake has left */
+    sign_vote_by(&x, 1, 35, 0x01);
+    sign_vote_by(&y, 1, 35, 0x02);
+    assert_int_equal(qcn_evidence_make(&e, &x, &y), QCN_OK);
+    evidence_data(&b, &e);
+    assert_int_equal(tx(&s, 41, bob, 0, &b, &cr), QCN_ERR_STAKING_EXPIRED);
+    {
+        struct qcn_buf one;
+        qcn_buf_init(&one, QCN_EVIDENCE_MAX_BYTES);
+        assert_int_equal(qcn_evidence_encode(&one, &e), QCN_OK);
+        assert_int_equal(qcn_staking_evidence_check(&s, CHAIN, 41, one.p, one.len, NULL),
+                         QCN_ERR_STAKING_EXPIRED);
+        /* one block earlier it was still in time */
+        assert_int_equal(qcn_staking_evidence_check(&s, CHAIN, 40, one.p, one.len, NULL), QCN_OK);
+        qcn_buf_clear(&one);
+    }
+    assert_int_equal(qcn_staking_evidence_check(&s, CHAIN, 40, ev.p, ev.len, NULL),
                      QCN_ERR_STAKING_REPLAY);
-    sign_vote_by(&x, 2, 34, 0x01);
-    sign_vote_by(&y, 2, 34, 0x02);
+    sign_vote_by(&x, 2, 39, 0x01);
+    sign_vote_by(&y, 2, 39, 0x02);
     assert_int_equal(qcn_evidence_make(&e, &x, &y), QCN_OK);
     evidence_data(&b, &e);
     assert_int_equal(tx(&s, 41, bob, 0, &b, &cr), QCN_ERR_STAKING_TOMBSTONED);
     /* evidence against a key staking does not know */
-    sign_vote_by(&x, 4, 34, 0x01);
-    sign_vote_by(&y, 4, 34, 0x02);
+    sign_vote_by(&x, 4, 39, 0x01);
+    sign_vote_by(&y, 4, 39, 0x02);
     assert_int_equal(qcn_evidence_make(&e, &x, &y), QCN_OK);
     evidence_data(&b, &e);
     assert_int_equal(tx(&s, 41, bob, 0, &b, &cr), QCN_ERR_STAKING_UNKNOWN);
