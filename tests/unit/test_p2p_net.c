@@ -1037,20 +1037,11 @@ static void test_rekey_and_consensus(void **state)
     node_stop(&na);
 }
 
-/* A repeat of a broadcast consensus message (docs/p2p.md §6): within
- * consensus_redeliver_ms it is suppressed; after it, it reaches the engine
- * again (a node that dropped the first copy while behind must get the
- * engine's repeats) but is not relayed a second time. */
-static void test_consensus_redelivery(void **state)
+/* Starts na, nb and nc (configured by node_config_line) as the line
+ * a - b - c and waits until every link is ready. */
+static void line_start(void)
 {
-    (void)state;
     size_t one = 1, two = 2;
-    int want;
-    uint64_t dup = 1;
-    uint8_t fill = 0x52;
-    static struct snap s;
-    node_config_line(&na, &nb, &nc);
-    nb.cfg.consensus_redeliver_ms = 300;
     node_start(&na);
     node_start(&nb);
     node_start(&nc);
@@ -1059,6 +1050,22 @@ static void test_consensus_redelivery(void **state)
     assert_true(wait_for(&nb, p_ready, &two));
     assert_true(wait_for(&nc, p_ready, &one));
     assert_true(wait_for(&na, p_ready, &one));
+}
+
+/* A repeat of a broadcast consensus message (docs/p2p.md §6): within
+ * consensus_redeliver_ms it is suppressed; after it, it reaches the engine
+ * again (a node that dropped the first copy while behind must get the
+ * engine's repeats) but is not relayed a second time. */
+static void test_consensus_redelivery(void **state)
+{
+    (void)state;
+    int want;
+    uint64_t dup = 1;
+    uint8_t fill = 0x52;
+    static struct snap s;
+    node_config_line(&na, &nb, &nc);
+    nb.cfg.consensus_redeliver_ms = 300;
+    line_start();
     want = 1;
     call(&na, do_consensus, &fill);
     assert_true(wait_for(&nb, p_consensus, &want));
@@ -1129,21 +1136,13 @@ static void do_direct(struct tnode *t, void *arg)
 static void test_direct_consensus(void **state)
 {
     (void)state;
-    size_t one = 1, two = 2;
     int want = 2;
     uint8_t nobody[QCN_P2P_NODE_ID_BYTES];
     struct direct_arg d;
     static struct snap s;
     /* a line a - b - c */
     node_config_line(&na, &nb, &nc);
-    node_start(&na);
-    node_start(&nb);
-    node_start(&nc);
-    call(&nb, do_dial, &na.port);
-    call(&nc, do_dial, &nb.port);
-    assert_true(wait_for(&nb, p_ready, &two));
-    assert_true(wait_for(&nc, p_ready, &one));
-    assert_true(wait_for(&na, p_ready, &one));
+    line_start();
     d.to = nb.id.node_id;
     d.expect = QCN_OK;
     call(&na, do_direct, &d);
@@ -1179,17 +1178,10 @@ static void test_tx_gossip(void **state)
     (void)state;
     static uint8_t body[5000];
     static struct snap sa, sb, sc;
-    size_t one = 1, two = 2;
+    size_t one = 1;
     /* a line a - b - c: c learns the tx from b, which learned it from a */
     node_config_line(&na, &nb, &nc);
-    node_start(&na);
-    node_start(&nb);
-    node_start(&nc);
-    call(&nb, do_dial, &na.port);
-    call(&nc, do_dial, &nb.port);
-    assert_true(wait_for(&nb, p_ready, &two));
-    assert_true(wait_for(&nc, p_ready, &one));
-    assert_true(wait_for(&na, p_ready, &one));
+    line_start();
     qcn_rng_bytes(body, sizeof body);
     call(&na, do_add_tx, body);
     assert_true(wait_for(&nc, p_has_tx, &one));
