@@ -129,6 +129,8 @@ int qcn_chain_open(struct qcn_chain **out, const struct qcn_chain_params *p,
     qcn_buf_init(&c->tmp, QCN_KEYREC_MAX_BYTES);
     err = qcn_header_copy(&c->head, head);
     if (err == QCN_OK)
+        err = qcn_writeset_pool_new(&c->wpool);
+    if (err == QCN_OK)
         err = qcn_header_hash(c->head_hash, &c->head);
     if (err == QCN_OK)
         err = qcn_statedb_new(&c->db, rd, head->state_root);
@@ -147,6 +149,7 @@ void qcn_chain_free(struct qcn_chain *c)
     if (c == NULL)
         return;
     qcn_statedb_free(c->db);
+    qcn_writeset_pool_free(c->wpool);
     qcn_chain_evm_free(c);
     qcn_header_clear(&c->head);
     qcn_buf_clear(&c->tmp);

@@ -285,6 +285,7 @@ int qcn_chain_block_build(struct qcn_chain *c, struct qcn_mempool *mp,
     int err;
 
     qcn_block_result_init(out);
+    qcn_writeset_set_pool(&out->writes, c->wpool);
     if (c->pending)
         return QCN_ERR_BLOCK_PENDING;
     if (args->extra_len > QCN_HEADER_MAX_EXTRA)
@@ -419,6 +420,7 @@ int qcn_chain_block_apply(struct qcn_chain *c, struct qcn_mempool *mp, struct qc
     int err;
 
     qcn_block_result_init(out);
+    qcn_writeset_set_pool(&out->writes, c->wpool);
     if (c->pending)
         return QCN_ERR_BLOCK_PENDING;
     if (memcmp(bh->parent_hash, c->head_hash, QCN_HASH_BYTES) != 0 ||

@@ -19,6 +19,7 @@ struct qcn_chain {
     int pending;        /* a built/applied block awaits commit_done or abort */
     struct qcn_buf tmp; /* key records during execution */
     struct qcn_chain_stats stats;
+    struct qcn_writeset_pool *wpool; /* block bodies' arena chunks, reused (statedb_batch.h) */
 };
 
 /* Per-block execution context. */

@@ -81,6 +81,53 @@ static void test_writeset_chunks(void **state)
     assert_int_equal(ws.n, 0);
 }
 
+/* A pool hands a cleared set's large chunk to the next set that needs one
+ * of that size or less (no new mapping), keeps at most
+ * QCN_WRITESET_POOL_CHUNKS chunks (preferring the larger ones), and the
+ * reused memory holds the new values. */
+static void test_writeset_pool(void **state)
+{
+    struct qcn_writeset_pool *pool;
+    struct qcn_writeset ws[QCN_WRITESET_POOL_CHUNKS + 1];
+    uint8_t *big[QCN_WRITESET_POOL_CHUNKS + 1], *again, key[8] = {1};
+    size_t i, j, size;
+    (void)state;
+
+    assert_int_equal(qcn_writeset_pool_new(&pool), QCN_OK);
+    for (i = 0; i <= QCN_WRITESET_POOL_CHUNKS; i++) {
+        qcn_writeset_init(&ws[i]);
+        qcn_writeset_set_pool(&ws[i], pool);
+        size = (i + 2) * ((size_t)1 << 20); /* 2, 3, ... MiB */
+        assert_int_equal(
+            qcn_writeset_put_alloc(&ws[i], QCN_TABLE_BODY, key, sizeof key, size, &big[i]), QCN_OK);
+        memset(big[i], (int)i, size);
+    }
+    for (i = 0; i <= QCN_WRITESET_POOL_CHUNKS; i++)
+        qcn_writeset_clear(&ws[i]);
+    /* Chunks are whole MiB: value i (i + 2 MiB, plus its key) had an
+     * (i + 3) MiB chunk. The smallest did not stay: a 2 MiB value now gets
+     * value 1's chunk, a 4 MiB one value 2's, the best fit. */
+    qcn_writeset_init(&ws[0]);
+    qcn_writeset_set_pool(&ws[0], pool);
+    assert_int_equal(
+        qcn_writeset_put_alloc(&ws[0], QCN_TABLE_BODY, key, sizeof key, (size_t)2 << 20, &again),
+        QCN_OK);
+    assert_ptr_equal(again, big[1]);
+    assert_int_equal(
+        qcn_writeset_put_alloc(&ws[0], QCN_TABLE_BODY, key, sizeof key, (size_t)4 << 20, &again),
+        QCN_OK);
+    assert_ptr_equal(again, big[2]);
+    memset(again, 0x77, (size_t)4 << 20);
+    for (j = 0; j < ((size_t)4 << 20); j += 4093)
+        assert_int_equal(ws[0].w[1].val[j], 0x77);
+    assert_int_equal(ws[0].w[0].vlen, (size_t)2 << 20);
+    /* Small writes still work beside the pooled chunks. */
+    assert_int_equal(qcn_writeset_put(&ws[0], QCN_TABLE_ACCOUNT, key, sizeof key, key, 8), QCN_OK);
+    assert_int_equal(ws[0].n, 3);
+    qcn_writeset_clear(&ws[0]);
+    qcn_writeset_pool_free(pool);
+}
+
 static void test_account_encoding(void **state)
 {
     struct qcn_account a, d;
@@ -328,9 +375,8 @@ static void test_revert_and_rollback(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_writeset_chunks),
-        cmocka_unit_test(test_account_encoding),
-        cmocka_unit_test(test_commit_roots),
+        cmocka_unit_test(test_writeset_chunks),     cmocka_unit_test(test_writeset_pool),
+        cmocka_unit_test(test_account_encoding),    cmocka_unit_test(test_commit_roots),
         cmocka_unit_test(test_revert_and_rollback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
