@@ -102,6 +102,11 @@ struct wreq {
     uint8_t *data;
 };
 
+struct seen_cache {
+    struct qcn_p2p_hset gen[2]; /* current and previous generation */
+    int cur;
+};
+
 struct qcn_p2p {
     uv_loop_t *loop;
     struct qcn_p2p_config cfg;
@@ -121,8 +126,9 @@ struct qcn_p2p {
     struct ban bans[QCN_P2P_MAX_BANS];
     size_t nbans;
 
-    struct qcn_p2p_hset seen[2]; /* current and previous generation */
-    int seen_cur;
+    /* duplicate suppression: transactions and blocks; consensus messages
+     * apart, so that transaction churn never evicts them early */
+    struct seen_cache seen, cseen;
     struct qcn_p2p_hset txreq; /* requested tx hash -> conn serial << 20 | ... */
     uint64_t txreq_sweep_ms;
     uint64_t pex_ms;
@@ -360,39 +366,54 @@ static int penalize(struct conn *c, int32_t amount, const char *why)
     return 1;
 }
 
-/* ---- seen cache (two generations: when the current one fills, the older
+/* ---- seen caches (two generations: when the current one fills, the older
  * one is emptied and becomes current, so the newest half is always kept).
  * An entry's value is 0 (seen: never again) or, for a broadcast consensus
  * message, the monotonic ms it was last handed to the engine. ---- */
 
-static int seen_get(const struct qcn_p2p *p, const uint8_t h[32], uint64_t *val)
+static int seen_init(struct seen_cache *sc, size_t entries)
 {
-    return qcn_p2p_hset_get(&p->seen[p->seen_cur], h, val) ||
-           qcn_p2p_hset_get(&p->seen[p->seen_cur ^ 1], h, val);
+    int err = qcn_p2p_hset_init(&sc->gen[0], entries / 2);
+    if (err == QCN_OK)
+        err = qcn_p2p_hset_init(&sc->gen[1], entries / 2);
+    sc->cur = 0;
+    return err; /* on failure the caller's seen_clear frees what was made */
 }
 
-static int seen_has(const struct qcn_p2p *p, const uint8_t h[32])
+static void seen_clear(struct seen_cache *sc)
 {
-    return seen_get(p, h, NULL);
+    qcn_p2p_hset_clear(&sc->gen[0]);
+    qcn_p2p_hset_clear(&sc->gen[1]);
+}
+
+static int seen_get(const struct seen_cache *sc, const uint8_t h[32], uint64_t *val)
+{
+    return qcn_p2p_hset_get(&sc->gen[sc->cur], h, val) ||
+           qcn_p2p_hset_get(&sc->gen[sc->cur ^ 1], h, val);
+}
+
+static int seen_has(const struct seen_cache *sc, const uint8_t h[32])
+{
+    return seen_get(sc, h, NULL);
 }
 
 /* Inserts or updates in the current generation (a stale copy in the older
  * one is shadowed: seen_get reads the current first). */
-static void seen_put(struct qcn_p2p *p, const uint8_t h[32], uint64_t val)
+static void seen_put(struct seen_cache *sc, const uint8_t h[32], uint64_t val)
 {
-    struct qcn_p2p_hset *cur = &p->seen[p->seen_cur];
+    struct qcn_p2p_hset *cur = &sc->gen[sc->cur];
     if (qcn_p2p_hset_put(cur, h, val) != 0) {
-        p->seen_cur ^= 1;
-        cur = &p->seen[p->seen_cur];
+        sc->cur ^= 1;
+        cur = &sc->gen[sc->cur];
         qcn_p2p_hset_reset(cur);
         (void)qcn_p2p_hset_put(cur, h, val);
     }
 }
 
-static void seen_add(struct qcn_p2p *p, const uint8_t h[32])
+static void seen_add(struct seen_cache *sc, const uint8_t h[32])
 {
-    if (!seen_has(p, h))
-        seen_put(p, h, 0);
+    if (!seen_has(sc, h))
+        seen_put(sc, h, 0);
 }
 
 /* ---- writing ---- */
@@ -804,7 +825,7 @@ static void on_tx_announce(struct conn *c, const struct qcn_p2p_msg *m)
     p->stats.tx_announced_in += m->u.tx_hashes.n;
     for (uint32_t i = 0; i < m->u.tx_hashes.n; i++) {
         const uint8_t *h = m->u.tx_hashes.hashes + (size_t)i * QCN_HASH_BYTES;
-        if (seen_has(p, h) || qcn_p2p_hset_get(&p->txreq, h, NULL) ||
+        if (seen_has(&p->seen, h) || qcn_p2p_hset_get(&p->txreq, h, NULL) ||
             (p->cb.has_tx != NULL && p->cb.has_tx(p->cb.ctx, h))) {
             p->stats.dup_suppressed++;
             continue;
@@ -880,7 +901,7 @@ static void on_tx_bodies(struct conn *c, const struct qcn_p2p_msg *m)
             continue;
         }
         qcn_p2p_hset_del(&p->txreq, h);
-        seen_add(p, h);
+        seen_add(&p->seen, h);
         p->stats.tx_bodies_in++;
         err = p->cb.on_tx(p->cb.ctx, v.p, v.len, c->node_id);
         if (err == QCN_ERR_TX_MALFORMED || err == QCN_ERR_TX_OVERSIZED ||
@@ -899,10 +920,10 @@ static void on_new_block(struct conn *c, const struct qcn_p2p_msg *m)
     struct qcn_p2p *p = c->p;
     if (m->u.new_block.height > c->head_height)
         c->head_height = m->u.new_block.height;
-    if (seen_has(p, m->u.new_block.hash))
+    if (seen_has(&p->seen, m->u.new_block.hash))
         p->stats.dup_suppressed++;
     else
-        seen_add(p, m->u.new_block.hash);
+        seen_add(&p->seen, m->u.new_block.hash);
     sync_check(p);
 }
 
@@ -1035,14 +1056,14 @@ static void on_consensus(struct conn *c, const struct qcn_p2p_msg *m)
     qcn_keccak_squeeze(&k, id, sizeof id);
     {
         uint64_t at, now = now_ms();
-        if (seen_get(p, id, &at)) {
+        if (seen_get(&p->cseen, id, &at)) {
             if (at == 0 || now < at + p->cfg.consensus_redeliver_ms) {
                 p->stats.dup_suppressed++;
                 return;
             }
             repeat = 1;
         }
-        seen_put(p, id, now);
+        seen_put(&p->cseen, id, now);
     }
     p->stats.consensus_in++;
     if (p->cb.on_consensus == NULL)
@@ -1514,16 +1535,16 @@ int qcn_p2p_new(qcn_p2p **out, uv_loop_t *loop, const struct qcn_p2p_config *cfg
     p->cfg = *cfg;
     if (cbs != NULL)
         p->cb = *cbs;
-    err = qcn_p2p_hset_init(&p->seen[0], QCN_P2P_SEEN_CACHE / 2);
+    err = seen_init(&p->seen, QCN_P2P_SEEN_CACHE); /* cleared below on failure */
     if (err == QCN_OK)
-        err = qcn_p2p_hset_init(&p->seen[1], QCN_P2P_SEEN_CACHE / 2);
+        err = seen_init(&p->cseen, QCN_P2P_CONSENSUS_SEEN_CACHE);
     if (err == QCN_OK)
         err = qcn_p2p_hset_init(&p->txreq, QCN_P2P_MAX_PENDING_TX_REQ);
     for (size_t i = 0; err == QCN_OK && i < cfg->nbootnodes; i++)
         err = book_add(p, cfg->bootnodes[i]);
     if (err != QCN_OK) {
-        qcn_p2p_hset_clear(&p->seen[0]);
-        qcn_p2p_hset_clear(&p->seen[1]);
+        seen_clear(&p->seen);
+        seen_clear(&p->cseen);
         qcn_p2p_hset_clear(&p->txreq);
         free(p);
         return err;
@@ -1623,8 +1644,8 @@ void qcn_p2p_free(qcn_p2p *p)
 {
     if (p == NULL)
         return;
-    qcn_p2p_hset_clear(&p->seen[0]);
-    qcn_p2p_hset_clear(&p->seen[1]);
+    seen_clear(&p->seen);
+    seen_clear(&p->cseen);
     qcn_p2p_hset_clear(&p->txreq);
     free(p);
 }
@@ -1633,7 +1654,7 @@ void qcn_p2p_broadcast_tx_hash(qcn_p2p *p, const uint8_t hash[QCN_HASH_BYTES])
 {
     if (p->stopping)
         return;
-    seen_add(p, hash);
+    seen_add(&p->seen, hash);
     memcpy(p->announce[p->nannounce++], hash, QCN_HASH_BYTES);
     if (p->nannounce == QCN_P2P_MAX_TX_HASHES)
         flush_announce(p);
@@ -1644,7 +1665,7 @@ void qcn_p2p_broadcast_block(qcn_p2p *p, uint64_t height, const uint8_t hash[QCN
     struct qcn_p2p_msg m;
     if (p->stopping)
         return;
-    seen_add(p, hash);
+    seen_add(&p->seen, hash);
     memset(&m, 0, sizeof m);
     m.type = QCN_P2P_MSG_NEW_BLOCK;
     m.u.new_block.height = height;
@@ -1686,7 +1707,7 @@ int qcn_p2p_broadcast_consensus(qcn_p2p *p, uint8_t kind, const uint8_t *payload
     qcn_keccak_absorb(&k, &kind, 1);
     qcn_keccak_absorb(&k, payload, len);
     qcn_keccak_squeeze(&k, id, sizeof id);
-    seen_put(p, id, now_ms()); /* our own: an echo within the window is dropped */
+    seen_put(&p->cseen, id, now_ms()); /* our own: an echo within the window is dropped */
     for (struct conn *c = p->conns; c != NULL; c = c->next)
         if (c->established && c->state == C_OPEN && c->got_status)
             send_msg(c, &m);

@@ -34,7 +34,8 @@
 #define QCN_P2P_MAX_BOOTNODES 16
 #define QCN_P2P_MAX_ADDR_TEXT 64    /* "host:port" */
 #define QCN_P2P_MAX_KNOWN_ADDRS 256 /* address book entries */
-#define QCN_P2P_SEEN_CACHE 8192     /* hashes remembered for duplicate suppression */
+#define QCN_P2P_SEEN_CACHE 8192     /* tx and block hashes remembered for duplicate suppression */
+#define QCN_P2P_CONSENSUS_SEEN_CACHE 4096 /* consensus message ids, likewise */
 /* Default of cfg.consensus_redeliver_ms. */
 #define QCN_P2P_CONSENSUS_REDELIVER_MS 2000u
 #define QCN_P2P_MAX_BANS 256
