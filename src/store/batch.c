@@ -8,6 +8,7 @@
  * left-to-right walk over each B-tree. */
 #include "store/store_internal.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -245,6 +246,123 @@ static int write_cmp(const void *pa, const void *pb)
     return a < b ? -1 : a > b;
 }
 
+/* Sorting a block's ~40,000 writes with qsort and write_cmp took ~8 ms of
+ * the commit. The writes are put in table order first (a stable counting
+ * sort), then each table's run is sorted by a 64-bit key: the eight key
+ * bytes that follow the prefix all keys of the run share (trie keys share
+ * their eight-byte height), zero-padded, with a stable LSD radix sort that
+ * skips bytes all keys agree on. That key orders as write_cmp does within
+ * the run (the shared prefix compares equal; zero padding puts a key that
+ * has ended before every key that goes on, as write_cmp puts the shorter
+ * first); only runs of equal 64-bit keys are left, and insertion sort with
+ * write_cmp finishes them (they keep the original order of equal keys, as
+ * every pass was stable). */
+struct sort_item {
+    uint64_t k;
+    struct qcn_store_write *w;
+};
+
+static uint64_t key_bits(const struct qcn_store_write *w, size_t off)
+{
+    uint64_t v = 0;
+    size_t i;
+    for (i = 0; i < 8; i++)
+        v = v << 8 | (off + i < w->klen ? w->key[off + i] : 0);
+    return v;
+}
+
+static void radix_run(struct sort_item *a, struct sort_item *tmp, size_t n)
+{
+    size_t count[256], i, pass;
+    for (pass = 0; pass < 8; pass++) {
+        unsigned shift = (unsigned)(8 * pass);
+        size_t sum = 0;
+        memset(count, 0, sizeof count);
+        for (i = 0; i < n; i++)
+            count[(a[i].k >> shift) & 0xff]++;
+        if (count[(a[0].k >> shift) & 0xff] == n)
+            continue; /* every key has this byte: nothing to order */
+        for (i = 0; i < 256; i++) {
+            size_t c = count[i];
+            count[i] = sum;
+            sum += c;
+        }
+        for (i = 0; i < n; i++)
+            tmp[count[(a[i].k >> shift) & 0xff]++] = a[i];
+        memcpy(a, tmp, n * sizeof *a);
+    }
+}
+
+static int sort_writes(struct qcn_store_write **order, size_t n)
+{
+    struct sort_item *it = NULL, *tmp = NULL;
+    struct qcn_store_write **by_table = NULL;
+    size_t start[QCN_STORE_TABLES + 1], i, j, t;
+    int err = QCN_ERR_NOMEM;
+
+    if (n < 2)
+        return QCN_OK;
+    it = malloc(n * sizeof *it);
+    tmp = malloc(n * sizeof *tmp);
+    by_table = malloc(n * sizeof *by_table);
+    if (it == NULL || tmp == NULL || by_table == NULL)
+        goto out;
+    memset(start, 0, sizeof start);
+    for (i = 0; i < n; i++)
+        start[order[i]->table + 1]++;
+    for (t = 0; t < QCN_STORE_TABLES; t++)
+        start[t + 1] += start[t];
+    for (i = 0; i < n; i++)
+        by_table[start[order[i]->table]++] = order[i];
+    /* start[t] is now the end of table t's run. */
+    for (t = 0, i = 0; t < QCN_STORE_TABLES; t++) {
+        size_t lo = i, hi = start[t], off = SIZE_MAX;
+        if (hi - lo < 2) {
+            for (; i < hi; i++)
+                order[i] = by_table[i];
+            continue;
+        }
+        /* The prefix every key of the run shares with its first key. */
+        for (j = lo + 1; j < hi && off > 0; j++) {
+            const struct qcn_store_write *a = by_table[lo], *b = by_table[j];
+            size_t m = a->klen < b->klen ? a->klen : b->klen, c = 0;
+            if (m > off)
+                m = off;
+            while (c < m && a->key[c] == b->key[c])
+                c++;
+            off = c;
+        }
+        for (j = lo; j < hi; j++) {
+            it[j - lo].k = key_bits(by_table[j], off);
+            it[j - lo].w = by_table[j];
+        }
+        radix_run(it, tmp, hi - lo);
+        for (j = 0; j < hi - lo; j++) {
+            /* Insertion into the sorted prefix: moves only within a run of
+             * equal 64-bit keys. */
+            size_t k = j;
+            struct sort_item x = it[j];
+            while (k > 0 && it[k - 1].k == x.k) {
+                const struct qcn_store_write *pa = it[k - 1].w, *pb = x.w;
+                if (write_cmp(&pa, &pb) <= 0)
+                    break;
+                it[k] = it[k - 1];
+                k--;
+            }
+            it[k] = x;
+        }
+        for (j = 0; j < hi - lo; j++)
+            order[lo + j] = it[j].w;
+        i = hi;
+    }
+    err = QCN_OK;
+out:
+    free(it);
+    free(tmp);
+    free(by_table);
+    return err;
+}
+
 static int same_key(const struct qcn_store_write *a, const struct qcn_store_write *b)
 {
     return a->table == b->table && a->klen == b->klen && memcmp(a->key, b->key, a->klen) == 0;
@@ -374,7 +492,13 @@ static int commit_list(struct qcn_store *s, struct qcn_store_write **order, size
     uint64_t mapsize, used, need;
     int rc, err = QCN_OK, attempt;
 
-    qsort(order, n, sizeof *order, write_cmp);
+    if (sort_writes(order, n) != QCN_OK)
+        qsort(order, n, sizeof *order, write_cmp); /* no memory for the fast sort */
+#ifndef NDEBUG
+    /* Debug builds (the sanitizer tests) check the fast sort against write_cmp. */
+    for (size_t i = 1; i < n; i++)
+        assert(write_cmp(&order[i - 1], &order[i]) < 0);
+#endif
     pthread_mutex_lock(&s->commit_lock);
     /* Grow ahead of time when the list plainly will not fit (copy-on-write
      * can touch about three times its payload in pages), without waiting
