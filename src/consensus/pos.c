@@ -1763,6 +1763,8 @@ void qcn_pos_status_get(const struct qcn_pos *p, struct qcn_pos_status *out)
     out->height = p->height;
     out->round = s.round;
     out->step = s.step;
+    out->locked_round = s.locked_round;
+    out->valid_round = s.valid_round;
     out->is_validator = p->self >= 0;
     memcpy(out->address, p->address, QCN_ADDRESS_BYTES);
     out->evidence = p->nevidence;

@@ -179,6 +179,7 @@ struct qcn_pos_status {
     uint64_t height;
     uint32_t round;
     uint8_t step;
+    int64_t locked_round, valid_round; /* the machine's, -1 if none */
     int is_validator;
     uint8_t address[QCN_ADDRESS_BYTES];
     uint64_t committed;      /* blocks committed by consensus in this run */

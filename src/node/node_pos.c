@@ -591,13 +591,14 @@ static int rpc_consensus_status(struct qcn_rpc_ctx *ctx, json_t *params, json_t 
     addr[1] = 'x';
     for (i = 0; i < QCN_ADDRESS_BYTES; i++)
         snprintf(addr + 2 + 2 * i, 3, "%02x", st.address[i]);
-    *result = json_pack("{s:s,s:I,s:I,s:i,s:b,s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "engine", "pos",
-                        "height", (json_int_t)st.height, "round", (json_int_t)st.round, "step",
-                        (int)st.step, "validator", st.is_validator, "address", addr, "committed",
-                        (json_int_t)st.committed, "roundsSkipped", (json_int_t)st.rounds_skipped,
-                        "equivocations", (json_int_t)st.equivocations, "walRefusals",
-                        (json_int_t)st.wal_refusals, "badMessages", (json_int_t)st.bad_msgs,
-                        "evidence", (json_int_t)st.evidence);
+    *result = json_pack(
+        "{s:s,s:I,s:I,s:i,s:I,s:I,s:b,s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "engine", "pos", "height",
+        (json_int_t)st.height, "round", (json_int_t)st.round, "step", (int)st.step, "lockedRound",
+        (json_int_t)st.locked_round, "validRound", (json_int_t)st.valid_round, "validator",
+        st.is_validator, "address", addr, "committed", (json_int_t)st.committed, "roundsSkipped",
+        (json_int_t)st.rounds_skipped, "equivocations", (json_int_t)st.equivocations, "walRefusals",
+        (json_int_t)st.wal_refusals, "badMessages", (json_int_t)st.bad_msgs, "evidence",
+        (json_int_t)st.evidence);
     if (*result == NULL)
         return qcn_rpc_error_set(err, QCN_RPC_INTERNAL_ERROR, "out of memory");
     return 0;

@@ -29,7 +29,8 @@ fail() {
         echo
     done
     for l in "$DIR"/net/node*/node.log; do
-        [ -f "$l" ] && { echo "-- $l"; grep -v " block [0-9]* txs=" "$l" | tail -12; }
+        [ -f "$l" ] && { echo "-- $l"; grep -v " block [0-9]* txs=" "$l" | tail -12;
+            echo "-- warnings:"; grep -E " (warn|error) " "$l" | tail -10; }
     done
     exit 1
 }

@@ -52,6 +52,7 @@ st=$(rpc qcn_consensusStatus '[]')
 echo "$st" | grep -q '"engine":"pos"' || fail "qcn_consensusStatus: $st"
 echo "$st" | grep -q '"validator":true' || fail "not a validator: $st"
 echo "$st" | grep -q '"walRefusals":0' || fail "WAL refusals: $st"
+echo "$st" | grep -Eq '"lockedRound":-?[0-9]+,"validRound":-?[0-9]+' || fail "lock rounds: $st"
 "$QCN" testnet status --dir "$DIR/net" > "$DIR/status.out" 2>&1 || fail "testnet status: $(cat "$DIR/status.out")"
 awk 'NR==2 {exit !($3 >= 4 && $5 == "0")}' "$DIR/status.out" || fail "status row: $(cat "$DIR/status.out")"
 # kill -9, then restart over the same data
