@@ -309,13 +309,30 @@ static int x4_usable(void)
     return v == 2;
 }
 
+/* Lane t's block b for the four-way sponge: a whole input block, or (b is
+ * its last block) the tail padded as qcn_keccak_finalize pads it. */
+static void x4_block(uint8_t blk[QCN_KECCAK256_RATE], const uint8_t *in, size_t len, size_t b)
+{
+    size_t off = b * QCN_KECCAK256_RATE;
+    if (len - off >= QCN_KECCAK256_RATE && len / QCN_KECCAK256_RATE > b) {
+        memcpy(blk, in + off, QCN_KECCAK256_RATE);
+        return;
+    }
+    memset(blk, 0, QCN_KECCAK256_RATE);
+    if (len > off)
+        memcpy(blk, in + off, len - off);
+    blk[len - off] ^= QCN_KECCAK_DS;
+    blk[QCN_KECCAK256_RATE - 1] ^= 0x80;
+}
+
 void qcn_keccak256_x4(uint8_t *const out[QCN_KECCAK_X4_WAYS],
                       const uint8_t *const in[QCN_KECCAK_X4_WAYS],
                       const size_t len[QCN_KECCAK_X4_WAYS])
 {
     uint64_t st[QCN_KECCAK_STATE_LANES][QCN_KECCAK_X4_STATES];
+    uint8_t blk[QCN_KECCAK256_RATE];
     struct qcn_keccak k;
-    size_t blocks = SIZE_MAX, b, off;
+    size_t blocks = SIZE_MAX, nb, b, off;
     unsigned t, i;
 
     _Static_assert(QCN_KECCAK_X4_WAYS == QCN_KECCAK_X4_STATES, "four ways");
@@ -324,28 +341,39 @@ void qcn_keccak256_x4(uint8_t *const out[QCN_KECCAK_X4_WAYS],
             qcn_keccak256(out[t], in[t], len[t]);
         return;
     }
-    /* The whole blocks every input has are absorbed side by side. */
-    for (t = 0; t < QCN_KECCAK_X4_WAYS; t++)
-        if (len[t] / QCN_KECCAK256_RATE < blocks)
-            blocks = len[t] / QCN_KECCAK256_RATE;
+    /* Each input is len / rate whole blocks and one padded last block; the
+     * blocks all four have go through the permutation side by side. */
+    for (t = 0; t < QCN_KECCAK_X4_WAYS; t++) {
+        nb = len[t] / QCN_KECCAK256_RATE + 1;
+        if (nb < blocks)
+            blocks = nb;
+    }
     memset(st, 0, sizeof st);
     for (b = 0; b < blocks; b++) {
-        off = b * QCN_KECCAK256_RATE;
-        for (i = 0; i < QCN_KECCAK256_RATE / 8; i++)
-            for (t = 0; t < QCN_KECCAK_X4_WAYS; t++)
-                st[i][t] ^= qcn_load_le64(in[t] + off + 8 * i);
+        for (t = 0; t < QCN_KECCAK_X4_WAYS; t++) {
+            x4_block(blk, in[t], len[t], b);
+            for (i = 0; i < QCN_KECCAK256_RATE / 8; i++)
+                st[i][t] ^= qcn_load_le64(blk + 8 * i);
+        }
         qcn_keccak_x4_f1600(st);
     }
-    /* Each state then continues as a one-way sponge at a block boundary. */
+    /* A lane whose padded block went through is done: the digest is its
+     * first four lanes. The others (more blocks than the shortest) continue
+     * one-way from the block boundary, all their blocks so far whole. */
     off = blocks * QCN_KECCAK256_RATE;
     for (t = 0; t < QCN_KECCAK_X4_WAYS; t++) {
+        if (len[t] / QCN_KECCAK256_RATE + 1 == blocks) {
+            for (i = 0; i < QCN_KECCAK256_BYTES / 8; i++)
+                qcn_store_le64(out[t] + 8 * i, st[i][t]);
+            continue;
+        }
         qcn_keccak_init(&k, QCN_KECCAK256_RATE, QCN_KECCAK_DS);
         for (i = 0; i < QCN_KECCAK_STATE_LANES; i++)
             k.s[i] = st[i][t];
-        if (len[t] > off)
-            qcn_keccak_absorb(&k, in[t] + off, len[t] - off);
+        qcn_keccak_absorb(&k, in[t] + off, len[t] - off);
         qcn_keccak_squeeze(&k, out[t], QCN_KECCAK256_BYTES);
     }
     qcn_keccak_clear(&k);
     qcn_wipe(st, sizeof st);
+    qcn_wipe(blk, sizeof blk);
 }
