@@ -1095,7 +1095,7 @@ static int each_kid(struct qcn_mpt *t, struct node *n, int (*fn)(struct qcn_mpt 
 
 /* Computes the references of n and everything below it that lacks one. The
  * recursion only follows nodes without a reference: changed paths. */
-static int hash_into(struct qcn_buf *enc, struct node *n)
+static int hash_into_one(struct qcn_buf *enc, struct node *n)
 {
     size_t i, nk;
     int err;
@@ -1104,7 +1104,7 @@ static int hash_into(struct qcn_buf *enc, struct node *n)
         return QCN_OK;
     nk = kid_count(n->kind);
     for (i = 0; i < nk; i++) {
-        if (n->kid[i] != NULL && (err = hash_into(enc, n->kid[i])) != QCN_OK)
+        if (n->kid[i] != NULL && (err = hash_into_one(enc, n->kid[i])) != QCN_OK)
             return err;
     }
     err = encode_into(enc, n);
@@ -1112,6 +1112,112 @@ static int hash_into(struct qcn_buf *enc, struct node *n)
         return err;
     set_ref(n, enc);
     return QCN_OK;
+}
+
+/* The same references, hashed four nodes at a time (qcn_keccak256_x4): the
+ * nodes lacking a reference are grouped by height (a node's height is one
+ * more than its highest such child), and a group's nodes only need the
+ * references of lower groups, so each group is encoded and hashed in fours,
+ * lowest first. A block's state change is thousands of nodes per height. */
+struct hash_list {
+    struct node **n;
+    uint32_t *h;
+    size_t len, cap;
+};
+
+static int collect(struct hash_list *l, struct node *n, uint32_t *height)
+{
+    size_t i, nk = kid_count(n->kind);
+    uint32_t h = 0, kh;
+    int err;
+
+    for (i = 0; i < nk; i++) {
+        if (n->kid[i] == NULL || n->kid[i]->ref_len != 0)
+            continue;
+        if ((err = collect(l, n->kid[i], &kh)) != QCN_OK)
+            return err;
+        if (kh + 1 > h)
+            h = kh + 1;
+    }
+    if (l->len == l->cap) {
+        size_t nc = l->cap ? 2 * l->cap : 1024;
+        struct node **nn = realloc(l->n, nc * sizeof *nn);
+        uint32_t *nh;
+        if (nn == NULL)
+            return QCN_ERR_NOMEM;
+        l->n = nn;
+        nh = realloc(l->h, nc * sizeof *nh);
+        if (nh == NULL)
+            return QCN_ERR_NOMEM;
+        l->h = nh;
+        l->cap = nc;
+    }
+    l->n[l->len] = n;
+    l->h[l->len] = h;
+    l->len++;
+    *height = h;
+    return QCN_OK;
+}
+
+static int hash_into(struct qcn_buf *enc, struct node *n)
+{
+    struct hash_list l = {0};
+    struct qcn_buf e[QCN_KECCAK_X4_WAYS];
+    struct node *wait[QCN_KECCAK_X4_WAYS];
+    uint8_t *out[QCN_KECCAK_X4_WAYS];
+    const uint8_t *in[QCN_KECCAK_X4_WAYS];
+    size_t len[QCN_KECCAK_X4_WAYS], i, k, nw = 0;
+    uint32_t top, h;
+    int err;
+
+    if (n->ref_len != 0)
+        return QCN_OK;
+    err = collect(&l, n, &top);
+    if (err != QCN_OK || l.len < 2 * QCN_KECCAK_X4_WAYS) {
+        free(l.n);
+        free(l.h);
+        return hash_into_one(enc, n); /* small change, or no memory for the list */
+    }
+    for (k = 0; k < QCN_KECCAK_X4_WAYS; k++)
+        qcn_buf_init(&e[k], QCN_MPT_MAX_NODE_BYTES);
+    /* One pass per height over the post-order list (heights are small: the
+     * trie's depth). */
+    for (h = 0; h <= top && err == QCN_OK; h++) {
+        for (i = 0; i < l.len && err == QCN_OK; i++) {
+            struct node *x = l.n[i];
+            if (l.h[i] != h)
+                continue;
+            err = encode_into(&e[nw], x);
+            if (err != QCN_OK)
+                break;
+            if (e[nw].len < QCN_MPT_HASH_BYTES) {
+                set_ref(x, &e[nw]); /* embedded in its parent: no hash */
+                continue;
+            }
+            wait[nw++] = x;
+            if (nw < QCN_KECCAK_X4_WAYS)
+                continue;
+            for (k = 0; k < QCN_KECCAK_X4_WAYS; k++) {
+                out[k] = wait[k]->ref;
+                in[k] = e[k].p;
+                len[k] = e[k].len;
+            }
+            qcn_keccak256_x4(out, in, len);
+            for (k = 0; k < QCN_KECCAK_X4_WAYS; k++)
+                wait[k]->ref_len = QCN_MPT_HASH_BYTES;
+            nw = 0;
+        }
+        /* This height's last one to three nodes, before the next height
+         * needs their references. */
+        for (k = 0; k < nw; k++)
+            set_ref(wait[k], &e[k]);
+        nw = 0;
+    }
+    for (k = 0; k < QCN_KECCAK_X4_WAYS; k++)
+        qcn_buf_clear(&e[k]);
+    free(l.n);
+    free(l.h);
+    return err;
 }
 
 static int hash_node(struct qcn_mpt *t, struct node *n)
