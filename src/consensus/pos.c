@@ -1616,14 +1616,13 @@ static void gossip_own(struct qcn_pos *p, const struct qcn_tm_state *s)
             p->host.broadcast(p->host.ctx, p->own[k].kind, p->own[k].p, p->own[k].len);
 }
 
-/* A height that is taking long also gets the votes we hold from everyone
- * else. Tendermint's liveness assumes that a message one correct validator
- * received reaches every correct one (paper §2, gossip); the validator that
- * signed it may be gone (killed right after voting), and a peer that was
- * behind when it came dropped it, so the polka that peer lacks to follow a
- * re-proposal then exists only in our store. Sent: the votes of the current
- * and previous round and of our locked and valid rounds (a re-proposal names
- * its polka round), at most 8 per validator. */
+/* A height that is taking long also gets the votes we hold (everyone's,
+ * ours of older rounds included). Tendermint's liveness assumes that a message one correct
+ * validator received reaches every correct one (paper §2, gossip); the validator that signed it may
+ * be gone (killed right after voting), and a peer that was behind when it came dropped it, so the
+ * polka that peer lacks to follow a re-proposal then exists only in our store. Sent: the votes of
+ * the current and previous round and of our locked and valid rounds (a re-proposal names its polka
+ * round), at most 8 per validator. */
 static void gossip_held(struct qcn_pos *p, const struct qcn_tm_state *s)
 {
     struct qcn_buf b;
@@ -1634,8 +1633,12 @@ static void gossip_held(struct qcn_pos *p, const struct qcn_tm_state *s)
         int64_t r = v->round;
         if (!(r + 1 >= (int64_t)s->round || r == s->locked_round || r == s->valid_round))
             continue;
-        if (memcmp(v->validator, p->address, QCN_ADDRESS_BYTES) == 0)
-            continue; /* gossip_own sent ours */
+        /* Ours of the last two rounds went out with gossip_own; ours of an
+         * older locked or valid round must go here: a peer that lacks it
+         * may have no other source (the others who hold it need not be
+         * locked at that round, so they do not send it). */
+        if (r + 1 >= (int64_t)s->round && memcmp(v->validator, p->address, QCN_ADDRESS_BYTES) == 0)
+            continue;
         qcn_buf_reset(&b);
         if (qcn_vote_encode(&b, v) == QCN_OK)
             p->host.broadcast(p->host.ctx,
