@@ -29,6 +29,10 @@ struct entry {
 struct builder {
     const struct entry *e;
     struct qcn_buf level[MAX_LEVELS];
+    /* Leaves hashed ahead (leaf_hashes): entry i's leaf hangs at depth
+     * leaf_depth[i] and hashes to leaf_hash[i]; depth 0 = not precomputed. */
+    uint16_t *leaf_depth;
+    uint8_t (*leaf_hash)[QCN_MPT_HASH_BYTES];
 };
 
 static unsigned nibble_at(const uint8_t *key, size_t i)
@@ -116,6 +120,8 @@ static int build(struct builder *b, size_t lo, size_t hi, size_t depth, size_t l
             j++;
         if (j == i) {
             err = qcn_rlp_put_bytes(out, NULL, 0);
+        } else if (j - i == 1 && b->leaf_depth != NULL && b->leaf_depth[i] == depth + 1) {
+            err = qcn_rlp_put_bytes(out, b->leaf_hash[i], QCN_MPT_HASH_BYTES);
         } else {
             err = build(b, i, j, depth + 1, lvl + 1);
             if (err == QCN_OK)
@@ -132,6 +138,93 @@ static int build(struct builder *b, size_t lo, size_t hi, size_t depth, size_t l
 end:
     if (err == QCN_OK)
         err = qcn_rlp_list_end(out, list);
+    return err;
+}
+
+/* Nibbles key a and key b have in common. */
+static size_t lcp_nibbles(const struct entry *a, const struct entry *b)
+{
+    size_t n = (a->key_len < b->key_len ? a->key_len : b->key_len) * 2, i = 0;
+    while (i < n && nibble_at(a->key, i) == nibble_at(b->key, i))
+        i++;
+    return i;
+}
+
+/* The leaves of a large trie (a block's transactions or receipts: one per
+ * entry) hashed four at a time (qcn_keccak256_x4) before build() walks the
+ * trie, which then takes their hashes as they are. In the sorted, duplicate-
+ * free array, entry i is separated from every other key by the branch at
+ * nibble p = the longer of its common prefixes with its two neighbours, so
+ * its leaf hangs at depth p + 1 and is encoded exactly as build() would;
+ * build() still checks the depth before using a hash. An entry whose key is
+ * a prefix of the next (it is a branch's value, not a leaf) and leaves
+ * shorter than 32 bytes (embedded) are left to build(). Fails only for lack
+ * of memory, and then nothing is precomputed. */
+#define LEAF_BATCH_MIN 64
+
+static int leaf_hashes(struct builder *b, size_t m)
+{
+    const struct entry *e = b->e;
+    struct qcn_buf enc[QCN_KECCAK_X4_WAYS];
+    size_t idx[QCN_KECCAK_X4_WAYS], i, k, nw = 0;
+    uint8_t *out[QCN_KECCAK_X4_WAYS];
+    const uint8_t *in[QCN_KECCAK_X4_WAYS];
+    size_t len[QCN_KECCAK_X4_WAYS];
+    int err = QCN_OK;
+
+    b->leaf_depth = calloc(m, sizeof *b->leaf_depth);
+    b->leaf_hash = malloc(m * sizeof *b->leaf_hash);
+    if (b->leaf_depth == NULL || b->leaf_hash == NULL) {
+        free(b->leaf_depth);
+        free(b->leaf_hash);
+        b->leaf_depth = NULL;
+        b->leaf_hash = NULL;
+        return QCN_ERR_NOMEM;
+    }
+    for (k = 0; k < QCN_KECCAK_X4_WAYS; k++)
+        qcn_buf_init(&enc[k], QCN_MPT_MAX_NODE_BYTES);
+    for (i = 0; i < m && err == QCN_OK; i++) {
+        size_t p = 0, c, list;
+        if (i > 0)
+            p = lcp_nibbles(&e[i - 1], &e[i]);
+        if (i + 1 < m) {
+            c = lcp_nibbles(&e[i], &e[i + 1]);
+            if (c == e[i].key_len * 2)
+                continue; /* a prefix of the next key: a branch's value */
+            if (c > p)
+                p = c;
+        }
+        qcn_buf_reset(&enc[nw]);
+        list = qcn_rlp_list_begin(&enc[nw]);
+        err = put_hp(&enc[nw], e[i].key, p + 1, e[i].key_len * 2, 1);
+        if (err == QCN_OK)
+            err = qcn_rlp_put_bytes(&enc[nw], e[i].value, e[i].value_len);
+        if (err == QCN_OK)
+            err = qcn_rlp_list_end(&enc[nw], list);
+        if (err != QCN_OK || enc[nw].len < QCN_MPT_HASH_BYTES)
+            continue;
+        b->leaf_depth[i] = (uint16_t)(p + 1);
+        idx[nw++] = i;
+        if (nw < QCN_KECCAK_X4_WAYS)
+            continue;
+        for (k = 0; k < QCN_KECCAK_X4_WAYS; k++) {
+            out[k] = b->leaf_hash[idx[k]];
+            in[k] = enc[k].p;
+            len[k] = enc[k].len;
+        }
+        qcn_keccak256_x4(out, in, len);
+        nw = 0;
+    }
+    for (k = 0; k < nw; k++)
+        qcn_keccak256(b->leaf_hash[idx[k]], enc[k].p, enc[k].len);
+    for (k = 0; k < QCN_KECCAK_X4_WAYS; k++)
+        qcn_buf_clear(&enc[k]);
+    if (err != QCN_OK) {
+        free(b->leaf_depth);
+        free(b->leaf_hash);
+        b->leaf_depth = NULL;
+        b->leaf_hash = NULL;
+    }
     return err;
 }
 
@@ -189,6 +282,8 @@ int qcn_mpt_root(uint8_t root[QCN_MPT_HASH_BYTES], const struct qcn_mpt_kv *kvs,
         goto out;
     }
     b.e = e;
+    if (m >= LEAF_BATCH_MIN)
+        (void)leaf_hashes(&b, m); /* without it, build() hashes each leaf itself */
     err = build(&b, 0, m, 0, 0);
     if (err != QCN_OK)
         goto out;
@@ -199,6 +294,8 @@ out:
         memset(root, 0, QCN_MPT_HASH_BYTES);
     for (i = 0; i < MAX_LEVELS; i++)
         qcn_buf_clear(&b.level[i]);
+    free(b.leaf_depth);
+    free(b.leaf_hash);
     free(e);
     return err;
 }
