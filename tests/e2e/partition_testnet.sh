@@ -19,50 +19,25 @@ DIR=$(mktemp -d /tmp/qcn-part-XXXXXX)
 PIDS=""
 
 # Ports: this script's band is 1100-2999 (below the kernel's ephemeral range
-# 32768+ and apart from the other e2e scripts). 8 ports per run, start
+# 32768+ and apart from the other e2e scripts). 10 ports per run, start
 # derived from $$, then probed: a base whose ports are in use by any socket
 # is skipped.
-port_used() { ss -Htan 2>/dev/null | awk '{print $4}' | grep -q ":$1\$"; }
-PORT=""
-off=$(($$ % 188))
-n=0
-while [ $n -lt 188 ]; do
-    b=$((1100 + ((off + n) % 188) * 10))
-    ok=1
-    for k in 0 1 2 3 4 5 6 7; do port_used $((b + k)) && { ok=0; break; }; done
-    [ $ok = 1 ] && { PORT=$b; break; }
-    n=$((n + 1))
-done
-[ -n "$PORT" ] || { echo "FAIL: no free ports in 1100-2999"; exit 1; }
+. "$(dirname "$0")/lib.sh"
+e2e_ports 1100 188 10 || { echo "FAIL: no free ports in 1100-2999"; exit 1; }
 
 fail() {
     echo "FAIL: $*"
     "$QCN" testnet status --dir "$DIR/net" 2>&1
-    for i in 0 1 2 3; do
-        l="$DIR/net/node$i/node.log"
-        [ -f "$l" ] && { echo "-- node$i"; grep -v " block [0-9]* txs=" "$l" | tail -12; }
-    done
+    node_logs 0 1 2 3
     exit 1
 }
-cleanup() {
-    for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-    rm -rf "$DIR"
-}
-trap cleanup EXIT INT TERM
+trap e2e_cleanup EXIT INT TERM
 
 rpc_url() { echo "http://127.0.0.1:$((PORT + 2 * $1 + 1))"; }
-rpc() { # node method params-json
-    curl -s -m 5 -X POST -H 'content-type: application/json' \
-        --data "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":$3}" "$(rpc_url "$1")"
-}
 admin() { # node method params-json (with the node's admin token)
     curl -s -m 5 -X POST -H 'content-type: application/json' \
         -H "Authorization: Bearer $(cat "$DIR/net/node$1/rpc.token")" \
         --data "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":$3}" "$(rpc_url "$1")"
-}
-height() {
-    x=$(rpc "$1" eth_blockNumber '[]' | sed -n 's/.*"result":"0x\([0-9a-f]*\)".*/\1/p')
-    [ -n "$x" ] && printf '%d\n' "0x$x"
 }
 max_height() {
     m=0
@@ -70,17 +45,7 @@ max_height() {
     echo $m
 }
 round() { rpc "$1" qcn_consensusStatus '[]' | sed -n 's/.*"round":\([0-9]*\).*/\1/p'; }
-hash_at() { rpc "$1" eth_getBlockByNumber "[\"$(printf 0x%x "$2")\",false]" |
-    sed -n 's/.*"hash":"\(0x[0-9a-f]*\)".*/\1/p'; }
 node_id() { rpc "$1" qcn_peers '[]' | sed -n 's/.*"nodeId":"\(0x[0-9a-f]*\)","port".*/\1/p'; }
-wait_height() { # node target seconds
-    t=0
-    while [ $t -lt "$3" ]; do
-        hh=$(height "$1"); [ -n "$hh" ] && [ "$hh" -ge "$2" ] && return 0
-        sleep 1; t=$((t + 1))
-    done
-    return 1
-}
 cut() { # node "json list of ids"
     r=$(admin "$1" qcn_admin_p2pPartition "[$2]")
     echo "$r" | grep -q '"result":' || fail "partition on node$1: $r"

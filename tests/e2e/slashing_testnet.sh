@@ -24,45 +24,20 @@ QCN=$1
 EPOCH=10
 DIR=$(mktemp -d /tmp/qcn-slash-XXXXXX)
 PIDS=""
+. "$(dirname "$0")/lib.sh"
+RPC_TIMEOUT=10
 fail() {
     echo "FAIL: $*"
-    for i in 0 1 2 3; do
-        l="$DIR/net/node$i/node.log"
-        [ -f "$l" ] && { echo "-- node$i"; grep -v " block [0-9]* txs=" "$l" | tail -12; }
-    done
+    node_logs 0 1 2 3
     exit 1
 }
-cleanup() {
-    for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-    rm -rf "$DIR"
-}
-trap cleanup EXIT HUP INT PIPE TERM
+trap e2e_cleanup EXIT HUP INT PIPE TERM
 
 # Ports: this script's band is 32000-32767 (below the kernel's ephemeral
 # range, disjoint from the other e2e scripts); 8 ports per run, a slot
 # derived from the pid and probed, so a leftover listener is stepped over.
-in_use() { ss -Hltn 2>/dev/null | awk '{print $4}' | grep -q ":$1\$"; }
-slot=$(($$ % 95))
-tries=0
-while :; do
-    PORT=$((32000 + slot * 8))
-    busy=0
-    k=0
-    while [ $k -lt 8 ]; do in_use $((PORT + k)) && busy=1; k=$((k + 1)); done
-    [ $busy = 0 ] && break
-    slot=$(((slot + 1) % 95)); tries=$((tries + 1))
-    [ $tries -lt 95 ] || fail "no free 8-port slot in 32000-32767"
-done
+e2e_ports 32000 95 8 || fail "no free 8-port slot in 32000-32767"
 
-rpc() { # node method params-json
-    curl -s -m 10 -X POST -H 'content-type: application/json' \
-        --data "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":$3}" \
-        "http://127.0.0.1:$((PORT + 2 * $1 + 1))"
-}
-height() {
-    x=$(rpc "$1" eth_blockNumber '[]' | sed -n 's/.*"result":"0x\([0-9a-f]*\)".*/\1/p')
-    [ -n "$x" ] && printf '%d\n' "0x$x"
-}
 block_field() { # node height field
     rpc "$1" eth_getBlockByNumber "[\"$(printf 0x%x "$2")\",false]" |
         sed -n "s/.*\"$3\":\"\(0x[0-9a-f]*\)\".*/\1/p"
@@ -72,14 +47,6 @@ block_field() { # node height field
 # failure still prints the logs.
 waited() { # seconds-waited bound: true while waiting longer is allowed
     [ "$1" -lt "$2" ] && [ "$(date +%s)" -lt "$END" ]
-}
-wait_height() { # node target seconds
-    t=0
-    while waited $t "$3"; do
-        h=$(height "$1"); [ -n "$h" ] && [ "$h" -ge "$2" ] && return 0
-        sleep 1; t=$((t + 1))
-    done
-    return 1
 }
 # One validator's entry of qcn_validators (node, address) as one line.
 vals() { rpc "$1" qcn_validators '[]'; }

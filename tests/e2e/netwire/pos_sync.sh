@@ -17,18 +17,8 @@ DIR=$(mktemp -d /tmp/qcn-nwsync-XXXXXX)
 # Below the ephemeral range (32768-60999); this script's band is 26000-31999
 # (10 ports per run, start derived from $$, probed: a base with a port in use
 # by any socket is skipped).
-port_used() { ss -Htan 2>/dev/null | awk '{print $4}' | grep -q ":$1\$"; }
-PORT=""
-off=$(($$ % 590))
-n=0
-while [ $n -lt 590 ]; do
-    b=$((26000 + ((off + n) % 590) * 10))
-    ok=1
-    for k in 0 1 2 3 4 5 6 7 8 9; do port_used $((b + k)) && { ok=0; break; }; done
-    [ $ok = 1 ] && { PORT=$b; break; }
-    n=$((n + 1))
-done
-[ -n "$PORT" ] || { echo "FAIL: no free ports in 26000-31999"; exit 1; }
+. "$(dirname "$0")/../lib.sh"
+e2e_ports 26000 590 10 || { echo "FAIL: no free ports in 26000-31999"; exit 1; }
 PIDS=""
 fail() {
     echo "FAIL: $*"
@@ -37,20 +27,7 @@ fail() {
     done
     exit 1
 }
-cleanup() {
-    for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-    rm -rf "$DIR"
-}
-trap cleanup EXIT INT TERM
-rpc() { # node method params-json
-    curl -s -m 5 -X POST -H 'content-type: application/json' \
-        --data "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":$3}" \
-        "http://127.0.0.1:$((PORT + 2 * $1 + 1))"
-}
-height() {
-    x=$(rpc "$1" eth_blockNumber '[]' | sed -n 's/.*"result":"0x\([0-9a-f]*\)".*/\1/p')
-    [ -n "$x" ] && printf '%d\n' "0x$x"
-}
+trap e2e_cleanup EXIT INT TERM
 hashes() { # node from to: one hash per line, heights in order (one batch request;
     # batch answers keep the request order, docs/rpc.md)
     b="["; k=$2
@@ -60,15 +37,6 @@ hashes() { # node from to: one hash per line, heights in order (one batch reques
     done
     curl -s -m 30 -X POST -H 'content-type: application/json' --data "${b%,}]" \
         "http://127.0.0.1:$((PORT + 2 * $1 + 1))" | grep -o '"hash":"0x[0-9a-f]*"'
-}
-hash_at() { rpc "$1" eth_getBlockByNumber "[\"$(printf 0x%x "$2")\",false]" | sed -n 's/.*"hash":"\(0x[0-9a-f]*\)".*/\1/p'; }
-wait_height() { # node target seconds
-    t=0
-    while [ $t -lt "$3" ]; do
-        hh=$(height "$1"); [ -n "$hh" ] && [ "$hh" -ge "$2" ] && return 0
-        sleep 1; t=$((t + 1))
-    done
-    return 1
 }
 start() {
     "$QCN" node --datadir "$DIR/net/node$1" >> "$DIR/net/node$1/node.log" 2>&1 &
